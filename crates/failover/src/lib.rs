@@ -1,0 +1,1 @@
+//! radix-failover: keys, config, the failover transaction, and (later) the watch loop.
