@@ -5,14 +5,32 @@
 //! after every round; see [`types`] for that contract. The engine and its database live
 //! behind one mutex inside [`Sim`]; reads of the snapshot never wait for a round.
 
+mod engine;
+mod keys;
+mod preview;
 pub mod types;
 
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
+use radix_common::prelude::*;
+use radix_engine_interface::blueprints::consensus_manager::LeaderProposalHistory;
+use radix_transactions::manifest::decompile;
+use radix_transactions::model::{
+    HasNotarizedTransactionHash, HasTransactionIntentHash, RawNotarizedTransaction,
+    TransactionManifestV1, UserTransaction,
+};
+use radix_transactions::prelude::{TransactionHashBech32Decoder, TransactionHashBech32Encoder};
+use radix_transactions::validation::TransactionValidator;
+use tracing::{debug, error, info, warn};
+
+use engine::{Engine, GenesisValidatorSpec};
 use types::{
-    AccountView, IntentStatus, LedgerSnapshot, PreviewOutcome, PreviewRequest, RoundRecord,
-    SubmitOutcome,
+    AccountView, ActiveInEpoch, CommitInfo, ConsensusConfigView, EmissionRecord, FungibleHolding,
+    IntentStatus, LedgerPosition, LedgerSnapshot, NodeView, NonFungibleHolding, PreviewOutcome,
+    PreviewRequest, RoundRecord, SubmitOutcome, ValidatorView, RECENT_PROPOSALS_TRACKED,
 };
 
 /// How to build the simulated network.
@@ -97,7 +115,72 @@ pub struct SimInfo {
 
 /// Called at the start of each round, before the leader's proposal is decided, with
 /// (epoch, round) of the round about to happen. Scenario faults at round R apply to R.
+/// Hooks may call any `Sim` method except [`Sim::step_round`] (that would deadlock).
 pub type RoundHook = Box<dyn FnMut(&Sim, u64, u64) + Send>;
+
+/// The most validators the sim accepts: the engine indexes the active set with a u8,
+/// and mainnet's active set is 100.
+const MAX_VALIDATORS: usize = 100;
+
+/// Round records kept for [`Sim::round_history`]: ~17 minutes of 100 ms rounds, a
+/// few hundred KB.
+const ROUND_HISTORY_CAP: usize = 10_000;
+
+/// A node of the simulated network.
+struct Node {
+    name: String,
+    validator: ComponentAddress,
+    key: Secp256k1PublicKey,
+    up: bool,
+    synced: bool,
+    /// Outcome of this node's validator's recent leader rounds while it validated.
+    recent: VecDeque<bool>,
+}
+
+/// What the mempool knows about one intent.
+struct IntentEntry {
+    status: IntentStatus,
+    raw: Vec<u8>,
+    payload_hash: String,
+    manifest: String,
+}
+
+#[derive(Default)]
+struct Mempool {
+    entries: HashMap<String, IntentEntry>,
+    /// Intent hashes waiting for the next made round, in submission order.
+    pending: VecDeque<String>,
+}
+
+/// The engine and what is derived from its receipts.
+struct Ledger {
+    engine: Engine,
+    /// Count of committed transactions (round changes and user transactions); the
+    /// engine itself has no state version, a node's ledger does.
+    state_version: u64,
+    emissions: Arc<Vec<EmissionRecord>>,
+    /// Leader weights for one epoch: (epoch, whole-XRD stake per active index).
+    weights: Option<(u64, Vec<u128>)>,
+}
+
+struct Inner {
+    cfg: SimConfig,
+    info: SimInfo,
+    network: NetworkDefinition,
+    validators: Vec<ComponentAddress>,
+    owner_accounts: Vec<ComponentAddress>,
+    xrd: String,
+    badge: String,
+    tx_validator: TransactionValidator,
+    ledger: Mutex<Ledger>,
+    nodes: Mutex<Vec<Node>>,
+    mempool: Mutex<Mempool>,
+    hooks: Mutex<Vec<RoundHook>>,
+    /// Serialises rounds (the clock and tests may both step).
+    step: Mutex<()>,
+    history: Mutex<VecDeque<RoundRecord>>,
+    snapshot_tx: tokio::sync::watch::Sender<Arc<LedgerSnapshot>>,
+}
 
 /// The simulated network. Cheap to clone; all clones share one ledger.
 #[derive(Clone)]
@@ -105,68 +188,934 @@ pub struct Sim {
     inner: Arc<Inner>,
 }
 
-struct Inner {}
-
 /// The running round clock; stops when stopped or dropped.
-pub struct ClockHandle {}
+pub struct ClockHandle {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
 
 impl ClockHandle {
-    /// Stop the clock and wait for its thread.
+    /// Stop the clock and wait for its thread (a round in progress finishes first).
     pub fn stop(self) {
-        todo!()
+        drop(self)
     }
+}
+
+impl Drop for ClockHandle {
+    fn drop(&mut self) {
+        // Dropping the sender wakes the thread's wait with Disconnected.
+        self.stop.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Lock a mutex, recovering the data if a panicking thread poisoned it: every
+/// structure here is left consistent between statements that can panic.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Engine decimals as the gateway prints them.
+fn dec(d: Decimal) -> String {
+    d.to_string()
+}
+
+/// Whole XRD of a decimal, for leader weights (sub-XRD stake does not matter there).
+fn whole(d: Decimal) -> u128 {
+    d.to_string()
+        .split('.')
+        .next()
+        .and_then(|s| s.parse::<u128>().ok())
+        .unwrap_or(0)
+}
+
+/// The leader of (epoch, round): stake-weighted, deterministic from the seed.
+fn pick_leader(seed: u64, epoch: u64, round: u64, weights: &[u128]) -> usize {
+    let total: u128 = weights.iter().sum();
+    if total == 0 {
+        return (round as usize) % weights.len().max(1);
+    }
+    let h = hash(format!("radix-sim leader/{seed}/{epoch}/{round}"));
+    let mut x = [0u8; 16];
+    x.copy_from_slice(&h.0[..16]);
+    let mut point = u128::from_le_bytes(x) % total;
+    for (i, w) in weights.iter().enumerate() {
+        if point < *w {
+            return i;
+        }
+        point -= w;
+    }
+    weights.len() - 1
 }
 
 impl Sim {
     /// Run genesis on a fresh in-memory engine.
-    pub fn genesis(_cfg: SimConfig) -> Result<Sim, SimError> {
-        todo!()
+    pub fn genesis(cfg: SimConfig) -> Result<Sim, SimError> {
+        let n = cfg.validator_stakes_xrd.len();
+        if n == 0 || n > MAX_VALIDATORS {
+            return Err(SimError::Config(format!(
+                "{n} validators configured; give between 1 and {MAX_VALIDATORS} stakes"
+            )));
+        }
+        if cfg.our_validator_index >= n {
+            return Err(SimError::Config(format!(
+                "our_validator_index {} is out of range for {n} validators; use 0..{}",
+                cfg.our_validator_index,
+                n - 1
+            )));
+        }
+        if let Some(i) = cfg.validator_stakes_xrd.iter().position(|s| *s == 0) {
+            return Err(SimError::Config(format!(
+                "validator {i} has stake 0; every validator needs stake to be in the active set"
+            )));
+        }
+        if cfg.round_length_ms == 0 || cfg.rounds_per_epoch == 0 {
+            return Err(SimError::Config(
+                "round_length_ms and rounds_per_epoch must be at least 1".into(),
+            ));
+        }
+        let network = NetworkDefinition::simulator();
+        let enc = AddressBech32Encoder::new(&network);
+        let addr = |bytes: &[u8]| enc.encode(bytes).unwrap_or_else(|_| hex::encode(bytes));
+
+        // Key order is fixed so the same seed gives the same network, whether or
+        // not an owner key file is given.
+        let mut ks = keys::KeySource::new(cfg.seed);
+        let validator_keys: Vec<_> = (0..n).map(|_| ks.secp256k1()).collect();
+        let other_owner_keys: Vec<_> = (0..n).map(|_| ks.ed25519()).collect();
+        let generated_owner = ks.ed25519();
+        let backup_key = ks.secp256k1().public_key();
+        let staker_key = ks.ed25519().public_key();
+        let owner_key = keys::load_or_write_owner_key(&cfg.owner_key_file, generated_owner)?;
+        let owner_pk = owner_key.public_key();
+        drop(owner_key);
+        let owner_account = ComponentAddress::preallocated_account_from_public_key(&owner_pk);
+
+        let owner_accounts: Vec<ComponentAddress> = (0..n)
+            .map(|i| {
+                if i == cfg.our_validator_index {
+                    owner_account
+                } else {
+                    ComponentAddress::preallocated_account_from_public_key(
+                        &other_owner_keys[i].public_key(),
+                    )
+                }
+            })
+            .collect();
+        let specs: Vec<_> = (0..n)
+            .map(|i| GenesisValidatorSpec {
+                key: validator_keys[i].public_key(),
+                owner: owner_accounts[i],
+                stake_xrd: cfg.validator_stakes_xrd[i],
+            })
+            .collect();
+        let engine = Engine::genesis(
+            &specs,
+            ComponentAddress::preallocated_account_from_public_key(&staker_key),
+            vec![(owner_account, Decimal::from(cfg.owner_xrd_balance))],
+            cfg.rounds_per_epoch,
+            cfg.round_length_ms,
+            now_ms(),
+        )?;
+        // Validator addresses are assigned by genesis; find them by their keys.
+        let cv = engine.consensus()?;
+        let validators: Vec<ComponentAddress> = specs
+            .iter()
+            .map(|s| {
+                cv.active
+                    .iter()
+                    .find(|(_, k, _)| *k == s.key)
+                    .map(|(a, _, _)| *a)
+                    .ok_or_else(|| {
+                        SimError::Engine(format!(
+                            "validator with key {} is not in the genesis active set",
+                            hex::encode(s.key.0)
+                        ))
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        let ours = validators[cfg.our_validator_index];
+        let primary_key = specs[cfg.our_validator_index].key;
+
+        let mut nodes = vec![
+            Node {
+                name: "primary".into(),
+                validator: ours,
+                key: primary_key,
+                up: true,
+                synced: true,
+                recent: VecDeque::new(),
+            },
+            Node {
+                name: "backup".into(),
+                validator: ours,
+                key: backup_key,
+                up: true,
+                synced: true,
+                recent: VecDeque::new(),
+            },
+        ];
+        for i in (0..n).filter(|i| *i != cfg.our_validator_index) {
+            nodes.push(Node {
+                name: format!("validator-{i}"),
+                validator: validators[i],
+                key: specs[i].key,
+                up: true,
+                synced: true,
+                recent: VecDeque::new(),
+            });
+        }
+        let info = SimInfo {
+            network_id: network.id,
+            network_name: network.logical_name.to_string(),
+            our_validator: addr(ours.as_node_id().as_bytes()),
+            owner_account: addr(owner_account.as_node_id().as_bytes()),
+            owner_public_key_hex: hex::encode(owner_pk.0),
+            owner_key_file: cfg.owner_key_file.clone(),
+            primary_public_key_hex: hex::encode(primary_key.0),
+            backup_public_key_hex: hex::encode(backup_key.0),
+            xrd_resource: addr(XRD.as_node_id().as_bytes()),
+            owner_badge_resource: addr(VALIDATOR_OWNER_BADGE.as_node_id().as_bytes()),
+            owner_badge_local_id: NonFungibleLocalId::bytes(ours.as_node_id().0.to_vec())
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
+            nodes: nodes.iter().map(|n| n.name.clone()).collect(),
+            round_length_ms: cfg.round_length_ms,
+            rounds_per_epoch: cfg.rounds_per_epoch,
+        };
+        let tx_validator = TransactionValidator::new(&engine.db, &network);
+        let ledger = Ledger {
+            engine,
+            state_version: 1,
+            emissions: Arc::new(vec![]),
+            weights: None,
+        };
+        // Replaced by the genesis snapshot before `genesis` returns.
+        let (snapshot_tx, _) = tokio::sync::watch::channel(Arc::new(LedgerSnapshot::default()));
+        let xrd = info.xrd_resource.clone();
+        let badge = info.owner_badge_resource.clone();
+        let inner = Inner {
+            cfg,
+            info,
+            network,
+            validators,
+            owner_accounts,
+            xrd,
+            badge,
+            tx_validator,
+            ledger: Mutex::new(ledger),
+            nodes: Mutex::new(nodes),
+            mempool: Mutex::new(Mempool::default()),
+            hooks: Mutex::new(vec![]),
+            step: Mutex::new(()),
+            history: Mutex::new(VecDeque::new()),
+            snapshot_tx,
+        };
+        let sim = Sim {
+            inner: Arc::new(inner),
+        };
+        {
+            let l = lock(&sim.inner.ledger);
+            let snap = sim.build_snapshot(&l)?;
+            let nodes = lock(&sim.inner.nodes);
+            sim.publish(snap, &nodes);
+        }
+        let s = sim.snapshot();
+        info!(
+            network = %s.position.network_name,
+            epoch = s.position.epoch,
+            validators = s.validators.len(),
+            our_validator = %sim.inner.info.our_validator,
+            "genesis done"
+        );
+        Ok(sim)
     }
+
     /// The last published view (never waits for a round in progress).
     pub fn snapshot(&self) -> Arc<LedgerSnapshot> {
-        todo!()
+        self.inner.snapshot_tx.borrow().clone()
     }
+
     /// A receiver that sees every published snapshot.
     pub fn subscribe(&self) -> tokio::sync::watch::Receiver<Arc<LedgerSnapshot>> {
-        todo!()
+        self.inner.snapshot_tx.subscribe()
     }
+
+    /// Public facts about the network.
+    pub fn info(&self) -> SimInfo {
+        self.inner.info.clone()
+    }
+
+    /// The last `last_n` rounds, oldest first.
+    pub fn round_history(&self, last_n: usize) -> Vec<RoundRecord> {
+        let h = lock(&self.inner.history);
+        h.iter()
+            .skip(h.len().saturating_sub(last_n))
+            .cloned()
+            .collect()
+    }
+
+    pub fn add_round_hook(&self, hook: RoundHook) {
+        lock(&self.inner.hooks).push(hook);
+    }
+
+    /// Bring a node up or down. Applies from the next round decided.
+    pub fn set_node_up(&self, node: &str, up: bool) -> Result<(), SimError> {
+        self.update_node(node, |n| n.up = up)?;
+        info!(node, up, "node {}", if up { "up" } else { "down" });
+        Ok(())
+    }
+
+    /// Put a node in or out of sync. An out-of-sync node cannot propose.
+    pub fn set_node_synced(&self, node: &str, synced: bool) -> Result<(), SimError> {
+        self.update_node(node, |n| n.synced = synced)?;
+        info!(
+            node,
+            synced,
+            "node {}",
+            if synced { "in sync" } else { "out of sync" }
+        );
+        Ok(())
+    }
+
+    fn update_node(&self, name: &str, f: impl FnOnce(&mut Node)) -> Result<(), SimError> {
+        let mut nodes = lock(&self.inner.nodes);
+        let n = nodes
+            .iter_mut()
+            .find(|n| n.name == name)
+            .ok_or_else(|| SimError::UnknownNode(name.to_string()))?;
+        f(n);
+        // Republish at once so the APIs see the node's new state without waiting
+        // for a round; the rest of the snapshot is unchanged.
+        let views = self.node_views(&nodes, &self.snapshot());
+        self.inner.snapshot_tx.send_modify(|s| {
+            let mut next = (**s).clone();
+            next.nodes = views;
+            *s = Arc::new(next);
+        });
+        Ok(())
+    }
+
+    /// Holdings of an account, from engine state. A valid account address that was
+    /// never used on ledger (a preallocated account) gives an empty view, as the
+    /// gateway shows it; `None` means the address is no account at all.
+    pub fn account(&self, address: &str) -> Result<Option<AccountView>, SimError> {
+        let dec_ = AddressBech32Decoder::new(&self.inner.network);
+        let component = ComponentAddress::try_from_bech32(&dec_, address).ok_or_else(|| {
+            SimError::BadAddress(
+                address.to_string(),
+                format!(
+                    "not a component address of network {} (expected account_{}1…)",
+                    self.inner.network.logical_name, self.inner.network.hrp_suffix
+                ),
+            )
+        })?;
+        let enc = AddressBech32Encoder::new(&self.inner.network);
+        let a = |b: &[u8]| enc.encode(b).unwrap_or_else(|_| hex::encode(b));
+        let vaults = lock(&self.inner.ledger).engine.holdings(&component);
+        let Some(vaults) = vaults else {
+            return Ok(if component.as_node_id().is_global_preallocated() {
+                Some(AccountView {
+                    address: address.to_string(),
+                    fungibles: vec![],
+                    non_fungibles: vec![],
+                })
+            } else {
+                None
+            });
+        };
+        let mut view = AccountView {
+            address: address.to_string(),
+            fungibles: vec![],
+            non_fungibles: vec![],
+        };
+        for v in vaults {
+            if v.resource.is_fungible() {
+                view.fungibles.push(FungibleHolding {
+                    resource_address: a(v.resource.as_node_id().as_bytes()),
+                    amount: dec(v.amount),
+                    vault_address: a(v.vault.as_bytes()),
+                });
+            } else {
+                view.non_fungibles.push(NonFungibleHolding {
+                    resource_address: a(v.resource.as_node_id().as_bytes()),
+                    vault_address: a(v.vault.as_bytes()),
+                    ids: v.ids.iter().map(|id| id.to_string()).collect(),
+                });
+            }
+        }
+        Ok(Some(view))
+    }
+
+    /// Validate a notarized transaction and put it in the mempool; it is executed at
+    /// the next made round.
+    ///
+    /// A transaction whose epoch window has not started yet is rejected as not
+    /// permanent and not tracked (the real node's mempool also refuses it for now);
+    /// the submitter may retry once the window opens.
+    pub fn submit(&self, notarized_payload: &[u8]) -> SubmitOutcome {
+        let raw = RawNotarizedTransaction::from_slice(notarized_payload);
+        let validator = &self.inner.tx_validator;
+        let prepared = match raw.prepare(validator.preparation_settings()) {
+            Ok(p) => p,
+            Err(e) => {
+                return SubmitOutcome::Rejected {
+                    intent_hash_bech32: None,
+                    reason: format!("transaction payload cannot be decoded: {e:?}"),
+                    permanent: true,
+                }
+            }
+        };
+        let hashes = TransactionHashBech32Encoder::new(&self.inner.network);
+        let intent_hash = hashes
+            .encode(&prepared.transaction_intent_hash())
+            .unwrap_or_default();
+        let payload_hash = hashes
+            .encode(&prepared.notarized_transaction_hash())
+            .unwrap_or_default();
+        let known = |status: &IntentStatus| match status {
+            IntentStatus::Pending { .. } | IntentStatus::Unknown => SubmitOutcome::Accepted {
+                intent_hash_bech32: intent_hash.clone(),
+                duplicate: true,
+            },
+            IntentStatus::CommittedSuccess(c)
+            | IntentStatus::CommittedFailure { commit: c, .. } => SubmitOutcome::Rejected {
+                intent_hash_bech32: Some(intent_hash.clone()),
+                reason: format!(
+                    "IntentHashPreviouslyCommitted: this intent was committed at state version {}",
+                    c.state_version
+                ),
+                permanent: true,
+            },
+            IntentStatus::PermanentlyRejected { reason } => SubmitOutcome::Rejected {
+                intent_hash_bech32: Some(intent_hash.clone()),
+                reason: reason.clone(),
+                permanent: true,
+            },
+        };
+        if let Some(e) = lock(&self.inner.mempool).entries.get(&intent_hash) {
+            return known(&e.status);
+        }
+        let typed = raw.into_typed();
+        let manifest = match &typed {
+            Ok(UserTransaction::V1(t)) => decompile(
+                &TransactionManifestV1::from_intent(&t.signed_intent.intent),
+                &self.inner.network,
+            )
+            .unwrap_or_default(),
+            _ => String::new(),
+        };
+        let window = match &typed {
+            Ok(UserTransaction::V1(t)) => Some((
+                t.signed_intent.intent.header.start_epoch_inclusive.number(),
+                t.signed_intent.intent.header.end_epoch_exclusive.number(),
+            )),
+            _ => None,
+        };
+        let status = match prepared.validate(validator) {
+            Err(e) => IntentStatus::PermanentlyRejected {
+                reason: format!("{e:?}"),
+            },
+            Ok(_) => {
+                let epoch = self.snapshot().position.epoch;
+                match window {
+                    Some((_, end)) if epoch >= end => IntentStatus::PermanentlyRejected {
+                        reason: format!(
+                            "TransactionEpochNoLongerValid {{ valid_until_epoch: {}, current_epoch: {epoch} }}",
+                            end.saturating_sub(1)
+                        ),
+                    },
+                    Some((start, _)) if epoch < start => {
+                        return SubmitOutcome::Rejected {
+                            intent_hash_bech32: Some(intent_hash),
+                            reason: format!(
+                                "TransactionEpochNotYetValid {{ valid_from_epoch: {start}, current_epoch: {epoch} }}; submit again from epoch {start}"
+                            ),
+                            permanent: false,
+                        };
+                    }
+                    _ => IntentStatus::Pending {
+                        submitted_at_ms: now_ms(),
+                    },
+                }
+            }
+        };
+        let mut pool = lock(&self.inner.mempool);
+        // Another submit of the same intent may have raced us here.
+        if let Some(e) = pool.entries.get(&intent_hash) {
+            return known(&e.status);
+        }
+        let outcome = match &status {
+            IntentStatus::PermanentlyRejected { reason } => {
+                debug!(intent = %intent_hash, %reason, "submit rejected");
+                SubmitOutcome::Rejected {
+                    intent_hash_bech32: Some(intent_hash.clone()),
+                    reason: reason.clone(),
+                    permanent: true,
+                }
+            }
+            _ => {
+                pool.pending.push_back(intent_hash.clone());
+                info!(intent = %intent_hash, "transaction accepted into the mempool");
+                SubmitOutcome::Accepted {
+                    intent_hash_bech32: intent_hash.clone(),
+                    duplicate: false,
+                }
+            }
+        };
+        pool.entries.insert(
+            intent_hash,
+            IntentEntry {
+                status,
+                raw: notarized_payload.to_vec(),
+                payload_hash,
+                manifest,
+            },
+        );
+        outcome
+    }
+
+    /// Status of an intent by its bech32 hash (`txid_sim1…`); `Unknown` if never seen
+    /// (or not a valid intent hash).
+    pub fn intent_status(&self, intent_hash_bech32: &str) -> IntentStatus {
+        lock(&self.inner.mempool)
+            .entries
+            .get(intent_hash_bech32)
+            .map(|e| e.status.clone())
+            .unwrap_or(IntentStatus::Unknown)
+    }
+
+    /// Whether a string is a valid intent hash of this network (for 4xx answers).
+    pub fn is_valid_intent_hash(&self, intent_hash_bech32: &str) -> bool {
+        TransactionHashBech32Decoder::new(&self.inner.network)
+            .validate_and_decode::<radix_transactions::model::TransactionIntentHash>(
+                intent_hash_bech32,
+            )
+            .is_ok()
+    }
+
+    /// Execute without committing.
+    pub fn preview(&self, req: &PreviewRequest) -> Result<PreviewOutcome, SimError> {
+        let epoch = self.snapshot().position.epoch;
+        let ledger = lock(&self.inner.ledger);
+        preview::run(&ledger.engine, &self.inner.tx_validator, req, epoch)
+    }
+
     /// Run one round synchronously (tests drive rounds this way).
     pub fn step_round(&self) -> Result<RoundRecord, SimError> {
-        todo!()
+        let _step = lock(&self.inner.step);
+        let before = self.snapshot();
+        let (next_epoch, next_round) = (before.position.epoch, before.position.round + 1);
+        // Hooks run without any other lock held, so they may flip nodes, submit, read.
+        let mut hooks = std::mem::take(&mut *lock(&self.inner.hooks));
+        for h in hooks.iter_mut() {
+            h(self, next_epoch, next_round);
+        }
+        {
+            let mut slot = lock(&self.inner.hooks);
+            hooks.append(&mut slot);
+            *slot = hooks;
+        }
+
+        let mut ledger = lock(&self.inner.ledger);
+        let cv = ledger.engine.consensus()?;
+        if cv.active.is_empty() {
+            return Err(SimError::Engine("the active validator set is empty".into()));
+        }
+        let round = cv.round + 1;
+        if ledger.weights.as_ref().map(|(e, _)| *e) != Some(cv.epoch) {
+            let w = cv.active.iter().map(|(_, _, s)| whole(*s)).collect();
+            ledger.weights = Some((cv.epoch, w));
+        }
+        let weights = ledger
+            .weights
+            .as_ref()
+            .map(|(_, w)| w.as_slice())
+            .unwrap_or(&[]);
+        let leader = pick_leader(self.inner.cfg.seed, cv.epoch, round, weights);
+        let (leader_addr, leader_key, _) = cv.active[leader];
+        let made = {
+            let mut nodes = lock(&self.inner.nodes);
+            let made = nodes
+                .iter()
+                .any(|n| n.up && n.synced && n.validator == leader_addr && n.key == leader_key);
+            for n in nodes.iter_mut() {
+                // A node tracks its own leader rounds while it validates and runs.
+                if n.up && n.validator == leader_addr && n.key == leader_key {
+                    n.recent.push_back(made);
+                    while n.recent.len() as u64 > RECENT_PROPOSALS_TRACKED {
+                        n.recent.pop_front();
+                    }
+                }
+            }
+            made
+        };
+        // Timestamps must never go back on ledger.
+        let ts = now_ms().max(cv.timestamp_ms);
+        let receipt = ledger.engine.next_round(
+            round,
+            ts,
+            LeaderProposalHistory {
+                gap_round_leaders: vec![],
+                current_leader: leader as u8,
+                // A missed proposal: the network moved on in a fallback round, and
+                // the engine counts a miss for the leader at once.
+                is_fallback: !made,
+            },
+        )?;
+        ledger.state_version += 1;
+        let enc = AddressBech32Encoder::new(&self.inner.network);
+        let emissions = engine::emissions_of(&receipt);
+        if !emissions.is_empty() {
+            let sv = ledger.state_version;
+            let mut all = (*ledger.emissions).clone();
+            for e in &emissions {
+                all.push(EmissionRecord {
+                    epoch: e.epoch,
+                    validator_address: enc
+                        .encode(e.validator.as_node_id().as_bytes())
+                        .unwrap_or_default(),
+                    proposals_made: e.made,
+                    proposals_missed: e.missed,
+                    state_version: sv,
+                });
+            }
+            ledger.emissions = Arc::new(all);
+        }
+        let leader_address = enc
+            .encode(leader_addr.as_node_id().as_bytes())
+            .unwrap_or_default();
+        let ours = leader_addr == self.inner.validators[self.inner.cfg.our_validator_index];
+        let record = RoundRecord {
+            epoch: cv.epoch,
+            round,
+            leader_address: leader_address.clone(),
+            made,
+            timestamp_ms: ts,
+        };
+        if !made {
+            info!(epoch = cv.epoch, round, leader = %leader_address, ours, "proposal missed");
+        } else {
+            debug!(epoch = cv.epoch, round, leader = %leader_address, "proposal made");
+        }
+        if let Some(e) = emissions
+            .iter()
+            .find(|e| e.validator == self.inner.validators[self.inner.cfg.our_validator_index])
+        {
+            info!(
+                epoch = e.epoch,
+                our_made = e.made,
+                our_missed = e.missed,
+                "epoch {} ended",
+                e.epoch
+            );
+        }
+        if made {
+            self.execute_pending(&mut ledger, cv.epoch, round, ts);
+        }
+        let snap = self.build_snapshot(&ledger)?;
+        drop(ledger);
+        {
+            let nodes = lock(&self.inner.nodes);
+            self.publish(snap, &nodes);
+        }
+        let mut h = lock(&self.inner.history);
+        h.push_back(record.clone());
+        while h.len() > ROUND_HISTORY_CAP {
+            h.pop_front();
+        }
+        Ok(record)
     }
-    /// Step a round every `round_length_ms` on a background thread.
+
+    fn execute_pending(&self, ledger: &mut Ledger, epoch: u64, round: u64, ts: i64) {
+        let pending: Vec<(String, Vec<u8>)> = {
+            let mut pool = lock(&self.inner.mempool);
+            let ids: Vec<String> = pool.pending.drain(..).collect();
+            ids.into_iter()
+                .filter_map(|id| pool.entries.get(&id).map(|e| (id, e.raw.clone())))
+                .collect()
+        };
+        for (id, raw) in pending {
+            let raw = RawNotarizedTransaction::from_vec(raw);
+            let status = match raw.validate(&self.inner.tx_validator) {
+                Err(e) => IntentStatus::PermanentlyRejected {
+                    reason: format!("{e:?}"),
+                },
+                Ok(v) => {
+                    let receipt = ledger.engine.execute_user(v.create_executable());
+                    match &receipt.result {
+                        radix_engine::transaction::TransactionResult::Commit(c) => {
+                            ledger.state_version += 1;
+                            let pool = lock(&self.inner.mempool);
+                            let (payload_hash, manifest) = pool
+                                .entries
+                                .get(&id)
+                                .map(|e| (e.payload_hash.clone(), e.manifest.clone()))
+                                .unwrap_or_default();
+                            drop(pool);
+                            let commit = CommitInfo {
+                                state_version: ledger.state_version,
+                                epoch,
+                                round,
+                                confirmed_at_ms: ts,
+                                intent_hash_bech32: id.clone(),
+                                payload_hash_bech32: payload_hash,
+                                fee_paid_xrd: dec(receipt.fee_summary.total_cost()),
+                                raw_hex: hex::encode(raw.as_slice()),
+                                manifest,
+                            };
+                            match &c.outcome {
+                                radix_engine::transaction::TransactionOutcome::Success(_) => {
+                                    IntentStatus::CommittedSuccess(commit)
+                                }
+                                radix_engine::transaction::TransactionOutcome::Failure(e) => {
+                                    IntentStatus::CommittedFailure {
+                                        commit,
+                                        error_message: format!("{e:?}"),
+                                    }
+                                }
+                            }
+                        }
+                        radix_engine::transaction::TransactionResult::Reject(r) => {
+                            IntentStatus::PermanentlyRejected {
+                                reason: format!("{:?}", r.reason),
+                            }
+                        }
+                        radix_engine::transaction::TransactionResult::Abort(a) => {
+                            IntentStatus::PermanentlyRejected {
+                                reason: format!("{:?}", a.reason),
+                            }
+                        }
+                    }
+                }
+            };
+            match &status {
+                IntentStatus::CommittedSuccess(c) => {
+                    info!(intent = %id, state_version = c.state_version, fee = %c.fee_paid_xrd, "transaction committed")
+                }
+                IntentStatus::CommittedFailure { error_message, .. } => {
+                    info!(intent = %id, error = %error_message, "transaction committed with failure")
+                }
+                IntentStatus::PermanentlyRejected { reason } => {
+                    info!(intent = %id, %reason, "transaction rejected")
+                }
+                _ => {}
+            }
+            if let Some(e) = lock(&self.inner.mempool).entries.get_mut(&id) {
+                e.status = status;
+            }
+        }
+    }
+
+    /// Step a round every `round_length_ms` on a background thread. Round k is due at
+    /// start + k × round length, so lateness never accumulates; a round that overruns
+    /// is logged, and if the clock falls more than a round behind it skips the lost
+    /// slots instead of bursting to catch up.
     pub fn start_clock(&self) -> ClockHandle {
-        todo!()
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let sim = self.clone();
+        let len = Duration::from_millis(self.inner.cfg.round_length_ms);
+        let thread = std::thread::Builder::new()
+            .name("radix-sim-clock".into())
+            .spawn(move || {
+                let t0 = Instant::now();
+                let mut k: u32 = 1;
+                loop {
+                    let due = t0 + len * k;
+                    let wait = due.saturating_duration_since(Instant::now());
+                    match rx.recv_timeout(wait) {
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                        _ => break,
+                    }
+                    let started = Instant::now();
+                    if let Err(e) = sim.step_round() {
+                        error!(error = %e, "round failed");
+                    }
+                    let took = started.elapsed();
+                    if took > len {
+                        warn!(?took, round_length = ?len, "round overran its slot");
+                    }
+                    k = k.saturating_add(1);
+                    let behind = Instant::now().saturating_duration_since(t0 + len * k);
+                    if behind > len {
+                        let skip = (behind.as_nanos() / len.as_nanos().max(1)) as u32;
+                        warn!(skipped = skip, "clock fell behind; skipping round slots");
+                        k = k.saturating_add(skip);
+                    }
+                }
+            });
+        match thread {
+            Ok(t) => ClockHandle {
+                stop: Some(tx),
+                thread: Some(t),
+            },
+            Err(e) => {
+                error!(error = %e, "cannot start the round clock thread");
+                ClockHandle {
+                    stop: None,
+                    thread: None,
+                }
+            }
+        }
     }
-    pub fn add_round_hook(&self, _hook: RoundHook) {
-        todo!()
+
+    fn node_views(&self, nodes: &[Node], snap: &LedgerSnapshot) -> Vec<NodeView> {
+        let enc = AddressBech32Encoder::new(&self.inner.network);
+        nodes
+            .iter()
+            .map(|n| {
+                let va = enc
+                    .encode(n.validator.as_node_id().as_bytes())
+                    .unwrap_or_default();
+                let key_hex = hex::encode(n.key.0);
+                let validating = snap.validators.iter().any(|v| {
+                    v.address == va && v.active.as_ref().is_some_and(|a| a.key_hex == key_hex)
+                });
+                NodeView {
+                    name: n.name.clone(),
+                    validator_address: va,
+                    public_key_hex: key_hex,
+                    up: n.up,
+                    synced: n.synced,
+                    validating_in_current_epoch: validating,
+                    recent_missed: n.recent.iter().filter(|m| !**m).count() as u64,
+                    recent_tracked: n.recent.len() as u64,
+                }
+            })
+            .collect()
     }
-    pub fn set_node_up(&self, _node: &str, _up: bool) -> Result<(), SimError> {
-        todo!()
+
+    fn publish(&self, mut snap: LedgerSnapshot, nodes: &[Node]) {
+        snap.nodes = self.node_views(nodes, &snap);
+        self.inner.snapshot_tx.send_replace(Arc::new(snap));
     }
-    pub fn set_node_synced(&self, _node: &str, _synced: bool) -> Result<(), SimError> {
-        todo!()
-    }
-    /// Holdings of an account, from engine state; `None` if no such account exists.
-    pub fn account(&self, _address: &str) -> Result<Option<AccountView>, SimError> {
-        todo!()
-    }
-    /// Validate a notarized transaction and put it in the mempool.
-    pub fn submit(&self, _notarized_payload: &[u8]) -> SubmitOutcome {
-        todo!()
-    }
-    pub fn intent_status(&self, _intent_hash_bech32: &str) -> IntentStatus {
-        todo!()
-    }
-    /// Execute without committing.
-    pub fn preview(&self, _req: &PreviewRequest) -> Result<PreviewOutcome, SimError> {
-        todo!()
-    }
-    /// The last `last_n` rounds, oldest first.
-    pub fn round_history(&self, _last_n: usize) -> Vec<RoundRecord> {
-        todo!()
-    }
-    pub fn info(&self) -> SimInfo {
-        todo!()
+
+    /// Read everything the snapshot holds from the engine (nodes are filled in by
+    /// [`Self::publish`]).
+    fn build_snapshot(&self, ledger: &Ledger) -> Result<LedgerSnapshot, SimError> {
+        let enc = AddressBech32Encoder::new(&self.inner.network);
+        let a = |b: &[u8]| enc.encode(b).unwrap_or_else(|_| hex::encode(b));
+        let cv = ledger.engine.consensus()?;
+        let config = ledger.engine.config()?;
+        let total: Decimal = cv.active.iter().fold(Decimal::ZERO, |acc, (_, _, s)| {
+            acc.checked_add(*s).unwrap_or(acc)
+        });
+        let mut validators = Vec::with_capacity(self.inner.validators.len());
+        for (i, addr) in self.inner.validators.iter().enumerate() {
+            let st = ledger.engine.validator_state(addr)?;
+            let active = cv.active.iter().position(|(x, _, _)| x == addr).map(|idx| {
+                let (_, key, stake) = cv.active[idx];
+                let (made, missed) = cv.stats.get(idx).copied().unwrap_or((0, 0));
+                let pct = if total.is_positive() {
+                    stake
+                        .checked_mul(Decimal::from(100))
+                        .and_then(|x| x.checked_div(total))
+                        .unwrap_or(Decimal::ZERO)
+                } else {
+                    Decimal::ZERO
+                };
+                ActiveInEpoch {
+                    index: idx,
+                    key_hex: hex::encode(key.0),
+                    stake_xrd: dec(stake),
+                    stake_percentage: dec(pct),
+                    proposals_made: made,
+                    proposals_missed: missed,
+                }
+            });
+            validators.push(ValidatorView {
+                address: a(addr.as_node_id().as_bytes()),
+                ledger_key_hex: hex::encode(st.key.0),
+                stake_xrd: dec(st.stake_xrd),
+                is_registered: st.is_registered,
+                accepts_delegated_stake: st.accepts_delegated_stake,
+                active,
+                owner_badge_local_id: NonFungibleLocalId::bytes(addr.as_node_id().0.to_vec())
+                    .map(|id| id.to_string())
+                    .unwrap_or_default(),
+                stake_unit_resource: a(st.stake_unit_resource.as_node_id().as_bytes()),
+                claim_token_resource: a(st.claim_nft.as_node_id().as_bytes()),
+                owner_account: self
+                    .inner
+                    .owner_accounts
+                    .get(i)
+                    .map(|o| a(o.as_node_id().as_bytes())),
+                stake_xrd_vault_address: a(st.stake_vault.0.as_bytes()),
+                pending_xrd_withdraw_vault_address: a(st.pending_xrd_withdraw_vault.0.as_bytes()),
+                locked_owner_stake_unit_vault_address: a(st
+                    .locked_owner_stake_unit_vault
+                    .0
+                    .as_bytes()),
+                pending_owner_stake_unit_unlock_vault_address: a(st
+                    .pending_owner_stake_unit_unlock_vault
+                    .0
+                    .as_bytes()),
+                pending_xrd_withdraw_balance: dec(st.pending_xrd_withdraw_vault.1),
+                locked_owner_stake_unit_balance: dec(st.locked_owner_stake_unit_vault.1),
+                pending_owner_stake_unit_unlock_balance: dec(st
+                    .pending_owner_stake_unit_unlock_vault
+                    .1),
+                validator_fee_factor: dec(st.fee_factor),
+            });
+        }
+        // Active ones first by their index, then the rest by stake.
+        validators.sort_by(|x, y| match (&x.active, &y.active) {
+            (Some(p), Some(q)) => p.index.cmp(&q.index),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => {
+                let sx = Decimal::try_from(x.stake_xrd.as_str()).unwrap_or(Decimal::ZERO);
+                let sy = Decimal::try_from(y.stake_xrd.as_str()).unwrap_or(Decimal::ZERO);
+                sy.cmp(&sx)
+            }
+        });
+        let sv = ledger.state_version;
+        let tree = |what: &str| hex::encode(hash(format!("radix-sim {what} {sv}")).0);
+        let cfg = &self.inner.cfg;
+        Ok(LedgerSnapshot {
+            position: LedgerPosition {
+                network_id: self.inner.network.id,
+                network_name: self.inner.network.logical_name.to_string(),
+                state_version: sv,
+                epoch: cv.epoch,
+                round: cv.round,
+                proposer_round_timestamp_ms: cv.timestamp_ms,
+                state_tree_hash_hex: tree("state"),
+                transaction_tree_hash_hex: tree("transaction"),
+                receipt_tree_hash_hex: tree("receipt"),
+                epoch_start_ms: cv.epoch_start_ms,
+                current_leader_index: cv.current_leader.map(usize::from),
+                protocol_version: radix_engine::updates::ProtocolVersion::LATEST
+                    .logical_name()
+                    .to_string(),
+            },
+            validators,
+            nodes: vec![],
+            emissions: ledger.emissions.clone(),
+            rounds_per_epoch: cfg.rounds_per_epoch,
+            round_length_ms: cfg.round_length_ms,
+            our_validator: self.inner.info.our_validator.clone(),
+            owner_account: self.inner.info.owner_account.clone(),
+            xrd_resource: self.inner.xrd.clone(),
+            owner_badge_resource: self.inner.badge.clone(),
+            consensus_config: ConsensusConfigView {
+                max_validators: config.max_validators,
+                min_round_count: config.epoch_change_condition.min_round_count,
+                max_round_count: config.epoch_change_condition.max_round_count,
+                target_duration_millis: config.epoch_change_condition.target_duration_millis,
+                num_unstake_epochs: config.num_unstake_epochs,
+                total_emission_xrd_per_epoch: dec(config.total_emission_xrd_per_epoch),
+                min_validator_reliability: dec(config.min_validator_reliability),
+                num_owner_stake_units_unlock_epochs: config.num_owner_stake_units_unlock_epochs,
+                num_fee_increase_delay_epochs: config.num_fee_increase_delay_epochs,
+                validator_creation_usd_cost: dec(config.validator_creation_usd_cost),
+            },
+        })
     }
 }

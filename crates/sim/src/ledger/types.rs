@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 /// Where the ledger is. Matches the `ledger_state` of the Gateway API and the
 /// `current_state_identifier` / epoch-round of the Core API.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LedgerPosition {
     pub network_id: u8,
     /// Logical network name, e.g. "simulator".
@@ -29,6 +29,13 @@ pub struct LedgerPosition {
     pub state_tree_hash_hex: String,
     pub transaction_tree_hash_hex: String,
     pub receipt_tree_hash_hex: String,
+    /// Actual start of the current epoch (proposer timestamp of its first round
+    /// change), from the consensus manager state, ms since the Unix epoch.
+    pub epoch_start_ms: i64,
+    /// The consensus manager's `current_leader` (index into the active set).
+    pub current_leader_index: Option<usize>,
+    /// The engine's protocol version, e.g. "eagleray".
+    pub protocol_version: String,
 }
 
 /// One validator, as read from the engine.
@@ -51,6 +58,17 @@ pub struct ValidatorView {
     pub claim_token_resource: String,
     /// Vault / account holding the owner badge, if known (ours: the owner account).
     pub owner_account: Option<String>,
+    /// Internal vault addresses (`internal_vault_sim1…`) from the validator substate.
+    pub stake_xrd_vault_address: String,
+    pub pending_xrd_withdraw_vault_address: String,
+    pub locked_owner_stake_unit_vault_address: String,
+    pub pending_owner_stake_unit_unlock_vault_address: String,
+    /// Balances of the three non-stake vaults above, decimal strings.
+    pub pending_xrd_withdraw_balance: String,
+    pub locked_owner_stake_unit_balance: String,
+    pub pending_owner_stake_unit_unlock_balance: String,
+    /// Fee factor (0..1), decimal string.
+    pub validator_fee_factor: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,7 +138,7 @@ pub struct NodeView {
 pub const RECENT_PROPOSALS_TRACKED: u64 = 100;
 
 /// Everything the read-only endpoints need, published after each round.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct LedgerSnapshot {
     pub position: LedgerPosition,
     /// All validators, registered or not, in stake order (the active ones first, by
@@ -137,16 +155,48 @@ pub struct LedgerSnapshot {
     pub owner_account: String,
     pub xrd_resource: String,
     pub owner_badge_resource: String,
+    /// The consensus manager's configuration as the engine holds it.
+    pub consensus_config: ConsensusConfigView,
+}
+
+/// `ConsensusManagerConfig`, read from the engine.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConsensusConfigView {
+    pub max_validators: u32,
+    pub min_round_count: u64,
+    pub max_round_count: u64,
+    pub target_duration_millis: u64,
+    pub num_unstake_epochs: u64,
+    pub total_emission_xrd_per_epoch: String,
+    pub min_validator_reliability: String,
+    pub num_owner_stake_units_unlock_epochs: u64,
+    pub num_fee_increase_delay_epochs: u64,
+    pub validator_creation_usd_cost: String,
 }
 
 /// Fungible and non-fungible holdings of an account, for `/state/entity/details`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountView {
     pub address: String,
-    /// (resource address, amount) per fungible resource.
-    pub fungibles: Vec<(String, String)>,
-    /// (resource address, local ids as `[hex]`/`#n#`/`<s>` strings) per non-fungible.
-    pub non_fungibles: Vec<(String, Vec<String>)>,
+    /// One entry per vault, sorted by resource address.
+    pub fungibles: Vec<FungibleHolding>,
+    pub non_fungibles: Vec<NonFungibleHolding>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FungibleHolding {
+    pub resource_address: String,
+    /// Decimal string.
+    pub amount: String,
+    pub vault_address: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NonFungibleHolding {
+    pub resource_address: String,
+    pub vault_address: String,
+    /// Local ids as `[hex]`/`#n#`/`<s>`/`{..}` strings, sorted.
+    pub ids: Vec<String>,
 }
 
 /// The status of an intent, as tracked by the mempool and the committed-transaction
@@ -156,13 +206,20 @@ pub enum IntentStatus {
     /// Never seen.
     Unknown,
     /// In the mempool, waiting for the next round.
-    Pending { submitted_at_ms: i64 },
+    Pending {
+        submitted_at_ms: i64,
+    },
     CommittedSuccess(CommitInfo),
     /// Committed with a failure receipt (fee paid, nothing else applied).
-    CommittedFailure { commit: CommitInfo, error_message: String },
+    CommittedFailure {
+        commit: CommitInfo,
+        error_message: String,
+    },
     /// Rejected, never to be committed (e.g. bad signature, epoch window expired,
     /// replay), with the engine's / validator's reason.
-    PermanentlyRejected { reason: String },
+    PermanentlyRejected {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,10 +241,17 @@ pub struct CommitInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SubmitOutcome {
     /// Accepted into the mempool (or already there: `duplicate = true`).
-    Accepted { intent_hash_bech32: String, duplicate: bool },
+    Accepted {
+        intent_hash_bech32: String,
+        duplicate: bool,
+    },
     /// Rejected by static validation or the pre-commit check, with the reason. The real
     /// gateway answers these as a 4xx `TransactionSubmitError`/`InvalidTransaction`.
-    Rejected { intent_hash_bech32: Option<String>, reason: String, permanent: bool },
+    Rejected {
+        intent_hash_bech32: Option<String>,
+        reason: String,
+        permanent: bool,
+    },
 }
 
 /// Result of executing a transaction without committing it (`/transaction/preview`).
