@@ -1,1 +1,11 @@
 //! radix-failover: keys, config, the failover transaction, and (later) the watch loop.
+//!
+//! Data flows one way: keys/config -> transaction. Each module is usable on its own by the
+//! daemon: `keys` (mnemonic -> keys -> addresses), `keyfile` (0600 key files), `network`
+//! (names/ids), `config` (TOML -> validated `Config`), `tx` (the `update_key` transaction).
+
+pub mod config;
+pub mod keyfile;
+pub mod keys;
+pub mod network;
+pub mod tx;

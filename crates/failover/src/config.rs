@@ -1,0 +1,518 @@
+//! Configuration, in two stages: the raw TOML (`RawConfig`, unknown keys rejected so a typo
+//! cannot pass silently) and one validated `Config` whose fields are domain types.
+//!
+//! Every error names the field, the bad value and the fix. Relative `key_file` and
+//! `manifest_template` paths are resolved against the directory of the config file, so a
+//! config works the same whatever the daemon's working directory is.
+//!
+//! Later versions add sections (`[sources]`, `[primary]`, ...) as new optional fields of
+//! `RawConfig`; the top-level keys below keep their meaning.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use radix_common::address::{AddressBech32Decoder, HrpSet};
+use radix_common::crypto::Secp256k1PublicKey;
+use radix_common::math::Decimal;
+use radix_common::network::NetworkDefinition;
+use radix_common::types::{ComponentAddress, EntityType};
+use serde::Deserialize;
+
+use crate::network::{self, known_networks};
+use crate::tx::ManifestTemplate;
+
+/// Fee locked when the config does not say: ~40x the ~0.26 XRD the update_key transaction
+/// costs on a fresh ledger, so fee spikes do not fail the failover; unused fee is not charged.
+pub const DEFAULT_FEE_LOCK_XRD: &str = "10";
+/// Upper bound on `fee_lock_xrd`: far above any real cost; a larger value is almost surely a
+/// typo (extra zeros) and would make the lock fail on an account holding a normal float.
+pub const MAX_FEE_LOCK_XRD: u32 = 1000;
+
+/// A network given either as a name or a numeric id.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawNetwork {
+    Id(i64),
+    Name(String),
+}
+
+/// A decimal given as a string (preferred: exact) or a TOML number.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawDecimal {
+    Text(String),
+    Int(i64),
+    Float(f64),
+}
+
+impl fmt::Display for RawDecimal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RawDecimal::Text(s) => f.write_str(s),
+            RawDecimal::Int(i) => write!(f, "{i}"),
+            RawDecimal::Float(x) => write!(f, "{x}"),
+        }
+    }
+}
+
+/// The config file as written. Unknown keys are errors.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    pub network: RawNetwork,
+    pub validator: String,
+    pub backup_public_key: String,
+    pub key_file: PathBuf,
+    pub fee_lock_xrd: Option<RawDecimal>,
+    pub manifest_template: Option<PathBuf>,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where it was loaded from (for messages).
+    pub source: PathBuf,
+    pub network: NetworkDefinition,
+    pub validator: ComponentAddress,
+    pub backup_public_key: Secp256k1PublicKey,
+    /// Absolute (or config-relative resolved) path of the notary / badge-account key file.
+    pub key_file: PathBuf,
+    pub fee_lock_xrd: Decimal,
+    pub manifest_template: Option<ManifestTemplate>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source} (fix: check the path given to --config)")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid: {message}")]
+    Toml { path: PathBuf, message: String },
+    #[error("config file {path}: `{field}` = {value:?}: {problem}; fix: {fix}")]
+    Field {
+        path: PathBuf,
+        field: &'static str,
+        value: String,
+        problem: String,
+        fix: String,
+    },
+}
+
+impl Config {
+    /// Reads, parses and validates a config file. Does not read the key file (see
+    /// `keyfile::load_ed25519_key`), but does read and check the manifest template.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let raw = RawConfig::parse(path, &text)?;
+        raw.validate(path)
+    }
+}
+
+impl RawConfig {
+    pub fn parse(path: &Path, text: &str) -> Result<RawConfig, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Toml {
+            path: path.to_path_buf(),
+            message: toml_message(&e),
+        })
+    }
+
+    /// Turns the raw config into a `Config`; `path` is the config file (for relative paths).
+    pub fn validate(self, path: &Path) -> Result<Config, ConfigError> {
+        let field_err =
+            |field: &'static str, value: &str, problem: String, fix: String| ConfigError::Field {
+                path: path.to_path_buf(),
+                field,
+                value: value.to_string(),
+                problem,
+                fix,
+            };
+        let network = match &self.network {
+            RawNetwork::Name(s) => network::parse_network(s),
+            RawNetwork::Id(id) => u8::try_from(*id)
+                .map_err(|_| network::NetworkError::Unknown(id.to_string()))
+                .and_then(network::from_id),
+        }
+        .map_err(|e| {
+            let value = match &self.network {
+                RawNetwork::Name(s) => s.clone(),
+                RawNetwork::Id(i) => i.to_string(),
+            };
+            field_err(
+                "network",
+                &value,
+                "not a supported network".into(),
+                format!("use one of {}", network::supported_list()) + &hint_of(&e),
+            )
+        })?;
+
+        let validator = parse_validator_address(&self.validator, &network).map_err(|problem| {
+            field_err(
+                "validator",
+                &self.validator,
+                problem,
+                format!(
+                    "use your validator's address on {} (it starts with `validator_{}1`)",
+                    network.logical_name, network.hrp_suffix
+                ),
+            )
+        })?;
+
+        let backup_public_key =
+            parse_secp256k1_public_key(&self.backup_public_key).map_err(|problem| {
+                field_err(
+                    "backup_public_key",
+                    &self.backup_public_key,
+                    problem,
+                    "use the backup node's key as its System API /identity reports it (`public_key_hex`: 66 hex characters, starting with 02 or 03)".into(),
+                )
+            })?;
+
+        let base = path.parent().unwrap_or_else(|| Path::new("."));
+        let key_file = resolve(base, &self.key_file);
+        if self.key_file.as_os_str().is_empty() {
+            return Err(field_err(
+                "key_file",
+                "",
+                "is empty".into(),
+                "give the path of the key file written by `radix-failover keys derive --out FILE`"
+                    .into(),
+            ));
+        }
+
+        let fee_raw = self
+            .fee_lock_xrd
+            .as_ref()
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| DEFAULT_FEE_LOCK_XRD.to_string());
+        let fee_lock_xrd = parse_fee(&fee_raw).map_err(|problem| {
+            field_err(
+                "fee_lock_xrd",
+                &fee_raw,
+                problem,
+                format!("give an XRD amount above 0 and at most {MAX_FEE_LOCK_XRD}, as a string, e.g. fee_lock_xrd = \"10\""),
+            )
+        })?;
+
+        let manifest_template = match &self.manifest_template {
+            None => None,
+            Some(p) => {
+                let resolved = resolve(base, p);
+                let shown = p.display().to_string();
+                let text = std::fs::read_to_string(&resolved).map_err(|e| {
+                    field_err(
+                        "manifest_template",
+                        &shown,
+                        format!("cannot read {}: {e}", resolved.display()),
+                        "check the path (relative paths are resolved against the config file's directory)".into(),
+                    )
+                })?;
+                Some(ManifestTemplate::parse(resolved, text).map_err(|e| {
+                    field_err(
+                        "manifest_template",
+                        &shown,
+                        e.to_string(),
+                        "edit the template; see docs/keys-and-transaction.md for the placeholders"
+                            .into(),
+                    )
+                })?)
+            }
+        };
+
+        Ok(Config {
+            source: path.to_path_buf(),
+            network,
+            validator,
+            backup_public_key,
+            key_file,
+            fee_lock_xrd,
+            manifest_template,
+        })
+    }
+}
+
+fn hint_of(e: &network::NetworkError) -> String {
+    match e {
+        network::NetworkError::UnknownId(id) => format!(" (id {id} is not one of them)"),
+        network::NetworkError::Unknown(_) => String::new(),
+    }
+}
+
+fn resolve(base: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+/// The toml error text, flattened to one line (it includes line/column and the offending key,
+/// e.g. "unknown field `netwrk`, expected one of `network`, `validator`, ...").
+fn toml_message(e: &toml::de::Error) -> String {
+    let mut msg = e.to_string().replace('\n', " ").replace("  ", " ");
+    if e.message().contains("unknown field") {
+        msg.push_str(" (fix: correct the key's spelling or remove it; unknown keys are refused so typos cannot pass silently)");
+    } else if e.message().contains("missing field") {
+        msg.push_str(
+            " (fix: add the key; see docs/keys-and-transaction.md for a complete example)",
+        );
+    }
+    msg
+}
+
+fn parse_fee(s: &str) -> Result<Decimal, String> {
+    let d = Decimal::from_str(s.trim()).map_err(|_| "not a decimal number".to_string())?;
+    if d <= Decimal::ZERO {
+        return Err("must be above 0".into());
+    }
+    if d > Decimal::from(MAX_FEE_LOCK_XRD) {
+        return Err(format!(
+            "more than {MAX_FEE_LOCK_XRD} XRD (almost surely a typo)"
+        ));
+    }
+    Ok(d)
+}
+
+/// Parses a validator address and checks it is for `network`; a wrong-network address is named
+/// with the network it belongs to.
+pub fn parse_validator_address(
+    s: &str,
+    network: &NetworkDefinition,
+) -> Result<ComponentAddress, String> {
+    let (hrp, entity, data) = AddressBech32Decoder::validate_and_decode_ignore_hrp(s.trim())
+        .map_err(|_| "not a valid Radix (bech32m) address".to_string())?;
+    if entity != EntityType::GlobalValidator {
+        return Err(format!(
+            "this is a {} address, not a validator address",
+            entity_name(entity)
+        ));
+    }
+    let expected = HrpSet::from(network).get_entity_hrp(&entity).to_string();
+    if hrp != expected {
+        let belongs = known_networks()
+            .find(|n| HrpSet::from(n).get_entity_hrp(&entity) == hrp)
+            .map(|n| format!("a {} address", n.logical_name))
+            .unwrap_or_else(|| format!("an address with prefix `{hrp}`"));
+        return Err(format!(
+            "this is {belongs}, but the configured network is {} (addresses start with `{expected}1`)",
+            network.logical_name
+        ));
+    }
+    ComponentAddress::try_from(data.as_slice())
+        .map_err(|_| "not a valid component address".to_string())
+}
+
+fn entity_name(e: EntityType) -> String {
+    let s = format!("{e:?}");
+    s.strip_prefix("Global").unwrap_or(&s).to_string()
+}
+
+/// Parses a validator consensus key: 33-byte compressed secp256k1 as 66 hex characters, and
+/// checks it is a point on the curve (a wrong key would take the validator offline).
+pub fn parse_secp256k1_public_key(s: &str) -> Result<Secp256k1PublicKey, String> {
+    let t = s.trim();
+    let t = t.strip_prefix("0x").unwrap_or(t);
+    let bytes = hex::decode(t).map_err(|_| "not hexadecimal".to_string())?;
+    if bytes.len() != Secp256k1PublicKey::LENGTH {
+        return Err(format!(
+            "{} bytes; a compressed secp256k1 key has 33 bytes (66 hex characters)",
+            bytes.len()
+        ));
+    }
+    if bytes[0] != 0x02 && bytes[0] != 0x03 {
+        return Err("not a compressed secp256k1 key (must start with 02 or 03)".into());
+    }
+    secp256k1::PublicKey::from_slice(&bytes)
+        .map_err(|_| "not a valid secp256k1 curve point".to_string())?;
+    Secp256k1PublicKey::try_from(bytes.as_slice())
+        .map_err(|_| "not a valid secp256k1 public key".to_string())
+}
+
+impl Config {
+    /// Human-readable resolved config (no secrets: the key file's path only).
+    pub fn describe(&self) -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "network",
+                format!("{} (id {})", self.network.logical_name, self.network.id),
+            ),
+            ("validator", self.validator_bech32()),
+            ("backup_public_key", hex::encode(self.backup_public_key.0)),
+            ("key_file", self.key_file.display().to_string()),
+            ("fee_lock_xrd", self.fee_lock_xrd.to_string()),
+            (
+                "manifest_template",
+                self.manifest_template
+                    .as_ref()
+                    .map(|t| t.path.display().to_string())
+                    .unwrap_or_else(|| "(built in)".into()),
+            ),
+        ]
+    }
+
+    pub fn validator_bech32(&self) -> String {
+        crate::keys::encode_address(self.validator.as_node_id().as_bytes(), &self.network)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) const BACKUP_KEY: &str =
+        "029932e6683332a3c0d8cd2862c129e0c2501f45c17c88eecac27cc22baf7f80ed";
+
+    /// A validator address (arbitrary node id with the validator entity byte) for `network`.
+    pub(crate) fn validator_for(network: &NetworkDefinition) -> String {
+        let mut node_id = [7u8; 30];
+        node_id[0] = EntityType::GlobalValidator as u8;
+        let v = ComponentAddress::try_from(node_id).unwrap();
+        crate::keys::encode_address(v.as_node_id().as_bytes(), network)
+    }
+
+    fn load(text: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, text).unwrap();
+        Config::load(&p)
+    }
+
+    fn good() -> String {
+        let mainnet_validator = validator_for(&NetworkDefinition::mainnet());
+        format!(
+            "network = \"mainnet\"\nvalidator = \"{mainnet_validator}\"\nbackup_public_key = \"{BACKUP_KEY}\"\nkey_file = \"owner.key\"\n"
+        )
+    }
+
+    #[test]
+    fn good_config_resolves() {
+        let c = load(&good()).unwrap();
+        assert_eq!(c.network.id, 1);
+        assert_eq!(
+            c.validator_bech32(),
+            validator_for(&NetworkDefinition::mainnet())
+        );
+        assert_eq!(hex::encode(c.backup_public_key.0), BACKUP_KEY);
+        assert_eq!(c.fee_lock_xrd, Decimal::from(10));
+        assert!(c.key_file.is_absolute() && c.key_file.ends_with("owner.key"));
+        let c = load(&format!("{}fee_lock_xrd = \"2.5\"\n", good())).unwrap();
+        assert_eq!(c.fee_lock_xrd, Decimal::from_str("2.5").unwrap());
+        let c = load(&format!("{}fee_lock_xrd = 3\n", good())).unwrap();
+        assert_eq!(c.fee_lock_xrd, Decimal::from(3));
+    }
+
+    #[test]
+    fn simulator_and_numeric_networks() {
+        for (net, text) in [
+            (NetworkDefinition::simulator(), "\"simulator\""),
+            (NetworkDefinition::stokenet(), "2"),
+            (NetworkDefinition::stokenet(), "\"2\""),
+        ] {
+            let cfg = good().replace("\"mainnet\"", text).replace(
+                &validator_for(&NetworkDefinition::mainnet()),
+                &validator_for(&net),
+            );
+            let c = load(&cfg).unwrap();
+            assert_eq!(c.network.id, net.id);
+        }
+    }
+
+    fn err(text: &str) -> String {
+        load(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_naming_it() {
+        let e = err(&format!("{}fee_lock = \"10\"\n", good()));
+        assert!(
+            e.contains("unknown field `fee_lock`") && e.contains("fix:"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn wrong_network_address_names_both_networks() {
+        let stokenet = validator_for(&NetworkDefinition::stokenet());
+        let e = err(&good().replace(&validator_for(&NetworkDefinition::mainnet()), &stokenet));
+        assert!(e.contains("`validator`") && e.contains(&stokenet), "{e}");
+        assert!(
+            e.contains("stokenet address") && e.contains("network is mainnet"),
+            "{e}"
+        );
+        assert!(e.contains("fix:"), "{e}");
+    }
+
+    #[test]
+    fn wrong_entity_type_is_named() {
+        let account = crate::keys::account_address(
+            &radix_common::crypto::Ed25519PrivateKey::from_u64(1)
+                .unwrap()
+                .public_key()
+                .into(),
+            &NetworkDefinition::mainnet(),
+        );
+        let e = err(&good().replace(&validator_for(&NetworkDefinition::mainnet()), &account));
+        assert!(
+            e.contains("not a validator address") && e.contains("Account"),
+            "{e}"
+        );
+        let e = err(&good().replace(
+            &validator_for(&NetworkDefinition::mainnet()),
+            "validator_rdx1xyz",
+        ));
+        assert!(e.contains("not a valid Radix"), "{e}");
+    }
+
+    #[test]
+    fn bad_backup_keys() {
+        for (bad, expect) in [
+            ("02abc", "not hexadecimal"),
+            (&BACKUP_KEY[..64], "32 bytes"),
+            (
+                &format!("05{}", &BACKUP_KEY[2..]),
+                "must start with 02 or 03",
+            ),
+            // x = 5 has no point on secp256k1 (5^3 + 7 = 132 is not a square mod p).
+            (
+                "020000000000000000000000000000000000000000000000000000000000000005",
+                "curve point",
+            ),
+        ] {
+            let e = err(&good().replace(BACKUP_KEY, bad));
+            assert!(
+                e.contains("`backup_public_key`") && e.contains(expect),
+                "{bad}: {e}"
+            );
+            assert!(e.contains(bad), "{e}");
+        }
+    }
+
+    #[test]
+    fn bad_network_and_fee() {
+        let e = err(&good().replace("\"mainnet\"", "\"mainet\""));
+        assert!(
+            e.contains("`network`") && e.contains("mainet") && e.contains("mainnet (1)"),
+            "{e}"
+        );
+        let e = err(&good().replace("\"mainnet\"", "77"));
+        assert!(e.contains("id 77"), "{e}");
+        for fee in ["\"0\"", "\"-1\"", "\"abc\"", "\"5000\""] {
+            let e = err(&format!("{}fee_lock_xrd = {fee}\n", good()));
+            assert!(
+                e.contains("`fee_lock_xrd`") && e.contains("fix:"),
+                "{fee}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_field_is_named() {
+        let e = err(&good().replace("key_file = \"owner.key\"\n", ""));
+        assert!(e.contains("missing field `key_file`"), "{e}");
+    }
+}

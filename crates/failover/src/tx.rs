@@ -1,0 +1,420 @@
+//! The failover transaction: `update_key` on the validator, signed offline.
+//!
+//! Manifest (built in): lock the fee from the badge account, prove the validator's owner badge
+//! (local id = the validator's node id as bytes), call `update_key` with the new consensus key.
+//! Operators whose badge sits in an access-manager component give a manifest template instead.
+//!
+//! The header is notarized by the key-file key with `notary_is_signatory = true`, so that one
+//! Ed25519 signature both notarizes and satisfies the account's owner rule. Ed25519 signatures
+//! are deterministic, and the nonce is derived from the inputs (see `derive_nonce`), so two
+//! watchers on different hosts build byte-identical transactions with one intent hash: the
+//! ledger commits it once and rejects the second as `IntentHashPreviouslyCommitted`.
+//!
+//! `build_update_key` is pure (no I/O, no clock) and cheap, so the daemon can call it whenever
+//! it rebuilds. Every transaction is checked by the official validator before it is returned.
+
+use std::path::PathBuf;
+
+use radix_common::crypto::{hash, Ed25519PrivateKey, PublicKey, Secp256k1PublicKey};
+use radix_common::network::NetworkDefinition;
+use radix_common::prelude::{NonFungibleLocalId, VALIDATOR_OWNER_BADGE};
+use radix_common::types::{ComponentAddress, Epoch};
+use radix_transactions::builder::{ManifestBuilder, TransactionBuilder};
+use radix_transactions::manifest::{
+    compile_error_diagnostics, compile_manifest_v1, decompile, BlobProvider, CompileError,
+    CompileErrorDiagnosticsStyle,
+};
+use radix_transactions::model::{
+    HasTransactionIntentHash, NotarizedTransactionV1, TransactionHashBech32Encoder,
+    TransactionHeaderV1, TransactionIntentHash, TransactionManifestV1, TransactionPayload,
+};
+use radix_transactions::validation::TransactionValidator;
+
+use crate::config::Config;
+use crate::keys::encode_address;
+
+/// Default validity window in epochs (~10 minutes on mainnet at 5 min/epoch). Short on purpose:
+/// a failover transaction that could not commit must not linger in mempools and commit much
+/// later (e.g. after an operator failed back by hand); the daemon rebuilds a fresh window anyway.
+pub const DEFAULT_VALID_EPOCHS: u64 = 2;
+/// Largest window we build. The ledger allows up to 8640 epochs (30 days); anything near that
+/// defeats the point of a short window, so cap it at ~1 day of mainnet epochs.
+pub const MAX_VALID_EPOCHS: u64 = 288;
+/// Domain tag for the derived nonce, versioned so a future change cannot collide silently.
+pub const NONCE_DOMAIN: &[u8] = b"radix-failover/nonce/v1";
+
+/// Placeholders a manifest template may use.
+pub const PLACEHOLDERS: [&str; 6] = [
+    "account",
+    "validator",
+    "new_key",
+    "fee",
+    "owner_badge",
+    "owner_badge_id",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("line {line}: unknown placeholder {{{name}}} (known: {{account}} {{validator}} {{new_key}} {{fee}} {{owner_badge}} {{owner_badge_id}})")]
+    UnknownPlaceholder { line: usize, name: String },
+    #[error("the template never uses {{new_key}}, so it would not set the new key")]
+    NoNewKey,
+    #[error("line {line}: the manifest does not compile: {kind}\n{diagnostics}")]
+    Compile {
+        line: usize,
+        kind: String,
+        diagnostics: String,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TxError {
+    #[error("manifest template {path}: {source}")]
+    Template {
+        path: PathBuf,
+        source: TemplateError,
+    },
+    #[error("--valid-epochs {0} is out of range; fix: use 1 to {MAX_VALID_EPOCHS}")]
+    ValidEpochs(u64),
+    #[error("start epoch {0} is too large")]
+    EpochOverflow(u64),
+    #[error("the transaction failed offline validation: {0}")]
+    Invalid(String),
+    #[error("cannot encode the transaction: {0}")]
+    Encode(String),
+}
+
+/// A manifest template (`.rtm` text with `{placeholders}`), checked when the config loads.
+#[derive(Debug, Clone)]
+pub struct ManifestTemplate {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+impl ManifestTemplate {
+    /// Checks the placeholders (unknown ones are errors naming the line; `{new_key}` must be used).
+    pub fn parse(path: PathBuf, text: String) -> Result<Self, TemplateError> {
+        let mut uses_new_key = false;
+        for (i, line) in text.lines().enumerate() {
+            for name in placeholders_in(line) {
+                if !PLACEHOLDERS.contains(&name) {
+                    return Err(TemplateError::UnknownPlaceholder {
+                        line: i + 1,
+                        name: name.to_string(),
+                    });
+                }
+                uses_new_key |= name == "new_key";
+            }
+        }
+        if !uses_new_key {
+            return Err(TemplateError::NoNewKey);
+        }
+        Ok(ManifestTemplate { path, text })
+    }
+
+    /// Substitutes the placeholders. Values never contain newlines, so line numbers stay the
+    /// same and compile errors can name the template's line.
+    pub fn render(&self, values: &TemplateValues) -> String {
+        let mut out = String::with_capacity(self.text.len() + 256);
+        let mut rest = self.text.as_str();
+        while let Some(start) = rest.find('{') {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 1..];
+            match after.find('}').map(|end| (&after[..end], end)) {
+                Some((name, end)) if is_identifier(name) => {
+                    out.push_str(values.get(name).unwrap_or(name));
+                    rest = &after[end + 1..];
+                }
+                _ => {
+                    out.push('{');
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+/// `{name}` occurrences whose content is an identifier. Other braces are left alone.
+fn placeholders_in(line: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    let mut rest = line;
+    while let Some(start) = rest.find('{') {
+        let after = &rest[start + 1..];
+        match after.find('}') {
+            Some(end) if is_identifier(&after[..end]) => {
+                found.push(&after[..end]);
+                rest = &after[end + 1..];
+            }
+            _ => rest = after,
+        }
+    }
+    found
+}
+
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Values substituted into a template.
+#[derive(Debug, Clone)]
+pub struct TemplateValues {
+    pub account: String,
+    pub validator: String,
+    pub new_key: String,
+    pub fee: String,
+    pub owner_badge: String,
+    pub owner_badge_id: String,
+}
+
+impl TemplateValues {
+    fn get(&self, name: &str) -> Option<&str> {
+        Some(match name {
+            "account" => &self.account,
+            "validator" => &self.validator,
+            "new_key" => &self.new_key,
+            "fee" => &self.fee,
+            "owner_badge" => &self.owner_badge,
+            "owner_badge_id" => &self.owner_badge_id,
+            _ => return None,
+        })
+    }
+}
+
+/// The validator owner badge's local id: the validator's node id as a bytes id.
+pub fn owner_badge_id(validator: &ComponentAddress) -> NonFungibleLocalId {
+    // A node id is 30 bytes, within the 1..=64 bytes a bytes id allows, so this cannot fail;
+    // the fallback keeps this total without a panic path.
+    NonFungibleLocalId::bytes(validator.as_node_id().0.to_vec())
+        .unwrap_or_else(|_| NonFungibleLocalId::integer(0))
+}
+
+/// Deterministic nonce: the first 4 bytes (little endian) of
+/// `blake2b_256("radix-failover/nonce/v1" || network id || validator node id || new key || start epoch LE)`.
+/// Same inputs on any host give the same nonce, hence the same intent hash; a different epoch
+/// window or key gives a different one.
+pub fn derive_nonce(
+    network_id: u8,
+    validator: &ComponentAddress,
+    new_key: &Secp256k1PublicKey,
+    start_epoch: u64,
+) -> u32 {
+    let mut data = Vec::with_capacity(NONCE_DOMAIN.len() + 1 + 30 + 33 + 8);
+    data.extend_from_slice(NONCE_DOMAIN);
+    data.push(network_id);
+    data.extend_from_slice(validator.as_node_id().as_bytes());
+    data.extend_from_slice(&new_key.0);
+    data.extend_from_slice(&start_epoch.to_le_bytes());
+    let h = hash(&data);
+    let b = h.0;
+    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+}
+
+/// What the caller asks for.
+#[derive(Debug, Clone)]
+pub struct UpdateKeyRequest {
+    pub new_key: Secp256k1PublicKey,
+    pub start_epoch: u64,
+    pub valid_epochs: u64,
+    /// `None`: derived with `derive_nonce`.
+    pub nonce: Option<u32>,
+}
+
+/// A built, notarized and offline-validated failover transaction.
+#[derive(Debug, Clone)]
+pub struct BuiltTransaction {
+    pub network: NetworkDefinition,
+    /// Canonical manifest text, as the official decompiler prints it.
+    pub manifest: String,
+    pub intent_hash: TransactionIntentHash,
+    /// `txid_…` bech32 of the intent hash.
+    pub intent_hash_bech32: String,
+    /// Compiled notarized transaction (what `/transaction/submit` takes, hex-encoded).
+    pub notarized_bytes: Vec<u8>,
+    pub header: TransactionHeaderV1,
+    pub account: ComponentAddress,
+    pub account_address: String,
+    pub validator_address: String,
+    pub new_key: Secp256k1PublicKey,
+}
+
+impl BuiltTransaction {
+    pub fn notarized_hex(&self) -> String {
+        hex::encode(&self.notarized_bytes)
+    }
+    pub fn start_epoch_inclusive(&self) -> u64 {
+        self.header.start_epoch_inclusive.number()
+    }
+    pub fn end_epoch_exclusive(&self) -> u64 {
+        self.header.end_epoch_exclusive.number()
+    }
+    pub fn nonce(&self) -> u32 {
+        self.header.nonce
+    }
+    pub fn new_key_hex(&self) -> String {
+        hex::encode(self.new_key.0)
+    }
+
+    /// The JSON object `tx update-key --json` prints.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "network": self.network.logical_name,
+            "network_id": self.network.id,
+            "manifest": self.manifest,
+            "intent_hash": self.intent_hash_bech32,
+            "intent_hash_hex": hex::encode(self.intent_hash.0 .0),
+            "notarized_transaction_hex": self.notarized_hex(),
+            "start_epoch_inclusive": self.start_epoch_inclusive(),
+            "end_epoch_exclusive": self.end_epoch_exclusive(),
+            "nonce": self.nonce(),
+            "account_address": self.account_address,
+            "validator_address": self.validator_address,
+            "new_key": self.new_key_hex(),
+            "notary_public_key": crate::keys::public_key_hex(&self.header.notary_public_key),
+            "notary_is_signatory": self.header.notary_is_signatory,
+            "tip_percentage": self.header.tip_percentage,
+        })
+    }
+}
+
+/// The manifest for `config` and `new_key`, from the template if there is one.
+pub fn build_manifest(
+    config: &Config,
+    account: ComponentAddress,
+    new_key: &Secp256k1PublicKey,
+) -> Result<TransactionManifestV1, TxError> {
+    let badge_id = owner_badge_id(&config.validator);
+    match &config.manifest_template {
+        None => Ok(ManifestBuilder::new_v1()
+            .lock_fee(account, config.fee_lock_xrd)
+            .create_proof_from_account_of_non_fungibles(account, VALIDATOR_OWNER_BADGE, [badge_id])
+            .call_method(config.validator, "update_key", (*new_key,))
+            .build()),
+        Some(t) => {
+            let values = TemplateValues {
+                account: encode_address(account.as_node_id().as_bytes(), &config.network),
+                validator: config.validator_bech32(),
+                new_key: hex::encode(new_key.0),
+                fee: config.fee_lock_xrd.to_string(),
+                owner_badge: encode_address(
+                    VALIDATOR_OWNER_BADGE.as_node_id().as_bytes(),
+                    &config.network,
+                ),
+                owner_badge_id: badge_id.to_string(),
+            };
+            compile_template(t, &values, &config.network).map_err(|source| TxError::Template {
+                path: t.path.clone(),
+                source,
+            })
+        }
+    }
+}
+
+/// Renders and compiles a template with the official compiler, naming the line of any error.
+pub fn compile_template(
+    t: &ManifestTemplate,
+    values: &TemplateValues,
+    network: &NetworkDefinition,
+) -> Result<TransactionManifestV1, TemplateError> {
+    let text = t.render(values);
+    compile_manifest_v1(&text, network, BlobProvider::new()).map_err(|e| {
+        let (line, kind) = match &e {
+            CompileError::LexerError(l) => (l.span.start.line_idx, format!("{:?}", l.error_kind)),
+            CompileError::ParserError(p) => (p.span.start.line_idx, format!("{:?}", p.error_kind)),
+            CompileError::GeneratorError(g) => {
+                (g.span.start.line_idx, format!("{:?}", g.error_kind))
+            }
+        };
+        TemplateError::Compile {
+            line: line + 1,
+            kind,
+            diagnostics: compile_error_diagnostics(
+                &text,
+                e,
+                CompileErrorDiagnosticsStyle::PlainText,
+            ),
+        }
+    })
+}
+
+/// Builds, notarizes and validates the failover transaction. Pure: no I/O, no clock.
+pub fn build_update_key(
+    config: &Config,
+    notary: &Ed25519PrivateKey,
+    req: &UpdateKeyRequest,
+) -> Result<BuiltTransaction, TxError> {
+    if req.valid_epochs == 0 || req.valid_epochs > MAX_VALID_EPOCHS {
+        return Err(TxError::ValidEpochs(req.valid_epochs));
+    }
+    let end_epoch = req
+        .start_epoch
+        .checked_add(req.valid_epochs)
+        .ok_or(TxError::EpochOverflow(req.start_epoch))?;
+
+    let notary_public_key = PublicKey::Ed25519(notary.public_key());
+    let account = ComponentAddress::preallocated_account_from_public_key(&notary_public_key);
+    let manifest = build_manifest(config, account, &req.new_key)?;
+
+    let nonce = req.nonce.unwrap_or_else(|| {
+        derive_nonce(
+            config.network.id,
+            &config.validator,
+            &req.new_key,
+            req.start_epoch,
+        )
+    });
+    let header = TransactionHeaderV1 {
+        network_id: config.network.id,
+        start_epoch_inclusive: Epoch::of(req.start_epoch),
+        end_epoch_exclusive: Epoch::of(end_epoch),
+        nonce,
+        notary_public_key,
+        notary_is_signatory: true,
+        tip_percentage: 0,
+    };
+    let notarized: NotarizedTransactionV1 = TransactionBuilder::new()
+        .header(header.clone())
+        .manifest(manifest)
+        .notarize(notary)
+        .build();
+
+    let validator = TransactionValidator::new_with_latest_config(&config.network);
+    let validated = notarized
+        .prepare_and_validate(&validator)
+        .map_err(|e| TxError::Invalid(format!("{e:?}")))?;
+    let intent_hash = validated.transaction_intent_hash();
+
+    let raw = notarized
+        .to_raw()
+        .map_err(|e| TxError::Encode(format!("{e:?}")))?;
+    let manifest_text = decompile(
+        &TransactionManifestV1::from_intent(&notarized.signed_intent.intent),
+        &config.network,
+    )
+    .map_err(|e| TxError::Encode(format!("decompile: {e:?}")))?;
+    let intent_hash_bech32 = TransactionHashBech32Encoder::new(&config.network)
+        .encode(&intent_hash)
+        .map_err(|e| TxError::Encode(format!("intent hash: {e:?}")))?;
+
+    Ok(BuiltTransaction {
+        network: config.network.clone(),
+        manifest: manifest_text,
+        intent_hash,
+        intent_hash_bech32,
+        notarized_bytes: raw.to_vec(),
+        header,
+        account,
+        account_address: encode_address(account.as_node_id().as_bytes(), &config.network),
+        validator_address: config.validator_bech32(),
+        new_key: req.new_key,
+    })
+}
+
+/// Decodes compiled notarized-transaction bytes (e.g. to review what will be sent).
+pub fn decode_notarized(bytes: &[u8]) -> Result<NotarizedTransactionV1, TxError> {
+    let raw = radix_transactions::model::RawNotarizedTransaction::from_slice(bytes);
+    NotarizedTransactionV1::from_raw(&raw).map_err(|e| TxError::Encode(format!("{e:?}")))
+}
