@@ -418,3 +418,219 @@ pub fn decode_notarized(bytes: &[u8]) -> Result<NotarizedTransactionV1, TxError>
     let raw = radix_transactions::model::RawNotarizedTransaction::from_slice(bytes);
     NotarizedTransactionV1::from_raw(&raw).map_err(|e| TxError::Encode(format!("{e:?}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse_secp256k1_public_key;
+    use radix_common::math::Decimal;
+    use radix_common::types::EntityType;
+    use radix_transactions::model::InstructionV1;
+
+    const BACKUP: &str = "029932e6683332a3c0d8cd2862c129e0c2501f45c17c88eecac27cc22baf7f80ed";
+    const OTHER: &str = "02ce938064729003a391c5bbf50c5b1968958eb2dd56c8f22c8accdf7502cc3004";
+
+    fn config(network: NetworkDefinition, template: Option<&str>) -> Config {
+        let mut node_id = [9u8; 30];
+        node_id[0] = EntityType::GlobalValidator as u8;
+        Config {
+            source: PathBuf::from("test.toml"),
+            network,
+            validator: ComponentAddress::try_from(node_id).unwrap(),
+            backup_public_key: parse_secp256k1_public_key(BACKUP).unwrap(),
+            key_file: PathBuf::from("/nonexistent"),
+            fee_lock_xrd: Decimal::from(10),
+            manifest_template: template
+                .map(|t| ManifestTemplate::parse(PathBuf::from("t.rtm"), t.to_string()).unwrap()),
+        }
+    }
+
+    fn notary() -> Ed25519PrivateKey {
+        Ed25519PrivateKey::from_u64(42).unwrap()
+    }
+
+    fn req(epoch: u64) -> UpdateKeyRequest {
+        UpdateKeyRequest {
+            new_key: parse_secp256k1_public_key(BACKUP).unwrap(),
+            start_epoch: epoch,
+            valid_epochs: DEFAULT_VALID_EPOCHS,
+            nonce: None,
+        }
+    }
+
+    #[test]
+    fn builds_validates_and_decodes_back() {
+        let c = config(NetworkDefinition::mainnet(), None);
+        let b = build_update_key(&c, &notary(), &req(1000)).unwrap();
+        assert!(
+            b.intent_hash_bech32.starts_with("txid_rdx1"),
+            "{}",
+            b.intent_hash_bech32
+        );
+        assert!(b.account_address.starts_with("account_rdx1"));
+        assert_eq!(b.start_epoch_inclusive(), 1000);
+        assert_eq!(b.end_epoch_exclusive(), 1002);
+        assert_eq!(
+            b.nonce(),
+            derive_nonce(1, &c.validator, &c.backup_public_key, 1000)
+        );
+
+        let decoded = decode_notarized(&b.notarized_bytes).unwrap();
+        let h = &decoded.signed_intent.intent.header;
+        assert_eq!(h, &b.header);
+        assert_eq!(h.network_id, 1);
+        assert!(h.notary_is_signatory);
+        assert_eq!(h.tip_percentage, 0);
+        assert_eq!(
+            h.notary_public_key,
+            PublicKey::Ed25519(notary().public_key())
+        );
+        assert!(decoded
+            .signed_intent
+            .intent_signatures
+            .signatures
+            .is_empty());
+
+        let expected = build_manifest(&c, b.account, &c.backup_public_key).unwrap();
+        let instructions = &decoded.signed_intent.intent.instructions.0;
+        assert_eq!(instructions, &expected.instructions);
+        assert_eq!(instructions.len(), 3);
+        match &instructions[2] {
+            InstructionV1::CallMethod(cm) => assert_eq!(cm.method_name, "update_key"),
+            other => panic!("unexpected {other:?}"),
+        }
+        // Decoded bytes pass the official validator again and give the same intent hash.
+        let v = TransactionValidator::new_with_latest_config(&NetworkDefinition::mainnet());
+        let again = decoded.prepare_and_validate(&v).unwrap();
+        assert_eq!(again.transaction_intent_hash(), b.intent_hash);
+        // And the wrong network's validator rejects it.
+        let s = TransactionValidator::new_with_latest_config(&NetworkDefinition::stokenet());
+        assert!(decoded.prepare_and_validate(&s).is_err());
+    }
+
+    #[test]
+    fn manifest_text_is_canonical_and_complete() {
+        let c = config(NetworkDefinition::mainnet(), None);
+        let b = build_update_key(&c, &notary(), &req(7)).unwrap();
+        let m = &b.manifest;
+        assert!(
+            m.contains("\"lock_fee\"") && m.contains("Decimal(\"10\")"),
+            "{m}"
+        );
+        assert!(m.contains("\"create_proof_of_non_fungibles\""), "{m}");
+        assert!(
+            m.contains(&format!(
+                "NonFungibleLocalId(\"{}\")",
+                owner_badge_id(&c.validator)
+            )),
+            "{m}"
+        );
+        assert!(
+            m.contains(&b.validator_address) && m.contains(&b.account_address),
+            "{m}"
+        );
+        assert!(
+            m.contains("\"update_key\"") && m.contains(&format!("Bytes(\"{BACKUP}\")")),
+            "{m}"
+        );
+        assert!(
+            m.contains("resource_rdx1nfxxxxxxxxxxvdrwnrxxxxxxxxx004365253834xxxxxxxxxvdrwnr"),
+            "{m}"
+        );
+        // Canonical text compiles back to the same instructions.
+        let recompiled = compile_manifest_v1(m, &c.network, BlobProvider::new()).unwrap();
+        let expected = build_manifest(&c, b.account, &c.backup_public_key).unwrap();
+        assert_eq!(recompiled.instructions, expected.instructions);
+    }
+
+    #[test]
+    fn deterministic_across_builds_and_distinct_per_input() {
+        let c = config(NetworkDefinition::simulator(), None);
+        let a = build_update_key(&c, &notary(), &req(50)).unwrap();
+        let b = build_update_key(&c, &notary(), &req(50)).unwrap();
+        assert_eq!(a.notarized_bytes, b.notarized_bytes);
+        assert_eq!(a.intent_hash, b.intent_hash);
+        let later = build_update_key(&c, &notary(), &req(51)).unwrap();
+        assert_ne!(later.nonce(), a.nonce());
+        assert_ne!(later.intent_hash, a.intent_hash);
+        let mut other = req(50);
+        other.new_key = parse_secp256k1_public_key(OTHER).unwrap();
+        let o = build_update_key(&c, &notary(), &other).unwrap();
+        assert_ne!(o.nonce(), a.nonce());
+        assert!(o.manifest.contains(OTHER));
+        let mut fixed = req(50);
+        fixed.nonce = Some(12345);
+        assert_eq!(
+            build_update_key(&c, &notary(), &fixed).unwrap().nonce(),
+            12345
+        );
+    }
+
+    #[test]
+    fn window_bounds() {
+        let c = config(NetworkDefinition::simulator(), None);
+        for bad in [0, MAX_VALID_EPOCHS + 1] {
+            let mut r = req(10);
+            r.valid_epochs = bad;
+            assert!(matches!(
+                build_update_key(&c, &notary(), &r),
+                Err(TxError::ValidEpochs(_))
+            ));
+        }
+        let mut r = req(u64::MAX);
+        r.valid_epochs = 1;
+        assert!(build_update_key(&c, &notary(), &r).is_err());
+    }
+
+    const TEMPLATE: &str = r#"# same as the built-in manifest
+CALL_METHOD
+    Address("{account}")
+    "lock_fee"
+    Decimal("{fee}")
+;
+CALL_METHOD
+    Address("{account}")
+    "create_proof_of_non_fungibles"
+    Address("{owner_badge}")
+    Array<NonFungibleLocalId>(NonFungibleLocalId("{owner_badge_id}"))
+;
+CALL_METHOD
+    Address("{validator}")
+    "update_key"
+    Bytes("{new_key}")
+;
+"#;
+
+    #[test]
+    fn template_equal_to_builtin_gives_same_transaction() {
+        let builtin = config(NetworkDefinition::mainnet(), None);
+        let templ = config(NetworkDefinition::mainnet(), Some(TEMPLATE));
+        let a = build_update_key(&builtin, &notary(), &req(99)).unwrap();
+        let b = build_update_key(&templ, &notary(), &req(99)).unwrap();
+        assert_eq!(a.intent_hash, b.intent_hash);
+        assert_eq!(a.notarized_bytes, b.notarized_bytes);
+    }
+
+    #[test]
+    fn template_errors_name_the_line() {
+        let bad = TEMPLATE.replace("Decimal(\"{fee}\")", "Decimal(\"{fees}\")");
+        let e = ManifestTemplate::parse(PathBuf::from("t.rtm"), bad).unwrap_err();
+        assert!(
+            matches!(e, TemplateError::UnknownPlaceholder { line: 5, ref name } if name == "fees"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("line 5") && e.to_string().contains("{fees}"));
+
+        let no_key = TEMPLATE.replace("{new_key}", "02ab");
+        assert!(matches!(
+            ManifestTemplate::parse(PathBuf::from("t.rtm"), no_key),
+            Err(TemplateError::NoNewKey)
+        ));
+
+        let typo = TEMPLATE.replace("\"update_key\"\n    Bytes", "\"update_key\"\n    Bytez");
+        let c = config(NetworkDefinition::mainnet(), Some(&typo));
+        let e = build_update_key(&c, &notary(), &req(1)).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("t.rtm") && msg.contains("line 16"), "{msg}");
+    }
+}
