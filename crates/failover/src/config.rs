@@ -109,8 +109,11 @@ impl Config {
             path: path.to_path_buf(),
             source,
         })?;
-        let raw = RawConfig::parse(path, &text)?;
-        raw.validate(path)
+        // Absolute, so relative key_file/manifest_template resolve against the config's
+        // directory and messages show paths that work from anywhere.
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let raw = RawConfig::parse(&path, &text)?;
+        raw.validate(&path)
     }
 }
 

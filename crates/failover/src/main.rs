@@ -1,1 +1,46 @@
-fn main() {}
+//! `radix-failover`: parse the command line, set up logging, run, map errors to exit codes.
+
+mod cli;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, Command, ConfigCommand, KeysCommand, TxCommand};
+
+/// Exit code for a failed command (bad input, invalid config, unusable key file, ...).
+/// clap itself exits with 2 for usage errors.
+const EXIT_FAILURE: u8 = 1;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let result = match &cli.command {
+        Command::Keys(KeysCommand::Derive(a)) => commands::keys_derive(a),
+        Command::Config(ConfigCommand::Check(a)) => commands::config_check(a),
+        Command::Tx(TxCommand::UpdateKey(a)) => commands::tx_update_key(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+/// Logs go to stderr so stdout stays machine-readable (--json). Default: warnings only.
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RADIX_FAILOVER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,132 @@
+//! Command-line arguments: one clap `Args` struct per subcommand. Parsing only; the values are
+//! turned into domain types (network, keys, config) in `commands.rs`.
+
+use std::path::PathBuf;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+use radix_failover::tx::DEFAULT_VALID_EPOCHS;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "radix-failover",
+    version,
+    about = "Fail a Radix validator over to its backup node by signing an update_key transaction"
+)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug). Secrets are never logged.
+    #[arg(short, long, action = ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Key derivation from a wallet mnemonic.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Configuration checks.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Build transactions offline.
+    #[command(subcommand)]
+    Tx(TxCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Derive the badge account's key from a Radix wallet mnemonic, as the wallet does.
+    ///
+    /// The mnemonic is read from the terminal without echo, or from standard input when that is
+    /// not a terminal (first line; with --passphrase the second line is the passphrase).
+    Derive(DeriveArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeriveArgs {
+    /// Prompt (no echo) for a BIP39 passphrase ("25th word"). Default: none.
+    #[arg(long)]
+    pub passphrase: bool,
+
+    /// Network: mainnet, stokenet, localnet, simulator or a numeric id.
+    #[arg(long, default_value = "mainnet")]
+    pub network: String,
+
+    /// Account index (the wallet's first account is 0).
+    #[arg(long, default_value_t = 0)]
+    pub index: u32,
+
+    /// Derive the legacy Olympia secp256k1 key (m/44'/1022'/0'/0/<index>') instead of CAP-26 Ed25519.
+    #[arg(long)]
+    pub olympia: bool,
+
+    /// Also print the private key (hex). Without it the private key is never printed.
+    #[arg(long)]
+    pub show_private_key: bool,
+
+    /// Write the private key (64 hex characters) to a new file with mode 0600.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// With --out: replace an existing file.
+    #[arg(long, requires = "out")]
+    pub force: bool,
+
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate a config file; print the resolved config and the key file's account address.
+    Check(ConfigCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigCheckArgs {
+    /// Config file (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TxCommand {
+    /// Build, sign and validate the update_key (failover) transaction offline, and print it.
+    UpdateKey(UpdateKeyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateKeyArgs {
+    /// Config file (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+
+    /// Start epoch (inclusive) of the validity window.
+    #[arg(long, value_name = "E")]
+    pub epoch: u64,
+
+    /// Length of the validity window in epochs (end epoch = E + K, exclusive).
+    #[arg(long, value_name = "K", default_value_t = DEFAULT_VALID_EPOCHS)]
+    pub valid_epochs: u64,
+
+    /// Nonce; default: derived from validator, new key and start epoch, so every host builds
+    /// the same transaction.
+    #[arg(long, value_name = "N")]
+    pub nonce: Option<u32>,
+
+    /// New consensus key (66 hex, compressed secp256k1) instead of the configured
+    /// backup_public_key, e.g. the primary's key to fail back.
+    #[arg(long, value_name = "HEX")]
+    pub to_key: Option<String>,
+
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}

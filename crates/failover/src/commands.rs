@@ -1,0 +1,234 @@
+//! The subcommands: turn parsed arguments into domain values, call the library, print.
+
+use std::io::{IsTerminal, Read, Write};
+
+use anyhow::{bail, Context, Result};
+use radix_common::crypto::PublicKey;
+use zeroize::Zeroizing;
+
+use radix_failover::config::{parse_secp256k1_public_key, Config};
+use radix_failover::keyfile::{load_ed25519_key, write_key_file};
+use radix_failover::keys::{self, account_address, derive_account_key, mnemonic_to_seed};
+use radix_failover::network::parse_network;
+use radix_failover::tx::{build_manifest, build_update_key, UpdateKeyRequest};
+
+use crate::cli::{ConfigCheckArgs, DeriveArgs, UpdateKeyArgs};
+
+/// Largest stdin we accept for a mnemonic (+ passphrase): 24 words of at most 8 letters plus
+/// a long passphrase fit easily; more is not a mnemonic.
+const MAX_SECRET_INPUT: u64 = 4096;
+
+/// Mnemonic and optional passphrase, wiped on drop.
+struct SecretInput {
+    mnemonic: Zeroizing<String>,
+    passphrase: Zeroizing<String>,
+}
+
+fn read_secrets(want_passphrase: bool) -> Result<SecretInput> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        let mnemonic = Zeroizing::new(
+            rpassword::prompt_password("Mnemonic (input hidden): ")
+                .context("cannot read the mnemonic from the terminal")?,
+        );
+        let passphrase = if want_passphrase {
+            Zeroizing::new(
+                rpassword::prompt_password("BIP39 passphrase (input hidden): ")
+                    .context("cannot read the passphrase from the terminal")?,
+            )
+        } else {
+            Zeroizing::new(String::new())
+        };
+        return Ok(SecretInput {
+            mnemonic,
+            passphrase,
+        });
+    }
+    let mut buf = Zeroizing::new(Vec::new());
+    stdin
+        .lock()
+        .take(MAX_SECRET_INPUT + 1)
+        .read_to_end(&mut buf)
+        .context("cannot read the mnemonic from standard input")?;
+    if buf.len() as u64 > MAX_SECRET_INPUT {
+        bail!("standard input is longer than {MAX_SECRET_INPUT} bytes; it should hold only the mnemonic (and the passphrase line with --passphrase)");
+    }
+    let text = std::str::from_utf8(&buf).map_err(|_| {
+        anyhow::anyhow!("standard input is not UTF-8 text; give the mnemonic words")
+    })?;
+    let mut lines = text.lines();
+    let mnemonic = Zeroizing::new(lines.next().unwrap_or_default().to_string());
+    let passphrase = if want_passphrase {
+        Zeroizing::new(lines.next().unwrap_or_default().to_string())
+    } else {
+        Zeroizing::new(String::new())
+    };
+    Ok(SecretInput {
+        mnemonic,
+        passphrase,
+    })
+}
+
+pub fn keys_derive(args: &DeriveArgs) -> Result<()> {
+    let network = parse_network(&args.network).context("--network")?;
+    if args.olympia && args.out.is_some() {
+        bail!("--out writes the key file the daemon notarizes with, which must hold an Ed25519 (Babylon account) key; an Olympia secp256k1 key cannot be used there. Fix: drop --olympia to derive the Babylon account key, or drop --out to only display the Olympia key");
+    }
+    let secrets = read_secrets(args.passphrase)?;
+    let mnemonic = keys::parse_mnemonic(&secrets.mnemonic)?;
+    let seed = mnemonic_to_seed(&mnemonic, &secrets.passphrase);
+    drop(mnemonic);
+    drop(secrets);
+    let key = derive_account_key(&seed, network.id, args.index, args.olympia)?;
+    drop(seed);
+
+    if let Some(out) = &args.out {
+        write_key_file(out, key.private_key_bytes(), args.force)?;
+        tracing::info!(path = %out.display(), "key file written (mode 0600)");
+    }
+
+    let address = key.account_address(&network);
+    let stdout = std::io::stdout();
+    let mut o = stdout.lock();
+    if args.json {
+        let mut v = serde_json::json!({
+            "path": key.path.to_string(),
+            "public_key": key.public_key_hex(),
+            "account_address": address,
+        });
+        if args.show_private_key {
+            v["private_key"] = serde_json::Value::String(key.private_key_hex().to_string());
+        }
+        let text = Zeroizing::new(serde_json::to_string_pretty(&v)?);
+        // The JSON value itself is a normal allocation; wipe its private-key string too.
+        if let Some(serde_json::Value::String(s)) = v.get_mut("private_key") {
+            zeroize::Zeroize::zeroize(s);
+        }
+        writeln!(o, "{}", text.as_str())?;
+    } else {
+        writeln!(o, "path:            {}", key.path)?;
+        writeln!(
+            o,
+            "curve:           {}",
+            match key.curve {
+                keys::Curve::Ed25519 => "Ed25519",
+                keys::Curve::Secp256k1 => "secp256k1 (Olympia)",
+            }
+        )?;
+        writeln!(
+            o,
+            "network:         {} (id {})",
+            network.logical_name, network.id
+        )?;
+        writeln!(o, "public key:      {}", key.public_key_hex())?;
+        writeln!(o, "account address: {address}")?;
+        if args.show_private_key {
+            writeln!(o, "private key:     {}", key.private_key_hex().as_str())?;
+        }
+        if let Some(out) = &args.out {
+            writeln!(o, "key file:        {} (mode 0600)", out.display())?;
+        }
+    }
+    Ok(())
+}
+
+pub fn config_check(args: &ConfigCheckArgs) -> Result<()> {
+    let config = Config::load(&args.config)?;
+    let key = load_ed25519_key(&config.key_file)?;
+    let public = PublicKey::Ed25519(key.public_key());
+    let account = account_address(&public, &config.network);
+    // Compile the manifest now (template included), so a template error shows before an outage.
+    let account_id =
+        radix_common::types::ComponentAddress::preallocated_account_from_public_key(&public);
+    build_manifest(&config, account_id, &config.backup_public_key)?;
+    drop(key);
+
+    let stdout = std::io::stdout();
+    let mut o = stdout.lock();
+    if args.json {
+        let mut v = serde_json::Map::new();
+        for (k, val) in config.describe() {
+            v.insert(k.to_string(), serde_json::Value::String(val));
+        }
+        v.insert("network_id".into(), config.network.id.into());
+        v.insert("account_address".into(), account.into());
+        v.insert(
+            "notary_public_key".into(),
+            keys::public_key_hex(&public).into(),
+        );
+        writeln!(o, "{}", serde_json::to_string_pretty(&v)?)?;
+    } else {
+        writeln!(o, "config {} is valid", args.config.display())?;
+        for (k, val) in config.describe() {
+            writeln!(o, "{:<18} {val}", format!("{k}:"))?;
+        }
+        writeln!(o, "{:<18} {account}", "account_address:")?;
+        writeln!(
+            o,
+            "{:<18} {}",
+            "notary_public_key:",
+            keys::public_key_hex(&public)
+        )?;
+    }
+    Ok(())
+}
+
+pub fn tx_update_key(args: &UpdateKeyArgs) -> Result<()> {
+    let config = Config::load(&args.config)?;
+    let key = load_ed25519_key(&config.key_file)?;
+    let new_key = match &args.to_key {
+        Some(hex) => parse_secp256k1_public_key(hex).map_err(|problem| {
+            anyhow::anyhow!("--to-key {hex:?}: {problem}; fix: give a compressed secp256k1 key as 66 hex characters (a node's /identity public_key_hex)")
+        })?,
+        None => config.backup_public_key,
+    };
+    let req = UpdateKeyRequest {
+        new_key,
+        start_epoch: args.epoch,
+        valid_epochs: args.valid_epochs,
+        nonce: args.nonce,
+    };
+    let built = build_update_key(&config, &key, &req)?;
+    drop(key);
+
+    let stdout = std::io::stdout();
+    let mut o = stdout.lock();
+    if args.json {
+        writeln!(o, "{}", serde_json::to_string_pretty(&built.to_json())?)?;
+        return Ok(());
+    }
+    writeln!(
+        o,
+        "network:             {} (id {})",
+        built.network.logical_name, built.network.id
+    )?;
+    writeln!(o, "validator:           {}", built.validator_address)?;
+    writeln!(o, "account (notary):    {}", built.account_address)?;
+    writeln!(o, "new key:             {}", built.new_key_hex())?;
+    writeln!(
+        o,
+        "epochs:              {} (inclusive) to {} (exclusive)",
+        built.start_epoch_inclusive(),
+        built.end_epoch_exclusive()
+    )?;
+    writeln!(
+        o,
+        "nonce:               {} ({})",
+        built.nonce(),
+        if args.nonce.is_some() {
+            "given"
+        } else {
+            "derived"
+        }
+    )?;
+    writeln!(o, "intent hash:         {}", built.intent_hash_bech32)?;
+    writeln!(o, "validated offline:   yes")?;
+    writeln!(o, "--- manifest ---")?;
+    write!(o, "{}", built.manifest)?;
+    if !built.manifest.ends_with('\n') {
+        writeln!(o)?;
+    }
+    writeln!(o, "--- notarized transaction (hex) ---")?;
+    writeln!(o, "{}", built.notarized_hex())?;
+    Ok(())
+}
