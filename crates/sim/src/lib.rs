@@ -3,7 +3,13 @@
 //!
 //! - [`ledger`]: the engine half — genesis, round clock, leader schedule, mempool, and the
 //!   plain-data [`ledger::types`] view it publishes.
-//! - the API half (gateway, core, system and control servers, faults, scenarios) builds
-//!   on that view only.
+//! - the API half builds on that view only: [`api`] (gateway, core, system and control
+//!   servers), [`faults`], [`scenario`] files, the start-up [`info`], and the [`cli`].
 
 pub mod ledger;
+
+pub mod api;
+pub mod cli;
+pub mod faults;
+pub mod info;
+pub mod scenario;

@@ -1,1 +1,31 @@
-fn main() {}
+//! `radix-sim`: parse the command line, set up logging, run; errors become exit code 1.
+
+use clap::Parser;
+use radix_sim::cli::{self, Cli, Command};
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_target(false)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(cli::run(args))),
+        Command::Config(args) => cli::config(args),
+        Command::Bench(args) => cli::bench(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("radix-sim: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

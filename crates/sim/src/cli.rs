@@ -1,0 +1,269 @@
+//! Command line: `radix-sim run ...`, `radix-sim config ...`, `radix-sim bench ...`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use crate::api::{Network, Ports};
+use crate::faults::{change_ports, Faults};
+use crate::info::Info;
+use crate::ledger::{Sim, SimConfig, DEFAULT_STAKES_XRD};
+use crate::scenario::Scenario;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "radix-sim",
+    version,
+    about = "A local Radix network on the real Radix Engine, with fault injection"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the network and serve its APIs until SIGINT/SIGTERM.
+    Run(RunArgs),
+    /// Write a radix-failover config from a running network's --info-file.
+    Config(ConfigArgs),
+    /// Step rounds as fast as the engine allows and print the achievable rounds per second.
+    Bench(BenchArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct NetworkArgs {
+    /// Number of validators (default stakes are reused cyclically); ignored with --stakes.
+    #[arg(long, default_value_t = DEFAULT_STAKES_XRD.len())]
+    pub validators: usize,
+    /// Genesis stake of each validator in XRD, comma separated (ours is the first).
+    #[arg(long, value_delimiter = ',')]
+    pub stakes: Option<Vec<u64>>,
+    /// Seed of every key and of the leader schedule (a scenario's `seed` overrides it).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Round length in milliseconds.
+    #[arg(long, default_value_t = 100)]
+    pub round_ms: u64,
+    /// Epoch length in rounds.
+    #[arg(long, default_value_t = 20)]
+    pub rounds_per_epoch: u64,
+    /// Owner account key file (64 hex chars). Read if it exists, else generated (mode 0600).
+    /// Default: <state-dir>/owner.key.
+    #[arg(long)]
+    pub key_file: Option<PathBuf>,
+    /// Where generated files go.
+    #[arg(long, default_value = "radix-sim-state")]
+    pub state_dir: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub network: NetworkArgs,
+    /// Scenario file (TOML) of faults at given rounds/epochs.
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// Write the start-up information as JSON here.
+    #[arg(long)]
+    pub info_file: Option<PathBuf>,
+    /// Write a ready radix-failover config (TOML) here.
+    #[arg(long)]
+    pub write_config: Option<PathBuf>,
+    /// Gateway API port (0 = any free port).
+    #[arg(long, default_value_t = 0)]
+    pub gateway_port: u16,
+    /// Control API port (0 = any free port).
+    #[arg(long, default_value_t = 0)]
+    pub control_port: u16,
+    /// First node port: node i serves Core on base+2i and System on base+2i+1 (0 = any free ports).
+    #[arg(long, default_value_t = 0)]
+    pub node_base_port: u16,
+}
+
+#[derive(Args, Debug)]
+pub struct ConfigArgs {
+    /// The JSON written by `radix-sim run --info-file`.
+    #[arg(long)]
+    pub info_file: PathBuf,
+    /// Where to write the radix-failover config.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    pub network: NetworkArgs,
+    /// Rounds to step.
+    #[arg(long, default_value_t = 200)]
+    pub rounds: u64,
+}
+
+/// Most validators accepted: the engine indexes the active set with a u8 and mainnet's set is 100.
+const MAX_VALIDATORS: usize = 100;
+
+impl NetworkArgs {
+    pub fn sim_config(&self, seed: u64) -> Result<SimConfig> {
+        let stakes = match &self.stakes {
+            Some(s) => s.clone(),
+            None => (0..self.validators)
+                .map(|i| DEFAULT_STAKES_XRD[i % DEFAULT_STAKES_XRD.len()])
+                .collect(),
+        };
+        if stakes.is_empty() || stakes.len() > MAX_VALIDATORS {
+            bail!(
+                "--validators/--stakes: give 1 to {MAX_VALIDATORS} validators (got {})",
+                stakes.len()
+            );
+        }
+        if stakes.contains(&0) {
+            bail!("--stakes: every validator needs a positive stake (a zero-stake validator never leads)");
+        }
+        if self.round_ms == 0 {
+            bail!("--round-ms must be at least 1");
+        }
+        if self.rounds_per_epoch < 2 {
+            bail!("--rounds-per-epoch must be at least 2 (the engine needs room for a round before the epoch change)");
+        }
+        std::fs::create_dir_all(&self.state_dir)
+            .with_context(|| format!("cannot create --state-dir {}", self.state_dir.display()))?;
+        let key_file = self
+            .key_file
+            .clone()
+            .unwrap_or_else(|| self.state_dir.join("owner.key"));
+        let mut cfg = SimConfig::new(seed, key_file);
+        cfg.validator_stakes_xrd = stakes;
+        cfg.round_length_ms = self.round_ms;
+        cfg.rounds_per_epoch = self.rounds_per_epoch;
+        Ok(cfg)
+    }
+}
+
+fn write_file(path: &Path, text: &str, what: &str) -> Result<()> {
+    std::fs::write(path, text).with_context(|| format!("cannot write {what} {}", path.display()))
+}
+
+pub async fn run(args: RunArgs) -> Result<()> {
+    let scenario = match &args.scenario {
+        Some(p) => Some(Scenario::load(p)?),
+        None => None,
+    };
+    let seed = scenario
+        .as_ref()
+        .and_then(|s| s.seed)
+        .unwrap_or(args.network.seed);
+    let cfg = args.network.sim_config(seed)?;
+    let started = Instant::now();
+    let sim = tokio::task::spawn_blocking(move || Sim::genesis(cfg))
+        .await
+        .context("genesis task failed")??;
+    tracing::info!(took = ?started.elapsed(), "genesis done");
+    let faults = Arc::new(Faults::new());
+    let ports = Ports {
+        gateway: args.gateway_port,
+        control: args.control_port,
+        node_base: args.node_base_port,
+    };
+    let net = Network::start(sim.clone(), faults.clone(), &ports)
+        .await
+        .context("cannot bind the API ports (is another radix-sim running on them?)")?;
+
+    // Port changes requested by scenario events (they run on the clock thread).
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    if let Some(s) = scenario {
+        tracing::info!(events = s.events.len(), "scenario loaded");
+        s.install(&sim, faults.clone(), tx);
+    }
+    let servers = net.state.servers.clone();
+    tokio::spawn(async move {
+        while let Some(change) = rx.recv().await {
+            if let Err(e) = change_ports(&servers, change).await {
+                tracing::error!(error = %e, "cannot change ports");
+            }
+        }
+    });
+
+    let info = Info::gather(&net, seed);
+    let _ = net.state.info.set(info.clone());
+    print!("{}", info.human());
+    if let Some(p) = &args.info_file {
+        write_file(p, &serde_json::to_string_pretty(&info)?, "--info-file")?;
+    }
+    if let Some(p) = &args.write_config {
+        write_file(p, &info.failover_config(), "--write-config")?;
+    }
+
+    let clock = sim.start_clock();
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    clock.stop();
+    net.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
+
+pub fn config(args: ConfigArgs) -> Result<()> {
+    let text = std::fs::read_to_string(&args.info_file)
+        .with_context(|| format!("cannot read --info-file {}", args.info_file.display()))?;
+    let info: Info = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a radix-sim info file (write one with `radix-sim run --info-file FILE`)",
+            args.info_file.display()
+        )
+    })?;
+    write_file(&args.out, &info.failover_config(), "--out")?;
+    println!("wrote {}", args.out.display());
+    Ok(())
+}
+
+pub fn bench(args: BenchArgs) -> Result<()> {
+    let cfg = args.network.sim_config(args.network.seed)?;
+    let rpe = cfg.rounds_per_epoch;
+    let t = Instant::now();
+    let sim = Sim::genesis(cfg)?;
+    println!("genesis: {:.2?}", t.elapsed());
+    let t = Instant::now();
+    for _ in 0..args.rounds {
+        sim.step_round()?;
+    }
+    let took = t.elapsed();
+    let per_s = args.rounds as f64 / took.as_secs_f64().max(1e-9);
+    let snap = sim.snapshot();
+    println!(
+        "{} rounds in {:.2?}: {:.0} rounds/s achievable ({:.2} ms per round); at {rpe} rounds per epoch, 10 epochs take {:.1} s",
+        args.rounds,
+        took,
+        per_s,
+        took.as_secs_f64() * 1000.0 / args.rounds.max(1) as f64,
+        10.0 * rpe as f64 / per_s
+    );
+    println!(
+        "ledger now at epoch {} round {}, state version {}",
+        snap.position.epoch, snap.position.round, snap.position.state_version
+    );
+    Ok(())
+}

@@ -1,0 +1,396 @@
+//! Fault injection: what the scenario file and the control API can do to the network.
+//!
+//! A [`FaultAction`] is applied in two steps: [`Faults::apply`] changes the shared fault state
+//! and the engine half's node flags at once (so a fault applied from a round hook at round R
+//! already holds for round R), and returns the [`PortChange`] to make, if any: closing or
+//! re-opening the ports of a node or of the gateway, which the async side does right after.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::{Deserialize, Serialize};
+
+use crate::ledger::types::LedgerSnapshot;
+use crate::ledger::Sim;
+
+/// How an out-of-sync node reports itself on `/system/health`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncStatus {
+    /// Catching up: `SYNCING`.
+    Syncing,
+    /// Fallen behind: `OUT_OF_SYNC`.
+    #[default]
+    OutOfSync,
+}
+
+/// How a failing gateway answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailMode {
+    /// A 5xx `ErrorResponse` with `InternalServerError` details.
+    #[default]
+    Status5xx,
+    /// The spec's `NotSyncedUpError` (HTTP 500, as the real gateway sends it).
+    NotSyncedUp,
+}
+
+fn default_fail_status() -> u16 {
+    503
+}
+
+/// One fault, as a scenario event or a `POST /faults` body: `{"action": "...", ...}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FaultAction {
+    /// The node stops: its Core and System ports refuse connections and it proposes nothing.
+    NodeDown {
+        node: String,
+    },
+    NodeUp {
+        node: String,
+    },
+    /// The node is up but behind: health SYNCING / OUT_OF_SYNC, Core answers frozen at this
+    /// moment, and it cannot propose.
+    NodeOutOfSync {
+        node: String,
+        #[serde(default)]
+        status: SyncStatus,
+    },
+    NodeInSync {
+        node: String,
+    },
+    /// The gateway's port refuses connections.
+    GatewayDown,
+    GatewayUp,
+    /// Every gateway answer is delayed by `latency_ms`.
+    GatewaySlow {
+        latency_ms: u64,
+    },
+    /// Every gateway answer is an error.
+    GatewayFailing {
+        #[serde(default)]
+        mode: FailMode,
+        /// HTTP status for `status_5xx` (500..=599).
+        #[serde(default = "default_fail_status")]
+        status: u16,
+    },
+    /// Every gateway answer is a 200 with a body that is not JSON.
+    GatewayGarbage,
+    /// The gateway keeps serving the ledger as it is now.
+    GatewayStale,
+    /// Clears slow, failing, garbage and stale.
+    GatewayHealthy,
+    /// The next `count` submits (gateway and Core API) fail with a 5xx.
+    SubmitFailing {
+        count: u32,
+    },
+}
+
+/// A port change the async side must make after [`Faults::apply`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PortChange {
+    Node { name: String, up: bool },
+    Gateway { up: bool },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FaultError {
+    #[error("unknown node {0:?}; nodes are {1}")]
+    UnknownNode(String, String),
+    #[error("status {0} is not a 5xx status; use 500..=599")]
+    BadStatus(u16),
+    #[error("engine half refused: {0}")]
+    Sim(String),
+}
+
+/// The current faults (what `GET /faults` shows).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FaultView {
+    pub gateway_down: bool,
+    pub gateway_latency_ms: u64,
+    pub gateway_failing: Option<GatewayFailing>,
+    pub gateway_garbage: bool,
+    /// Ledger position the stale gateway is frozen at.
+    pub gateway_stale_at: Option<StalePoint>,
+    pub submit_failures_remaining: u32,
+    pub nodes_down: Vec<String>,
+    /// Node name -> (status, ledger position it is frozen at).
+    pub nodes_out_of_sync: BTreeMap<String, (SyncStatus, StalePoint)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct GatewayFailing {
+    pub mode: FailMode,
+    pub status: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StalePoint {
+    pub epoch: u64,
+    pub round: u64,
+    pub state_version: u64,
+}
+
+impl StalePoint {
+    fn of(s: &LedgerSnapshot) -> StalePoint {
+        StalePoint {
+            epoch: s.position.epoch,
+            round: s.position.round,
+            state_version: s.position.state_version,
+        }
+    }
+}
+
+#[derive(Default)]
+struct State {
+    gateway_down: bool,
+    gateway_latency_ms: u64,
+    gateway_failing: Option<GatewayFailing>,
+    gateway_garbage: bool,
+    gateway_stale: Option<Arc<LedgerSnapshot>>,
+    submit_failures_remaining: u32,
+    nodes_down: Vec<String>,
+    out_of_sync: BTreeMap<String, (SyncStatus, Arc<LedgerSnapshot>)>,
+}
+
+/// Shared fault state; cheap to read on every request.
+#[derive(Default)]
+pub struct Faults {
+    state: Mutex<State>,
+}
+
+/// What a gateway request must suffer before (or instead of) being served.
+#[derive(Debug, Clone, Default)]
+pub struct GatewayEffects {
+    pub latency_ms: u64,
+    pub failing: Option<GatewayFailing>,
+    pub garbage: bool,
+}
+
+impl Faults {
+    pub fn new() -> Faults {
+        Faults::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Every update below leaves the state consistent, so a poisoned lock is still usable.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Applies `action` to the fault state and the engine half; returns the port change to make.
+    pub fn apply(&self, sim: &Sim, action: &FaultAction) -> Result<Option<PortChange>, FaultError> {
+        let check_node = |name: &str| -> Result<(), FaultError> {
+            let nodes = sim.info().nodes;
+            if nodes.iter().any(|n| n == name) {
+                Ok(())
+            } else {
+                Err(FaultError::UnknownNode(name.to_string(), nodes.join(", ")))
+            }
+        };
+        let sim_err = |e: crate::ledger::SimError| FaultError::Sim(e.to_string());
+        tracing::info!(?action, "fault");
+        let mut st = self.lock();
+        Ok(match action {
+            FaultAction::NodeDown { node } => {
+                check_node(node)?;
+                sim.set_node_up(node, false).map_err(sim_err)?;
+                if !st.nodes_down.contains(node) {
+                    st.nodes_down.push(node.clone());
+                }
+                Some(PortChange::Node {
+                    name: node.clone(),
+                    up: false,
+                })
+            }
+            FaultAction::NodeUp { node } => {
+                check_node(node)?;
+                sim.set_node_up(node, true).map_err(sim_err)?;
+                st.nodes_down.retain(|n| n != node);
+                Some(PortChange::Node {
+                    name: node.clone(),
+                    up: true,
+                })
+            }
+            FaultAction::NodeOutOfSync { node, status } => {
+                check_node(node)?;
+                sim.set_node_synced(node, false).map_err(sim_err)?;
+                let frozen = st
+                    .out_of_sync
+                    .get(node)
+                    .map(|(_, s)| s.clone())
+                    .unwrap_or_else(|| sim.snapshot());
+                st.out_of_sync.insert(node.clone(), (*status, frozen));
+                None
+            }
+            FaultAction::NodeInSync { node } => {
+                check_node(node)?;
+                sim.set_node_synced(node, true).map_err(sim_err)?;
+                st.out_of_sync.remove(node);
+                None
+            }
+            FaultAction::GatewayDown => {
+                st.gateway_down = true;
+                Some(PortChange::Gateway { up: false })
+            }
+            FaultAction::GatewayUp => {
+                st.gateway_down = false;
+                Some(PortChange::Gateway { up: true })
+            }
+            FaultAction::GatewaySlow { latency_ms } => {
+                st.gateway_latency_ms = *latency_ms;
+                None
+            }
+            FaultAction::GatewayFailing { mode, status } => {
+                if !(500..=599).contains(status) {
+                    return Err(FaultError::BadStatus(*status));
+                }
+                st.gateway_failing = Some(GatewayFailing {
+                    mode: *mode,
+                    status: *status,
+                });
+                None
+            }
+            FaultAction::GatewayGarbage => {
+                st.gateway_garbage = true;
+                None
+            }
+            FaultAction::GatewayStale => {
+                if st.gateway_stale.is_none() {
+                    st.gateway_stale = Some(sim.snapshot());
+                }
+                None
+            }
+            FaultAction::GatewayHealthy => {
+                st.gateway_latency_ms = 0;
+                st.gateway_failing = None;
+                st.gateway_garbage = false;
+                st.gateway_stale = None;
+                None
+            }
+            FaultAction::SubmitFailing { count } => {
+                st.submit_failures_remaining = *count;
+                None
+            }
+        })
+    }
+
+    pub fn view(&self) -> FaultView {
+        let st = self.lock();
+        FaultView {
+            gateway_down: st.gateway_down,
+            gateway_latency_ms: st.gateway_latency_ms,
+            gateway_failing: st.gateway_failing,
+            gateway_garbage: st.gateway_garbage,
+            gateway_stale_at: st.gateway_stale.as_deref().map(StalePoint::of),
+            submit_failures_remaining: st.submit_failures_remaining,
+            nodes_down: st.nodes_down.clone(),
+            nodes_out_of_sync: st
+                .out_of_sync
+                .iter()
+                .map(|(n, (status, s))| (n.clone(), (*status, StalePoint::of(s))))
+                .collect(),
+        }
+    }
+
+    pub fn gateway_effects(&self) -> GatewayEffects {
+        let st = self.lock();
+        GatewayEffects {
+            latency_ms: st.gateway_latency_ms,
+            failing: st.gateway_failing,
+            garbage: st.gateway_garbage,
+        }
+    }
+
+    /// The snapshot the gateway serves: frozen while stale, else the live one.
+    pub fn gateway_snapshot(&self, sim: &Sim) -> Arc<LedgerSnapshot> {
+        self.lock()
+            .gateway_stale
+            .clone()
+            .unwrap_or_else(|| sim.snapshot())
+    }
+
+    /// The snapshot a node's Core API serves, and its sync status if it is out of sync.
+    pub fn node_snapshot(
+        &self,
+        sim: &Sim,
+        node: &str,
+    ) -> (Arc<LedgerSnapshot>, Option<SyncStatus>) {
+        match self.lock().out_of_sync.get(node) {
+            Some((status, snap)) => (snap.clone(), Some(*status)),
+            None => (sim.snapshot(), None),
+        }
+    }
+
+    /// Consumes one injected submit failure; true if this submit must fail.
+    pub fn take_submit_failure(&self) -> bool {
+        let mut st = self.lock();
+        if st.submit_failures_remaining > 0 {
+            st.submit_failures_remaining -= 1;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Makes a [`PortChange`] on the running servers.
+pub async fn change_ports(
+    servers: &crate::api::Servers,
+    change: PortChange,
+) -> std::io::Result<()> {
+    match change {
+        PortChange::Gateway { up: true } => servers.gateway.start().await,
+        PortChange::Gateway { up: false } => {
+            servers.gateway.stop().await;
+            Ok(())
+        }
+        PortChange::Node { name, up } => {
+            if let Some((_, core, system)) = servers.node(&name) {
+                if up {
+                    core.start().await?;
+                    system.start().await?;
+                } else {
+                    core.stop().await;
+                    system.stop().await;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_parse_with_defaults_and_reject_unknown_fields() {
+        let a: FaultAction =
+            serde_json::from_str(r#"{"action":"gateway_failing"}"#).expect("defaults apply");
+        assert_eq!(
+            a,
+            FaultAction::GatewayFailing {
+                mode: FailMode::Status5xx,
+                status: 503
+            }
+        );
+        let a: FaultAction = serde_json::from_str(
+            r#"{"action":"node_out_of_sync","node":"primary","status":"syncing"}"#,
+        )
+        .expect("status parses");
+        assert!(matches!(
+            a,
+            FaultAction::NodeOutOfSync {
+                status: SyncStatus::Syncing,
+                ..
+            }
+        ));
+        let err = serde_json::from_str::<FaultAction>(
+            r#"{"action":"node_down","node":"primary","nod":"x"}"#,
+        )
+        .expect_err("unknown field");
+        assert!(err.to_string().contains("nod"), "{err}");
+        assert!(serde_json::from_str::<FaultAction>(r#"{"action":"explode"}"#).is_err());
+    }
+}
