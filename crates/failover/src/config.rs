@@ -84,10 +84,10 @@ pub struct Config {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source} (fix: check the path given to --config)")]
+    #[error("cannot read config file {path}: {error} (fix: check the path given to --config)")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("config file {path} is not valid: {message}")]
     Toml { path: PathBuf, message: String },
@@ -105,9 +105,9 @@ impl Config {
     /// Reads, parses and validates a config file. Does not read the key file (see
     /// `keyfile::load_ed25519_key`), but does read and check the manifest template.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         // Absolute, so relative key_file/manifest_template resolve against the config's
         // directory and messages show paths that work from anywhere.
@@ -121,7 +121,7 @@ impl RawConfig {
     pub fn parse(path: &Path, text: &str) -> Result<RawConfig, ConfigError> {
         toml::from_str(text).map_err(|e| ConfigError::Toml {
             path: path.to_path_buf(),
-            message: toml_message(&e),
+            message: toml_message(&e, text),
         })
     }
 
@@ -254,10 +254,13 @@ fn resolve(base: &Path, p: &Path) -> PathBuf {
     }
 }
 
-/// The toml error text, flattened to one line (it includes line/column and the offending key,
-/// e.g. "unknown field `netwrk`, expected one of `network`, `validator`, ...").
-fn toml_message(e: &toml::de::Error) -> String {
-    let mut msg = e.to_string().replace('\n', " ").replace("  ", " ");
+/// The toml error as one line: "line N: unknown field `netwrk`, expected one of ..." + the fix.
+fn toml_message(e: &toml::de::Error, text: &str) -> String {
+    let mut msg = e.message().trim().to_string();
+    if let Some(span) = e.span() {
+        let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+        msg = format!("line {line}: {msg}");
+    }
     if e.message().contains("unknown field") {
         msg.push_str(" (fix: correct the key's spelling or remove it; unknown keys are refused so typos cannot pass silently)");
     } else if e.message().contains("missing field") {

@@ -18,10 +18,10 @@ const MAX_KEY_FILE_LEN: u64 = 128;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyFileError {
-    #[error("cannot read key file {path}: {source} (fix: check the path; relative key_file paths are resolved against the config file's directory)")]
+    #[error("cannot read key file {path}: {error} (fix: check the path; relative key_file paths are resolved against the config file's directory)")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("key file {path} is readable or writable by group/others (mode {mode:04o}); fix: chmod 600 {path}")]
     TooOpen { path: PathBuf, mode: u32 },
@@ -34,18 +34,18 @@ pub enum KeyFileError {
     },
     #[error("{path} already exists; refusing to overwrite a key file (fix: choose another path, or pass --force to replace it)")]
     Exists { path: PathBuf },
-    #[error("cannot write key file {path}: {source}")]
+    #[error("cannot write key file {path}: {error}")]
     Write {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
 /// Loads an Ed25519 private key from `path`, refusing group/other-accessible files and bad content.
 pub fn load_ed25519_key(path: &Path) -> Result<Ed25519PrivateKey, KeyFileError> {
-    let read_err = |source| KeyFileError::Read {
+    let read_err = |error| KeyFileError::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     };
     let mut file = fs::File::open(path).map_err(read_err)?;
     // Check the open file's metadata (not the path's) so a swap between check and read is moot.
@@ -101,9 +101,9 @@ pub fn parse_key_content(content: &[u8]) -> Result<Ed25519PrivateKey, &'static s
 /// `force`, the key goes to a new 0600 temporary file in the same directory which is then
 /// renamed over `path`, so the target is never truncated, half-written, or wider than 0600.
 pub fn write_key_file(path: &Path, key: &[u8; 32], force: bool) -> Result<(), KeyFileError> {
-    let write_err = |source| KeyFileError::Write {
+    let write_err = |error| KeyFileError::Write {
         path: path.to_path_buf(),
-        source,
+        error,
     };
     let mut text = Zeroizing::new(hex::encode(key));
     text.push('\n');

@@ -69,11 +69,8 @@ pub enum TemplateError {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TxError {
-    #[error("manifest template {path}: {source}")]
-    Template {
-        path: PathBuf,
-        source: TemplateError,
-    },
+    #[error("manifest template {path}: {error}")]
+    Template { path: PathBuf, error: TemplateError },
     #[error("--valid-epochs {0} is out of range; fix: use 1 to {MAX_VALID_EPOCHS}")]
     ValidEpochs(u64),
     #[error("start epoch {0} is too large")]
@@ -305,9 +302,9 @@ pub fn build_manifest(
                 ),
                 owner_badge_id: badge_id.to_string(),
             };
-            compile_template(t, &values, &config.network).map_err(|source| TxError::Template {
+            compile_template(t, &values, &config.network).map_err(|error| TxError::Template {
                 path: t.path.clone(),
-                source,
+                error,
             })
         }
     }
