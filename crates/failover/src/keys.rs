@@ -618,6 +618,40 @@ mod tests {
         ));
     }
 
+    /// Published public-key -> account-address pairs: the Radix Engine Toolkit's
+    /// `derive_virtual_account_address_from_public_key` vectors and Sargon's AccountAddress test.
+    #[test]
+    fn account_addresses_match_published_pairs() {
+        use radix_common::crypto::{Ed25519PublicKey, Secp256k1PublicKey};
+        let mainnet = NetworkDefinition::mainnet();
+        let secp = |h: &str| {
+            PublicKey::Secp256k1(
+                Secp256k1PublicKey::try_from(hex::decode(h).unwrap().as_slice()).unwrap(),
+            )
+        };
+        let ed = |h: &str| {
+            PublicKey::Ed25519(
+                Ed25519PublicKey::try_from(hex::decode(h).unwrap().as_slice()).unwrap(),
+            )
+        };
+        for (pk, expected) in [
+            (
+                secp("0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"),
+                "account_rdx168fghy4kapzfnwpmq7t7753425lwklk65r82ys7pz2xzleehk2ap0k",
+            ),
+            (
+                ed("4cb5abf6ad79fbf5abbccafcc269d85cd2651ed4b885b5869f241aedf0a5ba29"),
+                "account_rdx12xsvygvltz4uhsht6tdrfxktzpmnl77r0d40j8agmujgdj022sudkk",
+            ),
+            (
+                ed("3e9b96a2a863f1be4658ea66aa0584d2a8847d4c0f658b20e62e3594d994d73d"),
+                "account_rdx129qdd2yp9vs8jkkn2uwn6sw0ejwmcwr3r4c3usr2hp0nau67m2kzdm",
+            ),
+        ] {
+            assert_eq!(account_address(&pk, &mainnet), expected);
+        }
+    }
+
     /// Recomputes the account address by the documented recipe (blake2b-256 of the public key,
     /// last 29 bytes, entity byte, bech32m with HRP `account_<suffix>`) using the blake2 and
     /// bech32 crates directly, and checks radix-common's answer for mainnet and stokenet.
