@@ -20,7 +20,11 @@ fn wait_for_file(path: &std::path::Path) -> String {
                 return text;
             }
         }
-        assert!(start.elapsed() < START_TIMEOUT, "radix-sim did not write {} in time", path.display());
+        assert!(
+            start.elapsed() < START_TIMEOUT,
+            "radix-sim did not write {} in time",
+            path.display()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -31,10 +35,21 @@ async fn binary_runs_serves_and_shuts_down_cleanly() {
     let info_path = dir.path().join("info.json");
     let config_path = dir.path().join("failover.toml");
     let scenario = dir.path().join("scenario.toml");
-    std::fs::write(&scenario, "seed = 9\n[[event]]\nat_round = 3\naction = \"gateway_slow\"\nlatency_ms = 1\n")
-        .expect("write scenario");
+    std::fs::write(
+        &scenario,
+        "seed = 9\n[[event]]\nat_round = 3\naction = \"gateway_slow\"\nlatency_ms = 1\n",
+    )
+    .expect("write scenario");
     let mut child = Command::new(env!("CARGO_BIN_EXE_radix-sim"))
-        .args(["run", "--validators", "6", "--round-ms", "50", "--rounds-per-epoch", "10"])
+        .args([
+            "run",
+            "--validators",
+            "6",
+            "--round-ms",
+            "50",
+            "--rounds-per-epoch",
+            "10",
+        ])
         .arg("--state-dir")
         .arg(dir.path().join("state"))
         .arg("--info-file")
@@ -53,13 +68,20 @@ async fn binary_runs_serves_and_shuts_down_cleanly() {
     assert_eq!(info["network_id"], 242);
     assert_eq!(info["seed"], 9, "the scenario's seed overrides --seed");
     let nodes = info["nodes"].as_array().expect("nodes").clone();
-    assert_eq!(nodes.len(), 7, "six validators, ours with primary and backup");
+    assert_eq!(
+        nodes.len(),
+        7,
+        "six validators, ours with primary and backup"
+    );
     let key_file = info["key_file"].as_str().expect("key file").to_string();
     assert!(std::path::Path::new(&key_file).is_absolute());
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&key_file).expect("key file exists").permissions().mode();
+        let mode = std::fs::metadata(&key_file)
+            .expect("key file exists")
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600, "owner key file must be private");
     }
 
@@ -70,13 +92,19 @@ async fn binary_runs_serves_and_shuts_down_cleanly() {
         .expect("config is TOML");
     assert_eq!(cfg["network"].as_str(), Some("simulator"));
     assert_eq!(cfg["validator"].as_str(), info["our_validator"].as_str());
-    assert_eq!(cfg["backup_public_key"].as_str(), info["backup_public_key_hex"].as_str());
+    assert_eq!(
+        cfg["backup_public_key"].as_str(),
+        info["backup_public_key_hex"].as_str()
+    );
     assert_eq!(cfg["key_file"].as_str(), Some(key_file.as_str()));
     assert_eq!(cfg["fee_lock_xrd"].as_str(), Some("10"));
 
     // The clock runs while the gateway serves.
     let http = reqwest::Client::new();
-    let gateway = info["gateway_url"].as_str().expect("gateway url").to_string();
+    let gateway = info["gateway_url"]
+        .as_str()
+        .expect("gateway url")
+        .to_string();
     let status = |http: reqwest::Client, gateway: String| async move {
         let v: Value = http
             .post(format!("{gateway}/status/gateway-status"))
@@ -87,7 +115,9 @@ async fn binary_runs_serves_and_shuts_down_cleanly() {
             .json()
             .await
             .expect("json");
-        v["ledger_state"]["state_version"].as_u64().expect("state version")
+        v["ledger_state"]["state_version"]
+            .as_u64()
+            .expect("state version")
     };
     let first = status(http.clone(), gateway.clone()).await;
     tokio::time::sleep(Duration::from_millis(600)).await;
@@ -95,7 +125,10 @@ async fn binary_runs_serves_and_shuts_down_cleanly() {
     assert!(second > first, "rounds advance: {first} -> {second}");
 
     // Control API: same info, and faults are applied.
-    let control = info["control_url"].as_str().expect("control url").to_string();
+    let control = info["control_url"]
+        .as_str()
+        .expect("control url")
+        .to_string();
     let served: Value = http
         .get(format!("{control}/info"))
         .send()
@@ -151,7 +184,10 @@ async fn binary_runs_serves_and_shuts_down_cleanly() {
         if let Some(s) = child.try_wait().expect("wait") {
             break s;
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "radix-sim did not stop on SIGTERM");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "radix-sim did not stop on SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(exit.success(), "exit status {exit:?}");
@@ -165,11 +201,25 @@ async fn binary_runs_serves_and_shuts_down_cleanly() {
     assert!(printed.contains(&gateway), "{printed}");
     assert!(printed.contains(&control));
     for n in &nodes {
-        assert!(printed.contains(n["core_api_url"].as_str().unwrap_or("?")), "{printed}");
-        assert!(printed.contains(n["system_api_url"].as_str().unwrap_or("?")), "{printed}");
+        assert!(
+            printed.contains(n["core_api_url"].as_str().unwrap_or("?")),
+            "{printed}"
+        );
+        assert!(
+            printed.contains(n["system_api_url"].as_str().unwrap_or("?")),
+            "{printed}"
+        );
     }
-    for k in ["our_validator", "owner_account", "primary_public_key_hex", "backup_public_key_hex"] {
-        assert!(printed.contains(info[k].as_str().unwrap_or("?")), "{k} missing from:\n{printed}");
+    for k in [
+        "our_validator",
+        "owner_account",
+        "primary_public_key_hex",
+        "backup_public_key_hex",
+    ] {
+        assert!(
+            printed.contains(info[k].as_str().unwrap_or("?")),
+            "{k} missing from:\n{printed}"
+        );
     }
     assert!(printed.contains(&key_file));
     assert!(printed.contains("242"));

@@ -18,7 +18,9 @@ async fn gateway_down_refuses_connections_and_comes_back_on_the_same_port() {
     let err = t.post_raw(&url, "{}").await.expect_err("refused");
     assert!(err.is_connect(), "{err}");
     // Nodes are unaffected.
-    t.core("backup", "/status/network-status", network_body()).await.ok();
+    t.core("backup", "/status/network-status", network_body())
+        .await
+        .ok();
     t.fault(json!({"action": "gateway_up"})).await;
     t.gw("/status/gateway-status", json!({})).await.ok();
 }
@@ -30,25 +32,34 @@ async fn gateway_slow_failing_garbage_and_healthy() {
 
     // Slow: every answer is delayed by at least the injected latency.
     const LATENCY_MS: u64 = 300;
-    t.fault(json!({"action": "gateway_slow", "latency_ms": LATENCY_MS})).await;
+    t.fault(json!({"action": "gateway_slow", "latency_ms": LATENCY_MS}))
+        .await;
     let started = Instant::now();
     t.gw("/status/gateway-status", json!({})).await.ok();
     assert!(started.elapsed() >= Duration::from_millis(LATENCY_MS));
     t.fault(json!({"action": "gateway_healthy"})).await;
 
     // Failing with a 5xx.
-    t.fault(json!({"action": "gateway_failing", "status": 502})).await;
+    t.fault(json!({"action": "gateway_failing", "status": 502}))
+        .await;
     let a = t.gw("/status/gateway-status", json!({})).await;
     assert_eq!(a.status, StatusCode::BAD_GATEWAY);
     let e: gw::ErrorResponse = a.parse();
-    assert!(matches!(e.details, Some(gw::GatewayError::InternalServerError { .. })));
+    assert!(matches!(
+        e.details,
+        Some(gw::GatewayError::InternalServerError { .. })
+    ));
 
     // Failing with the spec's NotSyncedUpError.
-    t.fault(json!({"action": "gateway_failing", "mode": "not_synced_up"})).await;
+    t.fault(json!({"action": "gateway_failing", "mode": "not_synced_up"}))
+        .await;
     let a = t.gw("/state/validators/list", json!({})).await;
     assert_eq!(a.status, StatusCode::INTERNAL_SERVER_ERROR);
     let e: gw::ErrorResponse = a.parse();
-    assert!(matches!(e.details, Some(gw::GatewayError::NotSyncedUpError { .. })), "{e:?}");
+    assert!(
+        matches!(e.details, Some(gw::GatewayError::NotSyncedUpError { .. })),
+        "{e:?}"
+    );
 
     // A 5xx status outside 500..=599 is refused by the control API.
     let r = t
@@ -65,7 +76,10 @@ async fn gateway_slow_failing_garbage_and_healthy() {
     t.fault(json!({"action": "gateway_garbage"})).await;
     let (status, body) = t.post_raw(&url, "{}").await.expect("answers");
     assert_eq!(status, StatusCode::OK);
-    assert!(serde_json::from_str::<serde_json::Value>(&body).is_err(), "garbage parsed: {body}");
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&body).is_err(),
+        "garbage parsed: {body}"
+    );
     t.fault(json!({"action": "gateway_healthy"})).await;
     t.gw("/status/gateway-status", json!({})).await.ok();
 
@@ -87,17 +101,29 @@ async fn gateway_stale_freezes_the_ledger_state() {
     let t = TestNet::start(23).await;
     t.step(3).await;
     t.fault(json!({"action": "gateway_stale"})).await;
-    let frozen: gw::GatewayStatusResponse = t.gw("/status/gateway-status", json!({})).await.ok().parse();
+    let frozen: gw::GatewayStatusResponse =
+        t.gw("/status/gateway-status", json!({})).await.ok().parse();
     t.step(TEST_ROUNDS_PER_EPOCH + 2).await;
-    let later: gw::GatewayStatusResponse = t.gw("/status/gateway-status", json!({})).await.ok().parse();
-    assert_eq!(later.ledger_state, frozen.ledger_state, "a stale gateway does not move");
+    let later: gw::GatewayStatusResponse =
+        t.gw("/status/gateway-status", json!({})).await.ok().parse();
+    assert_eq!(
+        later.ledger_state, frozen.ledger_state,
+        "a stale gateway does not move"
+    );
     let now = t.sim.snapshot().position.clone();
     assert!(now.state_version > frozen.ledger_state.state_version);
     // The nodes' Core APIs are live.
-    let status = t.core("backup", "/status/network-status", network_body()).await.ok();
-    assert_eq!(status.json["current_state_identifier"]["state_version"], now.state_version);
+    let status = t
+        .core("backup", "/status/network-status", network_body())
+        .await
+        .ok();
+    assert_eq!(
+        status.json["current_state_identifier"]["state_version"],
+        now.state_version
+    );
     t.fault(json!({"action": "gateway_healthy"})).await;
-    let live: gw::GatewayStatusResponse = t.gw("/status/gateway-status", json!({})).await.ok().parse();
+    let live: gw::GatewayStatusResponse =
+        t.gw("/status/gateway-status", json!({})).await.ok().parse();
     assert_eq!(live.ledger_state.state_version, now.state_version);
 }
 
@@ -105,8 +131,14 @@ async fn gateway_stale_freezes_the_ledger_state() {
 async fn submit_failing_counts_down_on_gateway_and_core() {
     let t = TestNet::start(24).await;
     let tx = build_update_key(&t.info, &t.info.backup_public_key_hex, t.epoch(), 10, 1);
-    t.fault(json!({"action": "submit_failing", "count": 2})).await;
-    let a = t.gw("/transaction/submit", json!({"notarized_transaction_hex": tx.hex})).await;
+    t.fault(json!({"action": "submit_failing", "count": 2}))
+        .await;
+    let a = t
+        .gw(
+            "/transaction/submit",
+            json!({"notarized_transaction_hex": tx.hex}),
+        )
+        .await;
     assert!(a.status.is_server_error(), "{a:?}");
     let b = t
         .core(
@@ -118,14 +150,20 @@ async fn submit_failing_counts_down_on_gateway_and_core() {
     assert!(b.status.is_server_error(), "{b:?}");
     // The failed submits never reached the mempool.
     let st: gw::TransactionStatusResponse = t
-        .gw("/transaction/status", json!({"intent_hash": tx.intent_hash}))
+        .gw(
+            "/transaction/status",
+            json!({"intent_hash": tx.intent_hash}),
+        )
         .await
         .ok()
         .parse();
     assert_eq!(st.intent_status, gw::TransactionIntentStatus::Unknown);
     // The third goes through.
     let ok: gw::TransactionSubmitResponse = t
-        .gw("/transaction/submit", json!({"notarized_transaction_hex": tx.hex}))
+        .gw(
+            "/transaction/submit",
+            json!({"notarized_transaction_hex": tx.hex}),
+        )
         .await
         .ok()
         .parse();
@@ -136,19 +174,40 @@ async fn submit_failing_counts_down_on_gateway_and_core() {
 async fn node_out_of_sync_reports_health_and_serves_stale_core_answers() {
     let t = TestNet::start(25).await;
     t.step(2).await;
-    let before = t.core("primary", "/status/network-status", network_body()).await.ok();
-    t.fault(json!({"action": "node_out_of_sync", "node": "primary", "status": "syncing"})).await;
+    let before = t
+        .core("primary", "/status/network-status", network_body())
+        .await
+        .ok();
+    t.fault(json!({"action": "node_out_of_sync", "node": "primary", "status": "syncing"}))
+        .await;
     let h = t.system("primary", "/health").await.ok();
     assert_eq!(h.json["status"], "SYNCING");
-    t.fault(json!({"action": "node_out_of_sync", "node": "backup"})).await;
-    assert_eq!(t.system("backup", "/health").await.ok().json["status"], "OUT_OF_SYNC");
-    t.fault(json!({"action": "node_in_sync", "node": "backup"})).await;
+    t.fault(json!({"action": "node_out_of_sync", "node": "backup"}))
+        .await;
+    assert_eq!(
+        t.system("backup", "/health").await.ok().json["status"],
+        "OUT_OF_SYNC"
+    );
+    t.fault(json!({"action": "node_in_sync", "node": "backup"}))
+        .await;
 
     t.step(5).await;
-    let stale = t.core("primary", "/status/network-status", network_body()).await.ok();
-    assert_eq!(stale.json["current_state_identifier"], before.json["current_state_identifier"]);
-    let live = t.core("backup", "/status/network-status", network_body()).await.ok();
-    assert_ne!(live.json["current_state_identifier"], before.json["current_state_identifier"]);
+    let stale = t
+        .core("primary", "/status/network-status", network_body())
+        .await
+        .ok();
+    assert_eq!(
+        stale.json["current_state_identifier"],
+        before.json["current_state_identifier"]
+    );
+    let live = t
+        .core("backup", "/status/network-status", network_body())
+        .await
+        .ok();
+    assert_ne!(
+        live.json["current_state_identifier"],
+        before.json["current_state_identifier"]
+    );
     // An out-of-sync primary cannot propose: our leader rounds are missed.
     let mut saw_ours = false;
     for _ in 0..300 {
@@ -160,8 +219,12 @@ async fn node_out_of_sync_reports_health_and_serves_stale_core_answers() {
         }
     }
     assert!(saw_ours);
-    t.fault(json!({"action": "node_in_sync", "node": "primary"})).await;
-    assert_eq!(t.system("primary", "/health").await.ok().json["status"], "UP");
+    t.fault(json!({"action": "node_in_sync", "node": "primary"}))
+        .await;
+    assert_eq!(
+        t.system("primary", "/health").await.ok().json["status"],
+        "UP"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -177,32 +240,71 @@ async fn bad_requests_get_the_spec_error_answers() {
         .expect("spec ErrorResponse");
     assert_eq!(v["details"]["type"], "InvalidRequestError");
     // Bad hex.
-    let a = t.gw("/transaction/submit", json!({"notarized_transaction_hex": "zz"})).await;
+    let a = t
+        .gw(
+            "/transaction/submit",
+            json!({"notarized_transaction_hex": "zz"}),
+        )
+        .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert!(a.json["message"].as_str().unwrap_or("").contains("hex"));
     // Not a transaction at all.
-    let a = t.gw("/transaction/submit", json!({"notarized_transaction_hex": "00ff"})).await;
+    let a = t
+        .gw(
+            "/transaction/submit",
+            json!({"notarized_transaction_hex": "00ff"}),
+        )
+        .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert_eq!(a.json["details"]["type"], "InvalidTransactionError");
     // Malformed intent hash.
-    let a = t.gw("/transaction/status", json!({"intent_hash": "txid_rdx1nope"})).await;
+    let a = t
+        .gw(
+            "/transaction/status",
+            json!({"intent_hash": "txid_rdx1nope"}),
+        )
+        .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     // Unknown and invalid addresses.
-    let a = t.gw("/statistics/validators/uptime", json!({"validator_addresses": ["validator_sim1nope"]})).await;
+    let a = t
+        .gw(
+            "/statistics/validators/uptime",
+            json!({"validator_addresses": ["validator_sim1nope"]}),
+        )
+        .await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     assert_eq!(a.json["details"]["type"], "EntityNotFoundError");
-    let a = t.gw("/state/entity/details", json!({"addresses": ["account_rdx1nope"]})).await;
+    let a = t
+        .gw(
+            "/state/entity/details",
+            json!({"addresses": ["account_rdx1nope"]}),
+        )
+        .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert_eq!(a.json["details"]["type"], "InvalidEntityError");
     // A committed-details lookup of an intent never seen.
     let tx = build_update_key(&t.info, &t.info.backup_public_key_hex, t.epoch(), 10, 3);
-    let a = t.gw("/transaction/committed-details", json!({"intent_hash": tx.intent_hash})).await;
+    let a = t
+        .gw(
+            "/transaction/committed-details",
+            json!({"intent_hash": tx.intent_hash}),
+        )
+        .await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     assert_eq!(a.json["details"]["type"], "TransactionNotFoundError");
     // Core: wrong network name, unknown validator.
-    let a = t.core("backup", "/status/network-status", json!({"network": "mainnet"})).await;
+    let a = t
+        .core(
+            "backup",
+            "/status/network-status",
+            json!({"network": "mainnet"}),
+        )
+        .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
-    assert!(a.json["message"].as_str().unwrap_or("").contains("simulator"));
+    assert!(a.json["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("simulator"));
     let a = t
         .core(
             "backup",
@@ -221,7 +323,10 @@ async fn bad_requests_get_the_spec_error_answers() {
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert_eq!(a.json["details"]["type"], "Rejected");
     // Control API: unknown action and unknown node.
-    for bad in [json!({"action": "melt"}), json!({"action": "node_down", "node": "nobody"})] {
+    for bad in [
+        json!({"action": "melt"}),
+        json!({"action": "node_down", "node": "nobody"}),
+    ] {
         let r = t
             .http
             .post(format!("{}/faults", t.net.control_url()))
@@ -240,9 +345,17 @@ async fn read_endpoints_answer_field_for_field() {
     let t = TestNet::start(27).await;
     t.step(TEST_ROUNDS_PER_EPOCH + 3).await;
     t.gw("/status/gateway-status", json!({})).await.ok();
-    let list: gw::StateValidatorsListResponse = t.gw("/state/validators/list", json!({})).await.ok().parse();
-    assert_eq!(list.validators.items.len(), t.sim.snapshot().validators.len());
-    let all: gw::ValidatorsUptimeResponse = t.gw("/statistics/validators/uptime", json!({})).await.ok().parse();
+    let list: gw::StateValidatorsListResponse =
+        t.gw("/state/validators/list", json!({})).await.ok().parse();
+    assert_eq!(
+        list.validators.items.len(),
+        t.sim.snapshot().validators.len()
+    );
+    let all: gw::ValidatorsUptimeResponse = t
+        .gw("/statistics/validators/uptime", json!({}))
+        .await
+        .ok()
+        .parse();
     assert_eq!(all.validators.items.len(), list.validators.items.len());
 
     // Entity details: the owner account holds XRD and the owner badge (with its id when asked).
@@ -263,9 +376,10 @@ async fn read_endpoints_answer_field_for_field() {
         .items
         .iter()
         .find_map(|i| match i {
-            gw::NonFungibleResourcesCollectionItem::Vault { resource_address, vaults }
-                if *resource_address == t.info.owner_badge_resource =>
-            {
+            gw::NonFungibleResourcesCollectionItem::Vault {
+                resource_address,
+                vaults,
+            } if *resource_address == t.info.owner_badge_resource => {
                 Some(vaults.items[0].items.clone())
             }
             _ => None,
@@ -281,17 +395,33 @@ async fn read_endpoints_answer_field_for_field() {
         .any(|i| matches!(i, gw::FungibleResourcesCollectionItem::Vault { resource_address, .. } if *resource_address == t.info.xrd_resource));
     assert!(xrd, "owner account holds XRD");
     let validator_state = match &d.items[1].details {
-        Some(gw::StateEntityDetailsResponseItemDetails::Component(c)) => c.state.clone().expect("state"),
+        Some(gw::StateEntityDetailsResponseItemDetails::Component(c)) => {
+            c.state.clone().expect("state")
+        }
         other => panic!("validator details missing: {other:?}"),
     };
-    assert_eq!(validator_state["public_key"]["key_hex"], t.info.primary_public_key_hex.as_str());
-    t.gw("/state/entity/details", json!({"addresses": [t.info.owner_account]})).await.ok();
+    assert_eq!(
+        validator_state["public_key"]["key_hex"],
+        t.info.primary_public_key_hex.as_str()
+    );
+    t.gw(
+        "/state/entity/details",
+        json!({"addresses": [t.info.owner_account]}),
+    )
+    .await
+    .ok();
 
     // Core and System of every node.
     for n in t.info.nodes.clone() {
-        t.core(&n.name, "/status/network-status", network_body()).await.ok();
-        t.core(&n.name, "/state/consensus-manager", network_body()).await.ok();
-        t.core(&n.name, "/lts/transaction/construction", network_body()).await.ok();
+        t.core(&n.name, "/status/network-status", network_body())
+            .await
+            .ok();
+        t.core(&n.name, "/state/consensus-manager", network_body())
+            .await
+            .ok();
+        t.core(&n.name, "/lts/transaction/construction", network_body())
+            .await
+            .ok();
         t.core(
             &n.name,
             "/state/validator",
@@ -300,10 +430,18 @@ async fn read_endpoints_answer_field_for_field() {
         .await
         .ok();
         t.system(&n.name, "/health").await.ok();
-        let id: radix_api::system::IdentityResponse = t.system(&n.name, "/identity").await.ok().parse();
+        let id: radix_api::system::IdentityResponse =
+            t.system(&n.name, "/identity").await.ok().parse();
         assert_eq!(id.public_key_hex, n.public_key_hex);
-        assert_eq!(id.validator_address.as_deref(), Some(n.validator_address.as_str()));
-        assert!(id.node_address.starts_with("node_sim1"), "{}", id.node_address);
+        assert_eq!(
+            id.validator_address.as_deref(),
+            Some(n.validator_address.as_str())
+        );
+        assert!(
+            id.node_address.starts_with("node_sim1"),
+            "{}",
+            id.node_address
+        );
     }
     let info: radix_sim::info::Info = t
         .http

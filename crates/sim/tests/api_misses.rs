@@ -16,7 +16,11 @@ fn our_core_counts(cm: &serde_json::Value, index: usize) -> (u64, u64) {
 }
 
 async fn uptime(t: &TestNet, body: serde_json::Value) -> gw::ValidatorUptimeCollectionItem {
-    let r: gw::ValidatorsUptimeResponse = t.gw("/statistics/validators/uptime", body).await.ok().parse();
+    let r: gw::ValidatorsUptimeResponse = t
+        .gw("/statistics/validators/uptime", body)
+        .await
+        .ok()
+        .parse();
     assert_eq!(r.validators.items.len(), 1);
     r.validators.items[0].clone()
 }
@@ -31,13 +35,19 @@ async fn primary_down_shows_in_core_at_once_and_in_gateway_uptime_after_the_epoc
     t.step_to_next_epoch().await;
     let clean = uptime(&t, body.clone()).await;
     assert_eq!(clean.proposals_missed, Some(0));
-    let made_before = clean.proposals_made.expect("a finished epoch gives a count");
+    let made_before = clean
+        .proposals_made
+        .expect("a finished epoch gives a count");
 
     // The primary goes down: its ports refuse connections.
     let primary_core = t.node("primary").core_api_url.clone();
-    t.fault(json!({"action": "node_down", "node": "primary"})).await;
+    t.fault(json!({"action": "node_down", "node": "primary"}))
+        .await;
     let err = t
-        .post_raw(&format!("{primary_core}/status/network-status"), r#"{"network":"simulator"}"#)
+        .post_raw(
+            &format!("{primary_core}/status/network-status"),
+            r#"{"network":"simulator"}"#,
+        )
         .await
         .expect_err("a down node refuses connections");
     assert!(err.is_connect(), "{err}");
@@ -47,7 +57,10 @@ async fn primary_down_shows_in_core_at_once_and_in_gateway_uptime_after_the_epoc
     for _ in 0..400 {
         let r = t.step(1).await.remove(0);
         if r.leader_address == ours {
-            assert!(!r.made, "with the primary down our round {r:?} must be missed");
+            assert!(
+                !r.made,
+                "with the primary down our round {r:?} must be missed"
+            );
             if t.epoch() == r.epoch {
                 missed_in_epoch = Some(r.epoch);
                 break;
@@ -57,7 +70,10 @@ async fn primary_down_shows_in_core_at_once_and_in_gateway_uptime_after_the_epoc
     let epoch = missed_in_epoch.expect("our validator led a round within 400 rounds");
 
     // Core API (the backup node serves it): the miss is there now, matching the round trace.
-    let cm = t.core("backup", "/state/consensus-manager", network_body()).await.ok();
+    let cm = t
+        .core("backup", "/state/consensus-manager", network_body())
+        .await
+        .ok();
     let idx = t.our_index();
     let trace_missed = t
         .sim
@@ -67,10 +83,17 @@ async fn primary_down_shows_in_core_at_once_and_in_gateway_uptime_after_the_epoc
         .count() as u64;
     let (_, core_missed) = our_core_counts(&cm.json, idx);
     assert!(core_missed >= 1);
-    assert_eq!(core_missed, trace_missed, "Core API counts come from the engine, per round");
+    assert_eq!(
+        core_missed, trace_missed,
+        "Core API counts come from the engine, per round"
+    );
     // The gateway does not show it yet: the epoch has not finished.
     let mid = uptime(&t, body.clone()).await;
-    assert_eq!(mid.proposals_missed, Some(0), "uptime shows finished epochs only");
+    assert_eq!(
+        mid.proposals_missed,
+        Some(0),
+        "uptime shows finished epochs only"
+    );
 
     // After the epoch ends, the emission record carries the misses.
     t.step_to_next_epoch().await;
@@ -82,11 +105,22 @@ async fn primary_down_shows_in_core_at_once_and_in_gateway_uptime_after_the_epoc
         .filter(|r| r.epoch == epoch && r.leader_address == ours && !r.made)
         .count() as u64;
     assert_eq!(after.proposals_missed, Some(total_missed));
-    assert_eq!(after.proposals_made, Some(made_before), "no made proposals while down");
+    assert_eq!(
+        after.proposals_made,
+        Some(made_before),
+        "no made proposals while down"
+    );
 
     // from/at semantics: from the epoch that had the misses counts only later epochs.
-    let from = uptime(&t, json!({"validator_addresses": [ours], "from_ledger_state": {"epoch": epoch}})).await;
-    assert_eq!(from.proposals_missed, None, "nothing finished after the first record ≥ from");
+    let from = uptime(
+        &t,
+        json!({"validator_addresses": [ours], "from_ledger_state": {"epoch": epoch}}),
+    )
+    .await;
+    assert_eq!(
+        from.proposals_missed, None,
+        "nothing finished after the first record ≥ from"
+    );
     let window = uptime(
         &t,
         json!({"validator_addresses": [ours], "from_ledger_state": {"epoch": epoch - 1}, "at_ledger_state": {"epoch": epoch + 1}}),
@@ -94,11 +128,23 @@ async fn primary_down_shows_in_core_at_once_and_in_gateway_uptime_after_the_epoc
     .await;
     assert_eq!(window.proposals_missed, Some(total_missed));
     assert_eq!(window.epochs_active_in, 1);
-    let before = uptime(&t, json!({"validator_addresses": [ours], "at_ledger_state": {"epoch": epoch}})).await;
-    assert_eq!(before.proposals_missed, Some(0), "at the start of that epoch its misses were not visible");
+    let before = uptime(
+        &t,
+        json!({"validator_addresses": [ours], "at_ledger_state": {"epoch": epoch}}),
+    )
+    .await;
+    assert_eq!(
+        before.proposals_missed,
+        Some(0),
+        "at the start of that epoch its misses were not visible"
+    );
 
     // The node comes back on the same port and answers again.
-    t.fault(json!({"action": "node_up", "node": "primary"})).await;
-    let status = t.core("primary", "/status/network-status", network_body()).await.ok();
+    t.fault(json!({"action": "node_up", "node": "primary"}))
+        .await;
+    let status = t
+        .core("primary", "/status/network-status", network_body())
+        .await
+        .ok();
     assert_eq!(status.json["current_epoch_round"]["epoch"], t.epoch());
 }

@@ -61,7 +61,10 @@ async fn run(seed: u64, rounds: u64) -> (Trace, TestNet) {
 async fn same_seed_and_scenario_replay_identically() {
     let (a, ta) = run(31, 60).await;
     let (b, tb) = run(31, 60).await;
-    assert_eq!(a, b, "same seed + same scenario must give the same round trace");
+    assert_eq!(
+        a, b,
+        "same seed + same scenario must give the same round trace"
+    );
     let mut fa = serde_json::to_value(ta.faults.view()).expect("json");
     let mut fb = serde_json::to_value(tb.faults.view()).expect("json");
     assert_eq!(fa.take(), fb.take());
@@ -83,7 +86,11 @@ async fn scenario_events_take_effect_at_their_round() {
         let down = n >= 12 && (*epoch < 5 || (*epoch == 5 && *round < 2));
         let out_of_sync = n >= 60;
         if leader == ours {
-            assert_eq!(*made, !(down || out_of_sync), "round #{n} (epoch {epoch} round {round}) of ours");
+            assert_eq!(
+                *made,
+                !(down || out_of_sync),
+                "round #{n} (epoch {epoch} round {round}) of ours"
+            );
             if down || out_of_sync {
                 ours_down += 1;
             } else {
@@ -91,9 +98,15 @@ async fn scenario_events_take_effect_at_their_round() {
             }
         }
     }
-    assert!(ours_down > 0 && ours_up > 0, "the seed gives our validator rounds on both sides ({ours_down}, {ours_up})");
+    assert!(
+        ours_down > 0 && ours_up > 0,
+        "the seed gives our validator rounds on both sides ({ours_down}, {ours_up})"
+    );
     assert!(first_epoch < 5, "the run starts before epoch 5");
-    assert!(trace.iter().any(|(e, _, _, _)| *e > 5), "the run goes past epoch 5");
+    assert!(
+        trace.iter().any(|(e, _, _, _)| *e > 5),
+        "the run goes past epoch 5"
+    );
     let view = t.faults.view();
     assert!(view.nodes_down.is_empty(), "primary is back up: {view:?}");
     assert!(view.nodes_out_of_sync.contains_key("primary"));
@@ -104,8 +117,16 @@ async fn scenario_events_take_effect_at_their_round() {
     let mut status = String::new();
     for _ in 0..50 {
         // The primary's ports were re-opened by the async side right after its round.
-        if let Ok(r) = t.http.get(format!("{}/health", t.node("primary").system_api_url)).send().await {
-            status = r.json::<serde_json::Value>().await.expect("json")["status"].as_str().unwrap_or("").to_string();
+        if let Ok(r) = t
+            .http
+            .get(format!("{}/health", t.node("primary").system_api_url))
+            .send()
+            .await
+        {
+            status = r.json::<serde_json::Value>().await.expect("json")["status"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;

@@ -16,11 +16,21 @@ async fn update_key_through_the_gateway_moves_validation_to_the_backup() {
     let primary = t.info.primary_public_key_hex.clone();
     let backup = t.info.backup_public_key_hex.clone();
     assert_ne!(primary, backup);
-    assert_eq!(t.identity_status("primary").await, "VALIDATING_IN_CURRENT_EPOCH");
-    assert_eq!(t.identity_status("backup").await, "NOT_VALIDATING_IN_CURRENT_EPOCH");
+    assert_eq!(
+        t.identity_status("primary").await,
+        "VALIDATING_IN_CURRENT_EPOCH"
+    );
+    assert_eq!(
+        t.identity_status("backup").await,
+        "NOT_VALIDATING_IN_CURRENT_EPOCH"
+    );
 
     // Construction gives the epoch the transaction window starts at.
-    let c: gw::TransactionConstructionResponse = t.gw("/transaction/construction", json!({})).await.ok().parse();
+    let c: gw::TransactionConstructionResponse = t
+        .gw("/transaction/construction", json!({}))
+        .await
+        .ok()
+        .parse();
     let epoch = c.ledger_state.epoch;
     let tx = build_update_key(&t.info, &backup, epoch, 10, 7);
 
@@ -43,8 +53,14 @@ async fn update_key_through_the_gateway_moves_validation_to_the_backup() {
         .await
         .ok()
         .parse();
-    assert_eq!(preview.receipt_status(), Some("Succeeded"), "{:?}", preview.receipt);
-    let list: gw::StateValidatorsListResponse = t.gw("/state/validators/list", json!({})).await.ok().parse();
+    assert_eq!(
+        preview.receipt_status(),
+        Some("Succeeded"),
+        "{:?}",
+        preview.receipt
+    );
+    let list: gw::StateValidatorsListResponse =
+        t.gw("/state/validators/list", json!({})).await.ok().parse();
     assert_eq!(
         our_item(&list, &t.info.our_validator).ledger_public_key_hex(),
         Some(primary.as_str()),
@@ -53,19 +69,31 @@ async fn update_key_through_the_gateway_moves_validation_to_the_backup() {
 
     // Submit: accepted, pending until the next round commits it.
     let sub: gw::TransactionSubmitResponse = t
-        .gw("/transaction/submit", json!({"notarized_transaction_hex": tx.hex}))
+        .gw(
+            "/transaction/submit",
+            json!({"notarized_transaction_hex": tx.hex}),
+        )
         .await
         .ok()
         .parse();
     assert!(!sub.duplicate);
     let again: gw::TransactionSubmitResponse = t
-        .gw("/transaction/submit", json!({"notarized_transaction_hex": tx.hex}))
+        .gw(
+            "/transaction/submit",
+            json!({"notarized_transaction_hex": tx.hex}),
+        )
         .await
         .ok()
         .parse();
-    assert!(again.duplicate, "a second submit of a pending intent is a duplicate");
+    assert!(
+        again.duplicate,
+        "a second submit of a pending intent is a duplicate"
+    );
     let st: gw::TransactionStatusResponse = t
-        .gw("/transaction/status", json!({"intent_hash": tx.intent_hash}))
+        .gw(
+            "/transaction/status",
+            json!({"intent_hash": tx.intent_hash}),
+        )
         .await
         .ok()
         .parse();
@@ -84,7 +112,10 @@ async fn update_key_through_the_gateway_moves_validation_to_the_backup() {
     for _ in 0..20 {
         t.step(1).await;
         let st: gw::TransactionStatusResponse = t
-            .gw("/transaction/status", json!({"intent_hash": tx.intent_hash}))
+            .gw(
+                "/transaction/status",
+                json!({"intent_hash": tx.intent_hash}),
+            )
             .await
             .ok()
             .parse();
@@ -94,18 +125,29 @@ async fn update_key_through_the_gateway_moves_validation_to_the_backup() {
         }
     }
     let st = committed.expect("the transaction left Pending within 20 rounds");
-    assert_eq!(st.intent_status, gw::TransactionIntentStatus::CommittedSuccess, "{st:?}");
+    assert_eq!(
+        st.intent_status,
+        gw::TransactionIntentStatus::CommittedSuccess,
+        "{st:?}"
+    );
     assert_eq!(st.status, gw::TransactionStatus::CommittedSuccess);
     assert!(st.committed_state_version.is_some());
     let commit_epoch = t.epoch();
 
     // The ledger key changed at once; the key in force has not (unless the epoch just turned).
-    let list: gw::StateValidatorsListResponse = t.gw("/state/validators/list", json!({})).await.ok().parse();
+    let list: gw::StateValidatorsListResponse =
+        t.gw("/state/validators/list", json!({})).await.ok().parse();
     let ours = our_item(&list, &t.info.our_validator);
     assert_eq!(ours.ledger_public_key_hex(), Some(backup.as_str()));
     if t.epoch() == commit_epoch {
-        assert_eq!(ours.active_in_epoch.as_ref().map(|a| a.key.key_hex()), Some(primary.as_str()));
-        assert_eq!(t.identity_status("primary").await, "VALIDATING_IN_CURRENT_EPOCH");
+        assert_eq!(
+            ours.active_in_epoch.as_ref().map(|a| a.key.key_hex()),
+            Some(primary.as_str())
+        );
+        assert_eq!(
+            t.identity_status("primary").await,
+            "VALIDATING_IN_CURRENT_EPOCH"
+        );
     }
     let core_v = t
         .core(
@@ -115,7 +157,10 @@ async fn update_key_through_the_gateway_moves_validation_to_the_backup() {
         )
         .await
         .ok();
-    assert_eq!(core_v.json["state"]["value"]["public_key"]["key_hex"], backup.as_str());
+    assert_eq!(
+        core_v.json["state"]["value"]["public_key"]["key_hex"],
+        backup.as_str()
+    );
 
     // Committed details and the Core API's view of the same intent.
     let details: gw::TransactionCommittedDetailsResponse = t
@@ -126,14 +171,26 @@ async fn update_key_through_the_gateway_moves_validation_to_the_backup() {
         .await
         .ok()
         .parse();
-    assert_eq!(details.transaction.transaction_status, gw::TransactionStatus::CommittedSuccess);
-    assert_eq!(details.transaction.raw_hex.as_deref(), Some(tx.hex.as_str()));
+    assert_eq!(
+        details.transaction.transaction_status,
+        gw::TransactionStatus::CommittedSuccess
+    );
+    assert_eq!(
+        details.transaction.raw_hex.as_deref(),
+        Some(tx.hex.as_str())
+    );
     assert!(details
         .transaction
         .manifest_instructions
         .as_deref()
         .is_some_and(|m| m.contains("update_key")));
-    let fee: f64 = details.transaction.fee_paid.as_deref().unwrap_or("0").parse().expect("decimal fee");
+    let fee: f64 = details
+        .transaction
+        .fee_paid
+        .as_deref()
+        .unwrap_or("0")
+        .parse()
+        .expect("decimal fee");
     assert!(fee > 0.0 && fee < 10.0, "fee {fee} XRD");
     let core_st = t
         .core(
@@ -146,10 +203,18 @@ async fn update_key_through_the_gateway_moves_validation_to_the_backup() {
     assert_eq!(core_st.json["intent_status"], "CommittedSuccess");
 
     // A replay of the committed intent is rejected, as on the real network.
-    let replay = t.gw("/transaction/submit", json!({"notarized_transaction_hex": tx.hex})).await;
+    let replay = t
+        .gw(
+            "/transaction/submit",
+            json!({"notarized_transaction_hex": tx.hex}),
+        )
+        .await;
     assert_eq!(replay.status, StatusCode::BAD_REQUEST);
     assert_eq!(replay.json["details"]["type"], "InvalidTransactionError");
-    assert!(replay.json["message"].as_str().unwrap_or("").contains("IntentHashPreviouslyCommitted"));
+    assert!(replay.json["message"]
+        .as_str()
+        .unwrap_or("")
+        .contains("IntentHashPreviouslyCommitted"));
     let core_replay = t
         .core(
             "backup",
@@ -158,39 +223,75 @@ async fn update_key_through_the_gateway_moves_validation_to_the_backup() {
         )
         .await;
     assert_eq!(core_replay.status, StatusCode::BAD_REQUEST);
-    assert_eq!(core_replay.json["details"]["type"], "IntentAlreadyCommitted");
-    assert_eq!(core_replay.json["details"]["committed_as"]["is_same_transaction"], true);
+    assert_eq!(
+        core_replay.json["details"]["type"],
+        "IntentAlreadyCommitted"
+    );
+    assert_eq!(
+        core_replay.json["details"]["committed_as"]["is_same_transaction"],
+        true
+    );
 
     // Next epoch: the backup's key is in force.
     if t.epoch() == commit_epoch {
         t.step_to_next_epoch().await;
     }
-    let list: gw::StateValidatorsListResponse = t.gw("/state/validators/list", json!({})).await.ok().parse();
+    let list: gw::StateValidatorsListResponse =
+        t.gw("/state/validators/list", json!({})).await.ok().parse();
     let ours = our_item(&list, &t.info.our_validator);
-    assert_eq!(ours.active_in_epoch.as_ref().map(|a| a.key.key_hex()), Some(backup.as_str()));
-    assert_eq!(t.identity_status("backup").await, "VALIDATING_IN_CURRENT_EPOCH");
-    assert_eq!(t.identity_status("primary").await, "NOT_VALIDATING_IN_CURRENT_EPOCH");
-    let cm = t.core("primary", "/state/consensus-manager", network_body()).await.ok();
-    let set = cm.json["current_validator_set"]["value"]["validator_set"].as_array().expect("set").clone();
+    assert_eq!(
+        ours.active_in_epoch.as_ref().map(|a| a.key.key_hex()),
+        Some(backup.as_str())
+    );
+    assert_eq!(
+        t.identity_status("backup").await,
+        "VALIDATING_IN_CURRENT_EPOCH"
+    );
+    assert_eq!(
+        t.identity_status("primary").await,
+        "NOT_VALIDATING_IN_CURRENT_EPOCH"
+    );
+    let cm = t
+        .core("primary", "/state/consensus-manager", network_body())
+        .await
+        .ok();
+    let set = cm.json["current_validator_set"]["value"]["validator_set"]
+        .as_array()
+        .expect("set")
+        .clone();
     assert!(set
         .iter()
-        .any(|v| v["address"] == t.info.our_validator.as_str() && v["key"]["key_hex"] == backup.as_str()));
+        .any(|v| v["address"] == t.info.our_validator.as_str()
+            && v["key"]["key_hex"] == backup.as_str()));
 
     // Our leader rounds are made again, now by the backup.
     let mut ours_made = 0;
     for _ in 0..300 {
         let r = t.step(1).await.remove(0);
         if r.leader_address == t.info.our_validator {
-            assert!(r.made, "our leader round {r:?} was missed after the key change");
+            assert!(
+                r.made,
+                "our leader round {r:?} was missed after the key change"
+            );
             ours_made += 1;
             if ours_made == 2 {
                 break;
             }
         }
     }
-    assert_eq!(ours_made, 2, "our validator led at least twice in 300 rounds");
+    assert_eq!(
+        ours_made, 2,
+        "our validator led at least twice in 300 rounds"
+    );
     let health = t.system("backup", "/health").await.ok();
     assert_eq!(health.json["status"], "UP");
-    assert_eq!(health.json["recent_self_proposal_miss_statistic"]["missed_count"], 0);
-    assert!(health.json["recent_self_proposal_miss_statistic"]["recent_proposals_tracked_count"].as_u64() >= Some(2));
+    assert_eq!(
+        health.json["recent_self_proposal_miss_statistic"]["missed_count"],
+        0
+    );
+    assert!(
+        health.json["recent_self_proposal_miss_statistic"]["recent_proposals_tracked_count"]
+            .as_u64()
+            >= Some(2)
+    );
 }

@@ -38,12 +38,22 @@ pub struct Answer {
 
 impl Answer {
     pub fn parse<T: DeserializeOwned>(&self) -> T {
-        serde_json::from_value(self.json.clone())
-            .unwrap_or_else(|e| panic!("answer does not parse into the radix-api type: {e}\n{}", self.json))
+        serde_json::from_value(self.json.clone()).unwrap_or_else(|e| {
+            panic!(
+                "answer does not parse into the radix-api type: {e}\n{}",
+                self.json
+            )
+        })
     }
 
     pub fn ok(self) -> Answer {
-        assert_eq!(self.status, StatusCode::OK, "expected 200, got {}: {}", self.status, self.json);
+        assert_eq!(
+            self.status,
+            StatusCode::OK,
+            "expected 200, got {}: {}",
+            self.status,
+            self.json
+        );
         self
     }
 }
@@ -134,9 +144,11 @@ impl TestNet {
     /// Steps `n` rounds on the real engine.
     pub async fn step(&self, n: u64) -> Vec<RoundRecord> {
         let sim = self.sim.clone();
-        tokio::task::spawn_blocking(move || (0..n).map(|_| sim.step_round().expect("round")).collect())
-            .await
-            .expect("step task")
+        tokio::task::spawn_blocking(move || {
+            (0..n).map(|_| sim.step_round().expect("round")).collect()
+        })
+        .await
+        .expect("step task")
     }
 
     pub fn epoch(&self) -> u64 {
@@ -156,7 +168,11 @@ impl TestNet {
         panic!("epoch did not change within two epochs of rounds");
     }
 
-    pub async fn post_raw(&self, url: &str, body: &str) -> Result<(StatusCode, String), reqwest::Error> {
+    pub async fn post_raw(
+        &self,
+        url: &str,
+        body: &str,
+    ) -> Result<(StatusCode, String), reqwest::Error> {
         let r = self
             .http
             .post(url)
@@ -172,30 +188,53 @@ impl TestNet {
     /// `ErrorResponse` otherwise).
     pub async fn gw(&self, path: &str, body: Value) -> Answer {
         let url = format!("{}{path}", self.net.gateway_url());
-        let (status, text) = self.post_raw(&url, &body.to_string()).await.expect("gateway answers");
-        let json: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("gateway {path}: not JSON ({e}): {text}"));
-        let schema = if status == StatusCode::OK { gateway_schema(path) } else { "ErrorResponse" };
+        let (status, text) = self
+            .post_raw(&url, &body.to_string())
+            .await
+            .expect("gateway answers");
+        let json: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("gateway {path}: not JSON ({e}): {text}"));
+        let schema = if status == StatusCode::OK {
+            gateway_schema(path)
+        } else {
+            "ErrorResponse"
+        };
         check(Api::Gateway, schema, &json);
         Answer { status, json }
     }
 
     pub fn node(&self, name: &str) -> &radix_sim::info::NodeInfo {
-        self.info.node(name).unwrap_or_else(|| panic!("no node {name}"))
+        self.info
+            .node(name)
+            .unwrap_or_else(|| panic!("no node {name}"))
     }
 
     /// POST to a node's Core API (path after `/core`), checked against the spec.
     pub async fn core(&self, node: &str, path: &str, body: Value) -> Answer {
         let url = format!("{}{path}", self.node(node).core_api_url);
-        let (status, text) = self.post_raw(&url, &body.to_string()).await.expect("core API answers");
-        let json: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("core {path}: not JSON ({e}): {text}"));
-        check(Api::Core, core_schema(path, status == StatusCode::OK), &json);
+        let (status, text) = self
+            .post_raw(&url, &body.to_string())
+            .await
+            .expect("core API answers");
+        let json: Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("core {path}: not JSON ({e}): {text}"));
+        check(
+            Api::Core,
+            core_schema(path, status == StatusCode::OK),
+            &json,
+        );
         Answer { status, json }
     }
 
     /// GET a node's System API (path after `/system`), checked against the spec.
     pub async fn system(&self, node: &str, path: &str) -> Answer {
         let url = format!("{}{path}", self.node(node).system_api_url);
-        let r = self.http.get(&url).send().await.expect("system API answers");
+        let r = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .expect("system API answers");
         let status = r.status();
         let json: Value = r.json().await.expect("system API JSON");
         let schema = match (path, status == StatusCode::OK) {
@@ -210,7 +249,13 @@ impl TestNet {
     /// POST /faults on the control API; panics unless accepted.
     pub async fn fault(&self, action: Value) -> Value {
         let url = format!("{}/faults", self.net.control_url());
-        let r = self.http.post(&url).json(&action).send().await.expect("control API answers");
+        let r = self
+            .http
+            .post(&url)
+            .json(&action)
+            .send()
+            .await
+            .expect("control API answers");
         let status = r.status();
         let body: Value = r.json().await.expect("control JSON");
         assert_eq!(status, StatusCode::OK, "fault {action} refused: {body}");
@@ -230,7 +275,10 @@ impl TestNet {
 
     pub async fn identity_status(&self, node: &str) -> String {
         let a = self.system(node, "/identity").await.ok();
-        a.json["consensus_status"].as_str().expect("consensus_status").to_string()
+        a.json["consensus_status"]
+            .as_str()
+            .expect("consensus_status")
+            .to_string()
     }
 }
 
@@ -243,23 +291,35 @@ pub struct UpdateKeyTx {
     pub manifest: String,
 }
 
-pub fn build_update_key(info: &Info, new_key_hex: &str, start_epoch: u64, epochs: u64, nonce: u32) -> UpdateKeyTx {
+pub fn build_update_key(
+    info: &Info,
+    new_key_hex: &str,
+    start_epoch: u64,
+    epochs: u64,
+    nonce: u32,
+) -> UpdateKeyTx {
     let network = NetworkDefinition::simulator();
     let dec = AddressBech32Decoder::new(&network);
     let key_hex = std::fs::read_to_string(&info.key_file).expect("owner key file");
     let key_bytes = hex::decode(key_hex.trim()).expect("key file is hex");
     let private_key = Ed25519PrivateKey::from_bytes(&key_bytes).expect("Ed25519 key");
-    let account = ComponentAddress::try_from_bech32(&dec, &info.owner_account).expect("account address");
-    let validator = ComponentAddress::try_from_bech32(&dec, &info.our_validator).expect("validator address");
-    let badge = ResourceAddress::try_from_bech32(&dec, &info.owner_badge_resource).expect("badge resource");
+    let account =
+        ComponentAddress::try_from_bech32(&dec, &info.owner_account).expect("account address");
+    let validator =
+        ComponentAddress::try_from_bech32(&dec, &info.our_validator).expect("validator address");
+    let badge =
+        ResourceAddress::try_from_bech32(&dec, &info.owner_badge_resource).expect("badge resource");
     let badge_id: NonFungibleLocalId = info.owner_badge_local_id.parse().expect("badge local id");
-    let new_key = Secp256k1PublicKey::try_from(hex::decode(new_key_hex).expect("key hex").as_slice()).expect("secp256k1 key");
+    let new_key =
+        Secp256k1PublicKey::try_from(hex::decode(new_key_hex).expect("key hex").as_slice())
+            .expect("secp256k1 key");
     let manifest = ManifestBuilder::new_v1()
         .lock_fee(account, Decimal::from(10))
         .create_proof_from_account_of_non_fungibles(account, badge, [badge_id])
         .call_method(validator, "update_key", (new_key,))
         .build();
-    let manifest_text = radix_transactions::manifest::decompile(&manifest, &network).expect("decompiles");
+    let manifest_text =
+        radix_transactions::manifest::decompile(&manifest, &network).expect("decompiles");
     let tx = TransactionBuilder::new()
         .header(TransactionHeaderV1 {
             network_id: network.id,
@@ -274,7 +334,9 @@ pub fn build_update_key(info: &Info, new_key_hex: &str, start_epoch: u64, epochs
         .notarize(&private_key)
         .build();
     let raw = tx.to_raw().expect("encodes");
-    let prepared = tx.prepare(PreparationSettings::latest_ref()).expect("prepares");
+    let prepared = tx
+        .prepare(PreparationSettings::latest_ref())
+        .expect("prepares");
     let intent_hash = TransactionHashBech32Encoder::new(&network)
         .encode(&prepared.transaction_intent_hash())
         .expect("bech32");
@@ -285,7 +347,10 @@ pub fn build_update_key(info: &Info, new_key_hex: &str, start_epoch: u64, epochs
     }
 }
 
-pub fn our_item<'a>(list: &'a radix_api::gateway::StateValidatorsListResponse, addr: &str) -> &'a radix_api::gateway::ValidatorCollectionItem {
+pub fn our_item<'a>(
+    list: &'a radix_api::gateway::StateValidatorsListResponse,
+    addr: &str,
+) -> &'a radix_api::gateway::ValidatorCollectionItem {
     list.validators
         .items
         .iter()
