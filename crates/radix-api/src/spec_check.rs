@@ -398,3 +398,152 @@ mod tests {
         ));
     }
 }
+
+/// The request types this crate's clients send must be what the specs accept.
+#[cfg(test)]
+mod request_conformance {
+    use super::*;
+    use crate::{core as c, gateway as gw, PublicKey};
+
+    fn check<T: serde::Serialize>(spec: &Spec, schema: &str, value: &T) {
+        let json = serde_json::to_value(value).expect("serializes");
+        spec.validate(schema, &json)
+            .unwrap_or_else(|e| panic!("{schema}: {e}\n{json:#}"));
+    }
+
+    #[test]
+    fn gateway_requests_match_the_spec() {
+        let spec = Spec::load(Api::Gateway).expect("gateway spec");
+        let sel = gw::LedgerStateSelector {
+            epoch: Some(5),
+            ..Default::default()
+        };
+        check(
+            &spec,
+            "ValidatorsUptimeRequest",
+            &gw::ValidatorsUptimeRequest {
+                at_ledger_state: Some(sel.clone()),
+                from_ledger_state: Some(sel),
+                validator_addresses: Some(vec!["validator_sim1x".into()]),
+            },
+        );
+        check(
+            &spec,
+            "StateValidatorsListRequest",
+            &gw::StateValidatorsListRequest::default(),
+        );
+        check(
+            &spec,
+            "StateEntityDetailsRequest",
+            &gw::StateEntityDetailsRequest {
+                addresses: vec!["account_sim1x".into()],
+                aggregation_level: Some(gw::ResourceAggregationLevel::Vault),
+                opt_ins: Some(gw::StateEntityDetailsOptIns {
+                    non_fungible_include_nfids: Some(true),
+                    explicit_metadata: None,
+                }),
+                at_ledger_state: None,
+            },
+        );
+        check(
+            &spec,
+            "TransactionSubmitRequest",
+            &gw::TransactionSubmitRequest {
+                notarized_transaction_hex: "00".into(),
+            },
+        );
+        check(
+            &spec,
+            "TransactionStatusRequest",
+            &gw::TransactionStatusRequest {
+                intent_hash: "txid_sim1x".into(),
+            },
+        );
+        check(
+            &spec,
+            "TransactionPreviewRequest",
+            &gw::TransactionPreviewRequest {
+                manifest: "CALL_METHOD".into(),
+                start_epoch_inclusive: Some(1),
+                end_epoch_exclusive: Some(2),
+                notary_public_key: Some(PublicKey::EddsaEd25519 {
+                    key_hex: "ab".repeat(32),
+                }),
+                notary_is_signatory: Some(true),
+                tip_percentage: Some(0),
+                nonce: Some(1),
+                signer_public_keys: Some(vec![]),
+                flags: Some(gw::PreviewFlags::default()),
+                blobs_hex: None,
+            },
+        );
+        check(
+            &spec,
+            "TransactionCommittedDetailsRequest",
+            &gw::TransactionCommittedDetailsRequest {
+                intent_hash: "txid_sim1x".into(),
+                opt_ins: Some(gw::TransactionDetailsOptIns {
+                    raw_hex: Some(true),
+                    ..Default::default()
+                }),
+                at_ledger_state: None,
+            },
+        );
+        // And a wrong one fails: the checker is not vacuous for requests either.
+        assert!(spec
+            .validate(
+                "TransactionSubmitRequest",
+                &json!({"notarized_transaction": "00"})
+            )
+            .is_err());
+    }
+
+    #[test]
+    fn core_requests_match_the_spec() {
+        let spec = Spec::load(Api::Core).expect("core spec");
+        let network = || "simulator".to_string();
+        check(
+            &spec,
+            "NetworkStatusRequest",
+            &c::NetworkStatusRequest { network: network() },
+        );
+        check(
+            &spec,
+            "StateConsensusManagerRequest",
+            &c::StateConsensusManagerRequest {
+                network: network(),
+                include_readiness_signals: None,
+            },
+        );
+        check(
+            &spec,
+            "StateValidatorRequest",
+            &c::StateValidatorRequest {
+                network: network(),
+                validator_address: "validator_sim1x".into(),
+            },
+        );
+        check(
+            &spec,
+            "LtsTransactionConstructionRequest",
+            &c::LtsTransactionConstructionRequest { network: network() },
+        );
+        check(
+            &spec,
+            "LtsTransactionSubmitRequest",
+            &c::LtsTransactionSubmitRequest {
+                network: network(),
+                notarized_transaction_hex: "00".into(),
+                force_recalculate: None,
+            },
+        );
+        check(
+            &spec,
+            "LtsTransactionStatusRequest",
+            &c::LtsTransactionStatusRequest {
+                network: network(),
+                intent_hash: "txid_sim1x".into(),
+            },
+        );
+    }
+}
