@@ -198,11 +198,44 @@ pub async fn run(args: RunArgs) -> Result<()> {
     }
 
     let clock = sim.start_clock();
+    tokio::spawn(report_clock_rate(sim.clone()));
     shutdown_signal().await;
     tracing::info!("shutting down");
     clock.stop();
     net.shutdown().await;
     Ok(())
+}
+
+/// Logs, at every epoch change, how long the epoch took on the wall clock against its target, so
+/// a user sees the round clock keep pace while the APIs serve requests.
+async fn report_clock_rate(sim: Sim) {
+    let info = sim.info();
+    let target_rate = 1000.0 / info.round_length_ms.max(1) as f64;
+    let mut rx = sim.subscribe();
+    let mut epoch = rx.borrow().position.epoch;
+    let mut since = Instant::now();
+    let mut first = true;
+    while rx.changed().await.is_ok() {
+        let now_epoch = rx.borrow().position.epoch;
+        if now_epoch == epoch {
+            continue;
+        }
+        let took = since.elapsed();
+        // The first epoch after start is partial; report only whole ones.
+        if !first {
+            let rate = info.rounds_per_epoch as f64 / took.as_secs_f64().max(1e-9);
+            tracing::info!(
+                epoch,
+                took_ms = took.as_millis() as u64,
+                rounds_per_s = format!("{rate:.1}"),
+                target_rounds_per_s = format!("{target_rate:.1}"),
+                "clock rate over the last epoch"
+            );
+        }
+        first = false;
+        epoch = now_epoch;
+        since = Instant::now();
+    }
 }
 
 async fn shutdown_signal() {
