@@ -101,6 +101,13 @@ pub struct BenchArgs {
     /// Rounds to step.
     #[arg(long, default_value_t = 200)]
     pub rounds: u64,
+    /// Then run the timed clock for this many epochs while clients hammer the gateway and a
+    /// Core API over loopback, and print how long each epoch took (0 = skip).
+    #[arg(long, default_value_t = 5)]
+    pub serve_epochs: u64,
+    /// Concurrent HTTP clients during --serve-epochs.
+    #[arg(long, default_value_t = 4)]
+    pub clients: usize,
 }
 
 /// Most validators accepted: the engine indexes the active set with a u8 and mainnet's set is 100.
@@ -297,6 +304,105 @@ pub fn bench(args: BenchArgs) -> Result<()> {
     println!(
         "ledger now at epoch {} round {}, state version {}",
         snap.position.epoch, snap.position.round, snap.position.state_version
+    );
+    if args.serve_epochs > 0 {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        rt.block_on(bench_serving(sim, args.serve_epochs, args.clients))?;
+    }
+    Ok(())
+}
+
+/// One HTTP/1.1 request over a fresh loopback connection; true on a 200.
+async fn http_post(addr: std::net::SocketAddr, path: &str, body: &str) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
+        return false;
+    };
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    if stream.write_all(req.as_bytes()).await.is_err() {
+        return false;
+    }
+    let mut answer = Vec::new();
+    if stream.read_to_end(&mut answer).await.is_err() {
+        return false;
+    }
+    answer.starts_with(b"HTTP/1.1 200")
+}
+
+/// Runs the clock for `epochs` epochs while `clients` tasks send requests back to back, and
+/// prints each epoch's wall time against its target and the requests served.
+async fn bench_serving(sim: Sim, epochs: u64, clients: usize) -> Result<()> {
+    let info = sim.info();
+    let net = Network::start(sim.clone(), Arc::new(Faults::new()), &Ports::default()).await?;
+    let gateway = net.state.servers.gateway.addr();
+    let core = net
+        .state
+        .servers
+        .node("backup")
+        .map(|(_, c, _)| c.addr())
+        .context("no backup node")?;
+    let served = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let failed = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for i in 0..clients {
+        let (served, failed, stop) = (served.clone(), failed.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let ok = if i % 2 == 0 {
+                    http_post(gateway, "/state/validators/list", "{}").await
+                } else {
+                    http_post(
+                        core,
+                        "/core/state/consensus-manager",
+                        r#"{"network":"simulator"}"#,
+                    )
+                    .await
+                };
+                let counter = if ok { &served } else { &failed };
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }));
+    }
+    let target = std::time::Duration::from_millis(info.round_length_ms * info.rounds_per_epoch);
+    let mut rx = sim.subscribe();
+    let clock = sim.start_clock();
+    let start_epoch = rx.borrow().position.epoch;
+    // Wait for the first epoch boundary so every measured epoch is whole.
+    while rx.borrow().position.epoch == start_epoch {
+        rx.changed().await?;
+    }
+    let t0 = Instant::now();
+    let mut since = Instant::now();
+    let mut epoch = rx.borrow().position.epoch;
+    let mut worst = std::time::Duration::ZERO;
+    for _ in 0..epochs {
+        while rx.borrow().position.epoch == epoch {
+            rx.changed().await?;
+        }
+        let took = since.elapsed();
+        worst = worst.max(took);
+        println!("epoch {epoch}: {took:.2?} (target {target:.2?})");
+        epoch = rx.borrow().position.epoch;
+        since = Instant::now();
+    }
+    let total = t0.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    clock.stop();
+    for t in tasks {
+        let _ = t.await;
+    }
+    net.shutdown().await;
+    let n = served.load(std::sync::atomic::Ordering::Relaxed);
+    println!(
+        "{epochs} epochs in {total:.2?} with {clients} clients: {n} requests served ({:.0}/s), {} failed; slowest epoch {worst:.2?} vs target {target:.2?}",
+        n as f64 / total.as_secs_f64().max(1e-9),
+        failed.load(std::sync::atomic::Ordering::Relaxed)
     );
     Ok(())
 }
