@@ -87,8 +87,15 @@ pub struct RunArgs {
 #[derive(Args, Debug)]
 pub struct ConfigArgs {
     /// The JSON written by `radix-sim run --info-file`.
+    #[arg(
+        long,
+        required_unless_present = "control_url",
+        conflicts_with = "control_url"
+    )]
+    pub info_file: Option<PathBuf>,
+    /// Or ask the running network: its control URL, e.g. http://127.0.0.1:38701.
     #[arg(long)]
-    pub info_file: PathBuf,
+    pub control_url: Option<String>,
     /// Where to write the radix-failover config.
     #[arg(long)]
     pub out: PathBuf,
@@ -267,13 +274,17 @@ async fn shutdown_signal() {
 }
 
 pub fn config(args: ConfigArgs) -> Result<()> {
-    let text = std::fs::read_to_string(&args.info_file)
-        .with_context(|| format!("cannot read --info-file {}", args.info_file.display()))?;
+    let (text, source) = match (&args.info_file, &args.control_url) {
+        (Some(path), _) => (
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read --info-file {}", path.display()))?,
+            path.display().to_string(),
+        ),
+        (None, Some(url)) => (fetch_info(url)?, format!("{url}/info")),
+        (None, None) => bail!("give --info-file FILE or --control-url URL"),
+    };
     let info: Info = serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{} is not a radix-sim info file (write one with `radix-sim run --info-file FILE`)",
-            args.info_file.display()
-        )
+        format!("{source} is not radix-sim info (write it with `radix-sim run --info-file FILE`)")
     })?;
     write_file(&args.out, &info.failover_config(), "--out")?;
     println!("wrote {}", args.out.display());
@@ -313,6 +324,42 @@ pub fn bench(args: BenchArgs) -> Result<()> {
     }
     Ok(())
 }
+
+/// `GET <control>/info` of a running radix-sim (loopback, plain HTTP/1.1).
+fn fetch_info(control_url: &str) -> Result<String> {
+    use std::io::{Read, Write};
+    let host = control_url
+        .strip_prefix("http://")
+        .unwrap_or(control_url)
+        .trim_end_matches('/');
+    let addr: std::net::SocketAddr = host.parse().with_context(|| {
+        format!("--control-url {control_url:?}: give it as printed, e.g. http://127.0.0.1:38701")
+    })?;
+    let mut stream =
+        std::net::TcpStream::connect_timeout(&addr, CONTROL_TIMEOUT).with_context(|| {
+            format!("cannot reach radix-sim's control API at {addr}; is it running?")
+        })?;
+    stream.set_read_timeout(Some(CONTROL_TIMEOUT))?;
+    write!(
+        stream,
+        "GET /info HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    let (head, body) = answer
+        .split_once("\r\n\r\n")
+        .context("control API answer has no body")?;
+    if !head.starts_with("HTTP/1.1 200") {
+        bail!(
+            "control API answered {}: {body}",
+            head.lines().next().unwrap_or("")
+        );
+    }
+    Ok(body.to_string())
+}
+
+/// The control API is on loopback and answers from memory; anything slower means it is stuck.
+const CONTROL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// One HTTP/1.1 request over a fresh loopback connection; true on a 200.
 async fn http_post(addr: std::net::SocketAddr, path: &str, body: &str) -> bool {

@@ -172,6 +172,18 @@ async fn binary_runs_serves_and_shuts_down_cleanly() {
         std::fs::read_to_string(&out).expect("written"),
         std::fs::read_to_string(&config_path).expect("written")
     );
+    // ... and so does asking the running network's control API.
+    let out2 = dir.path().join("from-control.toml");
+    let st = Command::new(env!("CARGO_BIN_EXE_radix-sim"))
+        .args(["config", "--control-url", &control, "--out"])
+        .arg(&out2)
+        .status()
+        .expect("config runs");
+    assert!(st.success());
+    assert_eq!(
+        std::fs::read_to_string(&out2).expect("written"),
+        std::fs::read_to_string(&config_path).expect("written")
+    );
 
     // SIGTERM: clean exit, and the printout listed every URL.
     let killed = Command::new("kill")
