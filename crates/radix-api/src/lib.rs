@@ -15,7 +15,7 @@ pub mod core;
 pub mod gateway;
 pub mod system;
 
-#[cfg(feature = "spec-check")]
+#[cfg(any(test, feature = "spec-check"))]
 pub mod spec_check;
 
 /// `PublicKey` (Gateway and Core share the shape), discriminated by `key_type`.
