@@ -7,7 +7,7 @@ use radix_common::crypto::PublicKey;
 use zeroize::Zeroizing;
 
 use radix_failover::config::{parse_secp256k1_public_key, Config};
-use radix_failover::keyfile::{load_ed25519_key, write_key_file};
+use radix_failover::keyfile::write_key_file;
 use radix_failover::keys::{self, account_address, derive_account_key, mnemonic_to_seed};
 use radix_failover::network::parse_network;
 use radix_failover::tx::{build_manifest, build_update_key, UpdateKeyRequest};
@@ -134,7 +134,7 @@ pub fn keys_derive(args: &DeriveArgs) -> Result<()> {
 
 pub fn config_check(args: &ConfigCheckArgs) -> Result<()> {
     let config = Config::load(&args.config)?;
-    let key = load_ed25519_key(&config.key_file)?;
+    let key = config.load_notary_key()?;
     let public = PublicKey::Ed25519(key.public_key());
     let account = account_address(&public, &config.network);
     // Compile the manifest now (template included), so a template error shows before an outage.
@@ -175,7 +175,7 @@ pub fn config_check(args: &ConfigCheckArgs) -> Result<()> {
 
 pub fn tx_update_key(args: &UpdateKeyArgs) -> Result<()> {
     let config = Config::load(&args.config)?;
-    let key = load_ed25519_key(&config.key_file)?;
+    let key = config.load_notary_key()?;
     let new_key = match &args.to_key {
         Some(hex) => parse_secp256k1_public_key(hex).map_err(|problem| {
             anyhow::anyhow!("--to-key {hex:?}: {problem}; fix: give a compressed secp256k1 key as 66 hex characters (a node's /identity public_key_hex)")

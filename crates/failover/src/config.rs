@@ -361,6 +361,13 @@ impl Config {
         ]
     }
 
+    /// Loads the notary / badge-account key from `key_file` (mode and content checked).
+    pub fn load_notary_key(
+        &self,
+    ) -> Result<radix_common::crypto::Ed25519PrivateKey, crate::keyfile::KeyFileError> {
+        crate::keyfile::load_ed25519_key(&self.key_file)
+    }
+
     pub fn validator_bech32(&self) -> String {
         crate::keys::encode_address(self.validator.as_node_id().as_bytes(), &self.network)
     }
