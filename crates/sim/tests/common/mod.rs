@@ -298,6 +298,19 @@ pub fn build_update_key(
     epochs: u64,
     nonce: u32,
 ) -> UpdateKeyTx {
+    build_update_key_with(info, new_key_hex, start_epoch, epochs, nonce, true)
+}
+
+/// Like [`build_update_key`]; without the badge proof the call fails the validator's owner rule
+/// after the fee is locked, so the transaction commits as a failure.
+pub fn build_update_key_with(
+    info: &Info,
+    new_key_hex: &str,
+    start_epoch: u64,
+    epochs: u64,
+    nonce: u32,
+    with_badge_proof: bool,
+) -> UpdateKeyTx {
     let network = NetworkDefinition::simulator();
     let dec = AddressBech32Decoder::new(&network);
     let key_hex = std::fs::read_to_string(&info.key_file).expect("owner key file");
@@ -313,9 +326,13 @@ pub fn build_update_key(
     let new_key =
         Secp256k1PublicKey::try_from(hex::decode(new_key_hex).expect("key hex").as_slice())
             .expect("secp256k1 key");
-    let manifest = ManifestBuilder::new_v1()
-        .lock_fee(account, Decimal::from(10))
-        .create_proof_from_account_of_non_fungibles(account, badge, [badge_id])
+    let builder = ManifestBuilder::new_v1().lock_fee(account, Decimal::from(10));
+    let builder = if with_badge_proof {
+        builder.create_proof_from_account_of_non_fungibles(account, badge, [badge_id])
+    } else {
+        builder
+    };
+    let manifest = builder
         .call_method(validator, "update_key", (new_key,))
         .build();
     let manifest_text =
