@@ -100,6 +100,24 @@ pub struct ConfigCheckArgs {
 pub enum TxCommand {
     /// Build, sign and validate the update_key (failover) transaction offline, and print it.
     UpdateKey(UpdateKeyArgs),
+    /// Decode and validate a compiled notarized transaction (hex); print its header, manifest
+    /// and intent hash. Use it to review bytes the daemon logged or another host built.
+    Inspect(InspectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Network the transaction is for: mainnet, stokenet, localnet, simulator or a numeric id.
+    #[arg(long, default_value = "mainnet")]
+    pub network: String,
+
+    /// The notarized transaction as hex; read from standard input when absent.
+    #[arg(long, value_name = "HEX")]
+    pub hex: Option<String>,
+
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

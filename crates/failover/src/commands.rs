@@ -10,9 +10,9 @@ use radix_failover::config::{parse_secp256k1_public_key, Config};
 use radix_failover::keyfile::write_key_file;
 use radix_failover::keys::{self, account_address, derive_account_key, mnemonic_to_seed};
 use radix_failover::network::parse_network;
-use radix_failover::tx::{build_manifest, build_update_key, UpdateKeyRequest};
+use radix_failover::tx::{build_manifest, build_update_key, inspect, UpdateKeyRequest};
 
-use crate::cli::{ConfigCheckArgs, DeriveArgs, UpdateKeyArgs};
+use crate::cli::{ConfigCheckArgs, DeriveArgs, InspectArgs, UpdateKeyArgs};
 
 /// Largest stdin we accept for a mnemonic (+ passphrase): 24 words of at most 8 letters plus
 /// a long passphrase fit easily; more is not a mnemonic.
@@ -230,5 +230,70 @@ pub fn tx_update_key(args: &UpdateKeyArgs) -> Result<()> {
     }
     writeln!(o, "--- notarized transaction (hex) ---")?;
     writeln!(o, "{}", built.notarized_hex())?;
+    Ok(())
+}
+
+/// Largest hex input accepted by `tx inspect`: a failover transaction is well under 1 KB;
+/// 1 MB leaves room for hand-written templates with many instructions.
+const MAX_INSPECT_HEX: u64 = 1 << 20;
+
+pub fn tx_inspect(args: &InspectArgs) -> Result<()> {
+    let network = parse_network(&args.network).context("--network")?;
+    let text = match &args.hex {
+        Some(h) => h.clone(),
+        None => {
+            let mut s = String::new();
+            std::io::stdin()
+                .lock()
+                .take(MAX_INSPECT_HEX)
+                .read_to_string(&mut s)
+                .context("cannot read the transaction hex from standard input")?;
+            s
+        }
+    };
+    let bytes = hex::decode(text.trim()).map_err(|e| {
+        anyhow::anyhow!("the input is not hex ({e}); fix: give the notarized_transaction_hex value")
+    })?;
+    let t = inspect(&bytes, &network)?;
+    let h = &t.header;
+    let stdout = std::io::stdout();
+    let mut o = stdout.lock();
+    if args.json {
+        let v = serde_json::json!({
+            "network_id": h.network_id,
+            "intent_hash": t.intent_hash_bech32,
+            "start_epoch_inclusive": h.start_epoch_inclusive.number(),
+            "end_epoch_exclusive": h.end_epoch_exclusive.number(),
+            "nonce": h.nonce,
+            "notary_public_key": keys::public_key_hex(&h.notary_public_key),
+            "notary_is_signatory": h.notary_is_signatory,
+            "tip_percentage": h.tip_percentage,
+            "manifest": t.manifest,
+        });
+        writeln!(o, "{}", serde_json::to_string_pretty(&v)?)?;
+        return Ok(());
+    }
+    writeln!(
+        o,
+        "valid (offline):     yes, for {} (id {})",
+        network.logical_name, network.id
+    )?;
+    writeln!(o, "intent hash:         {}", t.intent_hash_bech32)?;
+    writeln!(
+        o,
+        "epochs:              {} (inclusive) to {} (exclusive)",
+        h.start_epoch_inclusive.number(),
+        h.end_epoch_exclusive.number()
+    )?;
+    writeln!(o, "nonce:               {}", h.nonce)?;
+    writeln!(
+        o,
+        "notary:              {} (signatory: {})",
+        keys::public_key_hex(&h.notary_public_key),
+        h.notary_is_signatory
+    )?;
+    writeln!(o, "tip:                 {}%", h.tip_percentage)?;
+    writeln!(o, "--- manifest ---")?;
+    write!(o, "{}", t.manifest)?;
     Ok(())
 }

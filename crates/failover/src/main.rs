@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         Command::Keys(KeysCommand::Derive(a)) => commands::keys_derive(a),
         Command::Config(ConfigCommand::Check(a)) => commands::config_check(a),
         Command::Tx(TxCommand::UpdateKey(a)) => commands::tx_update_key(a),
+        Command::Tx(TxCommand::Inspect(a)) => commands::tx_inspect(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -79,6 +79,8 @@ pub enum TxError {
     Invalid(String),
     #[error("cannot encode the transaction: {0}")]
     Encode(String),
+    #[error("the bytes are not a V1 notarized transaction: {0}")]
+    Decode(String),
 }
 
 /// A manifest template (`.rtm` text with `{placeholders}`), checked when the config loads.
@@ -410,10 +412,44 @@ pub fn build_update_key(
     })
 }
 
+/// A decoded and validated notarized transaction (for reviewing bytes before they are sent).
+#[derive(Debug, Clone)]
+pub struct InspectedTransaction {
+    pub header: TransactionHeaderV1,
+    pub manifest: String,
+    pub intent_hash: TransactionIntentHash,
+    pub intent_hash_bech32: String,
+}
+
+/// Decodes `bytes`, validates them with the official validator for `network`, and returns
+/// the header, canonical manifest and intent hash. Invalid bytes or signatures are errors.
+pub fn inspect(bytes: &[u8], network: &NetworkDefinition) -> Result<InspectedTransaction, TxError> {
+    let tx = decode_notarized(bytes)?;
+    let validator = TransactionValidator::new_with_latest_config(network);
+    let intent_hash = tx
+        .prepare_and_validate(&validator)
+        .map_err(|e| TxError::Invalid(format!("{e:?}")))?
+        .transaction_intent_hash();
+    let manifest = decompile(
+        &TransactionManifestV1::from_intent(&tx.signed_intent.intent),
+        network,
+    )
+    .map_err(|e| TxError::Encode(format!("decompile: {e:?}")))?;
+    let intent_hash_bech32 = TransactionHashBech32Encoder::new(network)
+        .encode(&intent_hash)
+        .map_err(|e| TxError::Encode(format!("intent hash: {e:?}")))?;
+    Ok(InspectedTransaction {
+        header: tx.signed_intent.intent.header,
+        manifest,
+        intent_hash,
+        intent_hash_bech32,
+    })
+}
+
 /// Decodes compiled notarized-transaction bytes (e.g. to review what will be sent).
 pub fn decode_notarized(bytes: &[u8]) -> Result<NotarizedTransactionV1, TxError> {
     let raw = radix_transactions::model::RawNotarizedTransaction::from_slice(bytes);
-    NotarizedTransactionV1::from_raw(&raw).map_err(|e| TxError::Encode(format!("{e:?}")))
+    NotarizedTransactionV1::from_raw(&raw).map_err(|e| TxError::Decode(format!("{e:?}")))
 }
 
 #[cfg(test)]

@@ -620,3 +620,50 @@ fn tx_with_manifest_template() {
     let e = fails(s.run(&["config", "check"]));
     assert!(e.contains("line 5") && e.contains("failover.rtm"), "{e}");
 }
+
+#[test]
+fn tx_inspect_reviews_bytes_and_rejects_tampering() {
+    let s = Setup::new();
+    let v = tx_json(&s, &["--epoch", "500"]);
+    let hex_tx = v["notarized_transaction_hex"].as_str().unwrap();
+    let i: Value = serde_json::from_slice(
+        &ok(run(
+            &["tx", "inspect", "--network", "simulator", "--json"],
+            hex_tx,
+            s.dir.path(),
+        ))
+        .stdout,
+    )
+    .unwrap();
+    assert_eq!(i["intent_hash"], v["intent_hash"]);
+    assert_eq!(i["manifest"], v["manifest"]);
+    assert_eq!(i["start_epoch_inclusive"], 500);
+    assert_eq!(i["nonce"], v["nonce"]);
+
+    // Flip one byte of the notary signature (the last bytes): validation must fail.
+    let mut bytes = hex::decode(hex_tx).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    let e = fails(run(
+        &[
+            "tx",
+            "inspect",
+            "--network",
+            "simulator",
+            "--hex",
+            &hex::encode(&bytes),
+        ],
+        "",
+        s.dir.path(),
+    ));
+    assert!(e.contains("offline validation"), "{e}");
+    // Wrong network.
+    let e = fails(run(
+        &["tx", "inspect", "--network", "mainnet", "--hex", hex_tx],
+        "",
+        s.dir.path(),
+    ));
+    assert!(e.contains("offline validation"), "{e}");
+    let e = fails(run(&["tx", "inspect", "--hex", "zz"], "", s.dir.path()));
+    assert!(e.contains("not hex"), "{e}");
+}
