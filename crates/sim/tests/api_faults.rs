@@ -322,6 +322,43 @@ async fn bad_requests_get_the_spec_error_answers() {
         .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert_eq!(a.json["details"]["type"], "Rejected");
+    // Wrong HTTP method: still the spec's error bodies.
+    let r = t
+        .http
+        .get(format!("{}/status/gateway-status", t.net.gateway_url()))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let v: serde_json::Value = r.json().await.expect("JSON");
+    common::spec(radix_api::spec_check::Api::Gateway)
+        .validate("ErrorResponse", &v)
+        .expect("spec ErrorResponse");
+    let r = t
+        .http
+        .get(format!(
+            "{}/status/network-status",
+            t.node("backup").core_api_url
+        ))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let v: serde_json::Value = r.json().await.expect("JSON");
+    common::spec(radix_api::spec_check::Api::Core)
+        .validate("BasicErrorResponse", &v)
+        .expect("spec BasicErrorResponse");
+    let r = t
+        .http
+        .post(format!("{}/health", t.node("backup").system_api_url))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let v: serde_json::Value = r.json().await.expect("JSON");
+    common::spec(radix_api::spec_check::Api::System)
+        .validate("Error", &v)
+        .expect("spec Error");
     // Control API: unknown action and unknown node.
     for bad in [
         json!({"action": "melt"}),

@@ -37,6 +37,12 @@ pub fn router(ctx: Ctx, node: String) -> Router {
                 "No such Core API endpoint on radix-sim",
             )
         })
+        .method_not_allowed_fallback(|| async {
+            basic(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Core API endpoints take POST with a JSON body",
+            )
+        })
         .with_state(NodeCtx { ctx, node })
 }
 

@@ -35,6 +35,13 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/transaction/preview", post(preview))
         .route("/transaction/committed-details", post(committed_details))
         .fallback(not_found)
+        .method_not_allowed_fallback(|| async {
+            invalid_request_status(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method",
+                "gateway endpoints take POST with a JSON body",
+            )
+        })
         .layer(middleware::from_fn_with_state(ctx.clone(), faults_layer))
         .with_state(ctx)
 }
@@ -73,6 +80,13 @@ fn invalid_request(path: &str, message: impl Into<String>) -> ApiError {
             }],
         },
     )
+}
+
+fn invalid_request_status(status: StatusCode, path: &str, message: &str) -> ApiError {
+    let mut e = invalid_request(path, message);
+    e.0 = status;
+    e.1.code = Some(i32::from(status.as_u16()));
+    e
 }
 
 fn internal(cause: impl Into<String>) -> ApiError {

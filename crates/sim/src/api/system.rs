@@ -28,6 +28,12 @@ pub fn router(ctx: Ctx, node: String) -> Router {
                 "No such System API endpoint on radix-sim",
             )
         })
+        .method_not_allowed_fallback(|| async {
+            error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "System API endpoints take GET",
+            )
+        })
         .with_state(NodeCtx { ctx, node })
 }
 
