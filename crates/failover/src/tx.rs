@@ -183,12 +183,12 @@ impl TemplateValues {
     }
 }
 
-/// The validator owner badge's local id: the validator's node id as a bytes id.
-pub fn owner_badge_id(validator: &ComponentAddress) -> NonFungibleLocalId {
-    // A node id is 30 bytes, within the 1..=64 bytes a bytes id allows, so this cannot fail;
-    // the fallback keeps this total without a panic path.
+/// The validator owner badge's local id: the validator's node id as a bytes id (this is how
+/// the engine mints it when the validator is created).
+pub fn owner_badge_id(validator: &ComponentAddress) -> Result<NonFungibleLocalId, TxError> {
+    // A node id is 30 bytes, within the 1..=64 bytes a bytes id allows; fail closed anyway.
     NonFungibleLocalId::bytes(validator.as_node_id().0.to_vec())
-        .unwrap_or_else(|_| NonFungibleLocalId::integer(0))
+        .map_err(|e| TxError::Encode(format!("owner badge id: {e:?}")))
 }
 
 /// Deterministic nonce: the first 4 bytes (little endian) of
@@ -285,7 +285,7 @@ pub fn build_manifest(
     account: ComponentAddress,
     new_key: &Secp256k1PublicKey,
 ) -> Result<TransactionManifestV1, TxError> {
-    let badge_id = owner_badge_id(&config.validator);
+    let badge_id = owner_badge_id(&config.validator)?;
     match &config.manifest_template {
         None => Ok(ManifestBuilder::new_v1()
             .lock_fee(account, config.fee_lock_xrd)
@@ -554,7 +554,7 @@ mod tests {
         assert!(
             m.contains(&format!(
                 "NonFungibleLocalId(\"{}\")",
-                owner_badge_id(&c.validator)
+                owner_badge_id(&c.validator).unwrap()
             )),
             "{m}"
         );
