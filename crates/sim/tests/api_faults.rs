@@ -23,6 +23,20 @@ async fn gateway_down_refuses_connections_and_comes_back_on_the_same_port() {
         .ok();
     t.fault(json!({"action": "gateway_up"})).await;
     t.gw("/status/gateway-status", json!({})).await.ok();
+
+    // A client holding a keep-alive connection must not keep talking to a downed server.
+    let pooled = reqwest::Client::new();
+    let ok = pooled.post(&url).body("{}").send().await.expect("up");
+    assert!(ok.status().is_success());
+    let _ = ok.bytes().await;
+    t.fault(json!({"action": "gateway_down"})).await;
+    let err = pooled
+        .post(&url)
+        .body("{}")
+        .send()
+        .await
+        .expect_err("the open connection was dropped and the port is closed");
+    assert!(err.is_connect() || err.is_request(), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
