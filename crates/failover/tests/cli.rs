@@ -667,3 +667,59 @@ fn tx_inspect_reviews_bytes_and_rejects_tampering() {
     let e = fails(run(&["tx", "inspect", "--hex", "zz"], "", s.dir.path()));
     assert!(e.contains("not hex"), "{e}");
 }
+
+/// The terminal path: run the binary on a pseudo-terminal (util-linux `script`), type the
+/// mnemonic after the prompt, and check the terminal never shows it (no echo).
+#[test]
+fn terminal_input_is_not_echoed() {
+    use std::io::Read;
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    let (mnemonic, tests) = cap26();
+    let t = vector_for(&tests, 1460, 0);
+    let cmd = format!("{BIN} keys derive --network 12 --json");
+    let mut child = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` is needed for this test (apt-get install bsdutils)");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut stdout = child.stdout.take().unwrap();
+    let sink = seen.clone();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    // Wait for the prompt; generous because the machine may be busy compiling.
+    let start = Instant::now();
+    while !String::from_utf8_lossy(&seen.lock().unwrap()).contains("input hidden") {
+        assert!(start.elapsed() < Duration::from_secs(60), "no prompt");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The prompt is written just before echo is switched off; give it a moment.
+    std::thread::sleep(Duration::from_millis(500));
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(format!("{mnemonic}\n").as_bytes()).unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(start.elapsed() < Duration::from_secs(60), "no exit");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    drop(stdin);
+    reader.join().unwrap();
+    let text = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+    assert!(status.success(), "{text}");
+    assert!(text.contains(t["publicKey"].as_str().unwrap()), "{text}");
+    assert!(!text.contains("equip"), "mnemonic echoed: {text}");
+}
