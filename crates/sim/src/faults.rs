@@ -35,6 +35,8 @@ pub enum FailMode {
     NotSyncedUp,
 }
 
+/// 503 Service Unavailable: what a gateway behind a load balancer most often answers when its
+/// backend is failing.
 fn default_fail_status() -> u16 {
     503
 }

@@ -22,6 +22,9 @@ use crate::ledger::types::{
 
 /// The real gateway refuses answers when its ledger view is this far behind (its default).
 const MAX_ALLOWED_SYNC_DELAY_SECONDS: i64 = 60;
+/// Lag reported by an injected NotSyncedUp fault: well past the limit above, as a real lagging
+/// gateway would report it.
+const INJECTED_SYNC_DELAY_SECONDS: i64 = 600;
 
 pub fn router(ctx: Ctx) -> Router {
     Router::new()
@@ -141,7 +144,7 @@ async fn faults_layer(State(ctx): State<Ctx>, req: Request, next: Next) -> Respo
                 "The Network Gateway is not synced up with the network",
                 gw::GatewayError::NotSyncedUpError {
                     request_type: "Read".into(),
-                    current_sync_delay_seconds: 600,
+                    current_sync_delay_seconds: INJECTED_SYNC_DELAY_SECONDS,
                     max_allowed_sync_delay_seconds: MAX_ALLOWED_SYNC_DELAY_SECONDS,
                 },
             )

@@ -5,8 +5,7 @@ use radix_common::prelude::*;
 use radix_engine::transaction::{ExecutionConfig, TransactionOutcome, TransactionResult};
 use radix_transactions::manifest::{compile_manifest, BlobProvider};
 use radix_transactions::model::{
-    IntentV1, MessageV1, PreviewFlags, PreviewIntentV1, TransactionHeaderV1,
-    TransactionManifestV1,
+    IntentV1, MessageV1, PreviewFlags, PreviewIntentV1, TransactionHeaderV1, TransactionManifestV1,
 };
 use radix_transactions::validation::TransactionValidator;
 
