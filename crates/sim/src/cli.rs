@@ -211,11 +211,10 @@ pub async fn run(args: RunArgs) -> Result<()> {
         write_file(p, &info.failover_config(), "--write-config")?;
     }
 
-    let clock = sim.start_clock();
+    net.state.clock.resume();
     tokio::spawn(report_clock_rate(sim.clone()));
     shutdown_signal().await;
     tracing::info!("shutting down");
-    clock.stop();
     net.shutdown().await;
     Ok(())
 }

@@ -4,22 +4,29 @@
 //!   applied at once; answers the faults now in force.
 //! - `GET /faults`: the faults in force.
 //! - `GET /info`: the same JSON as `--info-file`.
+//! - `GET /clock`, `POST /clock/pause`, `POST /clock/resume`, `POST /clock/step {"rounds": n}`
+//!   (step only while paused): hold the network still, or walk it round by round.
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 
 use super::AppState;
 use crate::faults::{change_ports, FaultAction};
+use crate::ledger::{ClockHandle, Sim};
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/faults", get(get_faults).post(post_fault))
         .route("/info", get(info))
+        .route("/clock", get(clock_state))
+        .route("/clock/pause", post(clock_pause))
+        .route("/clock/resume", post(clock_resume))
+        .route("/clock/step", post(clock_step))
         .fallback(|| async {
             bad(
                 StatusCode::NOT_FOUND,
@@ -70,5 +77,124 @@ async fn info(State(st): State<AppState>) -> Response {
     match st.info.get() {
         Some(i) => Json(i).into_response(),
         None => bad(StatusCode::SERVICE_UNAVAILABLE, "still starting".into()),
+    }
+}
+
+/// The round clock, switchable at run time.
+pub struct Clock {
+    sim: Sim,
+    handle: std::sync::Mutex<Option<ClockHandle>>,
+}
+
+impl Clock {
+    pub fn new(sim: Sim) -> Clock {
+        Clock {
+            sim,
+            handle: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<ClockHandle>> {
+        // Only an Option swap happens under the lock; a poisoned one is still consistent.
+        self.handle.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn running(&self) -> bool {
+        self.lock().is_some()
+    }
+
+    /// Starts the clock; a no-op if it runs.
+    pub fn resume(&self) {
+        let mut h = self.lock();
+        if h.is_none() {
+            *h = Some(self.sim.start_clock());
+            tracing::info!("clock running");
+        }
+    }
+
+    /// Stops the clock after the round in progress (blocks until then); a no-op if stopped.
+    pub fn pause(&self) {
+        let handle = self.lock().take();
+        if let Some(h) = handle {
+            h.stop();
+            tracing::info!("clock paused");
+        }
+    }
+}
+
+/// Most rounds one `POST /clock/step` may run: a few seconds of engine work at debug speed.
+const MAX_STEP_ROUNDS: u64 = 1_000;
+
+fn clock_json(st: &AppState) -> serde_json::Value {
+    let p = st.sim.snapshot().position.clone();
+    json!({ "running": st.clock.running(), "epoch": p.epoch, "round": p.round, "state_version": p.state_version })
+}
+
+async fn clock_state(State(st): State<AppState>) -> Response {
+    Json(clock_json(&st)).into_response()
+}
+
+async fn clock_pause(State(st): State<AppState>) -> Response {
+    let clock = st.clock.clone();
+    if let Err(e) = tokio::task::spawn_blocking(move || clock.pause()).await {
+        return bad(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot pause: {e}"),
+        );
+    }
+    Json(clock_json(&st)).into_response()
+}
+
+async fn clock_resume(State(st): State<AppState>) -> Response {
+    st.clock.resume();
+    Json(clock_json(&st)).into_response()
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StepBody {
+    rounds: u64,
+}
+
+async fn clock_step(State(st): State<AppState>, body: Bytes) -> Response {
+    let req: StepBody = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return bad(
+                StatusCode::BAD_REQUEST,
+                format!("invalid body: {e}. Send {{\"rounds\": N}}"),
+            )
+        }
+    };
+    if req.rounds == 0 || req.rounds > MAX_STEP_ROUNDS {
+        return bad(
+            StatusCode::BAD_REQUEST,
+            format!("rounds must be 1..={MAX_STEP_ROUNDS}"),
+        );
+    }
+    if st.clock.running() {
+        return bad(
+            StatusCode::CONFLICT,
+            "the clock is running; POST /clock/pause first, then step".into(),
+        );
+    }
+    let sim = st.sim.clone();
+    let stepped = tokio::task::spawn_blocking(move || -> Result<(), String> {
+        for _ in 0..req.rounds {
+            sim.step_round().map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    })
+    .await;
+    match stepped {
+        Ok(Ok(())) => Json(clock_json(&st)).into_response(),
+        Ok(Err(e)) => bad(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("round failed: {e}"),
+        ),
+        Err(e) => bad(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("step task failed: {e}"),
+        ),
     }
 }

@@ -30,6 +30,8 @@ pub struct AppState {
     pub servers: Arc<Servers>,
     /// What `GET /info` serves; set once every server is bound.
     pub info: Arc<std::sync::OnceLock<crate::info::Info>>,
+    /// The round clock (started by the caller, paused/resumed/stepped by the control API).
+    pub clock: Arc<control::Clock>,
 }
 
 /// ISO-8601 UTC with milliseconds, as the gateway prints timestamps.
@@ -211,11 +213,13 @@ impl Network {
             nodes.push((name.clone(), core, system));
         }
         let servers = Arc::new(Servers { gateway, nodes });
+        let sim_for_clock = sim.clone();
         let state = AppState {
             sim,
             faults,
             servers,
             info: Arc::new(std::sync::OnceLock::new()),
+            clock: Arc::new(control::Clock::new(sim_for_clock)),
         };
         let control = Switch::bind(
             "control",
@@ -254,8 +258,10 @@ impl Network {
         format!("http://{}", self.control.addr())
     }
 
-    /// Closes every port.
+    /// Stops the clock and closes every port.
     pub async fn shutdown(&self) {
+        let clock = self.state.clock.clone();
+        let _ = tokio::task::spawn_blocking(move || clock.pause()).await;
         self.state.servers.stop_all().await;
         self.control.stop().await;
     }
