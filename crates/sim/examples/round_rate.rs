@@ -11,10 +11,11 @@
 use std::time::{Duration, Instant};
 
 use radix_common::prelude::*;
-use radix_sim::ledger::types::SubmitOutcome;
+use radix_sim::ledger::types::{IntentStatus, SubmitOutcome};
 use radix_sim::ledger::{Sim, SimConfig};
 use radix_transactions::builder::{ManifestBuilder, TransactionBuilder};
 use radix_transactions::model::TransactionHeaderV1;
+use radix_transactions::prelude::*;
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
@@ -51,8 +52,8 @@ fn transfer(sim: &Sim, owner: &Ed25519PrivateKey, nonce: u32) -> Vec<u8> {
         .notarize(owner)
         .build()
         .to_raw()
-        .unwrap()
-        .to_vec()
+        .map(|r| r.to_vec())
+        .unwrap_or_default()
 }
 
 fn main() -> anyhow::Result<()> {
@@ -71,11 +72,17 @@ fn main() -> anyhow::Result<()> {
         .map_err(|_| anyhow::anyhow!("bad key"))?;
 
     let mut ms = Vec::with_capacity(rounds);
+    let mut intents = vec![];
     let start = Instant::now();
     for i in 0..rounds {
         if i % 10 == 0 {
-            if let SubmitOutcome::Rejected { reason, .. } = sim.submit(&transfer(&sim, &owner, i as u32)) {
-                anyhow::bail!("transfer rejected: {reason}");
+            match sim.submit(&transfer(&sim, &owner, i as u32)) {
+                SubmitOutcome::Rejected { reason, .. } => {
+                    anyhow::bail!("transfer rejected: {reason}")
+                }
+                SubmitOutcome::Accepted {
+                    intent_hash_bech32, ..
+                } => intents.push(intent_hash_bech32),
             }
         }
         let t = Instant::now();
@@ -86,10 +93,14 @@ fn main() -> anyhow::Result<()> {
     let mean = ms.iter().sum::<f64>() / ms.len() as f64;
     ms.sort_by(|a, b| a.total_cmp(b));
     let s = sim.snapshot();
+    let committed = intents
+        .iter()
+        .filter(|h| matches!(sim.intent_status(h), IntentStatus::CommittedSuccess(_)))
+        .count();
     println!(
-        "stepped {rounds} rounds ({} epochs, {} user transactions) in {total:.2} s: {:.0} rounds/s; ms/round mean {mean:.2}, p50 {:.2}, p99 {:.2}, max {:.2}",
+        "stepped {rounds} rounds ({} epochs, {committed}/{} user transactions committed) in {total:.2} s: {:.0} rounds/s; ms/round mean {mean:.2}, p50 {:.2}, p99 {:.2}, max {:.2}",
         s.emissions.iter().map(|e| e.epoch).collect::<std::collections::BTreeSet<_>>().len(),
-        rounds.div_ceil(10),
+        intents.len(),
         rounds as f64 / total,
         percentile(&ms, 0.5),
         percentile(&ms, 0.99),
@@ -128,7 +139,9 @@ fn main() -> anyhow::Result<()> {
     let took = start.elapsed();
     clock.stop();
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let reads = reader.join().map_err(|_| anyhow::anyhow!("reader panicked"))?;
+    let reads = reader
+        .join()
+        .map_err(|_| anyhow::anyhow!("reader panicked"))?;
     let h = sim.round_history(10_000);
     let lateness: Vec<f64> = h
         .windows(2)

@@ -21,7 +21,9 @@ fn net(seed: u64) -> Net {
     let mut cfg = SimConfig::new(seed, path.clone());
     cfg.rounds_per_epoch = 12;
     // Ours has a large share so it leads often.
-    cfg.validator_stakes_xrd = vec![3_000_000, 1_000_000, 1_000_000, 1_000_000, 1_000_000, 1_000_000];
+    cfg.validator_stakes_xrd = vec![
+        3_000_000, 1_000_000, 1_000_000, 1_000_000, 1_000_000, 1_000_000,
+    ];
     let sim = Sim::genesis(cfg).unwrap();
     let hexkey = std::fs::read_to_string(&path).unwrap();
     let owner = Ed25519PrivateKey::from_bytes(&hex::decode(hexkey.trim()).unwrap()).unwrap();
@@ -103,9 +105,24 @@ fn primary_down_misses_then_update_key_moves_validation_to_the_backup() {
     // Start on a fresh epoch so this epoch's counts are ours to reason about.
     step_to_next_epoch(&n);
     let e1 = n.sim.snapshot().position.epoch;
-    let tracked_before = n.sim.snapshot().nodes.iter().find(|x| x.name == "primary").unwrap().recent_tracked;
+    let tracked_before = n
+        .sim
+        .snapshot()
+        .nodes
+        .iter()
+        .find(|x| x.name == "primary")
+        .unwrap()
+        .recent_tracked;
     n.sim.set_node_up("primary", false).unwrap();
-    assert!(!n.sim.snapshot().nodes.iter().find(|x| x.name == "primary").unwrap().up);
+    assert!(
+        !n.sim
+            .snapshot()
+            .nodes
+            .iter()
+            .find(|x| x.name == "primary")
+            .unwrap()
+            .up
+    );
 
     // Step until our validator has led (and missed) at least once in this epoch.
     let mut missed_rounds = 0;
@@ -139,7 +156,10 @@ fn primary_down_misses_then_update_key_moves_validation_to_the_backup() {
     assert_eq!(em.proposals_missed, missed_total);
     assert_eq!(em.proposals_made, 0);
     let primary = snap.nodes.iter().find(|x| x.name == "primary").unwrap();
-    assert_eq!(primary.recent_tracked, tracked_before, "a down node observes nothing");
+    assert_eq!(
+        primary.recent_tracked, tracked_before,
+        "a down node observes nothing"
+    );
 
     // Fail over: update_key to the backup's key, signed by the owner.
     let e2 = n.sim.snapshot().position.epoch;
@@ -160,11 +180,17 @@ fn primary_down_misses_then_update_key_moves_validation_to_the_backup() {
     };
     assert!(intent.starts_with("txid_sim1"));
     assert!(n.sim.is_valid_intent_hash(&intent));
-    assert!(matches!(n.sim.intent_status(&intent), IntentStatus::Pending { .. }));
+    assert!(matches!(
+        n.sim.intent_status(&intent),
+        IntentStatus::Pending { .. }
+    ));
     // A second submit while pending is a duplicate.
     assert!(matches!(
         n.sim.submit(&raw),
-        SubmitOutcome::Accepted { duplicate: true, .. }
+        SubmitOutcome::Accepted {
+            duplicate: true,
+            ..
+        }
     ));
     // Commits at the next made round.
     loop {
@@ -172,35 +198,63 @@ fn primary_down_misses_then_update_key_moves_validation_to_the_backup() {
         if r.made {
             break;
         }
-        assert!(matches!(n.sim.intent_status(&intent), IntentStatus::Pending { .. }));
+        assert!(matches!(
+            n.sim.intent_status(&intent),
+            IntentStatus::Pending { .. }
+        ));
     }
     let IntentStatus::CommittedSuccess(c) = n.sim.intent_status(&intent) else {
         panic!("{:?}", n.sim.intent_status(&intent))
     };
     assert!(c.manifest.contains("update_key"), "{}", c.manifest);
-    assert!(c.payload_hash_bech32.starts_with("notarizedtransaction_sim1"));
+    assert!(c
+        .payload_hash_bech32
+        .starts_with("notarizedtransaction_sim1"));
     let fee: f64 = c.fee_paid_xrd.parse().unwrap();
     assert!(fee > 0.05 && fee < 2.0, "fee {fee}");
     // The ledger key changes at once; the key in force only at the next epoch.
     let snap = n.sim.snapshot();
-    let v = snap.validators.iter().find(|v| v.address == info.our_validator).unwrap();
+    let v = snap
+        .validators
+        .iter()
+        .find(|v| v.address == info.our_validator)
+        .unwrap();
     assert_eq!(v.ledger_key_hex, info.backup_public_key_hex);
-    assert_eq!(v.active.as_ref().unwrap().key_hex, info.primary_public_key_hex);
-    assert!(!snap.nodes.iter().find(|x| x.name == "backup").unwrap().validating_in_current_epoch);
+    assert_eq!(
+        v.active.as_ref().unwrap().key_hex,
+        info.primary_public_key_hex
+    );
+    assert!(
+        !snap
+            .nodes
+            .iter()
+            .find(|x| x.name == "backup")
+            .unwrap()
+            .validating_in_current_epoch
+    );
     // The owner paid the fee.
     let acct = n.sim.account(&info.owner_account).unwrap().unwrap();
-    let xrd = acct.fungibles.iter().find(|h| h.resource_address == info.xrd_resource).unwrap();
+    let xrd = acct
+        .fungibles
+        .iter()
+        .find(|h| h.resource_address == info.xrd_resource)
+        .unwrap();
     assert!(xrd.amount.parse::<f64>().unwrap() < 10_000.0);
 
     // Replay of a committed intent is rejected for good, status stays committed.
     match n.sim.submit(&raw) {
-        SubmitOutcome::Rejected { reason, permanent, .. } => {
+        SubmitOutcome::Rejected {
+            reason, permanent, ..
+        } => {
             assert!(permanent);
             assert!(reason.contains("IntentHashPreviouslyCommitted"), "{reason}");
         }
         other => panic!("{other:?}"),
     }
-    assert!(matches!(n.sim.intent_status(&intent), IntentStatus::CommittedSuccess(_)));
+    assert!(matches!(
+        n.sim.intent_status(&intent),
+        IntentStatus::CommittedSuccess(_)
+    ));
 
     step_to_next_epoch(&n);
     let snap = n.sim.snapshot();
@@ -213,7 +267,10 @@ fn primary_down_misses_then_update_key_moves_validation_to_the_backup() {
     // From now on, with the primary still down, our leader rounds are made.
     let e4 = n.sim.snapshot().position.epoch;
     let t = step_to_next_epoch(&n);
-    let ours: Vec<_> = t.iter().filter(|r| r.leader_address == info.our_validator).collect();
+    let ours: Vec<_> = t
+        .iter()
+        .filter(|r| r.leader_address == info.our_validator)
+        .collect();
     assert!(!ours.is_empty());
     assert!(ours.iter().all(|r| r.made));
     let snap = n.sim.snapshot();
@@ -238,49 +295,126 @@ fn mempool_rejects_expired_bad_signature_and_commits_failures_with_the_engine_er
     let e = n.sim.snapshot().position.epoch;
 
     // Window already over.
-    let raw = update_key_tx(&n, &info.backup_public_key_hex, our_badge(&n), (e - 2, e), 2, Decimal::from(10u64));
+    let raw = update_key_tx(
+        &n,
+        &info.backup_public_key_hex,
+        our_badge(&n),
+        (e - 2, e),
+        2,
+        Decimal::from(10u64),
+    );
     match n.sim.submit(&raw) {
-        SubmitOutcome::Rejected { reason, permanent: true, intent_hash_bech32: Some(h) } => {
+        SubmitOutcome::Rejected {
+            reason,
+            permanent: true,
+            intent_hash_bech32: Some(h),
+        } => {
             assert!(reason.contains("TransactionEpochNoLongerValid"), "{reason}");
-            assert!(matches!(n.sim.intent_status(&h), IntentStatus::PermanentlyRejected { .. }));
+            assert!(matches!(
+                n.sim.intent_status(&h),
+                IntentStatus::PermanentlyRejected { .. }
+            ));
         }
         other => panic!("{other:?}"),
     }
     // Window not yet open: refused for now, not for good.
-    let raw = update_key_tx(&n, &info.backup_public_key_hex, our_badge(&n), (e + 3, e + 5), 3, Decimal::from(10u64));
-    assert!(matches!(n.sim.submit(&raw), SubmitOutcome::Rejected { permanent: false, .. }));
+    let raw = update_key_tx(
+        &n,
+        &info.backup_public_key_hex,
+        our_badge(&n),
+        (e + 3, e + 5),
+        3,
+        Decimal::from(10u64),
+    );
+    assert!(matches!(
+        n.sim.submit(&raw),
+        SubmitOutcome::Rejected {
+            permanent: false,
+            ..
+        }
+    ));
     // Garbage payload.
-    assert!(matches!(n.sim.submit(b"not a transaction"), SubmitOutcome::Rejected { permanent: true, intent_hash_bech32: None, .. }));
+    assert!(matches!(
+        n.sim.submit(b"not a transaction"),
+        SubmitOutcome::Rejected {
+            permanent: true,
+            intent_hash_bech32: None,
+            ..
+        }
+    ));
 
     // Wrong badge id (another validator's): the engine fails it after the fee lock,
     // so it commits as a failure with the engine's error.
-    let other = n.sim.snapshot().validators.iter().find(|v| v.address != info.our_validator).unwrap().address.clone();
+    let other = n
+        .sim
+        .snapshot()
+        .validators
+        .iter()
+        .find(|v| v.address != info.our_validator)
+        .unwrap()
+        .address
+        .clone();
     let wrong = NonFungibleLocalId::bytes(component(&other).as_node_id().0.to_vec()).unwrap();
-    let raw = update_key_tx(&n, &info.backup_public_key_hex, wrong, (e, e + 5), 4, Decimal::from(10u64));
-    let SubmitOutcome::Accepted { intent_hash_bech32: h, .. } = n.sim.submit(&raw) else { panic!() };
+    let raw = update_key_tx(
+        &n,
+        &info.backup_public_key_hex,
+        wrong,
+        (e, e + 5),
+        4,
+        Decimal::from(10u64),
+    );
+    let SubmitOutcome::Accepted {
+        intent_hash_bech32: h,
+        ..
+    } = n.sim.submit(&raw)
+    else {
+        panic!()
+    };
     while matches!(n.sim.intent_status(&h), IntentStatus::Pending { .. }) {
         n.sim.step_round().unwrap();
     }
     match n.sim.intent_status(&h) {
-        IntentStatus::CommittedFailure { error_message, commit } => {
-            assert!(!error_message.is_empty());
+        IntentStatus::CommittedFailure {
+            error_message,
+            commit,
+        } => {
+            assert!(error_message.contains("MissingId"), "{error_message}");
             assert!(commit.fee_paid_xrd.parse::<f64>().unwrap() > 0.0);
         }
         other => panic!("{other:?}"),
     }
     // Key unchanged.
     let snap = n.sim.snapshot();
-    let v = snap.validators.iter().find(|v| v.address == info.our_validator).unwrap();
+    let v = snap
+        .validators
+        .iter()
+        .find(|v| v.address == info.our_validator)
+        .unwrap();
     assert_eq!(v.ledger_key_hex, info.primary_public_key_hex);
 
     // A fee lock the account cannot pay: rejected by the engine, never committed.
-    let raw = update_key_tx(&n, &info.backup_public_key_hex, our_badge(&n), (e, e + 5), 5, Decimal::from(1000000u64));
-    let SubmitOutcome::Accepted { intent_hash_bech32: h, .. } = n.sim.submit(&raw) else { panic!() };
+    let raw = update_key_tx(
+        &n,
+        &info.backup_public_key_hex,
+        our_badge(&n),
+        (e, e + 5),
+        5,
+        Decimal::from(1000000u64),
+    );
+    let SubmitOutcome::Accepted {
+        intent_hash_bech32: h,
+        ..
+    } = n.sim.submit(&raw)
+    else {
+        panic!()
+    };
     while matches!(n.sim.intent_status(&h), IntentStatus::Pending { .. }) {
         n.sim.step_round().unwrap();
     }
     match n.sim.intent_status(&h) {
-        IntentStatus::PermanentlyRejected { reason } => assert!(!reason.is_empty()),
+        IntentStatus::PermanentlyRejected { reason } => {
+            assert!(reason.contains("LockFeeInsufficientBalance"), "{reason}")
+        }
         other => panic!("{other:?}"),
     }
 }
