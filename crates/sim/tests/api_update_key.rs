@@ -98,6 +98,10 @@ async fn update_key_through_the_gateway_moves_validation_to_the_backup() {
         .ok()
         .parse();
     assert_eq!(st.intent_status, gw::TransactionIntentStatus::Pending);
+    assert_eq!(st.known_payloads.len(), 1, "the pending payload is listed");
+    assert_eq!(st.known_payloads[0].status, gw::TransactionStatus::Pending);
+    let pending_payload = st.known_payloads[0].payload_hash.clone();
+    assert!(pending_payload.starts_with("notarizedtransaction_sim1"));
     let core_st = t
         .core(
             "backup",
@@ -107,6 +111,11 @@ async fn update_key_through_the_gateway_moves_validation_to_the_backup() {
         .await
         .ok();
     assert_eq!(core_st.json["intent_status"], "InMempool");
+    assert_eq!(
+        core_st.json["known_payloads"][0]["payload_hash_bech32m"],
+        pending_payload.as_str()
+    );
+    assert_eq!(core_st.json["known_payloads"][0]["status"], "InMempool");
 
     let mut committed = None;
     for _ in 0..20 {
@@ -132,6 +141,10 @@ async fn update_key_through_the_gateway_moves_validation_to_the_backup() {
     );
     assert_eq!(st.status, gw::TransactionStatus::CommittedSuccess);
     assert!(st.committed_state_version.is_some());
+    assert_eq!(
+        st.known_payloads[0].payload_hash, pending_payload,
+        "same payload, now committed"
+    );
     let commit_epoch = t.epoch();
 
     // The ledger key changed at once; the key in force has not (unless the epoch just turned).

@@ -432,11 +432,15 @@ async fn lts_submit(
         ));
     }
     let sim = n.ctx.sim.clone();
-    let outcome = tokio::task::spawn_blocking(move || sim.submit(&payload))
+    let (outcome, payload) = tokio::task::spawn_blocking(move || (sim.submit(&payload), payload))
         .await
         .map_err(|e| basic(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     match outcome {
-        SubmitOutcome::Accepted { duplicate, .. } => {
+        SubmitOutcome::Accepted {
+            duplicate,
+            intent_hash_bech32,
+        } => {
+            n.ctx.remember_payload(&intent_hash_bech32, &payload);
             Ok(Json(c::LtsTransactionSubmitResponse { duplicate }))
         }
         SubmitOutcome::Rejected {
@@ -527,7 +531,18 @@ async fn lts_status(
             status_description: "The intent is in the mempool.".into(),
             committed_state_version: None,
             invalid_from_epoch: None,
-            known_payloads: vec![],
+            known_payloads: n
+                .ctx
+                .payload_of(&req.intent_hash)
+                .map(|bech32| c::LtsTransactionPayloadDetails {
+                    payload_hash: hash_hex_of_bech32(&bech32),
+                    payload_hash_bech32m: bech32,
+                    state_version: None,
+                    status: P::InMempool,
+                    error_message: None,
+                })
+                .into_iter()
+                .collect(),
         },
         IntentStatus::CommittedSuccess(ci) => c::LtsTransactionStatusResponse {
             intent_status: I::CommittedSuccess,

@@ -685,11 +685,15 @@ async fn submit(
         ));
     }
     let sim = ctx.sim.clone();
-    let outcome = tokio::task::spawn_blocking(move || sim.submit(&payload))
+    let (outcome, payload) = tokio::task::spawn_blocking(move || (sim.submit(&payload), payload))
         .await
         .map_err(|e| internal(e.to_string()))?;
     match outcome {
-        SubmitOutcome::Accepted { duplicate, .. } => {
+        SubmitOutcome::Accepted {
+            duplicate,
+            intent_hash_bech32,
+        } => {
+            ctx.remember_payload(&intent_hash_bech32, &payload);
             Ok(Json(gw::TransactionSubmitResponse { duplicate }))
         }
         SubmitOutcome::Rejected { reason, .. } => Err(error(
@@ -774,6 +778,23 @@ async fn status(
             resp.intent_status = I::Pending;
             resp.intent_status_description =
                 "The transaction is in the mempool and has not been committed yet.".into();
+            if let Some(payload_hash) = ctx.payload_of(&req.intent_hash) {
+                resp.known_payloads = vec![gw::TransactionStatusResponseKnownPayloadItem {
+                    payload_hash,
+                    status: T::Pending,
+                    payload_status: Some(gw::TransactionPayloadStatus::Pending),
+                    payload_status_description: Some(
+                        "In the mempool, waiting for the next round".into(),
+                    ),
+                    error_message: None,
+                    latest_error_message: None,
+                    handling_status: Some(
+                        gw::TransactionPayloadGatewayHandlingStatus::HandlingSubmission,
+                    ),
+                    handling_status_reason: None,
+                    submission_error: None,
+                }];
+            }
         }
         IntentStatus::CommittedSuccess(c) => {
             resp.status = T::CommittedSuccess;

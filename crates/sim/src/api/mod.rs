@@ -168,6 +168,39 @@ pub struct Ports {
 pub struct Ctx {
     pub sim: Sim,
     pub faults: Arc<Faults>,
+    /// Payload hash (bech32) of each intent accepted through these APIs, so a pending intent's
+    /// status can list its payload as the real gateway does.
+    pub payloads: Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
+}
+
+impl Ctx {
+    /// Remembers the payload hash of an accepted submission.
+    pub fn remember_payload(&self, intent_hash: &str, payload: &[u8]) {
+        use radix_transactions::prelude::*;
+        let network = radix_common::network::NetworkDefinition::simulator();
+        let Ok(prepared) =
+            RawNotarizedTransaction::from_slice(payload).prepare(PreparationSettings::latest_ref())
+        else {
+            return;
+        };
+        let Ok(hash) = TransactionHashBech32Encoder::new(&network)
+            .encode(&prepared.notarized_transaction_hash())
+        else {
+            return;
+        };
+        self.payloads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(intent_hash.to_string(), hash);
+    }
+
+    pub fn payload_of(&self, intent_hash: &str) -> Option<String> {
+        self.payloads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(intent_hash)
+            .cloned()
+    }
 }
 
 /// The running API half: every server bound, faults installed.
@@ -183,6 +216,7 @@ impl Network {
         let ctx = Ctx {
             sim: sim.clone(),
             faults: faults.clone(),
+            payloads: Default::default(),
         };
         let gateway = Switch::bind(
             "gateway",
