@@ -132,7 +132,10 @@ fn rounds_advance_epochs_by_the_engine_condition_and_schedule_is_seeded() {
     // 35 rounds of 10 per epoch: three epoch changes, read back from the engine.
     assert_eq!(a.snapshot().position.epoch, e0 + 3);
     assert_eq!(a.snapshot().position.round, 5);
-    assert!(ta.iter().all(|r| r.made), "all nodes up: every proposal made");
+    assert!(
+        ta.iter().all(|r| r.made),
+        "all nodes up: every proposal made"
+    );
     assert_eq!(ta[0].round, 1);
     assert_eq!(ta[10].round, 1);
     assert_eq!(ta[10].epoch, e0 + 1);
