@@ -336,6 +336,17 @@ async fn bad_requests_get_the_spec_error_answers() {
         .await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert_eq!(a.json["details"]["type"], "Rejected");
+    // A manifest that does not compile.
+    let a = t
+        .gw(
+            "/transaction/preview",
+            json!({"manifest": "CALL_METHOD nonsense;", "start_epoch_inclusive": t.epoch(),
+                   "end_epoch_exclusive": t.epoch() + 2, "nonce": 1, "signer_public_keys": [],
+                   "flags": {"use_free_credit": true}}),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.json);
+    assert_eq!(a.json["details"]["type"], "InvalidRequestError");
     // Wrong HTTP method: still the spec's error bodies.
     let r = t
         .http
