@@ -1119,3 +1119,45 @@ impl Sim {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn leader_pick_is_deterministic_and_follows_weights() {
+        let w = [0u128, 10, 0, 30];
+        let picks: Vec<_> = (1..=400).map(|r| pick_leader(9, 3, r, &w)).collect();
+        assert_eq!(
+            picks,
+            (1..=400)
+                .map(|r| pick_leader(9, 3, r, &w))
+                .collect::<Vec<_>>()
+        );
+        assert!(
+            picks.iter().all(|i| *i == 1 || *i == 3),
+            "zero stake never leads"
+        );
+        let threes = picks.iter().filter(|i| **i == 3).count();
+        assert!(
+            (260..340).contains(&threes),
+            "{threes} of 400, expected ~300"
+        );
+        assert_ne!(
+            picks,
+            (1..=400)
+                .map(|r| pick_leader(10, 3, r, &w))
+                .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn whole_xrd_of_decimals() {
+        assert_eq!(whole(Decimal::from(1_500_000u64)), 1_500_000);
+        assert_eq!(
+            whole(Decimal::try_from("12.75").unwrap_or(Decimal::ZERO)),
+            12
+        );
+        assert_eq!(whole(Decimal::ZERO), 0);
+    }
+}
