@@ -48,6 +48,20 @@ fn update_key_tx(
     nonce: u32,
     fee: Decimal,
 ) -> Vec<u8> {
+    update_key_tx_signed_by(n, &n.owner, new_key_hex, badge_id, window, nonce, fee)
+}
+
+/// As [`update_key_tx`], with the notary signature made by `signer` (the header
+/// still names the owner key as notary).
+fn update_key_tx_signed_by(
+    n: &Net,
+    signer: &Ed25519PrivateKey,
+    new_key_hex: &str,
+    badge_id: NonFungibleLocalId,
+    window: (u64, u64),
+    nonce: u32,
+    fee: Decimal,
+) -> Vec<u8> {
     let info = n.sim.info();
     let account = component(&info.owner_account);
     let validator = component(&info.our_validator);
@@ -68,7 +82,7 @@ fn update_key_tx(
             tip_percentage: 0,
         })
         .manifest(manifest)
-        .notarize(&n.owner)
+        .notarize(signer)
         .build();
     tx.to_raw().unwrap().to_vec()
 }
@@ -333,6 +347,46 @@ fn mempool_rejects_expired_bad_signature_and_commits_failures_with_the_engine_er
             ..
         }
     ));
+    // Signed by the wrong key: the official validator refuses it.
+    let wrong_key = Ed25519PrivateKey::from_u64(12345).unwrap();
+    let raw = update_key_tx_signed_by(
+        &n,
+        &wrong_key,
+        &info.backup_public_key_hex,
+        our_badge(&n),
+        (e, e + 5),
+        6,
+        Decimal::from(10u64),
+    );
+    match n.sim.submit(&raw) {
+        SubmitOutcome::Rejected {
+            reason,
+            permanent: true,
+            ..
+        } => {
+            assert!(reason.contains("InvalidNotarySignature"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // Window longer than the engine allows.
+    let raw = update_key_tx(
+        &n,
+        &info.backup_public_key_hex,
+        our_badge(&n),
+        (e, e + 10_000),
+        7,
+        Decimal::from(10u64),
+    );
+    match n.sim.submit(&raw) {
+        SubmitOutcome::Rejected {
+            reason,
+            permanent: true,
+            ..
+        } => {
+            assert!(reason.contains("InvalidEpochRange"), "{reason}")
+        }
+        other => panic!("{other:?}"),
+    }
     // Garbage payload.
     assert!(matches!(
         n.sim.submit(b"not a transaction"),
