@@ -210,7 +210,7 @@ mod tests {
             }
         );
         assert_eq!(s.events[1].at, Trigger::Epoch { epoch: 5, round: 2 });
-        assert_eq!(s.events[1].line, 6);
+        assert_eq!(s.events[1].line, 7, "line of the second [[event]] header");
     }
 
     #[test]
