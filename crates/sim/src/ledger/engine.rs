@@ -207,6 +207,7 @@ impl Engine {
             consensus_manager_config: config,
             initial_time_ms: genesis_time_ms,
             initial_current_leader: Some(0),
+            // The faucet is unused by the sim; a billion XRD keeps it from ever running dry.
             faucet_supply: Decimal::from(1_000_000_000u64),
         };
         let mut db = InMemorySubstateDatabase::standard();

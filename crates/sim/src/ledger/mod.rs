@@ -4,6 +4,15 @@
 //! Everything the API half reads is published as an immutable [`types::LedgerSnapshot`]
 //! after every round; see [`types`] for that contract. The engine and its database live
 //! behind one mutex inside [`Sim`]; reads of the snapshot never wait for a round.
+//!
+//! Each round ([`Sim::step_round`]): run the round hooks; pick the leader from the
+//! engine's current validator set, stake-weighted and deterministic from (seed, epoch,
+//! round); the proposal is *made* iff a node that is up and synced is configured for
+//! that validator and holds the key the set has for it; record the round with the
+//! consensus manager's `next_round` (a missed proposal is a fallback round, which the
+//! engine counts as a miss for the leader at once); in a made round, execute and
+//! commit the mempool; publish a snapshot read back from the engine. Epoch changes,
+//! the key in force, proposal counts and emission events all come from the engine.
 
 mod engine;
 mod keys;
