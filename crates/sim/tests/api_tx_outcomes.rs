@@ -28,23 +28,7 @@ async fn committed_failure_carries_the_engine_error() {
         .ok()
         .parse();
     assert!(!sub.duplicate);
-    let mut last = None;
-    for _ in 0..20 {
-        t.step(1).await;
-        let st: gw::TransactionStatusResponse = t
-            .gw(
-                "/transaction/status",
-                json!({"intent_hash": tx.intent_hash}),
-            )
-            .await
-            .ok()
-            .parse();
-        if st.intent_status != gw::TransactionIntentStatus::Pending {
-            last = Some(st);
-            break;
-        }
-    }
-    let st = last.expect("left Pending within 20 rounds");
+    let st = t.step_until_decided(&tx.intent_hash, 20).await;
     assert_eq!(
         st.intent_status,
         gw::TransactionIntentStatus::CommittedFailure,

@@ -117,23 +117,7 @@ async fn update_key_through_the_gateway_moves_validation_to_the_backup() {
     );
     assert_eq!(core_st.json["known_payloads"][0]["status"], "InMempool");
 
-    let mut committed = None;
-    for _ in 0..20 {
-        t.step(1).await;
-        let st: gw::TransactionStatusResponse = t
-            .gw(
-                "/transaction/status",
-                json!({"intent_hash": tx.intent_hash}),
-            )
-            .await
-            .ok()
-            .parse();
-        if st.intent_status != gw::TransactionIntentStatus::Pending {
-            committed = Some(st);
-            break;
-        }
-    }
-    let st = committed.expect("the transaction left Pending within 20 rounds");
+    let st = t.step_until_decided(&tx.intent_hash, 20).await;
     assert_eq!(
         st.intent_status,
         gw::TransactionIntentStatus::CommittedSuccess,

@@ -5,6 +5,7 @@
 
 use std::sync::{Arc, OnceLock};
 
+use radix_api::gateway as gw;
 use radix_api::spec_check::{Api, Spec};
 use radix_common::prelude::*;
 use radix_sim::api::{Network, Ports};
@@ -149,6 +150,27 @@ impl TestNet {
         })
         .await
         .expect("step task")
+    }
+
+    /// Steps one round at a time until the intent leaves Pending (at most `max_rounds`),
+    /// and returns the gateway's status answer at that point.
+    pub async fn step_until_decided(
+        &self,
+        intent_hash: &str,
+        max_rounds: u64,
+    ) -> gw::TransactionStatusResponse {
+        for _ in 0..max_rounds {
+            self.step(1).await;
+            let st: gw::TransactionStatusResponse = self
+                .gw("/transaction/status", json!({"intent_hash": intent_hash}))
+                .await
+                .ok()
+                .parse();
+            if st.intent_status != gw::TransactionIntentStatus::Pending {
+                return st;
+            }
+        }
+        panic!("{intent_hash} still Pending after {max_rounds} rounds");
     }
 
     pub fn epoch(&self) -> u64 {
