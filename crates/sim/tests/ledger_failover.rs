@@ -221,6 +221,12 @@ fn primary_down_misses_then_update_key_moves_validation_to_the_backup() {
         panic!("{:?}", n.sim.intent_status(&intent))
     };
     assert!(c.manifest.contains("update_key"), "{}", c.manifest);
+    // Committed in the round just stepped, as the last transaction of the ledger.
+    let pos = n.sim.snapshot().position.clone();
+    assert_eq!(
+        (c.epoch, c.round, c.state_version),
+        (pos.epoch, pos.round, pos.state_version)
+    );
     assert!(c
         .payload_hash_bech32
         .starts_with("notarizedtransaction_sim1"));

@@ -826,7 +826,10 @@ impl Sim {
             );
         }
         if made {
-            self.execute_pending(&mut ledger, cv.epoch, round, ts);
+            // User transactions run after the round change, so at an epoch change
+            // they execute (and are reported) in the new epoch.
+            let after = ledger.engine.consensus()?;
+            self.execute_pending(&mut ledger, after.epoch, after.round, ts);
         }
         let snap = self.build_snapshot(&ledger)?;
         drop(ledger);
