@@ -3,7 +3,7 @@
 //! mempool's answers for replays, expired windows and failing transactions.
 
 use radix_common::prelude::*;
-use radix_sim::ledger::types::{IntentStatus, SubmitOutcome};
+use radix_sim::ledger::types::{IntentStatus, PreviewRequest, SubmitOutcome};
 use radix_sim::ledger::{Sim, SimConfig};
 use radix_transactions::builder::{ManifestBuilder, TransactionBuilder};
 use radix_transactions::model::TransactionHeaderV1;
@@ -498,4 +498,54 @@ fn round_hook_applies_from_that_very_round_and_nodes_out_of_sync_cannot_propose(
     assert!(!t[2].made, "the fault applies to round R itself");
     assert!(!t[3].made && !t[4].made);
     assert!(n.sim.set_node_up("nope", true).is_err());
+}
+
+#[test]
+fn preview_executes_without_committing() {
+    let n = net(9);
+    let info = n.sim.info();
+    let e = n.sim.snapshot().position.epoch;
+    let manifest = format!(
+        "CALL_METHOD Address(\"{acct}\") \"lock_fee\" Decimal(\"10\");\n\
+         CALL_METHOD Address(\"{acct}\") \"create_proof_of_non_fungibles\" Address(\"{badge}\") Array<NonFungibleLocalId>(NonFungibleLocalId(\"{id}\"));\n\
+         CALL_METHOD Address(\"{val}\") \"update_key\" Bytes(\"{key}\");\n",
+        acct = info.owner_account,
+        badge = info.owner_badge_resource,
+        id = info.owner_badge_local_id,
+        val = info.our_validator,
+        key = info.backup_public_key_hex,
+    );
+    let req = |notary: bool| PreviewRequest {
+        manifest: manifest.clone(),
+        blobs_hex: vec![],
+        start_epoch_inclusive: e,
+        end_epoch_exclusive: e + 2,
+        notary_public_key: Some(("EddsaEd25519".into(), hex::encode(n.owner.public_key().0))),
+        notary_is_signatory: notary,
+        tip_percentage: 0,
+        nonce: 1,
+        signer_public_keys: vec![],
+        use_free_credit: false,
+        assume_all_signature_proofs: false,
+        skip_epoch_check: false,
+    };
+    let ok = n.sim.preview(&req(true)).unwrap();
+    assert_eq!(ok.status, "Succeeded", "{:?}", ok.error_message);
+    assert!(ok.fee_xrd.parse::<f64>().unwrap() > 0.0);
+    // Nothing committed: the ledger key is still the primary's.
+    let snap = n.sim.snapshot();
+    let v = snap
+        .validators
+        .iter()
+        .find(|v| v.address == info.our_validator)
+        .unwrap();
+    assert_eq!(v.ledger_key_hex, info.primary_public_key_hex);
+    // Without the owner's signature the account refuses the fee lock.
+    let denied = n.sim.preview(&req(false)).unwrap();
+    assert_ne!(denied.status, "Succeeded");
+    assert!(denied.error_message.unwrap().contains("Unauthorized"));
+    // A manifest that does not compile is a bad request.
+    let mut bad = req(true);
+    bad.manifest = "CALL_METHOD nonsense".into();
+    assert!(n.sim.preview(&bad).is_err());
 }
