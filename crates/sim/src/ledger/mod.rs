@@ -515,8 +515,8 @@ impl Sim {
     /// never used on ledger (a preallocated account) gives an empty view, as the
     /// gateway shows it; `None` means the address is no account at all.
     pub fn account(&self, address: &str) -> Result<Option<AccountView>, SimError> {
-        let dec_ = AddressBech32Decoder::new(&self.inner.network);
-        let component = ComponentAddress::try_from_bech32(&dec_, address).ok_or_else(|| {
+        let decoder = AddressBech32Decoder::new(&self.inner.network);
+        let component = ComponentAddress::try_from_bech32(&decoder, address).ok_or_else(|| {
             SimError::BadAddress(
                 address.to_string(),
                 format!(
