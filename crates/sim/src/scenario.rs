@@ -49,11 +49,9 @@ pub struct Scenario {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    #[error("cannot read scenario file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    #[error("cannot read scenario file {path}: {error}")]
+    // Not a `source`: the message already carries the OS error, and `{:#}` would repeat it.
+    Read { path: String, error: std::io::Error },
     #[error("scenario file is not valid: {0}")]
     Syntax(String),
     #[error("scenario line {line} (event #{index}): {message}")]
@@ -78,9 +76,9 @@ fn line_of(text: &str, offset: usize) -> usize {
 
 impl Scenario {
     pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| ScenarioError::Read {
             path: path.display().to_string(),
-            source,
+            error,
         })?;
         Scenario::parse(&text)
     }
