@@ -147,12 +147,7 @@ async fn submit_failing_counts_down_on_gateway_and_core() {
     let tx = build_update_key(&t.info, &t.info.backup_public_key_hex, t.epoch(), 10, 1);
     t.fault(json!({"action": "submit_failing", "count": 2}))
         .await;
-    let a = t
-        .gw(
-            "/transaction/submit",
-            json!({"notarized_transaction_hex": tx.hex}),
-        )
-        .await;
+    let a = t.submit(&tx.hex).await;
     assert!(a.status.is_server_error(), "{a:?}");
     let b = t
         .core(
@@ -173,14 +168,7 @@ async fn submit_failing_counts_down_on_gateway_and_core() {
         .parse();
     assert_eq!(st.intent_status, gw::TransactionIntentStatus::Unknown);
     // The third goes through.
-    let ok: gw::TransactionSubmitResponse = t
-        .gw(
-            "/transaction/submit",
-            json!({"notarized_transaction_hex": tx.hex}),
-        )
-        .await
-        .ok()
-        .parse();
+    let ok: gw::TransactionSubmitResponse = t.submit(&tx.hex).await.ok().parse();
     assert!(!ok.duplicate);
 }
 
@@ -254,21 +242,11 @@ async fn bad_requests_get_the_spec_error_answers() {
         .expect("spec ErrorResponse");
     assert_eq!(v["details"]["type"], "InvalidRequestError");
     // Bad hex.
-    let a = t
-        .gw(
-            "/transaction/submit",
-            json!({"notarized_transaction_hex": "zz"}),
-        )
-        .await;
+    let a = t.submit("zz").await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert!(a.json["message"].as_str().unwrap_or("").contains("hex"));
     // Not a transaction at all.
-    let a = t
-        .gw(
-            "/transaction/submit",
-            json!({"notarized_transaction_hex": "00ff"}),
-        )
-        .await;
+    let a = t.submit("00ff").await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert_eq!(a.json["details"]["type"], "InvalidTransactionError");
     // Malformed intent hash.

@@ -19,14 +19,7 @@ async fn committed_failure_carries_the_engine_error() {
         5,
         false,
     );
-    let sub: gw::TransactionSubmitResponse = t
-        .gw(
-            "/transaction/submit",
-            json!({"notarized_transaction_hex": tx.hex}),
-        )
-        .await
-        .ok()
-        .parse();
+    let sub: gw::TransactionSubmitResponse = t.submit(&tx.hex).await.ok().parse();
     assert!(!sub.duplicate);
     let st = t.step_until_decided(&tx.intent_hash, 20).await;
     assert_eq!(
@@ -86,12 +79,7 @@ async fn expired_window_is_permanently_rejected() {
     let start = t.epoch();
     let tx = build_update_key(&t.info, &t.info.backup_public_key_hex, start, 1, 6);
     t.step_to_next_epoch().await;
-    let a = t
-        .gw(
-            "/transaction/submit",
-            json!({"notarized_transaction_hex": tx.hex}),
-        )
-        .await;
+    let a = t.submit(&tx.hex).await;
     assert_eq!(a.status, StatusCode::BAD_REQUEST);
     assert!(
         a.json["message"]

@@ -68,23 +68,9 @@ async fn update_key_through_the_gateway_moves_validation_to_the_backup() {
     );
 
     // Submit: accepted, pending until the next round commits it.
-    let sub: gw::TransactionSubmitResponse = t
-        .gw(
-            "/transaction/submit",
-            json!({"notarized_transaction_hex": tx.hex}),
-        )
-        .await
-        .ok()
-        .parse();
+    let sub: gw::TransactionSubmitResponse = t.submit(&tx.hex).await.ok().parse();
     assert!(!sub.duplicate);
-    let again: gw::TransactionSubmitResponse = t
-        .gw(
-            "/transaction/submit",
-            json!({"notarized_transaction_hex": tx.hex}),
-        )
-        .await
-        .ok()
-        .parse();
+    let again: gw::TransactionSubmitResponse = t.submit(&tx.hex).await.ok().parse();
     assert!(
         again.duplicate,
         "a second submit of a pending intent is a duplicate"
@@ -200,12 +186,7 @@ async fn update_key_through_the_gateway_moves_validation_to_the_backup() {
     assert_eq!(core_st.json["intent_status"], "CommittedSuccess");
 
     // A replay of the committed intent is rejected, as on the real network.
-    let replay = t
-        .gw(
-            "/transaction/submit",
-            json!({"notarized_transaction_hex": tx.hex}),
-        )
-        .await;
+    let replay = t.submit(&tx.hex).await;
     assert_eq!(replay.status, StatusCode::BAD_REQUEST);
     assert_eq!(replay.json["details"]["type"], "InvalidTransactionError");
     assert!(replay.json["message"]

@@ -152,6 +152,15 @@ impl TestNet {
         .expect("step task")
     }
 
+    /// POST /transaction/submit on the gateway with a notarized transaction's hex.
+    pub async fn submit(&self, notarized_transaction_hex: &str) -> Answer {
+        self.gw(
+            "/transaction/submit",
+            json!({ "notarized_transaction_hex": notarized_transaction_hex }),
+        )
+        .await
+    }
+
     /// Steps one round at a time until the intent leaves Pending (at most `max_rounds`),
     /// and returns the gateway's status answer at that point.
     pub async fn step_until_decided(
