@@ -158,14 +158,7 @@ async fn submit_failing_counts_down_on_gateway_and_core() {
         .await;
     assert!(b.status.is_server_error(), "{b:?}");
     // The failed submits never reached the mempool.
-    let st: gw::TransactionStatusResponse = t
-        .gw(
-            "/transaction/status",
-            json!({"intent_hash": tx.intent_hash}),
-        )
-        .await
-        .ok()
-        .parse();
+    let st: gw::TransactionStatusResponse = t.status(&tx.intent_hash).await;
     assert_eq!(st.intent_status, gw::TransactionIntentStatus::Unknown);
     // The third goes through.
     let ok: gw::TransactionSubmitResponse = t.submit(&tx.hex).await.ok().parse();

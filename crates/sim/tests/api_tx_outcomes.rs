@@ -61,14 +61,7 @@ async fn committed_failure_carries_the_engine_error() {
         .parse()
         .expect("fee");
     assert!(fee > 0.0, "a committed failure still pays its fee");
-    let core = t
-        .core(
-            "backup",
-            "/lts/transaction/status",
-            json!({"network": "simulator", "intent_hash": tx.intent_hash}),
-        )
-        .await
-        .ok();
+    let core = t.core_status("backup", &tx.intent_hash).await;
     assert_eq!(core.json["intent_status"], "CommittedFailure");
     assert_eq!(core.json["known_payloads"][0]["status"], "CommittedFailure");
 }
@@ -89,14 +82,7 @@ async fn expired_window_is_permanently_rejected() {
         "{}",
         a.json
     );
-    let st: gw::TransactionStatusResponse = t
-        .gw(
-            "/transaction/status",
-            json!({"intent_hash": tx.intent_hash}),
-        )
-        .await
-        .ok()
-        .parse();
+    let st: gw::TransactionStatusResponse = t.status(&tx.intent_hash).await;
     assert_eq!(
         st.intent_status,
         gw::TransactionIntentStatus::PermanentlyRejected

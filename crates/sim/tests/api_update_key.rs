@@ -75,27 +75,13 @@ async fn update_key_through_the_gateway_moves_validation_to_the_backup() {
         again.duplicate,
         "a second submit of a pending intent is a duplicate"
     );
-    let st: gw::TransactionStatusResponse = t
-        .gw(
-            "/transaction/status",
-            json!({"intent_hash": tx.intent_hash}),
-        )
-        .await
-        .ok()
-        .parse();
+    let st: gw::TransactionStatusResponse = t.status(&tx.intent_hash).await;
     assert_eq!(st.intent_status, gw::TransactionIntentStatus::Pending);
     assert_eq!(st.known_payloads.len(), 1, "the pending payload is listed");
     assert_eq!(st.known_payloads[0].status, gw::TransactionStatus::Pending);
     let pending_payload = st.known_payloads[0].payload_hash.clone();
     assert!(pending_payload.starts_with("notarizedtransaction_sim1"));
-    let core_st = t
-        .core(
-            "backup",
-            "/lts/transaction/status",
-            json!({"network": "simulator", "intent_hash": tx.intent_hash}),
-        )
-        .await
-        .ok();
+    let core_st = t.core_status("backup", &tx.intent_hash).await;
     assert_eq!(core_st.json["intent_status"], "InMempool");
     assert_eq!(
         core_st.json["known_payloads"][0]["payload_hash_bech32m"],

@@ -112,6 +112,42 @@ fn step_to_next_epoch(n: &Net) -> Vec<radix_sim::ledger::types::RoundRecord> {
     out
 }
 
+/// Asserts a permanent rejection whose reason names `expected`; returns its intent hash.
+fn assert_rejected_for_good(outcome: SubmitOutcome, expected: &str) -> Option<String> {
+    match outcome {
+        SubmitOutcome::Rejected {
+            reason,
+            permanent: true,
+            intent_hash_bech32,
+        } => {
+            assert!(reason.contains(expected), "{reason}");
+            intent_hash_bech32
+        }
+        other => panic!("expected a permanent rejection for {expected}: {other:?}"),
+    }
+}
+
+/// Submits, steps rounds until the intent leaves Pending (at most two epochs' worth), and
+/// returns its final status.
+fn submit_and_decide(n: &Net, raw: &[u8]) -> IntentStatus {
+    let SubmitOutcome::Accepted {
+        intent_hash_bech32: h,
+        ..
+    } = n.sim.submit(raw)
+    else {
+        panic!("submit was not accepted")
+    };
+    for _ in 0..2 * n.sim.info().rounds_per_epoch {
+        match n.sim.intent_status(&h) {
+            IntentStatus::Pending { .. } => {
+                n.sim.step_round().unwrap();
+            }
+            decided => return decided,
+        }
+    }
+    panic!("{h} still Pending after two epochs of rounds")
+}
+
 #[test]
 fn primary_down_misses_then_update_key_moves_validation_to_the_backup() {
     let n = net(11);
@@ -262,15 +298,7 @@ fn primary_down_misses_then_update_key_moves_validation_to_the_backup() {
     assert!(xrd.amount.parse::<f64>().unwrap() < 10_000.0);
 
     // Replay of a committed intent is rejected for good, status stays committed.
-    match n.sim.submit(&raw) {
-        SubmitOutcome::Rejected {
-            reason, permanent, ..
-        } => {
-            assert!(permanent);
-            assert!(reason.contains("IntentHashPreviouslyCommitted"), "{reason}");
-        }
-        other => panic!("{other:?}"),
-    }
+    assert_rejected_for_good(n.sim.submit(&raw), "IntentHashPreviouslyCommitted");
     assert!(matches!(
         n.sim.intent_status(&intent),
         IntentStatus::CommittedSuccess(_)
@@ -323,20 +351,12 @@ fn mempool_rejects_expired_bad_signature_and_commits_failures_with_the_engine_er
         2,
         Decimal::from(10u64),
     );
-    match n.sim.submit(&raw) {
-        SubmitOutcome::Rejected {
-            reason,
-            permanent: true,
-            intent_hash_bech32: Some(h),
-        } => {
-            assert!(reason.contains("TransactionEpochNoLongerValid"), "{reason}");
-            assert!(matches!(
-                n.sim.intent_status(&h),
-                IntentStatus::PermanentlyRejected { .. }
-            ));
-        }
-        other => panic!("{other:?}"),
-    }
+    let h = assert_rejected_for_good(n.sim.submit(&raw), "TransactionEpochNoLongerValid")
+        .expect("an expired transaction is tracked by its intent hash");
+    assert!(matches!(
+        n.sim.intent_status(&h),
+        IntentStatus::PermanentlyRejected { .. }
+    ));
     // Window not yet open: refused for now, not for good.
     let raw = update_key_tx(
         &n,
@@ -364,16 +384,7 @@ fn mempool_rejects_expired_bad_signature_and_commits_failures_with_the_engine_er
         6,
         Decimal::from(10u64),
     );
-    match n.sim.submit(&raw) {
-        SubmitOutcome::Rejected {
-            reason,
-            permanent: true,
-            ..
-        } => {
-            assert!(reason.contains("InvalidNotarySignature"), "{reason}")
-        }
-        other => panic!("{other:?}"),
-    }
+    assert_rejected_for_good(n.sim.submit(&raw), "InvalidNotarySignature");
     // Window longer than the engine allows.
     let raw = update_key_tx(
         &n,
@@ -383,16 +394,7 @@ fn mempool_rejects_expired_bad_signature_and_commits_failures_with_the_engine_er
         7,
         Decimal::from(10u64),
     );
-    match n.sim.submit(&raw) {
-        SubmitOutcome::Rejected {
-            reason,
-            permanent: true,
-            ..
-        } => {
-            assert!(reason.contains("InvalidEpochRange"), "{reason}")
-        }
-        other => panic!("{other:?}"),
-    }
+    assert_rejected_for_good(n.sim.submit(&raw), "InvalidEpochRange");
     // Garbage payload.
     assert!(matches!(
         n.sim.submit(b"not a transaction"),
@@ -423,17 +425,7 @@ fn mempool_rejects_expired_bad_signature_and_commits_failures_with_the_engine_er
         4,
         Decimal::from(10u64),
     );
-    let SubmitOutcome::Accepted {
-        intent_hash_bech32: h,
-        ..
-    } = n.sim.submit(&raw)
-    else {
-        panic!()
-    };
-    while matches!(n.sim.intent_status(&h), IntentStatus::Pending { .. }) {
-        n.sim.step_round().unwrap();
-    }
-    match n.sim.intent_status(&h) {
+    match submit_and_decide(&n, &raw) {
         IntentStatus::CommittedFailure {
             error_message,
             commit,
@@ -461,17 +453,7 @@ fn mempool_rejects_expired_bad_signature_and_commits_failures_with_the_engine_er
         5,
         Decimal::from(1000000u64),
     );
-    let SubmitOutcome::Accepted {
-        intent_hash_bech32: h,
-        ..
-    } = n.sim.submit(&raw)
-    else {
-        panic!()
-    };
-    while matches!(n.sim.intent_status(&h), IntentStatus::Pending { .. }) {
-        n.sim.step_round().unwrap();
-    }
-    match n.sim.intent_status(&h) {
+    match submit_and_decide(&n, &raw) {
         IntentStatus::PermanentlyRejected { reason } => {
             assert!(reason.contains("LockFeeInsufficientBalance"), "{reason}")
         }

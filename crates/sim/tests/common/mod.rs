@@ -161,6 +161,25 @@ impl TestNet {
         .await
     }
 
+    /// The gateway's `/transaction/status` answer for an intent.
+    pub async fn status(&self, intent_hash: &str) -> gw::TransactionStatusResponse {
+        self.gw("/transaction/status", json!({ "intent_hash": intent_hash }))
+            .await
+            .ok()
+            .parse()
+    }
+
+    /// A node's Core API `/lts/transaction/status` answer for an intent.
+    pub async fn core_status(&self, node: &str, intent_hash: &str) -> Answer {
+        self.core(
+            node,
+            "/lts/transaction/status",
+            json!({ "network": "simulator", "intent_hash": intent_hash }),
+        )
+        .await
+        .ok()
+    }
+
     /// Steps one round at a time until the intent leaves Pending (at most `max_rounds`),
     /// and returns the gateway's status answer at that point.
     pub async fn step_until_decided(
@@ -170,11 +189,7 @@ impl TestNet {
     ) -> gw::TransactionStatusResponse {
         for _ in 0..max_rounds {
             self.step(1).await;
-            let st: gw::TransactionStatusResponse = self
-                .gw("/transaction/status", json!({"intent_hash": intent_hash}))
-                .await
-                .ok()
-                .parse();
+            let st: gw::TransactionStatusResponse = self.status(intent_hash).await;
             if st.intent_status != gw::TransactionIntentStatus::Pending {
                 return st;
             }
