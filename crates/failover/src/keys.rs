@@ -433,19 +433,30 @@ mod tests {
         let tests = v["tests"].as_array().unwrap();
         assert!(tests.len() >= 8);
         for t in tests {
-            let path: DerivationPath = t["path"].as_str().unwrap().parse().unwrap();
-            let k = derive_at(&seed[..], &path, curve).unwrap();
-            assert_eq!(
-                k.private_key_hex().as_str(),
-                t["privateKey"].as_str().unwrap(),
-                "{path}"
-            );
-            assert_eq!(
-                k.public_key_hex(),
-                t["publicKey"].as_str().unwrap(),
-                "{path}"
-            );
+            check_vector(&seed[..], t, curve, "publicKey");
         }
+    }
+
+    /// Derives at the vector's path and checks its private and public key.
+    fn check_vector(
+        seed: &[u8],
+        t: &serde_json::Value,
+        curve: Curve,
+        public_field: &str,
+    ) -> DerivedKey {
+        let path: DerivationPath = t["path"].as_str().unwrap().parse().unwrap();
+        let k = derive_at(seed, &path, curve).unwrap();
+        assert_eq!(
+            k.private_key_hex().as_str(),
+            t["privateKey"].as_str().unwrap(),
+            "{path}"
+        );
+        assert_eq!(
+            k.public_key_hex(),
+            t[public_field].as_str().unwrap(),
+            "{path}"
+        );
+        k
     }
 
     #[test]
@@ -476,18 +487,7 @@ mod tests {
         for g in v["testGroups"].as_array().unwrap() {
             let seed = seed_of(g["mnemonic"].as_str().unwrap(), "");
             for t in g["tests"].as_array().unwrap() {
-                let path: DerivationPath = t["path"].as_str().unwrap().parse().unwrap();
-                let k = derive_at(&seed[..], &path, Curve::Secp256k1).unwrap();
-                assert_eq!(
-                    k.private_key_hex().as_str(),
-                    t["privateKey"].as_str().unwrap(),
-                    "{path}"
-                );
-                assert_eq!(
-                    k.public_key_hex(),
-                    t["publicKeyCompressed"].as_str().unwrap(),
-                    "{path}"
-                );
+                let k = check_vector(&seed[..], t, Curve::Secp256k1, "publicKeyCompressed");
                 // The Olympia wallet path (hardened last level) is what --olympia derives.
                 if let Some(idx) = t["path"]
                     .as_str()
