@@ -5,8 +5,9 @@
 //! `manifest_template` paths are resolved against the directory of the config file, so a
 //! config works the same whatever the daemon's working directory is.
 //!
-//! Later versions add sections (`[sources]`, `[primary]`, ...) as new optional fields of
-//! `RawConfig`; the top-level keys below keep their meaning.
+//! The daemon's sections (`[primary]`, `[backup]`, `[sources]`, `[policy]`, `[daemon]`) live in
+//! `config/sections.rs`; they are optional in the file, and `Config::require_watch` says what
+//! the watching commands need.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,9 @@ use serde::Deserialize;
 
 use crate::network::{self, known_networks};
 use crate::tx::ManifestTemplate;
+
+mod sections;
+pub use sections::*;
 
 /// Fee locked when the config does not say: ~40x the ~0.26 XRD the update_key transaction
 /// costs on a fresh ledger, so fee spikes do not fail the failover; unused fee is not charged.
@@ -66,6 +70,18 @@ pub struct RawConfig {
     pub key_file: PathBuf,
     pub fee_lock_xrd: Option<RawDecimal>,
     pub manifest_template: Option<PathBuf>,
+    /// The key the primary node signs with (66 hex); needed by the watching commands.
+    pub primary_public_key: Option<String>,
+    #[serde(default)]
+    pub primary: RawNode,
+    #[serde(default)]
+    pub backup: RawNode,
+    #[serde(default)]
+    pub sources: RawSources,
+    #[serde(default)]
+    pub policy: RawPolicy,
+    #[serde(default)]
+    pub daemon: RawDaemon,
 }
 
 /// The validated configuration.
@@ -80,6 +96,13 @@ pub struct Config {
     pub key_file: PathBuf,
     pub fee_lock_xrd: Decimal,
     pub manifest_template: Option<ManifestTemplate>,
+    pub primary_public_key: Option<Secp256k1PublicKey>,
+    pub primary: NodeEndpoints,
+    pub backup: NodeEndpoints,
+    /// Ledger sources (Gateways and Core APIs), in a fixed order.
+    pub sources: Vec<SourceSpec>,
+    pub policy: PolicyParams,
+    pub daemon: DaemonParams,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -227,6 +250,37 @@ impl RawConfig {
             }
         };
 
+        let primary_public_key = match &self.primary_public_key {
+            None => None,
+            Some(s) => Some(parse_secp256k1_public_key(s).map_err(|problem| {
+                field_err(
+                    "primary_public_key",
+                    s,
+                    problem,
+                    "use the primary node's key as its System API /identity reports it (`public_key_hex`: 66 hex characters)".into(),
+                )
+            })?),
+        };
+        if primary_public_key == Some(backup_public_key) {
+            return Err(field_err(
+                "primary_public_key",
+                self.primary_public_key.as_deref().unwrap_or_default(),
+                "is the same key as backup_public_key".into(),
+                "the backup node must have its own key: take each from that node's System API /identity".into(),
+            ));
+        }
+        let sec = |(field, value, problem, fix): FieldProblem| ConfigError::Field {
+            path: path.to_path_buf(),
+            field,
+            value,
+            problem,
+            fix,
+        };
+        let (primary, backup) = sections::nodes(&self.primary, &self.backup).map_err(sec)?;
+        let sources = sections::sources(&self.sources, &primary, &backup).map_err(sec)?;
+        let policy = sections::policy(&self.policy).map_err(sec)?;
+        let daemon = sections::daemon(&self.daemon, &self.sources, base).map_err(sec)?;
+
         Ok(Config {
             source: path.to_path_buf(),
             network,
@@ -235,6 +289,12 @@ impl RawConfig {
             key_file,
             fee_lock_xrd,
             manifest_template,
+            primary_public_key,
+            primary,
+            backup,
+            sources,
+            policy,
+            daemon,
         })
     }
 }
@@ -246,7 +306,7 @@ fn hint_of(e: &network::NetworkError) -> String {
     }
 }
 
-fn resolve(base: &Path, p: &Path) -> PathBuf {
+pub(crate) fn resolve(base: &Path, p: &Path) -> PathBuf {
     if p.is_absolute() {
         p.to_path_buf()
     } else {
@@ -370,6 +430,33 @@ impl Config {
 
     pub fn validator_bech32(&self) -> String {
         crate::keys::encode_address(self.validator.as_node_id().as_bytes(), &self.network)
+    }
+
+    /// Checks the config has what the watching commands (`run`, `status`, `failover`,
+    /// `failback`) need: the primary's key, at least one ledger source, the backup's System
+    /// API, and (for `run`, `need_state`) a state file. Each missing piece is named with the
+    /// lines to add.
+    pub fn require_watch(&self, need_state: bool) -> Result<(), ConfigError> {
+        let missing = |field: &'static str, fix: &str| ConfigError::Field {
+            path: self.source.clone(),
+            field,
+            value: String::new(),
+            problem: "is missing; the watching commands need it".into(),
+            fix: fix.to_string(),
+        };
+        if self.primary_public_key.is_none() {
+            return Err(missing("primary_public_key", "add primary_public_key = \"<66 hex>\", the primary node's key from its System API /identity"));
+        }
+        if self.sources.is_empty() {
+            return Err(missing("sources", "add [sources] gateways = [\"https://mainnet.radixdlt.com\"] and core_apis = [...], or [primary]/[backup] core_api URLs"));
+        }
+        if self.backup.system_api.is_none() {
+            return Err(missing("backup.system_api", "add [backup] system_api = \"http://<backup host>:3334/system\": without it the backup's readiness cannot be checked, and no failover happens blind"));
+        }
+        if need_state && self.daemon.state_file.is_none() {
+            return Err(missing("daemon.state_file", "add [daemon] state_file = \"/var/lib/radix-failover/state.json\" (a directory the daemon can write)"));
+        }
+        Ok(())
     }
 }
 

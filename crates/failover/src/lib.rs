@@ -8,4 +8,5 @@ pub mod config;
 pub mod keyfile;
 pub mod keys;
 pub mod network;
+pub mod observe;
 pub mod tx;

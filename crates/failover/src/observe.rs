@@ -1,0 +1,193 @@
+//! What the watcher sees in one poll: plain data, no I/O.
+//!
+//! This is the contract between the sources (`sources/`, HTTP clients that fill these types)
+//! and the policy (`policy.rs`, a pure state machine that reads them). Everything the policy
+//! needs to know about the outside world arrives here, including the time (`at_ms`), so the
+//! policy can be tested with scenarios and no clock.
+
+use serde::{Deserialize, Serialize};
+
+/// Which API a source speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// A Gateway API: current ledger state, keys, finished-epoch uptime; takes transactions.
+    Gateway,
+    /// A node's Core API: real-time proposal statistics of the current epoch; takes transactions.
+    Core,
+    /// A node's System API: that node's own health and identity.
+    System,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Gateway => "gateway",
+            SourceKind::Core => "core",
+            SourceKind::System => "system",
+        }
+    }
+}
+
+/// Why a source gave no usable answer. Never carries secrets; URLs are shown without
+/// credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SourceError {
+    /// Connection refused, DNS failure, TLS failure, reset.
+    #[error("unreachable: {0}")]
+    Unreachable(String),
+    /// No complete answer within the request timeout.
+    #[error("timed out after {0} ms")]
+    Timeout(u64),
+    /// The source says it is not synced (Gateway `NotSyncedUpError`, node not UP).
+    #[error("not synced: {0}")]
+    NotSynced(String),
+    /// An HTTP error status with the API's error message, if it sent one.
+    #[error("HTTP {status}: {message}")]
+    Http { status: u16, message: String },
+    /// A 2xx answer that does not parse or does not make sense (wrong network, missing field).
+    #[error("malformed answer: {0}")]
+    Malformed(String),
+}
+
+/// A poll result of one source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceObservation<T> {
+    /// Stable display name, e.g. `gateway 127.0.0.1:5308`, `core backup`.
+    pub name: String,
+    pub kind: SourceKind,
+    pub result: Result<T, SourceError>,
+}
+
+/// Proposal counts of our validator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ProposalCounts {
+    pub made: u64,
+    pub missed: u64,
+}
+
+/// Finished-epoch counts from the Gateway's uptime endpoint: epochs `from_epoch ..= to_epoch`
+/// (finished ones only; the current epoch is never in it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FinishedEpochs {
+    pub from_epoch: u64,
+    pub to_epoch: u64,
+    /// `None` when the gateway has no data (the spec makes the counts nullable).
+    pub counts: Option<ProposalCounts>,
+}
+
+/// What a ledger source (Gateway or Core API) says about the ledger and our validator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerReading {
+    pub epoch: u64,
+    pub round: u64,
+    pub state_version: u64,
+    /// Proposer timestamp of the source's latest ledger state, unix milliseconds.
+    pub ledger_time_ms: i64,
+    /// Key our validator signs with in the current epoch (from the active set), 66 hex,
+    /// lowercase. `None`: our validator is not in the current active set.
+    pub key_in_force: Option<String>,
+    /// Key set on ledger (validator state; applies from the next epoch change), 66 hex.
+    /// `None` when this source does not report it.
+    pub key_on_ledger: Option<String>,
+    /// Our validator's made/missed proposals in the current epoch so far (Core API).
+    /// `None` when the source cannot see them (Gateway) or we are not in the active set.
+    pub current_epoch: Option<ProposalCounts>,
+    /// Finished-epoch counts (Gateway only, when asked for); `None` otherwise.
+    pub finished: Option<FinishedEpochs>,
+}
+
+/// What a node's System API says about that node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeReading {
+    pub health: NodeHealth,
+    /// `detail` of `/health`, for messages.
+    pub detail: String,
+    /// `recent_self_proposal_miss_statistic`: the node's own view of its recent proposals.
+    pub recent_missed: u64,
+    pub recent_tracked: u64,
+    /// `/identity` `public_key_hex`, lowercase.
+    pub public_key_hex: String,
+    /// `/identity` `validator_address` (the validator the node is configured for).
+    pub validator_address: Option<String>,
+    pub consensus: NodeConsensus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum NodeHealth {
+    Up,
+    Syncing,
+    OutOfSync,
+    BootingPreGenesis,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum NodeConsensus {
+    ValidatingInCurrentEpoch,
+    NotValidatingInCurrentEpoch,
+    NotConfiguredAsValidator,
+}
+
+/// Everything one poll saw. Built by the runner from the sources; read by the policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observation {
+    /// The watcher's wall clock when the poll finished, unix milliseconds (the policy has no
+    /// clock of its own).
+    pub at_ms: i64,
+    /// Every configured ledger source (Gateways and Core APIs), in config order.
+    pub ledger: Vec<SourceObservation<LedgerReading>>,
+    /// The primary node's System API; `None` when not configured.
+    pub primary: Option<SourceObservation<NodeReading>>,
+    /// The backup node's System API; `None` when not configured.
+    pub backup: Option<SourceObservation<NodeReading>>,
+}
+
+/// A transaction's fate as a source reports it, Gateway and Core statuses mapped to one set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum TxStatus {
+    /// Committed and succeeded: the key is rotated.
+    CommittedSuccess,
+    /// Committed and failed (fee paid, nothing else): the engine's message.
+    CommittedFailure { message: String },
+    /// Can never commit (bad signature, expired window, replay, ...).
+    PermanentlyRejected { message: String },
+    /// Probably rejected, but it could still commit (Gateway `LikelyButNotCertainRejection`,
+    /// Core `FateUncertainButLikelyRejection`). Keep following it.
+    LikelyRejected { message: String },
+    /// In a mempool or otherwise pending (`Pending`, `InMempool`, `FateUncertain`,
+    /// `CommitPendingOutcomeUnknown`).
+    Pending,
+    /// The source has never seen it (`Unknown`, `NotSeen`).
+    NotSeen,
+}
+
+/// A source's answer to a submit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum SubmitAnswer {
+    /// Taken (`duplicate`: it already knew the payload).
+    Accepted { duplicate: bool },
+    /// Refused for good (already committed intent, expired window, invalid): the message.
+    Rejected { permanent: bool, message: String },
+}
+
+/// A source that takes transactions (Gateway or Core API). Implemented by the HTTP clients in
+/// `sources/`; the submit logic (`submit.rs`) is written against this trait.
+pub trait TxEndpoint: Send + Sync {
+    /// The source's display name (as in [`SourceObservation::name`]).
+    fn name(&self) -> &str;
+    /// Submits a compiled notarized transaction (hex).
+    fn submit(
+        &self,
+        notarized_hex: &str,
+    ) -> impl std::future::Future<Output = Result<SubmitAnswer, SourceError>> + Send;
+    /// The status of an intent, by its bech32m intent hash (`txid_…`).
+    fn status(
+        &self,
+        intent_hash_bech32: &str,
+    ) -> impl std::future::Future<Output = Result<TxStatus, SourceError>> + Send;
+}
