@@ -121,19 +121,28 @@ impl Info {
         s
     }
 
-    /// A ready radix-failover config (TOML) for this network.
+    /// A ready radix-failover config (TOML) for this network: every source the sim serves that
+    /// an operator would configure (the gateway, the primary's and backup's Core and System APIs,
+    /// and two other validators' Core APIs as independent nodes), with the policy's time
+    /// settings scaled to the sim's epoch length (see `sim_timing`).
     pub fn failover_config(&self) -> String {
+        let t = SimTiming::for_epoch(self.round_length_ms, self.rounds_per_epoch);
+        let node = |name: &str| self.node(name);
         let mut s = String::new();
         s.push_str("# radix-failover config for a radix-sim network (written by radix-sim).\n");
-        s.push_str(&format!("# gateway:  {}\n", self.gateway_url));
-        for n in &self.nodes {
-            if n.name == "primary" || n.name == "backup" {
-                s.push_str(&format!("# {} core:   {}\n", n.name, n.core_api_url));
-                s.push_str(&format!("# {} system: {}\n", n.name, n.system_api_url));
-            }
-        }
+        s.push_str(&format!(
+            "# Epochs here last {} ms ({} rounds of {} ms), not 5 minutes: the time settings in\n\
+             # [policy] are scaled down from mainnet's by the same factor (docs/simulator.md).\n",
+            self.round_length_ms * self.rounds_per_epoch,
+            self.rounds_per_epoch,
+            self.round_length_ms
+        ));
         s.push_str("network = \"simulator\"\n");
         s.push_str(&format!("validator = {}\n", toml_str(&self.our_validator)));
+        s.push_str(&format!(
+            "primary_public_key = {}\n",
+            toml_str(&self.primary_public_key_hex)
+        ));
         s.push_str(&format!(
             "backup_public_key = {}\n",
             toml_str(&self.backup_public_key_hex)
@@ -143,7 +152,64 @@ impl Info {
             toml_str(&self.key_file.display().to_string())
         ));
         s.push_str("fee_lock_xrd = \"10\"\n");
+        for role in ["primary", "backup"] {
+            if let Some(n) = node(role) {
+                s.push_str(&format!(
+                    "\n[{role}]\nsystem_api = {}\ncore_api = {}\n",
+                    toml_str(&n.system_api_url),
+                    toml_str(&n.core_api_url)
+                ));
+            }
+        }
+        let others: Vec<String> = self
+            .nodes
+            .iter()
+            .filter(|n| n.name != "primary" && n.name != "backup")
+            .take(2)
+            .map(|n| toml_str(&n.core_api_url))
+            .collect();
+        s.push_str(&format!(
+            "\n[sources]\ngateways = [{}]\ncore_apis = [{}]\nrequest_timeout = \"{}ms\"\n",
+            toml_str(&self.gateway_url),
+            others.join(", "),
+            t.request_timeout_ms
+        ));
+        s.push_str(&format!(
+            "\n[policy]\npoll_interval = \"{}ms\"\nmax_source_lag = \"{}ms\"\n",
+            t.poll_interval_ms, t.max_source_lag_ms
+        ));
+        s.push_str(&format!(
+            "\n[daemon]\nstate_file = \"radix-failover-state.json\"\nsubmit_deadline = \"{}ms\"\n",
+            t.submit_deadline_ms
+        ));
         s
+    }
+}
+
+/// The daemon's time settings for a sim network, scaled from mainnet's (5-minute epochs) by
+/// epoch length: poll 5 s -> 1/60 of an epoch, source lag 30 s -> 1/10, submit deadline
+/// 30 min -> 6 epochs. Floors keep them sane for very short epochs: polls no faster than one
+/// round (nothing new to see), lag at least 5 rounds (a source one round behind is healthy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SimTiming {
+    pub poll_interval_ms: u64,
+    pub max_source_lag_ms: u64,
+    pub request_timeout_ms: u64,
+    pub submit_deadline_ms: u64,
+}
+
+impl SimTiming {
+    pub fn for_epoch(round_length_ms: u64, rounds_per_epoch: u64) -> SimTiming {
+        let epoch_ms = round_length_ms.saturating_mul(rounds_per_epoch).max(1);
+        let poll_interval_ms = (epoch_ms / 60).max(round_length_ms).max(50);
+        SimTiming {
+            poll_interval_ms,
+            max_source_lag_ms: (epoch_ms / 10).max(5 * round_length_ms),
+            // Loopback answers in milliseconds; a slow-gateway fault must time out well
+            // before the next poll is due, but never below 250 ms (a busy CI machine).
+            request_timeout_ms: (poll_interval_ms * 2).max(250),
+            submit_deadline_ms: epoch_ms.saturating_mul(6),
+        }
     }
 }
 
@@ -165,13 +231,26 @@ mod tests {
 
     #[test]
     fn failover_config_is_valid_toml_with_exact_keys() {
+        let node = |name: &str, port: u16| NodeInfo {
+            name: name.into(),
+            core_api_url: format!("http://127.0.0.1:{port}/core"),
+            system_api_url: format!("http://127.0.0.1:{}/system", port + 1),
+            public_key_hex: "02aa".into(),
+            validator_address: "validator_sim1abc".into(),
+        };
         let info = Info {
             network_id: 242,
             network_name: "simulator".into(),
             seed: 1,
             gateway_url: "http://127.0.0.1:1".into(),
             control_url: "http://127.0.0.1:2".into(),
-            nodes: vec![],
+            nodes: vec![
+                node("primary", 10),
+                node("backup", 20),
+                node("validator-1", 30),
+                node("validator-2", 40),
+                node("validator-3", 50),
+            ],
             our_validator: "validator_sim1abc".into(),
             owner_account: "account_sim1abc".into(),
             owner_public_key_hex: "aa".into(),
@@ -189,14 +268,41 @@ mod tests {
         assert_eq!(
             keys,
             [
+                "backup",
                 "backup_public_key",
+                "daemon",
                 "fee_lock_xrd",
                 "key_file",
                 "network",
+                "policy",
+                "primary",
+                "primary_public_key",
+                "sources",
                 "validator"
             ]
         );
         assert_eq!(parsed["key_file"].as_str(), Some("/tmp/with \"quote\"/key"));
         assert_eq!(parsed["backup_public_key"].as_str(), Some("03bb"));
+        assert_eq!(
+            parsed["primary"]["core_api"].as_str(),
+            Some("http://127.0.0.1:10/core")
+        );
+        // Two independent nodes besides primary and backup, not the third.
+        let cores = parsed["sources"]["core_apis"].as_array().expect("array");
+        assert_eq!(cores.len(), 2);
+        assert_eq!(cores[1].as_str(), Some("http://127.0.0.1:40/core"));
+        // 2 s epochs: polls every round (100 ms floor), lag 5 rounds, deadline 6 epochs.
+        assert_eq!(parsed["policy"]["poll_interval"].as_str(), Some("100ms"));
+        assert_eq!(parsed["policy"]["max_source_lag"].as_str(), Some("500ms"));
+        assert_eq!(parsed["daemon"]["submit_deadline"].as_str(), Some("12000ms"));
+    }
+
+    #[test]
+    fn timing_scales_with_long_epochs() {
+        // A mainnet-like 5-minute epoch gives back the daemon's mainnet defaults.
+        let t = SimTiming::for_epoch(500, 600);
+        assert_eq!(t.poll_interval_ms, 5_000);
+        assert_eq!(t.max_source_lag_ms, 30_000);
+        assert_eq!(t.submit_deadline_ms, 30 * 60 * 1000);
     }
 }
