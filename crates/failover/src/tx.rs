@@ -475,6 +475,16 @@ mod tests {
             fee_lock_xrd: Decimal::from(10),
             manifest_template: template
                 .map(|t| ManifestTemplate::parse(PathBuf::from("t.rtm"), t.to_string()).unwrap()),
+            primary_public_key: None,
+            primary: Default::default(),
+            backup: Default::default(),
+            sources: Vec::new(),
+            policy: Default::default(),
+            daemon: crate::config::DaemonParams {
+                state_file: None,
+                submit_deadline: crate::config::DEFAULT_SUBMIT_DEADLINE,
+                request_timeout: crate::config::DEFAULT_REQUEST_TIMEOUT,
+            },
         }
     }
 

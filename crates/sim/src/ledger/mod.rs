@@ -700,6 +700,23 @@ impl Sim {
             .unwrap_or(IntentStatus::Unknown)
     }
 
+    /// Every committed user transaction (success or failure), by intent hash, in commit
+    /// order: what tests count to prove "exactly one update_key committed".
+    pub fn committed_intents(&self) -> Vec<(String, IntentStatus)> {
+        let mut out: Vec<(u64, String, IntentStatus)> = lock(&self.inner.mempool)
+            .entries
+            .iter()
+            .filter_map(|(id, e)| match &e.status {
+                IntentStatus::CommittedSuccess(c) | IntentStatus::CommittedFailure { commit: c, .. } => {
+                    Some((c.state_version, id.clone(), e.status.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        out.sort_by_key(|(v, _, _)| *v);
+        out.into_iter().map(|(_, id, s)| (id, s)).collect()
+    }
+
     /// Whether a string is a valid intent hash of this network (for 4xx answers).
     pub fn is_valid_intent_hash(&self, intent_hash_bech32: &str) -> bool {
         TransactionHashBech32Decoder::new(&self.inner.network)
