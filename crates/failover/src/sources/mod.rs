@@ -1,1 +1,259 @@
-//! (in progress)
+//! The sources: HTTP clients of the Gateway, Core and System APIs that fill
+//! [`crate::observe`]'s types.
+//!
+//! Built once from the config ([`Sources::new`]); one `reqwest` client (rustls, one connection
+//! pool) serves every source. A poll asks every source at once and never fails as a whole: each
+//! source's problem is its own [`SourceError`], for the policy to weigh. Nothing here panics on
+//! what a source sends: bodies are capped ([`http::MAX_BODY_BYTES`]), answers that do not parse
+//! or do not make sense (wrong network, our validator missing) are `Malformed`.
+//!
+//! - Gateway ([`SourceKind::Gateway`]): `/state/validators/list` (key in force, key on ledger,
+//!   ledger state), `/statistics/validators/uptime` (finished epochs, once per epoch),
+//!   `/transaction/submit|status`.
+//! - Core API ([`SourceKind::Core`]): `/state/consensus-manager` (this epoch's made/missed per
+//!   validator index, key in force) and `/state/validator` (key on ledger), concurrently;
+//!   `/lts/transaction/submit|status`.
+//! - System API: `/health` and `/identity` of the primary and the backup node.
+
+mod core;
+mod gateway;
+pub mod http;
+mod system;
+
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use futures_util::future::join_all;
+use url::Url;
+
+use crate::config::{Config, PolicyName};
+use crate::observe::{
+    FinishedEpochs, LedgerReading, NodeReading, Observation, SourceError, SourceKind,
+    SourceObservation, SubmitAnswer, TxEndpoint, TxStatus,
+};
+use http::Http;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SourcesError {
+    #[error("cannot set up the HTTP client: {0} (fix: this is a TLS/system problem; check the system's certificate store)")]
+    Client(String),
+    #[error("source {name}: kind {kind} is not a ledger source (fix: list gateways under [sources] gateways, Core APIs under core_apis or [primary]/[backup] core_api)")]
+    NotLedger { name: String, kind: &'static str },
+}
+
+/// Every source of the config, ready to poll. Cheap to clone (the client and caches are shared).
+#[derive(Debug, Clone)]
+pub struct Sources {
+    ledger: Vec<LedgerClient>,
+    primary: Option<NodeClient>,
+    backup: Option<NodeClient>,
+    http: Http,
+}
+
+/// One Gateway or Core API.
+#[derive(Debug, Clone)]
+pub struct LedgerClient {
+    name: String,
+    kind: SourceKind,
+    base: Url,
+    http: Http,
+    /// Logical network name (what the Core API's `network` field takes, what a gateway's
+    /// `ledger_state.network` says), e.g. "mainnet", "simulator".
+    network: String,
+    /// Our validator, bech32m.
+    validator: String,
+    /// `policy.legacy_window_epochs`: how many epochs (with the current) the finished-epoch
+    /// counts cover.
+    window_epochs: u64,
+    /// The legacy rule decides on finished epochs: a gateway reading without them fails.
+    needs_finished: bool,
+    /// Gateway only: (epoch asked at, counts), so the uptime request runs once per epoch.
+    uptime_cache: Arc<Mutex<Option<(u64, FinishedEpochs)>>>,
+}
+
+/// One node's System API.
+#[derive(Debug, Clone)]
+struct NodeClient {
+    name: String,
+    base: Url,
+}
+
+/// Wall clock in unix milliseconds.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+impl Sources {
+    pub fn new(config: &Config) -> Result<Sources, SourcesError> {
+        let http = Http::new(config.daemon.request_timeout)
+            .map_err(|e| SourcesError::Client(e.to_string()))?;
+        let validator = config.validator_bech32();
+        let mut ledger = Vec::with_capacity(config.sources.len());
+        for s in &config.sources {
+            if s.kind == SourceKind::System {
+                return Err(SourcesError::NotLedger {
+                    name: s.name.clone(),
+                    kind: s.kind.as_str(),
+                });
+            }
+            ledger.push(LedgerClient {
+                name: s.name.clone(),
+                kind: s.kind,
+                base: s.url.clone(),
+                http: http.clone(),
+                network: config.network.logical_name.to_string(),
+                validator: validator.clone(),
+                window_epochs: config.policy.legacy_window_epochs,
+                needs_finished: config.policy.name == PolicyName::Legacy,
+                uptime_cache: Arc::default(),
+            });
+        }
+        let node = |name: &str, url: &Option<Url>| {
+            url.as_ref().map(|u| NodeClient {
+                name: name.to_string(),
+                base: u.clone(),
+            })
+        };
+        Ok(Sources {
+            ledger,
+            primary: node("system primary", &config.primary.system_api),
+            backup: node("system backup", &config.backup.system_api),
+            http,
+        })
+    }
+
+    /// Polls every ledger source and both System APIs concurrently. Never fails: errors are
+    /// per source. `at_ms` is the wall clock when the poll finished.
+    pub async fn poll(&self) -> Observation {
+        let ledger = join_all(self.ledger.iter().map(|c| async move {
+            SourceObservation {
+                name: c.name.clone(),
+                kind: c.kind,
+                result: c.reading().await,
+            }
+        }));
+        let (ledger, primary, backup) =
+            tokio::join!(ledger, self.primary_node(), self.backup_node());
+        Observation {
+            at_ms: now_ms(),
+            ledger,
+            primary,
+            backup,
+        }
+    }
+
+    /// The ledger sources, in config order.
+    pub fn ledger_clients(&self) -> &[LedgerClient] {
+        &self.ledger
+    }
+
+    /// Every ledger source: Gateways and Core APIs both take transactions.
+    pub fn tx_endpoints(&self) -> Vec<&LedgerClient> {
+        self.ledger.iter().collect()
+    }
+
+    /// The first Gateway, for the calls only a gateway serves (account details, preview).
+    pub fn first_gateway(&self) -> Option<&LedgerClient> {
+        self.ledger.iter().find(|c| c.kind == SourceKind::Gateway)
+    }
+
+    /// The primary node's System API (`/health` + `/identity`); `None` when not configured.
+    pub async fn primary_node(&self) -> Option<SourceObservation<NodeReading>> {
+        self.node_observation(self.primary.as_ref()).await
+    }
+
+    /// The backup node's System API; `None` when not configured.
+    pub async fn backup_node(&self) -> Option<SourceObservation<NodeReading>> {
+        self.node_observation(self.backup.as_ref()).await
+    }
+
+    async fn node_observation(
+        &self,
+        node: Option<&NodeClient>,
+    ) -> Option<SourceObservation<NodeReading>> {
+        let n = node?;
+        Some(SourceObservation {
+            name: n.name.clone(),
+            kind: SourceKind::System,
+            result: system::node_reading(&self.http, &n.base, &n.name).await,
+        })
+    }
+}
+
+impl LedgerClient {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn kind(&self) -> SourceKind {
+        self.kind
+    }
+
+    /// What this source says about the ledger and our validator now.
+    pub async fn reading(&self) -> Result<LedgerReading, SourceError> {
+        match self.kind {
+            SourceKind::Gateway => self.gw_reading().await,
+            _ => self.core_reading().await,
+        }
+    }
+
+    /// Our validator's registration and key on ledger, as this source sees it:
+    /// `(is_registered, key_on_ledger)`, the key 66 lowercase hex. A gateway that does not show
+    /// the registration flag gives `None` for it.
+    pub async fn registration(&self) -> Result<(Option<bool>, String), SourceError> {
+        match self.kind {
+            SourceKind::Gateway => {
+                let (_, item) = self.gw_our_validator().await?;
+                let key = item.ledger_public_key_hex().ok_or_else(|| {
+                    SourceError::Malformed(format!(
+                        "{}: validator {} has no state.public_key in the validator list",
+                        self.name, self.validator
+                    ))
+                })?;
+                let registered = item
+                    .state
+                    .as_ref()
+                    .and_then(|s| s.get("is_registered"))
+                    .and_then(|v| v.as_bool());
+                Ok((registered, key.to_ascii_lowercase()))
+            }
+            _ => {
+                let v = self.core_validator_state().await?;
+                Ok((
+                    Some(v.is_registered),
+                    v.public_key.key_hex().to_ascii_lowercase(),
+                ))
+            }
+        }
+    }
+}
+
+impl TxEndpoint for LedgerClient {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Gateway `/transaction/submit` or Core `/lts/transaction/submit`.
+    ///
+    /// `Rejected { permanent: true }` from a gateway also covers an intent that is already
+    /// committed (the gateway does not say which): follow up with `status`. A Core API that
+    /// reports `IntentAlreadyCommitted` gives `Accepted { duplicate: true }`: the intent hash
+    /// covers everything we sign, so that commit is ours.
+    async fn submit(&self, notarized_hex: &str) -> Result<SubmitAnswer, SourceError> {
+        match self.kind {
+            SourceKind::Gateway => self.gw_submit(notarized_hex).await,
+            _ => self.core_submit(notarized_hex).await,
+        }
+    }
+
+    /// Gateway `/transaction/status` or Core `/lts/transaction/status`, mapped to [`TxStatus`].
+    async fn status(&self, intent_hash_bech32: &str) -> Result<TxStatus, SourceError> {
+        match self.kind {
+            SourceKind::Gateway => self.gw_status(intent_hash_bech32).await,
+            _ => self.core_status(intent_hash_bech32).await,
+        }
+    }
+}

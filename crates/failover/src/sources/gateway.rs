@@ -1,0 +1,327 @@
+//! Gateway API client: the ledger as a gateway sees it, our validator's keys, finished-epoch
+//! uptime, submit and status; plus the account and preview calls the pre-flight checks use.
+
+use radix_api::gateway as gw;
+
+use super::http::{endpoint, http_error, Answer};
+use super::LedgerClient;
+use crate::observe::{
+    FinishedEpochs, LedgerReading, ProposalCounts, SourceError, SubmitAnswer, TxStatus,
+};
+
+/// Most validator-list pages followed: mainnet lists a few hundred validators in a handful of
+/// pages; a source that keeps sending cursors past this is broken or hostile.
+const MAX_LIST_PAGES: usize = 50;
+
+/// A gateway error answer as a [`SourceError`]: `NotSyncedUpError` is `NotSynced`, anything else
+/// `Http` with the gateway's message.
+pub(super) fn error_of(ans: &Answer) -> SourceError {
+    match serde_json::from_slice::<gw::ErrorResponse>(&ans.body) {
+        Ok(e) => match e.details {
+            Some(gw::GatewayError::NotSyncedUpError {
+                current_sync_delay_seconds,
+                max_allowed_sync_delay_seconds,
+                ..
+            }) => SourceError::NotSynced(format!(
+                "{} (behind by {current_sync_delay_seconds} s, its limit is {max_allowed_sync_delay_seconds} s)",
+                e.message
+            )),
+            _ => http_error(ans, Some(e.message)),
+        },
+        Err(_) => http_error(ans, None),
+    }
+}
+
+impl LedgerClient {
+    async fn gw_post<B: serde::Serialize, T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, SourceError> {
+        let what = format!("{} {path}", self.name);
+        let ans = self
+            .http
+            .post(&endpoint(&self.base, path), body, &what)
+            .await?;
+        if !ans.is_success() {
+            return Err(error_of(&ans));
+        }
+        ans.parse(&what)
+    }
+
+    fn check_network(&self, ls: &gw::LedgerState) -> Result<(), SourceError> {
+        if ls.network == self.network {
+            Ok(())
+        } else {
+            Err(SourceError::Malformed(format!(
+                "{} is on network {:?}, the config says {:?}: point the source at a gateway of the configured network",
+                self.name, ls.network, self.network
+            )))
+        }
+    }
+
+    /// Every page of `/state/validators/list` until our validator is found.
+    pub(super) async fn gw_our_validator(
+        &self,
+    ) -> Result<(gw::LedgerState, gw::ValidatorCollectionItem), SourceError> {
+        let mut req = gw::StateValidatorsListRequest::default();
+        for _ in 0..MAX_LIST_PAGES {
+            let page: gw::StateValidatorsListResponse =
+                self.gw_post("/state/validators/list", &req).await?;
+            self.check_network(&page.ledger_state)?;
+            if let Some(item) = page
+                .validators
+                .items
+                .into_iter()
+                .find(|v| v.address == self.validator)
+            {
+                return Ok((page.ledger_state, item));
+            }
+            match page.validators.next_cursor {
+                Some(c) if !c.is_empty() => {
+                    // Later pages at the same ledger state, as the spec asks.
+                    req.at_ledger_state = Some(gw::LedgerStateSelector {
+                        state_version: Some(page.ledger_state.state_version),
+                        ..Default::default()
+                    });
+                    req.cursor = Some(c);
+                }
+                _ => {
+                    return Err(SourceError::Malformed(format!(
+                        "{}: validator {} is not in the validator list; check `validator` in the config and that the gateway is on the right network",
+                        self.name, self.validator
+                    )))
+                }
+            }
+        }
+        Err(SourceError::Malformed(format!(
+            "{}: the validator list has more than {MAX_LIST_PAGES} pages without our validator",
+            self.name
+        )))
+    }
+
+    pub(super) async fn gw_reading(&self) -> Result<LedgerReading, SourceError> {
+        let (ls, item) = self.gw_our_validator().await?;
+        let ledger_time_ms = parse_timestamp_ms(&ls.proposer_round_timestamp).map_err(|e| {
+            SourceError::Malformed(format!(
+                "{}: proposer_round_timestamp {:?}: {e}",
+                self.name, ls.proposer_round_timestamp
+            ))
+        })?;
+        let finished = match self.gw_finished(ls.epoch).await {
+            Ok(f) => f,
+            // The legacy rule decides on these counts alone: without them the reading is useless.
+            Err(e) if self.needs_finished => return Err(e),
+            // The default policy only shows them; try again next poll.
+            Err(e) => {
+                tracing::debug!(source = %self.name, error = %e, "finished-epoch uptime unavailable");
+                None
+            }
+        };
+        Ok(LedgerReading {
+            epoch: ls.epoch,
+            round: ls.round,
+            state_version: ls.state_version,
+            ledger_time_ms,
+            key_in_force: item
+                .active_in_epoch
+                .as_ref()
+                .map(|a| a.key.key_hex().to_ascii_lowercase()),
+            key_on_ledger: item.ledger_public_key_hex().map(str::to_ascii_lowercase),
+            current_epoch: None,
+            finished,
+        })
+    }
+
+    /// Our counts over the finished epochs of the window (`legacy_window_epochs` W, which
+    /// includes the current epoch): epochs `current - W + 1 ..= current - 1`. Cached per
+    /// epoch, since finished epochs do not change until the next epoch change.
+    ///
+    /// The gateway counts cumulative(at) − cumulative(first epoch ≥ from), i.e. the epochs
+    /// *after* `from`, so we ask with `from = current - W`. `None` before any epoch finished.
+    async fn gw_finished(&self, current: u64) -> Result<Option<FinishedEpochs>, SourceError> {
+        if current < 2 {
+            return Ok(None);
+        }
+        if let Some((epoch, f)) = *self.uptime_cache.lock().unwrap_or_else(|p| p.into_inner()) {
+            if epoch == current {
+                return Ok(Some(f));
+            }
+        }
+        let window = self.window_epochs.max(2);
+        let from = current.saturating_sub(window);
+        let req = gw::ValidatorsUptimeRequest {
+            validator_addresses: Some(vec![self.validator.clone()]),
+            from_ledger_state: (from >= 1).then(|| gw::LedgerStateSelector {
+                epoch: Some(from),
+                ..Default::default()
+            }),
+            at_ledger_state: None,
+        };
+        let resp: gw::ValidatorsUptimeResponse =
+            self.gw_post("/statistics/validators/uptime", &req).await?;
+        self.check_network(&resp.ledger_state)?;
+        let item = resp
+            .validators
+            .items
+            .iter()
+            .find(|v| v.address == self.validator)
+            .ok_or_else(|| {
+                SourceError::Malformed(format!(
+                    "{}: the uptime answer does not list validator {}",
+                    self.name, self.validator
+                ))
+            })?;
+        let counts = match (item.proposals_made, item.proposals_missed) {
+            (Some(made), Some(missed)) => Some(ProposalCounts { made, missed }),
+            _ => None,
+        };
+        let f = FinishedEpochs {
+            from_epoch: (from + 1).max(1),
+            to_epoch: current - 1,
+            counts,
+        };
+        *self.uptime_cache.lock().unwrap_or_else(|p| p.into_inner()) = Some((current, f));
+        Ok(Some(f))
+    }
+
+    pub(super) async fn gw_submit(&self, notarized_hex: &str) -> Result<SubmitAnswer, SourceError> {
+        let what = format!("{} /transaction/submit", self.name);
+        let req = gw::TransactionSubmitRequest {
+            notarized_transaction_hex: notarized_hex.to_string(),
+        };
+        let ans = self
+            .http
+            .post(&endpoint(&self.base, "/transaction/submit"), &req, &what)
+            .await?;
+        if ans.is_success() {
+            let r: gw::TransactionSubmitResponse = ans.parse(&what)?;
+            return Ok(SubmitAnswer::Accepted {
+                duplicate: r.duplicate,
+            });
+        }
+        if (400..500).contains(&ans.status) {
+            if let Ok(e) = serde_json::from_slice::<gw::ErrorResponse>(&ans.body) {
+                if let Some(gw::GatewayError::InvalidTransactionError {}) = e.details {
+                    // The gateway's word for "the network refuses this payload" (invalid,
+                    // expired window, or an intent already committed: ask `status` which).
+                    return Ok(SubmitAnswer::Rejected {
+                        permanent: true,
+                        message: e.message,
+                    });
+                }
+            }
+        }
+        Err(error_of(&ans))
+    }
+
+    pub(super) async fn gw_status(&self, intent_hash: &str) -> Result<TxStatus, SourceError> {
+        let req = gw::TransactionStatusRequest {
+            intent_hash: intent_hash.to_string(),
+        };
+        let r: gw::TransactionStatusResponse = self.gw_post("/transaction/status", &req).await?;
+        let message = || {
+            r.error_message
+                .clone()
+                .or_else(|| {
+                    r.known_payloads.iter().find_map(|p| {
+                        p.error_message
+                            .clone()
+                            .or_else(|| p.latest_error_message.clone())
+                    })
+                })
+                .unwrap_or_else(|| r.intent_status_description.clone())
+        };
+        use gw::TransactionIntentStatus as I;
+        Ok(match r.intent_status {
+            I::CommittedSuccess => TxStatus::CommittedSuccess,
+            I::CommittedFailure => TxStatus::CommittedFailure { message: message() },
+            I::PermanentlyRejected => TxStatus::PermanentlyRejected { message: message() },
+            I::LikelyButNotCertainRejection => TxStatus::LikelyRejected { message: message() },
+            I::Pending | I::CommitPendingOutcomeUnknown => TxStatus::Pending,
+            I::Unknown => TxStatus::NotSeen,
+        })
+    }
+
+    /// `/state/entity/details` of `address`, with non-fungible ids (for the owner badge).
+    pub async fn entity_details(
+        &self,
+        address: &str,
+    ) -> Result<gw::StateEntityDetailsResponseItem, SourceError> {
+        let req = gw::StateEntityDetailsRequest {
+            addresses: vec![address.to_string()],
+            aggregation_level: Some(gw::ResourceAggregationLevel::Vault),
+            opt_ins: Some(gw::StateEntityDetailsOptIns {
+                non_fungible_include_nfids: Some(true),
+                explicit_metadata: None,
+            }),
+            at_ledger_state: None,
+        };
+        let r: gw::StateEntityDetailsResponse = self.gw_post("/state/entity/details", &req).await?;
+        self.check_network(&r.ledger_state)?;
+        r.items
+            .into_iter()
+            .find(|i| i.address == address)
+            .ok_or_else(|| {
+                SourceError::Malformed(format!(
+                    "{}: the entity details do not list {address}",
+                    self.name
+                ))
+            })
+    }
+
+    /// `/transaction/preview`.
+    pub async fn preview(
+        &self,
+        req: &gw::TransactionPreviewRequest,
+    ) -> Result<gw::TransactionPreviewResponse, SourceError> {
+        self.gw_post("/transaction/preview", req).await
+    }
+}
+
+/// RFC 3339 / ISO 8601 (what the gateway prints, e.g. `2024-05-01T12:00:00.123Z`) to unix ms.
+pub(super) fn parse_timestamp_ms(s: &str) -> Result<i64, String> {
+    chrono::DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.timestamp_millis())
+        .map_err(|e| format!("not an RFC 3339 timestamp ({e})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_parse_with_and_without_fraction_and_offset() {
+        assert_eq!(parse_timestamp_ms("1970-01-01T00:00:01.250Z"), Ok(1250));
+        assert_eq!(parse_timestamp_ms("1970-01-01T00:00:01Z"), Ok(1000));
+        assert_eq!(parse_timestamp_ms("1970-01-01T01:00:01+01:00"), Ok(1000));
+        assert!(parse_timestamp_ms("yesterday").is_err());
+        assert!(parse_timestamp_ms("").is_err());
+    }
+
+    #[test]
+    fn not_synced_error_is_recognised() {
+        let body = serde_json::json!({
+            "message": "The Network Gateway is not synced up",
+            "code": 500,
+            "details": {"type": "NotSyncedUpError", "request_type": "Read",
+                        "current_sync_delay_seconds": 600, "max_allowed_sync_delay_seconds": 60}
+        });
+        let ans = Answer {
+            status: 500,
+            body: body.to_string().into_bytes(),
+        };
+        assert!(matches!(error_of(&ans), SourceError::NotSynced(m) if m.contains("600 s")));
+        let ans = Answer {
+            status: 502,
+            body: b"<html>Bad gateway</html>".to_vec(),
+        };
+        assert_eq!(
+            error_of(&ans),
+            SourceError::Http {
+                status: 502,
+                message: "<html>Bad gateway</html>".into()
+            }
+        );
+    }
+}

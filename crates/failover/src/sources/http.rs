@@ -1,0 +1,224 @@
+//! The one HTTP client every source shares, and the mapping of transport failures to
+//! [`SourceError`].
+//!
+//! Everything that comes back is untrusted: bodies are capped, never echoed in full, and a
+//! request URL is never shown with credentials (messages name the source and the path only).
+
+use std::time::Duration;
+
+use reqwest::redirect;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::observe::SourceError;
+
+/// Largest answer body read: the biggest answer we ask for (a gateway validator-list page) is
+/// well under 1 MiB on mainnet; 8 MiB leaves room and still caps what a hostile or broken
+/// source can make us hold in memory.
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// How much of an unparseable error body is shown in a message: enough to recognise an HTML
+/// error page or a proxy's text, short enough for one log line.
+const SNIPPET_CHARS: usize = 160;
+/// Redirects followed (same origin only): a reverse proxy may add a trailing slash or similar;
+/// more than a few is a loop.
+const MAX_REDIRECTS: usize = 3;
+
+/// A raw HTTP answer: status and (capped) body.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// Parses a 2xx body; anything that does not parse is `Malformed` (with what was expected).
+    pub fn parse<T: DeserializeOwned>(&self, what: &str) -> Result<T, SourceError> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            SourceError::Malformed(format!(
+                "{what}: the answer is not a valid {} ({e}); body starts with {:?}",
+                std::any::type_name::<T>()
+                    .rsplit("::")
+                    .next()
+                    .unwrap_or("answer"),
+                snippet(&self.body)
+            ))
+        })
+    }
+}
+
+/// The first characters of a body, lossily decoded, for messages.
+pub fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(SNIPPET_CHARS * 4)]);
+    let mut s: String = text.chars().take(SNIPPET_CHARS).collect();
+    if text.chars().count() > SNIPPET_CHARS {
+        s.push('…');
+    }
+    s
+}
+
+/// The shared client: one connection pool for every source.
+#[derive(Debug, Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    timeout: Duration,
+}
+
+impl Http {
+    /// `timeout` bounds each whole request (connect, send, read the body).
+    pub fn new(timeout: Duration) -> Result<Http, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("radix-failover/", env!("CARGO_PKG_VERSION")))
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .redirect(redirect::Policy::custom(|attempt| {
+                // Never follow a redirect to another origin: a source is trusted for its own
+                // host only, and POST bodies (signed transactions) must not go elsewhere.
+                let same_origin = attempt.previous().first().is_some_and(|first| {
+                    first.scheme() == attempt.url().scheme()
+                        && first.host_str() == attempt.url().host_str()
+                        && first.port_or_known_default() == attempt.url().port_or_known_default()
+                });
+                if !same_origin || attempt.previous().len() > MAX_REDIRECTS {
+                    attempt.stop()
+                } else {
+                    attempt.follow()
+                }
+            }))
+            .build()?;
+        Ok(Http { client, timeout })
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// POSTs `body` as JSON to `url`; `what` names the source and endpoint for messages.
+    pub async fn post<B: Serialize + ?Sized>(
+        &self,
+        url: &str,
+        body: &B,
+        what: &str,
+    ) -> Result<Answer, SourceError> {
+        self.send(self.client.post(url).json(body), what).await
+    }
+
+    /// GETs `url`.
+    pub async fn get(&self, url: &str, what: &str) -> Result<Answer, SourceError> {
+        self.send(self.client.get(url), what).await
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder, what: &str) -> Result<Answer, SourceError> {
+        let mut resp = req.send().await.map_err(|e| self.transport(e, what))?;
+        let status = resp.status().as_u16();
+        if resp
+            .content_length()
+            .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+        {
+            return Err(too_big(what));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.transport(e, what))? {
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(too_big(what));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Answer { status, body })
+    }
+
+    fn transport(&self, e: reqwest::Error, what: &str) -> SourceError {
+        let ms = u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX);
+        if e.is_timeout() {
+            return SourceError::Timeout(ms);
+        }
+        // The innermost cause says it best ("Connection refused (os error 111)"); the URL is
+        // left out on purpose (it could carry credentials) and `what` names the source.
+        let e = e.without_url();
+        let mut cause = e.to_string();
+        let mut src: Option<&dyn std::error::Error> = std::error::Error::source(&e);
+        while let Some(s) = src {
+            cause = s.to_string();
+            src = s.source();
+        }
+        // A timeout deep in the stack (connect) reports itself only in the cause chain.
+        if cause.to_ascii_lowercase().contains("timed out") {
+            return SourceError::Timeout(ms);
+        }
+        SourceError::Unreachable(format!("{what}: {cause}"))
+    }
+}
+
+fn too_big(what: &str) -> SourceError {
+    SourceError::Malformed(format!(
+        "{what}: the answer is larger than {} MiB; refusing to read it",
+        MAX_BODY_BYTES / (1024 * 1024)
+    ))
+}
+
+/// `base` + `path`, whatever the base's trailing slash (`Url::join` would drop a last segment
+/// such as `/core` without one).
+pub fn endpoint(base: &url::Url, path: &str) -> String {
+    format!("{}{path}", base.as_str().trim_end_matches('/'))
+}
+
+/// A non-2xx answer as `Http { status, message }`, with the API's message when the body has
+/// one (`message` field), else a snippet of the body.
+pub fn http_error(ans: &Answer, message: Option<String>) -> SourceError {
+    SourceError::Http {
+        status: ans.status,
+        message: message.unwrap_or_else(|| {
+            if ans.body.is_empty() {
+                "(empty body)".into()
+            } else {
+                snippet(&ans.body)
+            }
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_keeps_the_base_path() {
+        let core = url::Url::parse("http://10.0.0.1:3333/core").expect("url");
+        assert_eq!(
+            endpoint(&core, "/state/validator"),
+            "http://10.0.0.1:3333/core/state/validator"
+        );
+        let core = url::Url::parse("http://10.0.0.1:3333/core/").expect("url");
+        assert_eq!(
+            endpoint(&core, "/state/validator"),
+            "http://10.0.0.1:3333/core/state/validator"
+        );
+        let gw = url::Url::parse("https://mainnet.radixdlt.com").expect("url");
+        assert_eq!(
+            endpoint(&gw, "/status/gateway-status"),
+            "https://mainnet.radixdlt.com/status/gateway-status"
+        );
+    }
+
+    #[test]
+    fn snippet_is_bounded_and_lossy() {
+        let long = vec![b'x'; 10_000];
+        let s = snippet(&long);
+        assert_eq!(s.chars().count(), SNIPPET_CHARS + 1);
+        assert!(s.ends_with('…'));
+        assert_eq!(snippet(&[0xff, b'a']), "\u{fffd}a");
+    }
+
+    #[test]
+    fn unparseable_answer_is_malformed_not_a_panic() {
+        let a = Answer {
+            status: 200,
+            body: b"{\"ledger_state\": {\"netw".to_vec(),
+        };
+        let e = a.parse::<radix_api::gateway::GatewayStatusResponse>("gateway x /status");
+        assert!(matches!(e, Err(SourceError::Malformed(m)) if m.contains("gateway x /status")));
+    }
+}
