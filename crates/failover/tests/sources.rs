@@ -1,0 +1,570 @@
+//! The sources (Gateway, Core and System API clients) and the pre-flight checks against a real
+//! radix-sim network: real Radix Engine, real HTTP on loopback, faults injected through the
+//! sim's own fault API. Expected values come from the sim's engine-side snapshot and round
+//! history, not from the HTTP answers under test.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use radix_failover::config::{Config, RawConfig};
+use radix_failover::observe::{
+    NodeConsensus, NodeHealth, ProposalCounts, SourceError, SourceKind, SubmitAnswer, TxEndpoint,
+    TxStatus,
+};
+use radix_failover::sources::{LedgerClient, Sources};
+use radix_failover::tx::{build_update_key, BuiltTransaction, UpdateKeyRequest};
+use radix_sim::api::{Network, Ports};
+use radix_sim::faults::{change_ports, FailMode, FaultAction, Faults, SyncStatus};
+use radix_sim::info::Info;
+use radix_sim::ledger::types::LedgerSnapshot;
+use radix_sim::ledger::{Sim, SimConfig};
+
+/// Short epochs so a test crosses epoch changes in a few dozen rounds.
+const ROUNDS_PER_EPOCH: u64 = 10;
+
+struct Net {
+    sim: Sim,
+    net: Network,
+    faults: Arc<Faults>,
+    info: Info,
+    dir: tempfile::TempDir,
+}
+
+impl Net {
+    async fn start(seed: u64) -> Net {
+        Net::start_with(seed, |_| {}).await
+    }
+
+    async fn start_with(seed: u64, tweak: impl FnOnce(&mut SimConfig)) -> Net {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut cfg = SimConfig::new(seed, dir.path().join("owner.key"));
+        cfg.rounds_per_epoch = ROUNDS_PER_EPOCH;
+        tweak(&mut cfg);
+        let sim = tokio::task::spawn_blocking(move || Sim::genesis(cfg))
+            .await
+            .expect("genesis task")
+            .expect("genesis");
+        let faults = Arc::new(Faults::new());
+        let net = Network::start(sim.clone(), faults.clone(), &Ports::default())
+            .await
+            .expect("servers bind on loopback");
+        let info = Info::gather(&net, seed);
+        Net {
+            sim,
+            net,
+            faults,
+            info,
+            dir,
+        }
+    }
+
+    fn node(&self, name: &str) -> &radix_sim::info::NodeInfo {
+        self.info.node(name).expect("node exists")
+    }
+
+    /// The config a user would write for this network: one gateway, one extra Core API, the
+    /// primary's and backup's Core and System APIs. `extra` is appended (TOML).
+    fn config_text(&self, request_timeout: &str, top: &str, extra: &str) -> String {
+        let q = |s: &str| toml::Value::String(s.to_string()).to_string();
+        format!(
+            "network = \"simulator\"\n\
+             validator = {validator}\n\
+             primary_public_key = {primary_key}\n\
+             backup_public_key = {backup_key}\n\
+             key_file = {key_file}\n\
+             fee_lock_xrd = \"10\"\n\
+             {top}\n\
+             [primary]\nsystem_api = {ps}\ncore_api = {pc}\n\
+             [backup]\nsystem_api = {bs}\ncore_api = {bc}\n\
+             [sources]\ngateways = [{gw}]\ncore_apis = [{v1}]\nrequest_timeout = {rt}\n\
+             {extra}\n",
+            validator = q(&self.info.our_validator),
+            primary_key = q(&self.info.primary_public_key_hex),
+            backup_key = q(&self.info.backup_public_key_hex),
+            key_file = q(&self.info.key_file.display().to_string()),
+            ps = q(&self.node("primary").system_api_url),
+            pc = q(&self.node("primary").core_api_url),
+            bs = q(&self.node("backup").system_api_url),
+            bc = q(&self.node("backup").core_api_url),
+            gw = q(&self.info.gateway_url),
+            v1 = q(&self.node("validator-1").core_api_url),
+            rt = q(request_timeout),
+        )
+    }
+
+    fn load(&self, text: &str) -> Config {
+        let path = self.dir.path().join("failover.toml");
+        std::fs::write(&path, text).expect("write config");
+        let raw = RawConfig::parse(&path, text).expect("config parses");
+        raw.validate(&path).expect("config is valid")
+    }
+
+    fn config(&self) -> Config {
+        self.load(&self.config_text("2s", "", ""))
+    }
+
+    async fn step(&self, n: u64) {
+        let sim = self.sim.clone();
+        tokio::task::spawn_blocking(move || {
+            for _ in 0..n {
+                sim.step_round().expect("round");
+            }
+        })
+        .await
+        .expect("step task");
+    }
+
+    async fn fault(&self, action: FaultAction) {
+        let change = self
+            .faults
+            .apply(&self.sim, &action)
+            .expect("fault applies");
+        if let Some(change) = change {
+            change_ports(&self.net.state.servers, change)
+                .await
+                .expect("ports change");
+        }
+    }
+
+    fn snap(&self) -> Arc<LedgerSnapshot> {
+        self.sim.snapshot()
+    }
+
+    /// Our validator's (key in force, key on ledger, made, missed) from the engine side.
+    fn ours(&self) -> (Option<String>, String, Option<ProposalCounts>) {
+        let s = self.snap();
+        let v = s
+            .validators
+            .iter()
+            .find(|v| v.address == self.info.our_validator)
+            .expect("our validator in the snapshot");
+        (
+            v.active.as_ref().map(|a| a.key_hex.to_ascii_lowercase()),
+            v.ledger_key_hex.to_ascii_lowercase(),
+            v.active.as_ref().map(|a| ProposalCounts {
+                made: a.proposals_made,
+                missed: a.proposals_missed,
+            }),
+        )
+    }
+
+    /// Steps rounds until our validator has missed a leader round in the current epoch
+    /// (bounded).
+    async fn step_until_we_miss(&self) {
+        for _ in 0..5 * ROUNDS_PER_EPOCH {
+            self.step(1).await;
+            if self.ours().2.is_some_and(|c| c.missed > 0) {
+                return;
+            }
+        }
+        panic!("our validator missed no leader round in five epochs of rounds");
+    }
+
+    fn built(&self, config: &Config, start_epoch: u64) -> BuiltTransaction {
+        let key = radix_failover::keyfile::load_ed25519_key(&config.key_file).expect("key file");
+        build_update_key(
+            config,
+            &key,
+            &UpdateKeyRequest {
+                new_key: config.backup_public_key,
+                start_epoch,
+                valid_epochs: radix_failover::tx::DEFAULT_VALID_EPOCHS,
+                nonce: None,
+            },
+        )
+        .expect("transaction builds")
+    }
+}
+
+fn client<'a>(sources: &'a Sources, name: &str) -> &'a LedgerClient {
+    sources
+        .ledger_clients()
+        .iter()
+        .find(|c| c.name() == name)
+        .unwrap_or_else(|| panic!("no source named {name}"))
+}
+
+fn gateway(sources: &Sources) -> &LedgerClient {
+    sources.first_gateway().expect("a gateway is configured")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readings_of_gateway_and_core_agree_with_the_engine() {
+    let n = Net::start(21).await;
+    n.step(3).await;
+    let config = n.config();
+    let sources = Sources::new(&config).expect("sources");
+    let names: Vec<(&str, SourceKind)> = sources
+        .ledger_clients()
+        .iter()
+        .map(|c| (c.name(), c.kind()))
+        .collect();
+    assert_eq!(
+        names.len(),
+        4,
+        "gateway, validator-1 core, core primary, core backup: {names:?}"
+    );
+    assert_eq!(names[0].1, SourceKind::Gateway);
+    assert_eq!(names[2], ("core primary", SourceKind::Core));
+
+    let obs = sources.poll().await;
+    let s = n.snap();
+    let (in_force, on_ledger, counts) = n.ours();
+    assert_eq!(
+        in_force.as_deref(),
+        Some(n.info.primary_public_key_hex.as_str())
+    );
+    for o in &obs.ledger {
+        let r = o
+            .result
+            .as_ref()
+            .unwrap_or_else(|e| panic!("{} failed: {e}", o.name));
+        assert_eq!(
+            (r.epoch, r.round, r.state_version),
+            (s.position.epoch, s.position.round, s.position.state_version),
+            "{}",
+            o.name
+        );
+        assert_eq!(
+            r.ledger_time_ms, s.position.proposer_round_timestamp_ms,
+            "{}",
+            o.name
+        );
+        assert_eq!(r.key_in_force, in_force, "{}", o.name);
+        assert_eq!(
+            r.key_on_ledger.as_deref(),
+            Some(on_ledger.as_str()),
+            "{}",
+            o.name
+        );
+        match o.kind {
+            SourceKind::Gateway => assert_eq!(r.current_epoch, None),
+            _ => assert_eq!(r.current_epoch, counts, "{}", o.name),
+        }
+    }
+    assert!(
+        (obs.at_ms - radix_failover::sources::now_ms()).abs() < 5_000,
+        "at_ms is the wall clock"
+    );
+
+    // System APIs: the primary validates with the primary key, the backup waits with its own.
+    let p = obs
+        .primary
+        .expect("primary configured")
+        .result
+        .expect("primary answers");
+    assert_eq!(p.health, NodeHealth::Up);
+    assert_eq!(p.public_key_hex, n.info.primary_public_key_hex);
+    assert_eq!(
+        p.validator_address.as_deref(),
+        Some(n.info.our_validator.as_str())
+    );
+    assert_eq!(p.consensus, NodeConsensus::ValidatingInCurrentEpoch);
+    let b = obs
+        .backup
+        .expect("backup configured")
+        .result
+        .expect("backup answers");
+    assert_eq!(b.public_key_hex, n.info.backup_public_key_hex);
+    assert_eq!(b.consensus, NodeConsensus::NotValidatingInCurrentEpoch);
+
+    // The primary dies: its ports close, our leader rounds are missed, and the Core APIs
+    // still answering count the misses exactly as the engine does.
+    n.fault(FaultAction::NodeDown {
+        node: "primary".into(),
+    })
+    .await;
+    n.step_until_we_miss().await;
+    let (_, _, counts) = n.ours();
+    assert!(counts.is_some_and(|c| c.missed > 0), "{counts:?}");
+    let obs = sources.poll().await;
+    for o in &obs.ledger {
+        match (o.name.as_str(), &o.result) {
+            ("core primary", Err(SourceError::Unreachable(m))) => {
+                assert!(m.contains("core primary"), "names the source: {m}")
+            }
+            ("core primary", other) => panic!("a closed port must be Unreachable: {other:?}"),
+            (_, Ok(r)) if o.kind == SourceKind::Core => {
+                assert_eq!(r.current_epoch, counts, "{}", o.name)
+            }
+            (_, Ok(_)) => {}
+            (name, Err(e)) => panic!("{name} failed: {e}"),
+        }
+    }
+    let p = obs.primary.expect("primary configured");
+    assert!(
+        matches!(p.result, Err(SourceError::Unreachable(_))),
+        "{:?}",
+        p.result
+    );
+    n.net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_reports_finished_epoch_misses_of_the_window() {
+    let n = Net::start(22).await;
+    let config = n.config();
+    let sources = Sources::new(&config).expect("sources");
+    n.fault(FaultAction::NodeDown {
+        node: "primary".into(),
+    })
+    .await;
+    // Four whole epochs with the primary down, then a few rounds into the next.
+    let start = n.snap().position.epoch;
+    while n.snap().position.epoch < start + 4 {
+        n.step(1).await;
+    }
+    n.step(2).await;
+    let current = n.snap().position.epoch;
+    let r = gateway(&sources).reading().await.expect("gateway reading");
+    assert_eq!(r.epoch, current);
+    let f = r.finished.expect("finished epochs reported");
+    // Default window 3 (with the current epoch): the two finished epochs before it.
+    assert_eq!((f.from_epoch, f.to_epoch), (current - 2, current - 1));
+    // Independently: our leader rounds in those epochs from the engine's round history.
+    let rounds = n.sim.round_history(10_000);
+    let ours = |made: bool| {
+        rounds
+            .iter()
+            .filter(|x| {
+                x.epoch >= f.from_epoch
+                    && x.epoch <= f.to_epoch
+                    && x.leader_address == n.info.our_validator
+                    && x.made == made
+            })
+            .count() as u64
+    };
+    let expected = ProposalCounts {
+        made: ours(true),
+        missed: ours(false),
+    };
+    assert!(expected.missed > 0, "the test needs misses in the window");
+    assert_eq!(f.counts, Some(expected));
+    n.net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_faults_become_the_right_source_errors() {
+    let n = Net::start(23).await;
+    n.step(2).await;
+    // A short timeout so the slow gateway times out quickly.
+    let config = n.load(&n.config_text("300ms", "", ""));
+    let sources = Sources::new(&config).expect("sources");
+    let gw = gateway(&sources);
+    assert!(gw.reading().await.is_ok());
+
+    n.fault(FaultAction::GatewayFailing {
+        mode: FailMode::Status5xx,
+        status: 503,
+    })
+    .await;
+    match gw.reading().await {
+        Err(SourceError::Http {
+            status: 503,
+            message,
+        }) => {
+            assert!(message.contains("Injected fault"), "{message}")
+        }
+        other => panic!("a failing gateway is Http 503: {other:?}"),
+    }
+    n.fault(FaultAction::GatewayFailing {
+        mode: FailMode::NotSyncedUp,
+        status: 500,
+    })
+    .await;
+    assert!(matches!(gw.reading().await, Err(SourceError::NotSynced(_))));
+    n.fault(FaultAction::GatewayHealthy).await;
+    n.fault(FaultAction::GatewayGarbage).await;
+    assert!(matches!(gw.reading().await, Err(SourceError::Malformed(_))));
+    n.fault(FaultAction::GatewayHealthy).await;
+    n.fault(FaultAction::GatewaySlow { latency_ms: 1_500 })
+        .await;
+    assert_eq!(gw.reading().await, Err(SourceError::Timeout(300)));
+    n.fault(FaultAction::GatewayHealthy).await;
+    n.fault(FaultAction::GatewayDown).await;
+    assert!(matches!(
+        gw.reading().await,
+        Err(SourceError::Unreachable(_))
+    ));
+    n.fault(FaultAction::GatewayUp).await;
+    assert!(
+        gw.reading().await.is_ok(),
+        "recovers once the faults are gone"
+    );
+
+    // Every other source is unaffected by the gateway's trouble, in the same poll.
+    n.fault(FaultAction::GatewayFailing {
+        mode: FailMode::Status5xx,
+        status: 502,
+    })
+    .await;
+    let obs = sources.poll().await;
+    assert!(obs.ledger[0].result.is_err());
+    assert!(
+        obs.ledger[1..].iter().all(|o| o.result.is_ok()),
+        "{:?}",
+        obs.ledger
+    );
+    n.net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_and_status_through_core_and_gateway_reach_committed_success() {
+    let n = Net::start(24).await;
+    n.step(2).await;
+    let config = n.config();
+    let sources = Sources::new(&config).expect("sources");
+    let gw = gateway(&sources);
+    let core = client(&sources, "core backup");
+    let epoch = n.snap().position.epoch;
+    let tx = n.built(&config, epoch);
+
+    assert_eq!(
+        core.status(&tx.intent_hash_bech32).await,
+        Ok(TxStatus::NotSeen)
+    );
+    assert_eq!(
+        gw.status(&tx.intent_hash_bech32).await,
+        Ok(TxStatus::NotSeen)
+    );
+    assert_eq!(
+        core.submit(&tx.notarized_hex()).await,
+        Ok(SubmitAnswer::Accepted { duplicate: false })
+    );
+    assert_eq!(
+        gw.submit(&tx.notarized_hex()).await,
+        Ok(SubmitAnswer::Accepted { duplicate: true })
+    );
+    assert_eq!(
+        core.status(&tx.intent_hash_bech32).await,
+        Ok(TxStatus::Pending)
+    );
+    assert_eq!(
+        gw.status(&tx.intent_hash_bech32).await,
+        Ok(TxStatus::Pending)
+    );
+
+    let mut committed = false;
+    for _ in 0..ROUNDS_PER_EPOCH {
+        n.step(1).await;
+        if gw.status(&tx.intent_hash_bech32).await == Ok(TxStatus::CommittedSuccess) {
+            committed = true;
+            break;
+        }
+    }
+    assert!(
+        committed,
+        "the transaction commits within an epoch of rounds"
+    );
+    for c in sources.tx_endpoints() {
+        assert_eq!(
+            c.status(&tx.intent_hash_bech32).await,
+            Ok(TxStatus::CommittedSuccess),
+            "{}",
+            c.name()
+        );
+    }
+    // The key on ledger is the backup's now, and every source says so.
+    let obs = sources.poll().await;
+    for o in &obs.ledger {
+        let r = o.result.as_ref().expect("reading");
+        assert_eq!(
+            r.key_on_ledger.as_deref(),
+            Some(n.info.backup_public_key_hex.as_str()),
+            "{}",
+            o.name
+        );
+        assert_eq!(
+            r.key_in_force.as_deref(),
+            Some(n.info.primary_public_key_hex.as_str()),
+            "{}",
+            o.name
+        );
+    }
+
+    // Submitting the committed intent again: the Core API says it is already committed (ours),
+    // the gateway refuses it for good.
+    assert_eq!(
+        core.submit(&tx.notarized_hex()).await,
+        Ok(SubmitAnswer::Accepted { duplicate: true })
+    );
+    match gw.submit(&tx.notarized_hex()).await {
+        Ok(SubmitAnswer::Rejected {
+            permanent: true,
+            message,
+        }) => assert!(!message.is_empty()),
+        other => panic!("a replay through the gateway is rejected for good: {other:?}"),
+    }
+
+    // A dropped submit (injected 5xx) is an error, not an answer.
+    n.fault(FaultAction::SubmitFailing { count: 2 }).await;
+    let other = n.built(&config, epoch + 1);
+    assert!(matches!(
+        core.submit(&other.notarized_hex()).await,
+        Err(SourceError::Http { status: 500, .. })
+    ));
+    assert!(matches!(
+        gw.submit(&other.notarized_hex()).await,
+        Err(SourceError::Http { status: 500, .. })
+    ));
+    n.net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_and_out_of_sync_nodes() {
+    let n = Net::start(25).await;
+    n.step(2).await;
+    let config = n.config();
+    let sources = Sources::new(&config).expect("sources");
+    n.fault(FaultAction::NodeOutOfSync {
+        node: "backup".into(),
+        status: SyncStatus::Syncing,
+    })
+    .await;
+    let b = sources
+        .backup_node()
+        .await
+        .expect("configured")
+        .result
+        .expect("answers");
+    assert_eq!(b.health, NodeHealth::Syncing);
+    assert!(b.detail.contains("catching up"), "{}", b.detail);
+    // Its Core API answers from the frozen ledger: behind the others after a few rounds.
+    n.step(3).await;
+    let behind = client(&sources, "core backup")
+        .reading()
+        .await
+        .expect("answers");
+    let live = client(&sources, "core primary")
+        .reading()
+        .await
+        .expect("answers");
+    assert!(behind.state_version < live.state_version);
+
+    n.fault(FaultAction::NodeDown {
+        node: "backup".into(),
+    })
+    .await;
+    let b = sources.backup_node().await.expect("configured");
+    assert!(
+        matches!(b.result, Err(SourceError::Unreachable(_))),
+        "{:?}",
+        b.result
+    );
+
+    // Nothing listens on a port we bound and released: Unreachable, within the timeout.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let text = n.config_text("2s", "", "").replace(
+        &n.node("validator-1").core_api_url,
+        &format!("http://127.0.0.1:{port}/core"),
+    );
+    let sources = Sources::new(&n.load(&text)).expect("sources");
+    let started = std::time::Instant::now();
+    let r = sources.ledger_clients()[1].reading().await;
+    assert!(matches!(r, Err(SourceError::Unreachable(_))), "{r:?}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    n.net.shutdown().await;
+}
