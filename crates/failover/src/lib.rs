@@ -4,9 +4,11 @@
 //! daemon: `keys` (mnemonic -> keys -> addresses), `keyfile` (0600 key files), `network`
 //! (names/ids), `config` (TOML -> validated `Config`), `tx` (the `update_key` transaction).
 
+pub mod alerts;
 pub mod config;
 pub mod keyfile;
 pub mod keys;
+pub mod metrics;
 pub mod network;
 pub mod observe;
 pub mod policy;
@@ -14,4 +16,5 @@ pub mod preflight;
 pub mod sources;
 pub mod state;
 pub mod submit;
+pub mod systemd;
 pub mod tx;
