@@ -11,6 +11,7 @@ use radix_failover::observe::{
     NodeConsensus, NodeHealth, ProposalCounts, SourceError, SourceKind, SubmitAnswer, TxEndpoint,
     TxStatus,
 };
+use radix_failover::preflight::{self, Aim, PreflightReport};
 use radix_failover::sources::{LedgerClient, Sources};
 use radix_failover::tx::{build_update_key, BuiltTransaction, UpdateKeyRequest};
 use radix_sim::api::{Network, Ports};
@@ -566,5 +567,198 @@ async fn unreachable_and_out_of_sync_nodes() {
     let r = sources.ledger_clients()[1].reading().await;
     assert!(matches!(r, Err(SourceError::Unreachable(_))), "{r:?}");
     assert!(started.elapsed() < Duration::from_secs(2));
+    n.net.shutdown().await;
+}
+
+// ---------------------------------------------------------------- pre-flight checks
+
+fn named<'a>(r: &'a PreflightReport, name: &str) -> &'a preflight::Check {
+    r.checks
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no check {name}: {r:?}"))
+}
+
+/// Exactly the checks named fail; the rest pass.
+fn assert_failing(r: &PreflightReport, failing: &[&str]) {
+    let names: Vec<&str> = r.checks.iter().map(|c| c.name).collect();
+    let failed: Vec<&str> = r.failures().map(|c| c.name).collect();
+    assert_eq!(failed, failing, "checks {names:?}: {r:#?}");
+    assert_eq!(r.ok(), failing.is_empty());
+}
+
+async fn preflight_of(n: &Net, config: &Config, start_epoch: u64, aim: Aim) -> PreflightReport {
+    let sources = Sources::new(config).expect("sources");
+    let tx = n.built(config, start_epoch);
+    preflight::run(config, &sources, &tx.account_address, &tx, aim).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preflight_passes_on_a_ready_network_and_moves_nothing() {
+    let n = Net::start(31).await;
+    n.step(2).await;
+    let config = n.config();
+    let epoch = n.snap().position.epoch;
+    let tx = n.built(&config, epoch);
+    assert_eq!(tx.account_address, n.info.owner_account);
+    let r = preflight_of(&n, &config, epoch, Aim::Backup).await;
+    let names: Vec<&str> = r.checks.iter().map(|c| c.name).collect();
+    assert_eq!(
+        names,
+        ["sources", "validator", "account", "backup", "preview"]
+    );
+    assert_failing(&r, &[]);
+    assert!(!r.key_on_ledger_is_backup);
+    assert!(
+        named(&r, "account").detail.contains("owner badge"),
+        "{r:#?}"
+    );
+    // The preview committed nothing: the key on ledger is still the primary's.
+    assert_eq!(n.ours().1, n.info.primary_public_key_hex);
+
+    // The primary dies: its own sources do not block the failover they call for.
+    n.fault(FaultAction::NodeDown {
+        node: "primary".into(),
+    })
+    .await;
+    n.step(1).await;
+    let r = preflight_of(&n, &config, epoch, Aim::Backup).await;
+    assert_failing(&r, &[]);
+    let sources = &named(&r, "sources").detail;
+    assert!(
+        sources.contains("not counted") && sources.contains("core primary"),
+        "{sources}"
+    );
+    // ... but a failback to it is blocked, by the sources and by the node check.
+    let r = preflight_of(&n, &config, epoch, Aim::Primary).await;
+    assert!(r.failures().any(|c| c.name == "primary"), "{r:#?}");
+    assert!(r.failures().any(|c| c.name == "sources"), "{r:#?}");
+    n.net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preflight_fails_each_check_for_a_real_reason() {
+    let n = Net::start(32).await;
+    n.step(2).await;
+    let config = n.config();
+    let epoch = n.snap().position.epoch;
+
+    // A transaction whose window starts in the future: only the preview fails.
+    let r = preflight_of(&n, &config, epoch + 5, Aim::Backup).await;
+    assert_failing(&r, &["preview"]);
+
+    // The configured backup key is another node's key: the backup check names both keys.
+    let wrong = n.node("validator-1").public_key_hex.clone();
+    let text = n
+        .config_text("2s", "", "")
+        .replace(&n.info.backup_public_key_hex, &wrong);
+    let r = preflight_of(&n, &n.load(&text), epoch, Aim::Backup).await;
+    assert_failing(&r, &["backup"]);
+    let d = &named(&r, "backup").detail;
+    assert!(
+        d.contains(&wrong) && d.contains(&n.info.backup_public_key_hex),
+        "{d}"
+    );
+
+    // An account with neither XRD nor the badge: account and preview fail.
+    let key_file = n.dir.path().join("stranger.key");
+    radix_failover::keyfile::write_key_file(&key_file, &[7u8; 32], false).expect("key file");
+    let text = n.config_text("2s", "", "").replace(
+        &n.info.key_file.display().to_string(),
+        &key_file.display().to_string(),
+    );
+    let r = preflight_of(&n, &n.load(&text), epoch, Aim::Backup).await;
+    assert_failing(&r, &["account", "preview"]);
+    let d = &named(&r, "account").detail;
+    assert!(d.contains("owner badge") && d.contains("XRD"), "{d}");
+
+    // The backup falls out of sync: the backup check and the sources check say so.
+    n.fault(FaultAction::NodeOutOfSync {
+        node: "backup".into(),
+        status: SyncStatus::OutOfSync,
+    })
+    .await;
+    let r = preflight_of(&n, &config, epoch, Aim::Backup).await;
+    assert_failing(&r, &["sources", "backup"]);
+    assert!(named(&r, "backup").detail.contains("OutOfSync"), "{r:#?}");
+    assert!(
+        named(&r, "sources").detail.contains("system backup"),
+        "{r:#?}"
+    );
+    n.fault(FaultAction::NodeInSync {
+        node: "backup".into(),
+    })
+    .await;
+
+    // No gateway: the account and preview checks cannot run, which is a failure.
+    let text = n.config_text("2s", "", "").replace(
+        &format!("gateways = [\"{}\"]", n.info.gateway_url),
+        "gateways = []",
+    );
+    let r = preflight_of(&n, &n.load(&text), epoch, Aim::Backup).await;
+    assert_failing(&r, &["account", "preview"]);
+    assert!(named(&r, "account").detail.contains("no gateway"), "{r:#?}");
+    n.net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preflight_after_a_failover_reports_the_backup_key_and_allows_a_failback() {
+    let n = Net::start(33).await;
+    n.step(2).await;
+    let config = n.config();
+    let sources = Sources::new(&config).expect("sources");
+    let epoch = n.snap().position.epoch;
+    let tx = n.built(&config, epoch);
+    let gw = gateway(&sources);
+    assert_eq!(
+        gw.submit(&tx.notarized_hex()).await,
+        Ok(SubmitAnswer::Accepted { duplicate: false })
+    );
+    for _ in 0..ROUNDS_PER_EPOCH {
+        n.step(1).await;
+        if n.ours().1 == n.info.backup_public_key_hex {
+            break;
+        }
+    }
+    assert_eq!(
+        n.ours().1,
+        n.info.backup_public_key_hex,
+        "the failover committed"
+    );
+
+    let now = n.snap().position.epoch;
+    let r = preflight_of(&n, &config, now, Aim::Backup).await;
+    assert!(r.key_on_ledger_is_backup);
+    assert!(named(&r, "validator").detail.contains("already"), "{r:#?}");
+    assert!(r.failures().any(|c| c.name == "validator"));
+
+    // Failing back: the same checks aimed at the primary, with a transaction to its key.
+    let key = radix_failover::keyfile::load_ed25519_key(&config.key_file).expect("key");
+    let back = build_update_key(
+        &config,
+        &key,
+        &UpdateKeyRequest {
+            new_key: config.primary_public_key.expect("configured"),
+            start_epoch: now,
+            valid_epochs: radix_failover::tx::DEFAULT_VALID_EPOCHS,
+            nonce: None,
+        },
+    )
+    .expect("failback transaction builds");
+    let r = preflight::run(
+        &config,
+        &sources,
+        &back.account_address,
+        &back,
+        Aim::Primary,
+    )
+    .await;
+    let names: Vec<&str> = r.checks.iter().map(|c| c.name).collect();
+    assert_eq!(
+        names,
+        ["sources", "validator", "account", "primary", "preview"]
+    );
+    assert_failing(&r, &[]);
+    assert!(r.key_on_ledger_is_backup);
     n.net.shutdown().await;
 }
