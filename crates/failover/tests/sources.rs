@@ -762,3 +762,258 @@ async fn preflight_after_a_failover_reports_the_backup_key_and_allows_a_failback
     assert!(r.key_on_ledger_is_backup);
     n.net.shutdown().await;
 }
+
+// ---------------------------------------------------------------- hostile and broken sources
+
+/// What a hand-made loopback server does with each request.
+#[derive(Clone)]
+enum Canned {
+    /// Answers with these raw bytes (status line, headers, body), then closes.
+    Raw(Vec<u8>),
+    /// 200 with a body of `len` bytes streamed without a Content-Length.
+    Endless(usize),
+    /// Reads the request and never answers.
+    Silent,
+}
+
+fn http_200_json(body: &str) -> Canned {
+    Canned::Raw(
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes(),
+    )
+}
+
+/// Reads one request (headers and a Content-Length body).
+async fn read_request(s: &mut tokio::net::TcpStream) {
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let Ok(k) = s.read(&mut chunk).await else {
+            return;
+        };
+        if k == 0 {
+            return;
+        }
+        buf.extend_from_slice(&chunk[..k]);
+        let text = String::from_utf8_lossy(&buf).to_string();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let len = text[..end]
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse::<usize>().ok())
+                        .flatten()
+                })
+                .unwrap_or(0);
+            if buf.len() >= end + 4 + len {
+                return;
+            }
+        }
+    }
+}
+
+/// A loopback server answering every request as `canned`; returns its base URL.
+async fn canned_server(canned: Canned) -> String {
+    use tokio::io::AsyncWriteExt;
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let url = format!("http://{}", l.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let canned = canned.clone();
+            tokio::spawn(async move {
+                read_request(&mut s).await;
+                match canned {
+                    Canned::Raw(bytes) => {
+                        let _ = s.write_all(&bytes).await;
+                    }
+                    Canned::Endless(len) => {
+                        let _ = s
+                            .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n")
+                            .await;
+                        let block = vec![b'['; 64 * 1024];
+                        let mut sent = 0;
+                        while sent < len {
+                            if s.write_all(&block).await.is_err() {
+                                return;
+                            }
+                            sent += block.len();
+                        }
+                    }
+                    Canned::Silent => tokio::time::sleep(Duration::from_secs(30)).await,
+                }
+                let _ = s.shutdown().await;
+            });
+        }
+    });
+    url
+}
+
+/// A config whose only gateway is `url` (the nodes stay the sim's).
+fn with_gateway(n: &Net, url: &str, timeout: &str) -> Config {
+    let text = n.config_text(timeout, "", "").replace(
+        &format!("gateways = [\"{}\"]", n.info.gateway_url),
+        &format!("gateways = [\"{url}\"]"),
+    );
+    n.load(&text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_or_broken_gateways_give_errors_never_panics() {
+    let n = Net::start(41).await;
+    n.step(2).await;
+    // The real answer, to doctor.
+    let real: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/state/validators/list", n.info.gateway_url))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .expect("sim gateway answers")
+        .json()
+        .await
+        .expect("json");
+
+    // Our validator missing from the list: Malformed, naming the validator.
+    let mut missing = real.clone();
+    missing["validators"]["items"]
+        .as_array_mut()
+        .expect("items")
+        .retain(|v| v["address"] != n.info.our_validator.as_str());
+    let url = canned_server(http_200_json(&missing.to_string())).await;
+    let sources = Sources::new(&with_gateway(&n, &url, "2s")).expect("sources");
+    match gateway(&sources).reading().await {
+        Err(SourceError::Malformed(m)) => assert!(m.contains(&n.info.our_validator), "{m}"),
+        other => panic!("{other:?}"),
+    }
+
+    // Another network's gateway: Malformed, naming both networks.
+    let mut other_net = real.clone();
+    other_net["ledger_state"]["network"] = "mainnet".into();
+    let url = canned_server(http_200_json(&other_net.to_string())).await;
+    let sources = Sources::new(&with_gateway(&n, &url, "2s")).expect("sources");
+    match gateway(&sources).reading().await {
+        Err(SourceError::Malformed(m)) => {
+            assert!(m.contains("mainnet") && m.contains("simulator"), "{m}")
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // A nonsense timestamp: Malformed.
+    let mut bad_time = real.clone();
+    bad_time["ledger_state"]["proposer_round_timestamp"] = "soon".into();
+    let url = canned_server(http_200_json(&bad_time.to_string())).await;
+    let sources = Sources::new(&with_gateway(&n, &url, "2s")).expect("sources");
+    assert!(matches!(
+        gateway(&sources).reading().await,
+        Err(SourceError::Malformed(_))
+    ));
+
+    // An endless body, with and without a Content-Length: refused past the cap.
+    let url = canned_server(Canned::Endless(9 * 1024 * 1024)).await;
+    let sources = Sources::new(&with_gateway(&n, &url, "5s")).expect("sources");
+    match gateway(&sources).reading().await {
+        Err(SourceError::Malformed(m)) => assert!(m.contains("larger than 8 MiB"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    let url = canned_server(Canned::Raw(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\nConnection: close\r\n\r\n[[[".to_vec(),
+    ))
+    .await;
+    let sources = Sources::new(&with_gateway(&n, &url, "2s")).expect("sources");
+    match gateway(&sources).reading().await {
+        Err(SourceError::Malformed(m)) => assert!(m.contains("larger than 8 MiB"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+
+    // A redirect to another host is not followed (a signed transaction must not go elsewhere).
+    let url = canned_server(Canned::Raw(
+        b"HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.2:9/transaction/submit\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+    ))
+    .await;
+    let sources = Sources::new(&with_gateway(&n, &url, "2s")).expect("sources");
+    assert!(matches!(
+        gateway(&sources).submit("00").await,
+        Err(SourceError::Http { status: 307, .. })
+    ));
+
+    // A server that accepts and never answers: Timeout after the configured request timeout.
+    let url = canned_server(Canned::Silent).await;
+    let sources = Sources::new(&with_gateway(&n, &url, "250ms")).expect("sources");
+    let started = std::time::Instant::now();
+    assert_eq!(
+        gateway(&sources).reading().await,
+        Err(SourceError::Timeout(250))
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+
+    // An unknown transaction status string: Malformed, not a guess.
+    let url = canned_server(http_200_json(
+        &serde_json::json!({
+            "ledger_state": real["ledger_state"],
+            "status": "Pending", "intent_status": "SomethingNew",
+            "intent_status_description": "?", "known_payloads": []
+        })
+        .to_string(),
+    ))
+    .await;
+    let sources = Sources::new(&with_gateway(&n, &url, "2s")).expect("sources");
+    assert!(matches!(
+        gateway(&sources).status("txid_sim1x").await,
+        Err(SourceError::Malformed(_))
+    ));
+    n.net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_in_a_source_url_never_show_in_names_or_errors() {
+    let n = Net::start(42).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let config = with_gateway(
+        &n,
+        &format!("http://operator:s3cret@127.0.0.1:{port}"),
+        "2s",
+    );
+    let sources = Sources::new(&config).expect("sources");
+    let gw = gateway(&sources);
+    let err = gw.reading().await.expect_err("nothing listens there");
+    assert!(matches!(err, SourceError::Unreachable(_)), "{err:?}");
+    for text in [gw.name().to_string(), err.to_string(), format!("{err:?}")] {
+        assert!(
+            !text.contains("s3cret") && !text.contains("operator"),
+            "{text}"
+        );
+    }
+    n.net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_gateway_fails_the_sources_check_by_its_lag() {
+    let n = Net::start(43).await;
+    n.step(2).await;
+    let text = n.config_text("2s", "", "[policy]\nmax_source_lag = \"300ms\"\n");
+    let config = n.load(&text);
+    n.fault(FaultAction::GatewayStale).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    n.step(1).await;
+    let r = preflight_of(&n, &config, n.snap().position.epoch, Aim::Backup).await;
+    assert!(r.failures().any(|c| c.name == "sources"), "{r:#?}");
+    let d = &named(&r, "sources").detail;
+    assert!(
+        d.contains("gateway") && d.contains("behind the clock"),
+        "{d}"
+    );
+    assert!(
+        !d.contains("core backup"),
+        "fresh sources are not blamed: {d}"
+    );
+    n.net.shutdown().await;
+}
