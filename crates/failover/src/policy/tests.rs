@@ -455,6 +455,39 @@ fn early_signal_needs_the_ledger_advancing() {
 }
 
 #[test]
+fn early_signal_lowers_the_threshold_to_one_confirmed_miss() {
+    // Three gateways stuck but still fresh keep the ledger-advancing quorum (3 of 5) from
+    // forming, so the signal cannot act alone; one miss confirmed by both Core sources can.
+    let mut s = Scenario::new().sources(&[
+        ("core a", SourceKind::Core),
+        ("core b", SourceKind::Core),
+        ("gateway g", SourceKind::Gateway),
+        ("gateway h", SourceKind::Gateway),
+        ("gateway i", SourceKind::Gateway),
+    ]);
+    s.run(2, 1, 0);
+    for g in ["gateway g", "gateway h", "gateway i"] {
+        s.stale(g, 0);
+    }
+    s.kill_primary();
+    let list = s.run(3, 0, 0);
+    assert!(
+        list.iter().all(|a| !a.decision.is_fail_over()),
+        "{:?}",
+        list.iter().map(|a| &a.decision).collect::<Vec<_>>()
+    );
+    assert_eq!(list[2].view.miss_threshold, 1);
+    let a = s.lead(0, 1).poll();
+    let Decision::FailOver { reason } = &a.decision else {
+        panic!("{:?}", a.decision)
+    };
+    assert!(
+        reason.contains("1 of our last") && reason.contains("threshold lowered to 1"),
+        "{reason}"
+    );
+}
+
+#[test]
 fn early_signal_off_with_zero_primary_down_polls() {
     let mut s = Scenario::with(PolicyParams {
         primary_down_polls: 0,
