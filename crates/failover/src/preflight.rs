@@ -28,7 +28,7 @@ use radix_common::prelude::{VALIDATOR_OWNER_BADGE, XRD};
 use crate::config::Config;
 use crate::keys::encode_address;
 use crate::observe::{NodeHealth, NodeReading, SourceObservation};
-use crate::sources::{LedgerClient, Sources};
+use crate::sources::{health_str, LedgerClient, Sources};
 use crate::tx::{owner_badge_id, BuiltTransaction};
 
 /// Which way the key rotates: the checks are the same, aimed at the node we move to.
@@ -148,7 +148,7 @@ async fn check_sources(config: &Config, sources: &Sources, aim: Aim) -> Check {
         let problem = match &n.result {
             Err(e) => Some(e.to_string()),
             Ok(r) if r.health != NodeHealth::Up => {
-                Some(format!("health {:?}: {}", r.health, r.detail))
+                Some(format!("health {}: {}", health_str(r.health), r.detail))
             }
             Ok(_) => None,
         };
@@ -446,8 +446,9 @@ async fn check_target_node(config: &Config, sources: &Sources, aim: Aim) -> Chec
     let mut problems = Vec::new();
     if r.health != NodeHealth::Up {
         problems.push(format!(
-            "it is not UP but {:?} ({}); fix: wait until it is synced",
-            r.health, r.detail
+            "it is not UP but {} ({}); fix: wait until it is synced",
+            health_str(r.health),
+            r.detail
         ));
     }
     if r.validator_address.as_deref() != Some(validator.as_str()) {

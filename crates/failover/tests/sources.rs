@@ -541,6 +541,22 @@ async fn unreachable_and_out_of_sync_nodes() {
         .await
         .expect("answers");
     assert!(behind.state_version < live.state_version);
+    // In a poll, its node's own word (SYNCING) makes the Core API's answer NotSynced.
+    let obs = sources.poll().await;
+    let core_backup = obs
+        .ledger
+        .iter()
+        .find(|o| o.name == "core backup")
+        .expect("listed");
+    match &core_backup.result {
+        Err(SourceError::NotSynced(m)) => assert!(m.contains("SYNCING"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(obs
+        .ledger
+        .iter()
+        .filter(|o| o.name != "core backup")
+        .all(|o| o.result.is_ok()));
 
     n.fault(FaultAction::NodeDown {
         node: "backup".into(),
@@ -680,7 +696,7 @@ async fn preflight_fails_each_check_for_a_real_reason() {
     .await;
     let r = preflight_of(&n, &config, epoch, Aim::Backup).await;
     assert_failing(&r, &["sources", "backup"]);
-    assert!(named(&r, "backup").detail.contains("OutOfSync"), "{r:#?}");
+    assert!(named(&r, "backup").detail.contains("OUT_OF_SYNC"), "{r:#?}");
     assert!(
         named(&r, "sources").detail.contains("system backup"),
         "{r:#?}"
@@ -1015,5 +1031,48 @@ async fn a_stale_gateway_fails_the_sources_check_by_its_lag() {
         !d.contains("core backup"),
         "fresh sources are not blamed: {d}"
     );
+    n.net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_epoch_counts_are_required_only_by_the_legacy_policy() {
+    let n = Net::start(44).await;
+    n.step(ROUNDS_PER_EPOCH + 2).await;
+    assert!(n.snap().position.epoch >= 2, "an epoch has finished");
+    let list: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/state/validators/list", n.info.gateway_url))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .expect("sim gateway answers")
+        .json()
+        .await
+        .expect("json");
+    // This gateway answers every endpoint with the validator list, so its uptime answer is
+    // nonsense while its list is fine.
+    let url = canned_server(http_200_json(&list.to_string())).await;
+    let text = n.config_text("2s", "", "").replace(
+        &format!("gateways = [\"{}\"]", n.info.gateway_url),
+        &format!("gateways = [\"{url}\"]"),
+    );
+    let sources = Sources::new(&n.load(&text)).expect("sources");
+    let r = gateway(&sources)
+        .reading()
+        .await
+        .expect("the default policy shows finished epochs but does not need them");
+    assert_eq!(r.finished, None);
+    assert_eq!(
+        r.key_in_force.as_deref(),
+        Some(n.info.primary_public_key_hex.as_str())
+    );
+
+    let legacy = n.load(&format!("{text}\n[policy]\nname = \"legacy\"\n"));
+    let sources = Sources::new(&legacy).expect("sources");
+    match gateway(&sources).reading().await {
+        Err(SourceError::Malformed(m)) => {
+            assert!(m.contains("/statistics/validators/uptime"), "{m}")
+        }
+        other => panic!("the legacy rule cannot decide without them: {other:?}"),
+    }
     n.net.shutdown().await;
 }

@@ -28,7 +28,7 @@ use url::Url;
 
 use crate::config::{Config, PolicyName};
 use crate::observe::{
-    FinishedEpochs, LedgerReading, NodeReading, Observation, SourceError, SourceKind,
+    FinishedEpochs, LedgerReading, NodeHealth, NodeReading, Observation, SourceError, SourceKind,
     SourceObservation, SubmitAnswer, TxEndpoint, TxStatus,
 };
 use http::Http;
@@ -76,6 +76,20 @@ pub struct LedgerClient {
 struct NodeClient {
     name: String,
     base: Url,
+}
+
+/// Names the config gives the primary's and the backup's Core APIs (`config::sections`).
+const PRIMARY_CORE: &str = "core primary";
+const BACKUP_CORE: &str = "core backup";
+
+/// A node health as the System API spells it.
+pub fn health_str(h: NodeHealth) -> &'static str {
+    match h {
+        NodeHealth::Up => "UP",
+        NodeHealth::Syncing => "SYNCING",
+        NodeHealth::OutOfSync => "OUT_OF_SYNC",
+        NodeHealth::BootingPreGenesis => "BOOTING_PRE_GENESIS",
+    }
 }
 
 /// Wall clock in unix milliseconds.
@@ -135,8 +149,26 @@ impl Sources {
                 result: c.reading().await,
             }
         }));
-        let (ledger, primary, backup) =
+        let (mut ledger, primary, backup) =
             tokio::join!(ledger, self.primary_node(), self.backup_node());
+        // A node that says it is not synced is no trustworthy ledger source, however fresh its
+        // Core API's answer looks (a node catching up serves an old ledger).
+        for o in &mut ledger {
+            let node = match o.name.as_str() {
+                PRIMARY_CORE => &primary,
+                BACKUP_CORE => &backup,
+                _ => continue,
+            };
+            if let (Ok(_), Some(Ok(n))) = (&o.result, node.as_ref().map(|n| &n.result)) {
+                if n.health != NodeHealth::Up {
+                    o.result = Err(SourceError::NotSynced(format!(
+                        "its node's System API says {}: {}",
+                        health_str(n.health),
+                        n.detail
+                    )));
+                }
+            }
+        }
         Observation {
             at_ms: now_ms(),
             ledger,
