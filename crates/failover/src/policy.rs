@@ -54,7 +54,7 @@ use serde::Serialize;
 
 use crate::config::{PolicyName, PolicyParams};
 use crate::observe::{
-    LedgerReading, NodeHealth, NodeReading, Observation, ProposalCounts, SourceKind,
+    LedgerReading, NodeConsensus, NodeHealth, NodeReading, Observation, ProposalCounts, SourceKind,
     SourceObservation,
 };
 
@@ -301,6 +301,9 @@ pub struct View {
     pub quorum: usize,
     pub primary: PrimaryState,
     pub backup_ready: Result<(), String>,
+    /// The backup node's System API reports `VALIDATING_IN_CURRENT_EPOCH` (after a failover:
+    /// from the epoch its key is in force).
+    pub backup_validating: bool,
     /// Missed proposals in the Gateway's finished epochs (legacy window).
     pub finished_missed: Option<u64>,
     pub sources: Vec<SourceStatus>,
@@ -381,6 +384,13 @@ pub struct PolicyEvent {
     /// What changed: a source name, `primary`, `backup`, a warning key, ...
     pub subject: String,
     pub message: String,
+}
+
+impl PolicyEvent {
+    /// The human message (for logs and alerts).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 /// Per-source memory between polls.
@@ -777,6 +787,11 @@ impl Policy {
             quorum,
             primary,
             backup_ready,
+            backup_validating: obs
+                .backup
+                .as_ref()
+                .and_then(|b| b.result.as_ref().ok())
+                .is_some_and(|n| n.consensus == NodeConsensus::ValidatingInCurrentEpoch),
             finished_missed,
             sources: seen
                 .iter()

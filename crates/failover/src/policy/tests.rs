@@ -330,6 +330,7 @@ fn healthy_forever_never_fails_over() {
     assert_eq!(a.view.recent_missed, 0);
     assert_eq!(a.view.primary, PrimaryState::Healthy);
     assert_eq!(a.view.backup_ready, Ok(()));
+    assert!(!a.view.backup_validating);
 }
 
 #[test]
@@ -904,9 +905,11 @@ fn backup_key_on_ledger_is_already_failed_over() {
         assert_eq!(a.view.key_in_force, KeyOwner::Primary);
     }
     s.epoch_change();
+    s.backup_node(|n| n.consensus = NodeConsensus::ValidatingInCurrentEpoch);
     let a = s.poll();
     assert_eq!(a.decision, Decision::AlreadyFailedOver);
     assert_eq!(a.view.key_in_force, KeyOwner::Backup);
+    assert!(a.view.backup_validating);
     assert_eq!(events_of(&a, EventKind::KeyChanged).len(), 1);
     assert_eq!(events_of(&a, EventKind::EpochChanged).len(), 1);
 }
