@@ -84,6 +84,34 @@ impl SubmitParams {
         }
     }
 
+    /// Scaled to the poll interval, for networks whose epochs are shorter than mainnet's (the
+    /// simulator): the defaults are for a 5 s poll; a faster poll scales every wait down by the
+    /// same factor (a tick runs once per poll, so waits shorter than that mean "every tick").
+    /// Never longer than the defaults.
+    pub fn scaled(deadline: Duration, poll_interval: Duration) -> SubmitParams {
+        /// The poll interval the defaults are made for (the config's default).
+        const REFERENCE_POLL: Duration = Duration::from_secs(5);
+        let scale = |d: Duration| {
+            if poll_interval >= REFERENCE_POLL {
+                d
+            } else {
+                d.mul_f64(poll_interval.as_secs_f64() / REFERENCE_POLL.as_secs_f64())
+            }
+        };
+        SubmitParams {
+            deadline,
+            backoff_initial: scale(DEFAULT_BACKOFF_INITIAL),
+            backoff_max: scale(DEFAULT_BACKOFF_MAX),
+            resubmit_every: scale(DEFAULT_RESUBMIT_EVERY),
+        }
+    }
+
+    /// Longest wait this schedule ever sets; a `next_try_at_ms` further ahead than this comes
+    /// from a wall clock that jumped back (or a hand-edited file) and is treated as due.
+    fn longest_wait(&self) -> Duration {
+        self.resubmit_every.max(self.backoff_max)
+    }
+
     /// Backoff after `attempt` (1-based) was rejected: initial × 2^(attempt-1), capped.
     pub fn backoff(&self, attempt: u32) -> Duration {
         let shift = attempt.saturating_sub(1).min(20);
@@ -175,6 +203,12 @@ pub fn next(inflight: &InFlight, facts: &Facts, params: &SubmitParams) -> Next {
         };
     }
     if facts.current_epoch >= inflight.end_epoch {
+        if answers.is_empty() {
+            // No source answers: it may have committed just before its window ended without
+            // us seeing it (and then the key reading is stale too). A new intent could not be
+            // sent anywhere now anyway; wait until a source answers.
+            return Next::Wait;
+        }
         // Can never commit: the engine refuses an intent past its window. A fresh one is
         // built at once, without backoff: an epoch has just been lost.
         return Next::Rebuild {
@@ -189,7 +223,8 @@ pub fn next(inflight: &InFlight, facts: &Facts, params: &SubmitParams) -> Next {
         && answers
             .iter()
             .all(|s| matches!(s, TxStatus::PermanentlyRejected { .. }));
-    if facts.now_ms < inflight.next_try_at_ms {
+    let wait_ms = inflight.next_try_at_ms.saturating_sub(facts.now_ms);
+    if wait_ms > 0 && wait_ms <= ms(params.longest_wait()) {
         return Next::Wait;
     }
     if all_rejected {
@@ -678,6 +713,37 @@ mod tests {
         }
         f.current_epoch = 11; // last epoch of the window: keep it
         assert_eq!(next(&fl, &f, &params()), Next::Wait);
+    }
+
+    #[test]
+    fn window_ended_but_no_source_answers_waits() {
+        let mut f = facts(vec![down(), Err(SourceError::Timeout(3000))]);
+        f.current_epoch = 12;
+        assert_eq!(next(&inflight(), &f, &params()), Next::Wait);
+    }
+
+    #[test]
+    fn a_next_try_far_in_the_future_is_a_clock_jump_and_counts_as_due() {
+        let mut fl = inflight();
+        fl.next_try_at_ms = NOW + 60_000; // = backoff_max: a real wait
+        let f = facts(vec![Ok(TxStatus::Pending)]);
+        assert_eq!(next(&fl, &f, &params()), Next::Wait);
+        fl.next_try_at_ms = NOW + 3_600_000; // the clock went back an hour
+        assert_eq!(next(&fl, &f, &params()), Next::Submit);
+    }
+
+    #[test]
+    fn scaled_params_follow_the_poll_interval_and_never_exceed_the_defaults() {
+        let d = Duration::from_secs(60);
+        let fast = SubmitParams::scaled(d, Duration::from_millis(500));
+        assert_eq!(fast.deadline, d);
+        assert_eq!(fast.backoff_initial, Duration::from_millis(200));
+        assert_eq!(fast.backoff_max, Duration::from_secs(6));
+        assert_eq!(fast.resubmit_every, Duration::from_secs(1));
+        assert_eq!(
+            SubmitParams::scaled(d, Duration::from_secs(30)),
+            SubmitParams::for_deadline(d)
+        );
     }
 
     #[test]
