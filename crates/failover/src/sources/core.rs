@@ -151,28 +151,8 @@ impl LedgerClient {
                 duplicate: r.duplicate,
             });
         }
-        if let Ok(e) = serde_json::from_slice::<c::ErrorResponse>(&ans.body) {
-            match e.details {
-                Some(c::LtsTransactionSubmitErrorDetails::Rejected {
-                    error_message,
-                    is_payload_rejection_permanent,
-                    ..
-                }) => {
-                    // Our rebuilds of the same inputs give the same payload, so what matters is
-                    // whether this payload can ever commit.
-                    return Ok(SubmitAnswer::Rejected {
-                        permanent: is_payload_rejection_permanent,
-                        message: error_message,
-                    });
-                }
-                Some(c::LtsTransactionSubmitErrorDetails::IntentAlreadyCommitted { .. }) => {
-                    // The intent hash covers everything we sign, so an intent already committed
-                    // is OUR intent (possibly from another watcher): the submit has done its
-                    // job; `status` tells whether it committed as a success or a failure.
-                    return Ok(SubmitAnswer::Accepted { duplicate: true });
-                }
-                _ => {}
-            }
+        if let Some(answer) = submit_answer_of_error(&ans) {
+            return Ok(answer);
         }
         Err(error_of(&ans))
     }
@@ -184,20 +164,144 @@ impl LedgerClient {
         };
         let r: c::LtsTransactionStatusResponse =
             self.core_post("/lts/transaction/status", &req).await?.1?;
-        let message = || {
-            r.known_payloads
-                .iter()
-                .find_map(|p| p.error_message.clone())
-                .unwrap_or_else(|| r.status_description.clone())
+        Ok(tx_status_of(&r))
+    }
+}
+
+/// A Core API submit error that is an answer about the transaction (rejected, or its intent
+/// already committed) rather than a failure of the source.
+fn submit_answer_of_error(ans: &Answer) -> Option<SubmitAnswer> {
+    let e = serde_json::from_slice::<c::ErrorResponse>(&ans.body).ok()?;
+    match e.details? {
+        c::LtsTransactionSubmitErrorDetails::Rejected {
+            error_message,
+            is_payload_rejection_permanent,
+            ..
+        } => {
+            // Our rebuilds of the same inputs give the same payload, so what matters is
+            // whether this payload can ever commit.
+            Some(SubmitAnswer::Rejected {
+                permanent: is_payload_rejection_permanent,
+                message: error_message,
+            })
+        }
+        c::LtsTransactionSubmitErrorDetails::IntentAlreadyCommitted { .. } => {
+            // The intent hash covers everything we sign, so an intent already committed is
+            // OUR intent (possibly from another watcher): the submit has done its job;
+            // `status` tells whether it committed as a success or a failure.
+            Some(SubmitAnswer::Accepted { duplicate: true })
+        }
+        c::LtsTransactionSubmitErrorDetails::Other => None,
+    }
+}
+
+/// A Core API status answer as a [`TxStatus`], with the payload's error message if any.
+fn tx_status_of(r: &c::LtsTransactionStatusResponse) -> TxStatus {
+    let message = || {
+        r.known_payloads
+            .iter()
+            .find_map(|p| p.error_message.clone())
+            .unwrap_or_else(|| r.status_description.clone())
+    };
+    use c::LtsTransactionIntentStatus as I;
+    match r.intent_status {
+        I::CommittedSuccess => TxStatus::CommittedSuccess,
+        I::CommittedFailure => TxStatus::CommittedFailure { message: message() },
+        I::PermanentRejection => TxStatus::PermanentlyRejected { message: message() },
+        I::FateUncertainButLikelyRejection => TxStatus::LikelyRejected { message: message() },
+        I::InMempool | I::FateUncertain => TxStatus::Pending,
+        I::NotSeen => TxStatus::NotSeen,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_core_intent_status_maps_and_keeps_the_payload_message() {
+        let status = |intent: &str, payload_error: Option<&str>| {
+            let r: c::LtsTransactionStatusResponse = serde_json::from_value(json!({
+                "intent_status": intent, "status_description": "described",
+                "known_payloads": [{"payload_hash": "00", "payload_hash_bech32m": "p",
+                                    "status": "NotInMempool", "error_message": payload_error}]
+            }))
+            .expect("a spec-shaped answer");
+            tx_status_of(&r)
         };
-        use c::LtsTransactionIntentStatus as I;
-        Ok(match r.intent_status {
-            I::CommittedSuccess => TxStatus::CommittedSuccess,
-            I::CommittedFailure => TxStatus::CommittedFailure { message: message() },
-            I::PermanentRejection => TxStatus::PermanentlyRejected { message: message() },
-            I::FateUncertainButLikelyRejection => TxStatus::LikelyRejected { message: message() },
-            I::InMempool | I::FateUncertain => TxStatus::Pending,
-            I::NotSeen => TxStatus::NotSeen,
-        })
+        let m = |s: &str| s.to_string();
+        assert_eq!(status("CommittedSuccess", None), TxStatus::CommittedSuccess);
+        assert_eq!(
+            status("CommittedFailure", Some("engine says no")),
+            TxStatus::CommittedFailure {
+                message: m("engine says no")
+            }
+        );
+        assert_eq!(
+            status("PermanentRejection", None),
+            TxStatus::PermanentlyRejected {
+                message: m("described")
+            }
+        );
+        assert_eq!(
+            status("FateUncertainButLikelyRejection", Some("x")),
+            TxStatus::LikelyRejected { message: m("x") }
+        );
+        assert_eq!(status("InMempool", None), TxStatus::Pending);
+        assert_eq!(status("FateUncertain", None), TxStatus::Pending);
+        assert_eq!(status("NotSeen", None), TxStatus::NotSeen);
+    }
+
+    #[test]
+    fn submit_errors_that_are_answers() {
+        let ans = |details: serde_json::Value| {
+            Answer {
+            status: 400,
+            body: json!({"error_type": "LtsTransactionSubmit", "code": 400, "message": "m", "details": details})
+                .to_string()
+                .into_bytes(),
+        }
+        };
+        let rejected = |payload_permanent: bool| {
+            json!({"type": "Rejected", "error_message": "TransactionEpochNotYetValid", "is_fresh": true,
+                   "is_payload_rejection_permanent": payload_permanent, "is_intent_rejection_permanent": false})
+        };
+        assert_eq!(
+            submit_answer_of_error(&ans(rejected(false))),
+            Some(SubmitAnswer::Rejected {
+                permanent: false,
+                message: "TransactionEpochNotYetValid".into()
+            })
+        );
+        assert_eq!(
+            submit_answer_of_error(&ans(rejected(true))),
+            Some(SubmitAnswer::Rejected {
+                permanent: true,
+                message: "TransactionEpochNotYetValid".into()
+            })
+        );
+        let committed = json!({"type": "IntentAlreadyCommitted", "committed_as": {
+            "state_version": 9, "payload_hash": "00", "payload_hash_bech32m": "p", "is_same_transaction": false}});
+        assert_eq!(
+            submit_answer_of_error(&ans(committed)),
+            Some(SubmitAnswer::Accepted { duplicate: true })
+        );
+        assert_eq!(
+            submit_answer_of_error(&ans(json!({"type": "MempoolFull"}))),
+            None
+        );
+        let plain = Answer {
+            status: 500,
+            body: b"oops".to_vec(),
+        };
+        assert_eq!(submit_answer_of_error(&plain), None);
+        assert_eq!(
+            error_of(&plain),
+            SourceError::Http {
+                status: 500,
+                message: "oops".into()
+            }
+        );
     }
 }

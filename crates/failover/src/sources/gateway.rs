@@ -220,27 +220,7 @@ impl LedgerClient {
             intent_hash: intent_hash.to_string(),
         };
         let r: gw::TransactionStatusResponse = self.gw_post("/transaction/status", &req).await?;
-        let message = || {
-            r.error_message
-                .clone()
-                .or_else(|| {
-                    r.known_payloads.iter().find_map(|p| {
-                        p.error_message
-                            .clone()
-                            .or_else(|| p.latest_error_message.clone())
-                    })
-                })
-                .unwrap_or_else(|| r.intent_status_description.clone())
-        };
-        use gw::TransactionIntentStatus as I;
-        Ok(match r.intent_status {
-            I::CommittedSuccess => TxStatus::CommittedSuccess,
-            I::CommittedFailure => TxStatus::CommittedFailure { message: message() },
-            I::PermanentlyRejected => TxStatus::PermanentlyRejected { message: message() },
-            I::LikelyButNotCertainRejection => TxStatus::LikelyRejected { message: message() },
-            I::Pending | I::CommitPendingOutcomeUnknown => TxStatus::Pending,
-            I::Unknown => TxStatus::NotSeen,
-        })
+        Ok(tx_status_of(&r))
     }
 
     /// `/state/entity/details` of `address`, with non-fungible ids (for the owner badge).
@@ -286,6 +266,31 @@ pub(super) fn parse_timestamp_ms(s: &str) -> Result<i64, String> {
         .map_err(|e| format!("not an RFC 3339 timestamp ({e})"))
 }
 
+/// A gateway status answer as a [`TxStatus`], with the most specific error message it carries.
+pub(super) fn tx_status_of(r: &gw::TransactionStatusResponse) -> TxStatus {
+    let message = || {
+        r.error_message
+            .clone()
+            .or_else(|| {
+                r.known_payloads.iter().find_map(|p| {
+                    p.error_message
+                        .clone()
+                        .or_else(|| p.latest_error_message.clone())
+                })
+            })
+            .unwrap_or_else(|| r.intent_status_description.clone())
+    };
+    use gw::TransactionIntentStatus as I;
+    match r.intent_status {
+        I::CommittedSuccess => TxStatus::CommittedSuccess,
+        I::CommittedFailure => TxStatus::CommittedFailure { message: message() },
+        I::PermanentlyRejected => TxStatus::PermanentlyRejected { message: message() },
+        I::LikelyButNotCertainRejection => TxStatus::LikelyRejected { message: message() },
+        I::Pending | I::CommitPendingOutcomeUnknown => TxStatus::Pending,
+        I::Unknown => TxStatus::NotSeen,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,6 +302,51 @@ mod tests {
         assert_eq!(parse_timestamp_ms("1970-01-01T01:00:01+01:00"), Ok(1000));
         assert!(parse_timestamp_ms("yesterday").is_err());
         assert!(parse_timestamp_ms("").is_err());
+    }
+
+    #[test]
+    fn every_gateway_intent_status_maps_and_keeps_the_engine_message() {
+        let status = |intent: &str, error: Option<&str>, payload_error: Option<&str>| {
+            let r: gw::TransactionStatusResponse = serde_json::from_value(serde_json::json!({
+                "ledger_state": {"network": "simulator", "state_version": 1,
+                    "proposer_round_timestamp": "2024-01-01T00:00:00.000Z", "epoch": 1, "round": 1},
+                "status": "Unknown", "intent_status": intent,
+                "intent_status_description": "described",
+                "known_payloads": [{"payload_hash": "p", "status": "Unknown", "error_message": payload_error}],
+                "error_message": error
+            }))
+            .expect("a spec-shaped answer");
+            tx_status_of(&r)
+        };
+        let m = |s: &str| s.to_string();
+        assert_eq!(
+            status("CommittedSuccess", None, None),
+            TxStatus::CommittedSuccess
+        );
+        assert_eq!(
+            status("CommittedFailure", Some("engine says no"), Some("payload")),
+            TxStatus::CommittedFailure {
+                message: m("engine says no")
+            }
+        );
+        assert_eq!(
+            status("PermanentlyRejected", None, Some("expired")),
+            TxStatus::PermanentlyRejected {
+                message: m("expired")
+            }
+        );
+        assert_eq!(
+            status("LikelyButNotCertainRejection", None, None),
+            TxStatus::LikelyRejected {
+                message: m("described")
+            }
+        );
+        assert_eq!(status("Pending", None, None), TxStatus::Pending);
+        assert_eq!(
+            status("CommitPendingOutcomeUnknown", None, None),
+            TxStatus::Pending
+        );
+        assert_eq!(status("Unknown", None, None), TxStatus::NotSeen);
     }
 
     #[test]
