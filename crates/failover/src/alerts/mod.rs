@@ -1,1 +1,517 @@
-//! (in progress)
+//! Alerts: tell the operator what the daemon sees and does, on a generic JSON webhook,
+//! Telegram, Discord, Slack and PagerDuty Events v2.
+//!
+//! What it guarantees:
+//! - `Alerter::send` never blocks and never fails: it dedupes, then pushes onto one bounded
+//!   queue per channel and returns. A slow, hanging or failing channel can never delay the
+//!   failover loop, nor the other channels (each has its own delivery task).
+//! - Dedupe: an event whose key was sent within `resend_interval` is dropped; a condition that
+//!   still holds is re-sent once per interval. A recovery event (`*_recovered`) ends its
+//!   condition: it is delivered only if the condition was alerted, and PagerDuty resolves the
+//!   incident the trigger opened.
+//! - Each delivery has its own timeout and a couple of retries; failures are logged at warn
+//!   without tokens (the URLs that hold them are never printed).
+//! - A full queue drops its oldest alert (and counts it): the newest news matters most.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use tokio::sync::Notify;
+use tracing::{debug, warn};
+
+mod config;
+pub mod discord;
+mod event;
+pub mod pagerduty;
+pub mod slack;
+pub mod telegram;
+pub mod webhook;
+
+pub use config::{
+    redact_url, AlertsConfig, Channel, ChatId, FieldProblem, RawAlerts, RawChatId, RawDiscord,
+    RawPagerDuty, RawSlack, RawTelegram, RawWebhook, DEFAULT_ATTEMPT_TIMEOUT,
+    DEFAULT_PAGERDUTY_EVENTS_URL, DEFAULT_RESEND_INTERVAL, DEFAULT_TELEGRAM_API,
+    MIN_RESEND_INTERVAL,
+};
+pub use event::{truncate_chars, AlertEvent, Severity};
+
+/// Alerts waiting per channel: a burst (every source degrading at once on a network outage,
+/// plus the failover events) is a few dozen; beyond 256 the channel is down for good and
+/// older alerts are stale anyway.
+pub const QUEUE_CAPACITY: usize = 256;
+/// Retry a failed delivery after these pauses: a reset connection or a 5xx usually clears in
+/// seconds; three attempts bound one alert's worst case to about 35 s at the default timeout.
+const RETRY_DELAYS: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(3)];
+/// A 429's Retry-After is honoured up to this: longer and the alert would be stale.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+/// Error bodies are logged up to this many characters: enough for the API's message.
+const MAX_LOGGED_BODY: usize = 300;
+/// Dedupe entries are pruned past this many (keys include intent hashes and source names;
+/// a long-running daemon must not grow without bound).
+const MAX_DEDUPE_KEYS: usize = 1024;
+
+/// One alert as delivered: the event, when, and for which validator.
+#[derive(Debug, Clone)]
+pub struct Alert {
+    pub event: AlertEvent,
+    pub at_ms: i64,
+    pub validator: String,
+    pub network: String,
+}
+
+impl Alert {
+    /// `at` as RFC 3339 UTC with milliseconds.
+    pub fn at_rfc3339(&self) -> String {
+        chrono::DateTime::from_timestamp_millis(self.at_ms)
+            .unwrap_or_default()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    }
+}
+
+/// Counters for logs, metrics and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AlertStats {
+    /// Events that passed dedupe (each counted once, whatever the number of channels).
+    pub accepted: u64,
+    /// Events dropped by dedupe (within the resend interval, or a recovery of nothing).
+    pub suppressed: u64,
+    /// Deliveries (event x channel) that a channel took.
+    pub delivered: u64,
+    /// Deliveries that failed after every retry (or that the channel refused for good).
+    pub failed: u64,
+    /// Deliveries dropped because a channel's queue was full.
+    pub dropped: u64,
+}
+
+struct ChannelQueue {
+    channel: Channel,
+    items: Mutex<VecDeque<Arc<Alert>>>,
+    notify: Notify,
+    /// A delivery of this channel is under way (for `flush`).
+    busy: AtomicUsize,
+}
+
+struct Inner {
+    validator: String,
+    network: String,
+    resend_interval_ms: i64,
+    attempt_timeout: Duration,
+    /// Dedupe key -> when it was last sent (unix ms).
+    sent: Mutex<HashMap<String, i64>>,
+    queues: Vec<Arc<ChannelQueue>>,
+    started: AtomicBool,
+    accepted: AtomicU64,
+    suppressed: AtomicU64,
+    delivered: AtomicU64,
+    failed: AtomicU64,
+    dropped: AtomicU64,
+}
+
+/// The alert dispatcher. Cheap to clone (an `Arc` inside); `Alerter::disabled()` when no
+/// `[alerts]` section is configured, so the runner calls `send` unconditionally.
+#[derive(Clone)]
+pub struct Alerter {
+    inner: Option<Arc<Inner>>,
+}
+
+/// The delivery tasks. Dropping it leaves them running until the runtime stops; `shutdown`
+/// gives pending alerts a bounded time to go out first.
+pub struct AlerterHandle {
+    alerter: Alerter,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Alerter {
+    pub fn new(cfg: AlertsConfig, validator: &str, network: &str) -> Alerter {
+        let queues = cfg
+            .channels
+            .into_iter()
+            .map(|channel| {
+                Arc::new(ChannelQueue {
+                    channel,
+                    items: Mutex::new(VecDeque::new()),
+                    notify: Notify::new(),
+                    busy: AtomicUsize::new(0),
+                })
+            })
+            .collect();
+        Alerter {
+            inner: Some(Arc::new(Inner {
+                validator: validator.to_string(),
+                network: network.to_string(),
+                resend_interval_ms: i64::try_from(cfg.resend_interval.as_millis())
+                    .unwrap_or(i64::MAX),
+                attempt_timeout: cfg.attempt_timeout,
+                sent: Mutex::new(HashMap::new()),
+                queues,
+                started: AtomicBool::new(false),
+                accepted: AtomicU64::new(0),
+                suppressed: AtomicU64::new(0),
+                delivered: AtomicU64::new(0),
+                failed: AtomicU64::new(0),
+                dropped: AtomicU64::new(0),
+            })),
+        }
+    }
+
+    /// An alerter with no channel: `send` does nothing.
+    pub fn disabled() -> Alerter {
+        Alerter { inner: None }
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.inner.is_some()
+    }
+
+    /// The channels, without secrets (for the startup log).
+    pub fn describe_channels(&self) -> Vec<String> {
+        self.inner
+            .iter()
+            .flat_map(|i| i.queues.iter().map(|q| q.channel.describe()))
+            .collect()
+    }
+
+    /// Spawns one delivery task per channel on the current tokio runtime. Alerts sent before
+    /// are queued and go out now. Call once; later calls return an empty handle. Without a
+    /// runtime nothing is spawned (a warning says so) and alerts stay queued.
+    pub fn start(&self) -> AlerterHandle {
+        let mut tasks = Vec::new();
+        let Some(inner) = &self.inner else {
+            return AlerterHandle {
+                alerter: self.clone(),
+                tasks,
+            };
+        };
+        if inner.started.swap(true, Ordering::SeqCst) {
+            return AlerterHandle {
+                alerter: self.clone(),
+                tasks,
+            };
+        }
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            warn!("alerts: no async runtime to deliver on; alerts are queued but not sent");
+            inner.started.store(false, Ordering::SeqCst);
+            return AlerterHandle {
+                alerter: self.clone(),
+                tasks,
+            };
+        };
+        let client = reqwest::Client::builder()
+            .timeout(inner.attempt_timeout)
+            // Webhook URLs hold tokens; a redirect would hand the request to another host.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("radix-failover/", env!("CARGO_PKG_VERSION")))
+            .build();
+        let client = match client {
+            Ok(c) => c,
+            Err(e) => {
+                warn!(
+                    "alerts: cannot create the HTTP client ({}); alerts will not be delivered",
+                    e.without_url()
+                );
+                return AlerterHandle {
+                    alerter: self.clone(),
+                    tasks,
+                };
+            }
+        };
+        for q in &inner.queues {
+            let q = q.clone();
+            let inner = inner.clone();
+            let client = client.clone();
+            tasks.push(rt.spawn(async move { deliver_loop(inner, q, client).await }));
+        }
+        AlerterHandle {
+            alerter: self.clone(),
+            tasks,
+        }
+    }
+
+    /// Queues `event` for every channel, unless dedupe drops it. Never blocks on the network,
+    /// never fails. `now_ms` is the caller's clock (unix ms), so tests can drive dedupe.
+    pub fn send(&self, event: AlertEvent, now_ms: i64) {
+        let Some(inner) = &self.inner else { return };
+        if !inner.admit(&event, now_ms) {
+            inner.suppressed.fetch_add(1, Ordering::Relaxed);
+            debug!(
+                "alert {} ({}) suppressed by dedupe",
+                event.name(),
+                event.dedupe_key()
+            );
+            return;
+        }
+        inner.accepted.fetch_add(1, Ordering::Relaxed);
+        let alert = Arc::new(Alert {
+            event,
+            at_ms: now_ms,
+            validator: inner.validator.clone(),
+            network: inner.network.clone(),
+        });
+        for q in &inner.queues {
+            {
+                let mut items = lock(&q.items);
+                if items.len() >= QUEUE_CAPACITY {
+                    if let Some(old) = items.pop_front() {
+                        inner.dropped.fetch_add(1, Ordering::Relaxed);
+                        warn!(
+                            "alerts: {} queue full ({QUEUE_CAPACITY}); dropped the oldest alert ({})",
+                            q.channel.kind(),
+                            old.event.name()
+                        );
+                    }
+                }
+                items.push_back(alert.clone());
+            }
+            q.notify.notify_one();
+        }
+    }
+
+    pub fn stats(&self) -> AlertStats {
+        match &self.inner {
+            None => AlertStats::default(),
+            Some(i) => AlertStats {
+                accepted: i.accepted.load(Ordering::Relaxed),
+                suppressed: i.suppressed.load(Ordering::Relaxed),
+                delivered: i.delivered.load(Ordering::Relaxed),
+                failed: i.failed.load(Ordering::Relaxed),
+                dropped: i.dropped.load(Ordering::Relaxed),
+            },
+        }
+    }
+
+    /// True when no alert is queued or being delivered.
+    pub fn is_idle(&self) -> bool {
+        self.inner.as_ref().is_none_or(|i| {
+            i.queues
+                .iter()
+                .all(|q| q.busy.load(Ordering::SeqCst) == 0 && lock(&q.items).is_empty())
+        })
+    }
+}
+
+impl AlerterHandle {
+    /// Waits until every queued alert is delivered (or failed), at most `within`. Returns
+    /// whether everything went out.
+    pub async fn flush(&self, within: Duration) -> bool {
+        // Polled, not signalled: flush runs once at shutdown; 20 ms is invisible there.
+        const STEP: Duration = Duration::from_millis(20);
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if self.alerter.is_idle() {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(STEP).await;
+        }
+    }
+
+    /// Flushes (at most `within`), then stops the delivery tasks.
+    pub async fn shutdown(self, within: Duration) -> bool {
+        let done = self.tasks.is_empty() || self.flush(within).await;
+        for t in &self.tasks {
+            t.abort();
+        }
+        done
+    }
+}
+
+impl Inner {
+    /// Dedupe: true if the event should go out now (and records it).
+    fn admit(&self, event: &AlertEvent, now_ms: i64) -> bool {
+        let key = event.dedupe_key();
+        let mut sent = lock(&self.sent);
+        if event.is_recovery() {
+            // A recovery is news only if its condition was alerted.
+            return sent.remove(&key).is_some();
+        }
+        if let Some(&last) = sent.get(&key) {
+            // A clock that went backwards counts as "within the interval".
+            if now_ms.saturating_sub(last) < self.resend_interval_ms {
+                return false;
+            }
+        }
+        if sent.len() >= MAX_DEDUPE_KEYS {
+            let horizon = now_ms.saturating_sub(self.resend_interval_ms);
+            sent.retain(|_, t| *t > horizon);
+        }
+        sent.insert(key, now_ms);
+        true
+    }
+}
+
+/// A mutex poisoned by a panicking holder still guards plain data that is valid at every
+/// step; alerts must keep flowing.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+async fn deliver_loop(inner: Arc<Inner>, q: Arc<ChannelQueue>, client: reqwest::Client) {
+    loop {
+        let next = {
+            let mut items = lock(&q.items);
+            let next = items.pop_front();
+            if next.is_some() {
+                q.busy.fetch_add(1, Ordering::SeqCst);
+            }
+            next
+        };
+        match next {
+            None => q.notify.notified().await,
+            Some(alert) => {
+                match deliver(&client, &q.channel, &alert).await {
+                    Ok(Delivered::Sent) => {
+                        inner.delivered.fetch_add(1, Ordering::Relaxed);
+                        debug!(
+                            "alert {} delivered to {}",
+                            alert.event.name(),
+                            q.channel.kind()
+                        );
+                    }
+                    Ok(Delivered::NotForThisChannel) => {}
+                    Err(why) => {
+                        inner.failed.fetch_add(1, Ordering::Relaxed);
+                        warn!(
+                            "alert {} to {} FAILED: {why}",
+                            alert.event.name(),
+                            q.channel.describe()
+                        );
+                    }
+                }
+                q.busy.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+    }
+}
+
+enum Delivered {
+    Sent,
+    /// This channel does not take this event (PagerDuty and info events).
+    NotForThisChannel,
+}
+
+/// What one attempt came to.
+enum Attempt {
+    Ok,
+    /// Worth retrying (network error, timeout, 5xx, 429), with a server-given delay if any.
+    Retry(String, Option<Duration>),
+    /// Retrying will not help (4xx other than 429: bad token, bad chat id, ...).
+    Permanent(String),
+}
+
+/// Builds the request for a channel. The URL may hold a token: it is never logged.
+fn request(
+    client: &reqwest::Client,
+    channel: &Channel,
+    alert: &Alert,
+) -> Option<(reqwest::RequestBuilder, Vec<String>)> {
+    match channel {
+        Channel::Webhook { url, headers } => {
+            let mut rb = client.post(url.clone()).json(&webhook::body(alert));
+            let mut secrets = Vec::new();
+            for (name, value) in headers {
+                rb = rb.header(name.clone(), value.expose_secret());
+                secrets.push(value.expose_secret().to_string());
+            }
+            Some((rb, secrets))
+        }
+        Channel::Telegram {
+            api_url,
+            bot_token,
+            chat_id,
+        } => {
+            let token = bot_token.expose_secret();
+            let rb = client
+                .post(telegram::send_message_url(api_url, token))
+                .json(&telegram::body(alert, chat_id));
+            Some((rb, vec![token.to_string()]))
+        }
+        Channel::Discord { webhook_url } => {
+            let url = webhook_url.expose_secret();
+            let rb = client.post(url).json(&discord::body(alert));
+            Some((rb, vec![url.to_string()]))
+        }
+        Channel::Slack { webhook_url } => {
+            let url = webhook_url.expose_secret();
+            let rb = client.post(url).json(&slack::body(alert));
+            Some((rb, vec![url.to_string()]))
+        }
+        Channel::PagerDuty {
+            events_url,
+            routing_key,
+        } => {
+            let key = routing_key.expose_secret();
+            let body = pagerduty::body(alert, key)?;
+            Some((
+                client.post(events_url.clone()).json(&body),
+                vec![key.to_string()],
+            ))
+        }
+    }
+}
+
+async fn deliver(
+    client: &reqwest::Client,
+    channel: &Channel,
+    alert: &Alert,
+) -> Result<Delivered, String> {
+    let mut last = String::new();
+    for attempt in 0..=RETRY_DELAYS.len() {
+        let Some((rb, secrets)) = request(client, channel, alert) else {
+            return Ok(Delivered::NotForThisChannel);
+        };
+        let outcome = match rb.send().await {
+            // `without_url`: reqwest's errors print the URL, which may hold a token.
+            Err(e) => Attempt::Retry(e.without_url().to_string(), None),
+            Ok(resp) => {
+                let status = resp.status();
+                if status.is_success() {
+                    Attempt::Ok
+                } else {
+                    let retry_after = resp
+                        .headers()
+                        .get(reqwest::header::RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.trim().parse::<f64>().ok())
+                        .filter(|s| s.is_finite() && *s >= 0.0)
+                        .map(|s| Duration::from_secs_f64(s).min(MAX_RETRY_AFTER));
+                    let text = resp.text().await.unwrap_or_default();
+                    let mut text = truncate_chars(text.trim(), MAX_LOGGED_BODY);
+                    for s in &secrets {
+                        if !s.is_empty() {
+                            text = text.replace(s.as_str(), "REDACTED");
+                        }
+                    }
+                    let msg = format!("HTTP {status}: {text}");
+                    if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS
+                    {
+                        Attempt::Retry(msg, retry_after)
+                    } else {
+                        Attempt::Permanent(msg)
+                    }
+                }
+            }
+        };
+        match outcome {
+            Attempt::Ok => return Ok(Delivered::Sent),
+            Attempt::Permanent(msg) => {
+                return Err(format!("{msg} (not retried: fix the channel's settings)"))
+            }
+            Attempt::Retry(msg, after) => {
+                last = msg;
+                if let Some(delay) = RETRY_DELAYS.get(attempt) {
+                    debug!("alert to {} failed ({last}); retrying", channel.kind());
+                    tokio::time::sleep(after.unwrap_or(*delay).max(*delay)).await;
+                }
+            }
+        }
+    }
+    Err(format!(
+        "{last} (after {} attempts)",
+        RETRY_DELAYS.len() + 1
+    ))
+}

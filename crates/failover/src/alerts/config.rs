@@ -1,0 +1,455 @@
+//! The `[alerts]` config section: raw TOML, then validated channels with their secrets typed.
+//!
+//! Tokens, routing keys, webhook header values and the Discord/Slack webhook URLs (their path
+//! is the token) are `SecretString`s: never Debug-printed, never logged; messages show them as
+//! `REDACTED`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer};
+use url::Url;
+
+/// A field problem: (field, value, problem, fix), the shape `config.rs` turns into
+/// `ConfigError::Field`. Secret values are given as `REDACTED`.
+pub type FieldProblem = (&'static str, String, String, String);
+
+/// Re-send a condition that still holds once an hour: a reminder that something is still
+/// wrong, without flooding a channel with one message per poll.
+pub const DEFAULT_RESEND_INTERVAL: Duration = Duration::from_secs(3600);
+/// Below a minute the "reminder" would fire every few polls, which is the flood dedupe exists
+/// to prevent.
+pub const MIN_RESEND_INTERVAL: Duration = Duration::from_secs(60);
+pub const DEFAULT_TELEGRAM_API: &str = "https://api.telegram.org";
+pub const DEFAULT_PAGERDUTY_EVENTS_URL: &str = "https://events.pagerduty.com/v2/enqueue";
+
+const REDACTED: &str = "REDACTED";
+
+fn secret<'de, D: Deserializer<'de>>(d: D) -> Result<SecretString, D::Error> {
+    String::deserialize(d).map(SecretString::from)
+}
+
+fn secret_map<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<BTreeMap<String, SecretString>>, D::Error> {
+    let m = Option::<BTreeMap<String, String>>::deserialize(d)?;
+    Ok(m.map(|m| {
+        m.into_iter()
+            .map(|(k, v)| (k, SecretString::from(v)))
+            .collect()
+    }))
+}
+
+/// `[alerts]` as written. Every channel is optional; at least one must be configured.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlerts {
+    pub resend_interval: Option<String>,
+    pub webhook: Option<RawWebhook>,
+    pub telegram: Option<RawTelegram>,
+    pub discord: Option<RawDiscord>,
+    pub slack: Option<RawSlack>,
+    pub pagerduty: Option<RawPagerDuty>,
+}
+
+/// `[alerts.webhook]`: a generic JSON POST. Header values may carry credentials (secret).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWebhook {
+    /// May hold a token in its path or query: secret.
+    #[serde(deserialize_with = "secret")]
+    pub url: SecretString,
+    #[serde(default, deserialize_with = "secret_map")]
+    pub headers: Option<BTreeMap<String, SecretString>>,
+}
+
+/// `[alerts.telegram]`: a bot's sendMessage.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTelegram {
+    #[serde(deserialize_with = "secret")]
+    pub bot_token: SecretString,
+    pub chat_id: RawChatId,
+    /// Only for tests and self-hosted Bot API servers.
+    pub api_url: Option<String>,
+}
+
+/// A Telegram chat id: a number (`-1001234567890`) or a public `@channelname`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawChatId {
+    Number(i64),
+    Text(String),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDiscord {
+    /// The URL's path holds the webhook token: secret.
+    #[serde(deserialize_with = "secret")]
+    pub webhook_url: SecretString,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlack {
+    /// The URL's path holds the webhook token: secret.
+    #[serde(deserialize_with = "secret")]
+    pub webhook_url: SecretString,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPagerDuty {
+    #[serde(deserialize_with = "secret")]
+    pub routing_key: SecretString,
+    /// Only for tests and PagerDuty's EU endpoint (`https://events.eu.pagerduty.com/v2/enqueue`).
+    pub events_url: Option<String>,
+}
+
+/// A Telegram chat id as the Bot API takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChatId {
+    Number(i64),
+    Name(String),
+}
+
+/// One configured channel, validated.
+#[derive(Clone)]
+pub enum Channel {
+    Webhook {
+        url: Url,
+        headers: Vec<(reqwest::header::HeaderName, SecretString)>,
+    },
+    Telegram {
+        api_url: Url,
+        bot_token: SecretString,
+        chat_id: ChatId,
+    },
+    Discord {
+        webhook_url: SecretString,
+    },
+    Slack {
+        webhook_url: SecretString,
+    },
+    PagerDuty {
+        events_url: Url,
+        routing_key: SecretString,
+    },
+}
+
+impl Channel {
+    /// Short name for logs and metrics: `webhook`, `telegram`, `discord`, `slack`, `pagerduty`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Channel::Webhook { .. } => "webhook",
+            Channel::Telegram { .. } => "telegram",
+            Channel::Discord { .. } => "discord",
+            Channel::Slack { .. } => "slack",
+            Channel::PagerDuty { .. } => "pagerduty",
+        }
+    }
+
+    /// Where it posts, without secrets (for logs).
+    pub fn describe(&self) -> String {
+        match self {
+            Channel::Webhook { url, .. } => format!("webhook {}", redact_url(url)),
+            Channel::Telegram {
+                api_url, chat_id, ..
+            } => {
+                let chat = match chat_id {
+                    ChatId::Number(n) => n.to_string(),
+                    ChatId::Name(s) => s.clone(),
+                };
+                format!("telegram chat {chat} via {}", redact_url(api_url))
+            }
+            Channel::Discord { webhook_url } => {
+                format!("discord {}", redact_secret_url(webhook_url.expose_secret()))
+            }
+            Channel::Slack { webhook_url } => {
+                format!("slack {}", redact_secret_url(webhook_url.expose_secret()))
+            }
+            Channel::PagerDuty { events_url, .. } => {
+                format!("pagerduty {}", redact_url(events_url))
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+/// The validated `[alerts]` section.
+#[derive(Clone, Debug)]
+pub struct AlertsConfig {
+    pub resend_interval: Duration,
+    pub channels: Vec<Channel>,
+    /// One delivery attempt's timeout (not in the file; tests shorten it).
+    pub attempt_timeout: Duration,
+}
+
+/// One delivery attempt: the chat APIs and PagerDuty answer in well under a second; 10 s rides
+/// out a slow moment and still lets the retries finish within a minute.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn problem(
+    field: &'static str,
+    value: &str,
+    p: impl Into<String>,
+    fix: impl Into<String>,
+) -> FieldProblem {
+    (field, value.to_string(), p.into(), fix.into())
+}
+
+/// `scheme://host[:port]/…`: enough to recognise the endpoint, no path, query or credentials.
+pub fn redact_url(url: &Url) -> String {
+    let host = url.host_str().unwrap_or("?");
+    match url.port() {
+        Some(p) => format!("{}://{host}:{p}/…", url.scheme()),
+        None => format!("{}://{host}/…", url.scheme()),
+    }
+}
+
+fn redact_secret_url(s: &str) -> String {
+    Url::parse(s)
+        .map(|u| redact_url(&u))
+        .unwrap_or_else(|_| REDACTED.into())
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(a)) => a.is_loopback(),
+        Some(url::Host::Ipv6(a)) => a.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// Parses an endpoint URL. Plain `http` is refused except on loopback: these requests carry
+/// tokens, and over http anyone on the path could read them.
+fn endpoint(
+    field: &'static str,
+    raw: &str,
+    shown: &str,
+    example: &str,
+) -> Result<Url, FieldProblem> {
+    let url = Url::parse(raw.trim()).map_err(|e| {
+        problem(
+            field,
+            shown,
+            format!("not a URL ({e})"),
+            format!("write the full URL, such as {example}"),
+        )
+    })?;
+    if url.host_str().is_none() {
+        return Err(problem(
+            field,
+            shown,
+            "has no host",
+            format!("write the full URL, such as {example}"),
+        ));
+    }
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(problem(
+            field,
+            shown,
+            "plain http to a remote host would send the alert (and any token) unencrypted",
+            format!("use https, such as {example}"),
+        )),
+        other => Err(problem(
+            field,
+            shown,
+            format!("scheme `{other}` is not https"),
+            format!("use https, such as {example}"),
+        )),
+    }
+}
+
+impl RawAlerts {
+    /// Validates the section. Errors name the field, its value (`REDACTED` for secrets), the
+    /// problem and the fix.
+    pub fn validate(&self) -> Result<AlertsConfig, FieldProblem> {
+        let resend_interval = match &self.resend_interval {
+            None => DEFAULT_RESEND_INTERVAL,
+            Some(s) => {
+                let d = humantime::parse_duration(s.trim()).map_err(|e| {
+                    problem(
+                        "alerts.resend_interval",
+                        s,
+                        format!("not a duration ({e})"),
+                        "write a duration such as \"1h\" or \"30m\"",
+                    )
+                })?;
+                if d < MIN_RESEND_INTERVAL {
+                    return Err(problem(
+                        "alerts.resend_interval",
+                        s,
+                        "is under one minute: a condition that holds would be re-sent every few polls",
+                        "use at least \"1m\"; the default \"1h\" suits most operators",
+                    ));
+                }
+                d
+            }
+        };
+        let mut channels = Vec::new();
+        if let Some(w) = &self.webhook {
+            let raw = w.url.expose_secret();
+            let url = endpoint(
+                "alerts.webhook.url",
+                raw,
+                &redact_secret_url(raw),
+                "https://alerts.example.com/radix",
+            )?;
+            let mut headers = Vec::new();
+            for (name, value) in w.headers.iter().flatten() {
+                let hn =
+                    reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                        problem(
+                            "alerts.webhook.headers",
+                            name,
+                            "is not a valid HTTP header name",
+                            "use letters, digits and '-', such as \"Authorization\"",
+                        )
+                    })?;
+                if reqwest::header::HeaderValue::from_str(value.expose_secret()).is_err() {
+                    return Err(problem(
+                        "alerts.webhook.headers",
+                        REDACTED,
+                        format!("the value of header `{name}` is not a valid HTTP header value (control characters or non-ASCII)"),
+                        "use printable ASCII, such as \"Bearer <token>\"",
+                    ));
+                }
+                headers.push((hn, value.clone()));
+            }
+            channels.push(Channel::Webhook { url, headers });
+        }
+        if let Some(t) = &self.telegram {
+            let api_url = endpoint(
+                "alerts.telegram.api_url",
+                t.api_url.as_deref().unwrap_or(DEFAULT_TELEGRAM_API),
+                t.api_url.as_deref().unwrap_or(DEFAULT_TELEGRAM_API),
+                DEFAULT_TELEGRAM_API,
+            )?;
+            let token = t.bot_token.expose_secret().trim();
+            // BotFather tokens are `<bot id>:<secret>`; checking the shape catches a chat id or
+            // a URL pasted into the wrong field.
+            let shape_ok = token.split_once(':').is_some_and(|(id, rest)| {
+                !id.is_empty()
+                    && id.bytes().all(|b| b.is_ascii_digit())
+                    && rest.len() >= 20
+                    && rest
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            });
+            if !shape_ok {
+                return Err(problem(
+                    "alerts.telegram.bot_token",
+                    REDACTED,
+                    "does not look like a bot token (`<digits>:<secret>`)",
+                    "paste the token @BotFather gave you, such as \"123456789:AAE...\"",
+                ));
+            }
+            let chat_id = match &t.chat_id {
+                RawChatId::Number(n) => ChatId::Number(*n),
+                RawChatId::Text(s) => {
+                    let s = s.trim();
+                    if let Ok(n) = s.parse::<i64>() {
+                        ChatId::Number(n)
+                    } else if s.len() > 1
+                        && s.starts_with('@')
+                        && s[1..]
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                    {
+                        ChatId::Name(s.to_string())
+                    } else {
+                        return Err(problem(
+                            "alerts.telegram.chat_id",
+                            s,
+                            "is neither a numeric chat id nor a @channelname",
+                            "use the chat's numeric id (for groups it starts with -100) or a public channel's @name",
+                        ));
+                    }
+                }
+            };
+            channels.push(Channel::Telegram {
+                api_url,
+                bot_token: SecretString::from(token.to_string()),
+                chat_id,
+            });
+        }
+        if let Some(d) = &self.discord {
+            let raw = d.webhook_url.expose_secret();
+            endpoint(
+                "alerts.discord.webhook_url",
+                raw,
+                &redact_secret_url(raw),
+                "https://discord.com/api/webhooks/<id>/<token>",
+            )?;
+            channels.push(Channel::Discord {
+                webhook_url: SecretString::from(raw.trim().to_string()),
+            });
+        }
+        if let Some(s) = &self.slack {
+            let raw = s.webhook_url.expose_secret();
+            endpoint(
+                "alerts.slack.webhook_url",
+                raw,
+                &redact_secret_url(raw),
+                "https://hooks.slack.com/services/T…/B…/…",
+            )?;
+            channels.push(Channel::Slack {
+                webhook_url: SecretString::from(raw.trim().to_string()),
+            });
+        }
+        if let Some(p) = &self.pagerduty {
+            let events_url = endpoint(
+                "alerts.pagerduty.events_url",
+                p.events_url
+                    .as_deref()
+                    .unwrap_or(DEFAULT_PAGERDUTY_EVENTS_URL),
+                p.events_url
+                    .as_deref()
+                    .unwrap_or(DEFAULT_PAGERDUTY_EVENTS_URL),
+                DEFAULT_PAGERDUTY_EVENTS_URL,
+            )?;
+            let key = p.routing_key.expose_secret().trim();
+            // Events v2 integration keys are 32 alphanumeric characters.
+            if key.len() != 32 || !key.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return Err(problem(
+                    "alerts.pagerduty.routing_key",
+                    REDACTED,
+                    format!(
+                        "is {} characters; an Events API v2 integration key is 32 letters and digits",
+                        key.chars().count()
+                    ),
+                    "copy the Integration Key of the service's \"Events API V2\" integration",
+                ));
+            }
+            channels.push(Channel::PagerDuty {
+                events_url,
+                routing_key: SecretString::from(key.to_string()),
+            });
+        }
+        if channels.is_empty() {
+            return Err(problem(
+                "alerts",
+                "",
+                "the section configures no channel",
+                "add at least one of [alerts.webhook], [alerts.telegram], [alerts.discord], [alerts.slack], [alerts.pagerduty], or remove [alerts]",
+            ));
+        }
+        Ok(AlertsConfig {
+            resend_interval,
+            channels,
+            attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
+        })
+    }
+}

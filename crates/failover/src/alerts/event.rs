@@ -1,0 +1,235 @@
+//! What the daemon alerts about: a typed event with a severity, a stable dedupe key and the
+//! text every channel shows.
+
+use serde_json::{json, Map, Value};
+
+/// How loud an event is. PagerDuty pages on `Warning` and `Critical` only (an `Info` event
+/// there would open an incident for good news); chat channels and the webhook get everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Info,
+    Warning,
+    Critical,
+}
+
+impl Severity {
+    /// The name PagerDuty Events v2 and the webhook use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+
+    fn tag(self) -> &'static str {
+        match self {
+            Severity::Info => "INFO",
+            Severity::Warning => "WARNING",
+            Severity::Critical => "CRITICAL",
+        }
+    }
+}
+
+/// One thing worth telling the operator. Built by the runner; sent with `Alerter::send`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlertEvent {
+    /// The daemon started watching.
+    Started { version: String, dry_run: bool },
+    /// A pre-flight check failed: automatic failover is blocked until it passes.
+    PreflightFailed { detail: String },
+    /// Every pre-flight check passes again (resolves `PreflightFailed`).
+    PreflightRecovered,
+    /// A source stopped answering or is not trusted (lagging, contradicted, ...).
+    SourceDegraded { source: String, why: String },
+    /// The source is trusted again (resolves its `SourceDegraded`).
+    SourceRecovered { source: String },
+    /// Our recent proposals are being missed, close to the failover threshold.
+    MissesApproaching { missed: u64, threshold: u64 },
+    /// The policy decided to fail over.
+    FailoverDecided { reason: String },
+    /// The failover transaction was submitted.
+    Submitted { intent: String },
+    /// The failover transaction committed successfully.
+    Committed { intent: String, epoch: u64 },
+    /// The failover transaction committed with a failure (fee paid, key not rotated).
+    CommitFailed { message: String },
+    /// The daemon stopped trying to submit (deadline passed); an operator must act.
+    GaveUp { reason: String },
+    /// The backup node validates with our validator's key.
+    BackupValidating { epoch: u64 },
+    /// After a failover the backup node is not healthy: nothing protects the validator now.
+    BackupUnhealthy { why: String },
+    /// The backup node is healthy again (resolves `BackupUnhealthy`).
+    BackupRecovered,
+    /// A fail back to the primary's key (decided, committed or seen on ledger).
+    Failback { detail: String },
+}
+
+impl AlertEvent {
+    /// Stable snake_case name (the webhook's `event` field).
+    pub fn name(&self) -> &'static str {
+        match self {
+            AlertEvent::Started { .. } => "started",
+            AlertEvent::PreflightFailed { .. } => "preflight_failed",
+            AlertEvent::PreflightRecovered => "preflight_recovered",
+            AlertEvent::SourceDegraded { .. } => "source_degraded",
+            AlertEvent::SourceRecovered { .. } => "source_recovered",
+            AlertEvent::MissesApproaching { .. } => "misses_approaching",
+            AlertEvent::FailoverDecided { .. } => "failover_decided",
+            AlertEvent::Submitted { .. } => "submitted",
+            AlertEvent::Committed { .. } => "committed",
+            AlertEvent::CommitFailed { .. } => "commit_failed",
+            AlertEvent::GaveUp { .. } => "gave_up",
+            AlertEvent::BackupValidating { .. } => "backup_validating",
+            AlertEvent::BackupUnhealthy { .. } => "backup_unhealthy",
+            AlertEvent::BackupRecovered => "backup_recovered",
+            AlertEvent::Failback { .. } => "failback",
+        }
+    }
+
+    pub fn severity(&self) -> Severity {
+        match self {
+            AlertEvent::Started { .. }
+            | AlertEvent::PreflightRecovered
+            | AlertEvent::SourceRecovered { .. }
+            | AlertEvent::Submitted { .. }
+            | AlertEvent::BackupValidating { .. }
+            | AlertEvent::BackupRecovered => Severity::Info,
+            AlertEvent::SourceDegraded { .. }
+            | AlertEvent::MissesApproaching { .. }
+            | AlertEvent::Committed { .. }
+            | AlertEvent::Failback { .. } => Severity::Warning,
+            AlertEvent::PreflightFailed { .. }
+            | AlertEvent::FailoverDecided { .. }
+            | AlertEvent::CommitFailed { .. }
+            | AlertEvent::GaveUp { .. }
+            | AlertEvent::BackupUnhealthy { .. } => Severity::Critical,
+        }
+    }
+
+    /// The condition this event is about. Two events with the same key within the resend
+    /// interval are one alert; a recovery event carries the key of the condition it ends (and
+    /// is PagerDuty's `dedup_key`, so the resolve closes the incident the trigger opened).
+    pub fn dedupe_key(&self) -> String {
+        match self {
+            AlertEvent::PreflightFailed { .. } | AlertEvent::PreflightRecovered => {
+                "preflight".into()
+            }
+            AlertEvent::SourceDegraded { source, .. } | AlertEvent::SourceRecovered { source } => {
+                format!("source:{source}")
+            }
+            AlertEvent::BackupUnhealthy { .. } | AlertEvent::BackupRecovered => {
+                "backup_unhealthy".into()
+            }
+            AlertEvent::Submitted { intent } => format!("submitted:{intent}"),
+            AlertEvent::Committed { intent, .. } => format!("committed:{intent}"),
+            AlertEvent::BackupValidating { epoch } => format!("backup_validating:{epoch}"),
+            other => other.name().into(),
+        }
+    }
+
+    /// True for events that end a condition (`*_recovered`): they are delivered only if the
+    /// condition was alerted, and PagerDuty gets a `resolve`.
+    pub fn is_recovery(&self) -> bool {
+        matches!(
+            self,
+            AlertEvent::PreflightRecovered
+                | AlertEvent::SourceRecovered { .. }
+                | AlertEvent::BackupRecovered
+        )
+    }
+
+    /// One line for humans, without the validator (channels add it).
+    pub fn message(&self) -> String {
+        match self {
+            AlertEvent::Started { version, dry_run } => format!(
+                "radix-failover {version} started watching{}",
+                if *dry_run { " (DRY RUN: it will not submit)" } else { "" }
+            ),
+            AlertEvent::PreflightFailed { detail } => {
+                format!("pre-flight FAILED, automatic failover is blocked: {detail}")
+            }
+            AlertEvent::PreflightRecovered => {
+                "pre-flight passes again: automatic failover is armed".into()
+            }
+            AlertEvent::SourceDegraded { source, why } => format!("source {source} degraded: {why}"),
+            AlertEvent::SourceRecovered { source } => format!("source {source} recovered"),
+            AlertEvent::MissesApproaching { missed, threshold } => format!(
+                "missed proposals approaching the failover threshold: {missed} missed (failover at {threshold})"
+            ),
+            AlertEvent::FailoverDecided { reason } => format!("FAILOVER DECIDED: {reason}"),
+            AlertEvent::Submitted { intent } => format!("failover transaction submitted: {intent}"),
+            AlertEvent::Committed { intent, epoch } => format!(
+                "failover transaction COMMITTED in epoch {epoch}: {intent}; the backup's key applies from epoch {}",
+                epoch.saturating_add(1)
+            ),
+            AlertEvent::CommitFailed { message } => format!(
+                "failover transaction COMMITTED WITH FAILURE: {message}. The daemon stopped; an operator must act"
+            ),
+            AlertEvent::GaveUp { reason } => format!(
+                "GAVE UP on the failover transaction: {reason}. An operator must act"
+            ),
+            AlertEvent::BackupValidating { epoch } => {
+                format!("the backup node validates in epoch {epoch}")
+            }
+            AlertEvent::BackupUnhealthy { why } => format!(
+                "failed over, and the BACKUP IS NOT HEALTHY: {why}. Nothing protects the validator now"
+            ),
+            AlertEvent::BackupRecovered => "the backup node is healthy again".into(),
+            AlertEvent::Failback { detail } => format!("failback: {detail}"),
+        }
+    }
+
+    /// The event's data as JSON (webhook `details`, PagerDuty `custom_details`).
+    pub fn details(&self) -> Map<String, Value> {
+        let v = match self {
+            AlertEvent::Started { version, dry_run } => {
+                json!({ "version": version, "dry_run": dry_run })
+            }
+            AlertEvent::PreflightFailed { detail } => json!({ "detail": detail }),
+            AlertEvent::SourceDegraded { source, why } => json!({ "source": source, "why": why }),
+            AlertEvent::SourceRecovered { source } => json!({ "source": source }),
+            AlertEvent::MissesApproaching { missed, threshold } => {
+                json!({ "missed": missed, "threshold": threshold })
+            }
+            AlertEvent::FailoverDecided { reason } => json!({ "reason": reason }),
+            AlertEvent::Submitted { intent } => json!({ "intent": intent }),
+            AlertEvent::Committed { intent, epoch } => json!({ "intent": intent, "epoch": epoch }),
+            AlertEvent::CommitFailed { message } => json!({ "message": message }),
+            AlertEvent::GaveUp { reason } => json!({ "reason": reason }),
+            AlertEvent::BackupValidating { epoch } => json!({ "epoch": epoch }),
+            AlertEvent::BackupUnhealthy { why } => json!({ "why": why }),
+            AlertEvent::Failback { detail } => json!({ "detail": detail }),
+            AlertEvent::PreflightRecovered | AlertEvent::BackupRecovered => json!({}),
+        };
+        match v {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        }
+    }
+
+    /// The text chat channels show: `[CRITICAL] <validator> (<network>): <message>`.
+    pub fn chat_text(&self, validator: &str, network: &str) -> String {
+        let tag = if self.is_recovery() {
+            "RESOLVED"
+        } else {
+            self.severity().tag()
+        };
+        format!(
+            "[{tag}] radix-failover {validator} ({network}): {}",
+            self.message()
+        )
+    }
+}
+
+/// Cuts `s` to at most `max` characters (not bytes: the APIs count characters), marking the
+/// cut with an ellipsis.
+pub fn truncate_chars(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}

@@ -1,0 +1,577 @@
+//! Alerts delivered over real loopback HTTP to a recording receiver: each channel's path,
+//! headers and body as its API expects them; dedupe and the resend interval; a hanging or
+//! failing channel delays neither the caller nor the other channels.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::IntoResponse;
+use radix_failover::alerts::{AlertEvent, Alerter, AlertsConfig, RawAlerts};
+use serde_json::Value;
+
+const VALIDATOR: &str = "validator_tdx_2_1sd5368vqdmjk0y2w7ymdts02cz9gvxlq5ylaeq6a94gnhv9dc02yy9";
+const NETWORK: &str = "stokenet";
+const TG_TOKEN: &str = "123456789:AAE-secret_token_for_tests_0123456789";
+const PD_KEY: &str = "R0UT1NGKEY0123456789abcdefABCDEF";
+const HOOK_SECRET: &str = "Bearer hook-secret-42";
+/// 2026-11-24T13:00:00Z: any fixed instant works; the test checks it comes back in `at`.
+const T0: i64 = 1_795_525_200_000;
+
+#[derive(Debug, Clone)]
+struct Req {
+    method: Method,
+    path: String,
+    headers: HeaderMap,
+    body: Value,
+}
+
+#[derive(Clone, Copy)]
+enum Mode {
+    Answer(u16),
+    /// Never answers within the test (sleeps this long first).
+    Hang(Duration),
+}
+
+#[derive(Clone)]
+struct Receiver {
+    seen: Arc<Mutex<Vec<Req>>>,
+    mode: Mode,
+}
+
+async fn record(
+    State(r): State<Receiver>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> impl IntoResponse {
+    let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    r.seen.lock().unwrap().push(Req {
+        method,
+        path: uri.path().to_string(),
+        headers,
+        body,
+    });
+    match r.mode {
+        Mode::Answer(code) => (StatusCode::from_u16(code).unwrap(), "{\"ok\":true}"),
+        Mode::Hang(d) => {
+            tokio::time::sleep(d).await;
+            (StatusCode::OK, "late")
+        }
+    }
+}
+
+/// Starts a recording receiver on 127.0.0.1:<free port>; returns its base URL and log.
+async fn receiver(mode: Mode) -> (String, Arc<Mutex<Vec<Req>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let app = axum::Router::new().fallback(record).with_state(Receiver {
+        seen: seen.clone(),
+        mode,
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}"), seen)
+}
+
+fn config(toml_text: &str) -> AlertsConfig {
+    let raw: RawAlerts = toml::from_str(toml_text).expect("alerts TOML parses");
+    raw.validate().expect("alerts config is valid")
+}
+
+fn all_channels(base: &str) -> String {
+    format!(
+        r#"
+[webhook]
+url = "{base}/hook?token=query-secret"
+headers = {{ Authorization = "{HOOK_SECRET}", X-Team = "validators" }}
+
+[telegram]
+bot_token = "{TG_TOKEN}"
+chat_id = -1001234567890
+api_url = "{base}/tg"
+
+[discord]
+webhook_url = "{base}/api/webhooks/42/discord-secret"
+
+[slack]
+webhook_url = "{base}/services/T0/B0/slack-secret"
+
+[pagerduty]
+routing_key = "{PD_KEY}"
+events_url = "{base}/v2/enqueue"
+"#
+    )
+}
+
+fn by_path<'a>(reqs: &'a [Req], prefix: &str) -> Vec<&'a Req> {
+    reqs.iter().filter(|r| r.path.starts_with(prefix)).collect()
+}
+
+/// Waits until `n` requests arrived (or 10 s: far above loopback delivery, well under the
+/// test harness's patience).
+async fn wait_for(seen: &Arc<Mutex<Vec<Req>>>, n: usize) -> Vec<Req> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = seen.lock().unwrap().clone();
+        if got.len() >= n || Instant::now() > deadline {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn every_channel_receives_what_its_api_expects() {
+    let (base, seen) = receiver(Mode::Answer(200)).await;
+    let alerter = Alerter::new(config(&all_channels(&base)), VALIDATOR, NETWORK);
+    let handle = alerter.start();
+
+    alerter.send(
+        AlertEvent::FailoverDecided {
+            reason: "3 of the last 5 proposals missed".into(),
+        },
+        T0,
+    );
+    assert!(
+        handle.flush(Duration::from_secs(10)).await,
+        "delivered in time"
+    );
+    let reqs = seen.lock().unwrap().clone();
+    assert_eq!(reqs.len(), 5, "one request per channel: {reqs:#?}");
+    for r in &reqs {
+        assert_eq!(r.method, Method::POST, "{}", r.path);
+        assert_eq!(
+            r.headers.get("content-type").unwrap(),
+            "application/json",
+            "{}",
+            r.path
+        );
+    }
+
+    // Generic webhook: the documented body, its headers, its query kept.
+    let hook = by_path(&reqs, "/hook")[0];
+    assert_eq!(hook.headers.get("authorization").unwrap(), HOOK_SECRET);
+    assert_eq!(hook.headers.get("x-team").unwrap(), "validators");
+    let b = &hook.body;
+    assert_eq!(b["event"], "failover_decided");
+    assert_eq!(b["severity"], "critical");
+    assert_eq!(b["validator"], VALIDATOR);
+    assert_eq!(b["network"], NETWORK);
+    assert_eq!(b["details"]["reason"], "3 of the last 5 proposals missed");
+    assert!(b["message"].as_str().unwrap().contains("FAILOVER DECIDED"));
+    let at = chrono::DateTime::parse_from_rfc3339(b["at"].as_str().unwrap()).unwrap();
+    assert_eq!(at.timestamp_millis(), T0);
+    let keys: Vec<&String> = b.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys,
+        [
+            "at",
+            "details",
+            "event",
+            "message",
+            "network",
+            "severity",
+            "validator"
+        ]
+    );
+
+    // Telegram: the token in the path, chat_id as a number, plain text.
+    let tg = by_path(&reqs, "/tg/")[0];
+    assert_eq!(tg.path, format!("/tg/bot{TG_TOKEN}/sendMessage"));
+    assert_eq!(tg.body["chat_id"], -1001234567890i64);
+    assert_eq!(tg.body["disable_web_page_preview"], true);
+    let text = tg.body["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("[CRITICAL]")
+            && text.contains(VALIDATOR)
+            && text.contains("3 of the last 5"),
+        "{text}"
+    );
+
+    // Discord and Slack: their one text field.
+    let dc = by_path(&reqs, "/api/webhooks/42/discord-secret")[0];
+    assert_eq!(dc.body["content"].as_str().unwrap(), text);
+    assert_eq!(dc.body["allowed_mentions"]["parse"], serde_json::json!([]));
+    let sl = by_path(&reqs, "/services/T0/B0/slack-secret")[0];
+    assert_eq!(sl.body["text"].as_str().unwrap(), text);
+
+    // PagerDuty Events v2 trigger.
+    let pd = by_path(&reqs, "/v2/enqueue")[0];
+    let p = &pd.body;
+    assert_eq!(p["routing_key"], PD_KEY);
+    assert_eq!(p["event_action"], "trigger");
+    let dedup = p["dedup_key"].as_str().unwrap().to_string();
+    assert!(
+        dedup.contains(VALIDATOR) && dedup.ends_with("failover_decided"),
+        "{dedup}"
+    );
+    assert_eq!(p["payload"]["severity"], "critical");
+    assert_eq!(p["payload"]["source"], VALIDATOR);
+    assert_eq!(p["payload"]["component"], "radix-failover");
+    assert_eq!(
+        p["payload"]["custom_details"]["reason"],
+        "3 of the last 5 proposals missed"
+    );
+    let ts =
+        chrono::DateTime::parse_from_rfc3339(p["payload"]["timestamp"].as_str().unwrap()).unwrap();
+    assert_eq!(ts.timestamp_millis(), T0);
+    assert!(p["payload"]["summary"]
+        .as_str()
+        .unwrap()
+        .contains("FAILOVER DECIDED"));
+
+    // A condition and its recovery: PagerDuty triggers, then resolves the same dedup_key.
+    seen.lock().unwrap().clear();
+    alerter.send(
+        AlertEvent::PreflightFailed {
+            detail: "backup not synced".into(),
+        },
+        T0 + 1000,
+    );
+    alerter.send(AlertEvent::PreflightRecovered, T0 + 2000);
+    assert!(handle.flush(Duration::from_secs(10)).await);
+    let reqs = seen.lock().unwrap().clone();
+    assert_eq!(reqs.len(), 10, "both events on all five channels");
+    let pds = by_path(&reqs, "/v2/enqueue");
+    assert_eq!(pds[0].body["event_action"], "trigger");
+    assert_eq!(pds[1].body["event_action"], "resolve");
+    assert_eq!(pds[0].body["dedup_key"], pds[1].body["dedup_key"]);
+    assert!(
+        pds[1].body.get("payload").is_none(),
+        "a resolve carries no payload"
+    );
+    let hooks = by_path(&reqs, "/hook");
+    assert_eq!(hooks[1].body["event"], "preflight_recovered");
+    assert!(by_path(&reqs, "/services/")[1].body["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("[RESOLVED]"));
+
+    // Info events go to chat and the webhook, not to PagerDuty (no incident for good news).
+    seen.lock().unwrap().clear();
+    alerter.send(
+        AlertEvent::Started {
+            version: "0.1.0".into(),
+            dry_run: false,
+        },
+        T0 + 3000,
+    );
+    assert!(handle.flush(Duration::from_secs(10)).await);
+    let reqs = seen.lock().unwrap().clone();
+    assert_eq!(reqs.len(), 4, "{reqs:#?}");
+    assert!(by_path(&reqs, "/v2/enqueue").is_empty());
+
+    // Over-long text is cut to each API's limit, in characters.
+    seen.lock().unwrap().clear();
+    let long = "é".repeat(5000);
+    alerter.send(
+        AlertEvent::GaveUp {
+            reason: long.clone(),
+        },
+        T0 + 4000,
+    );
+    assert!(handle.flush(Duration::from_secs(10)).await);
+    let reqs = seen.lock().unwrap().clone();
+    let chars = |v: &Value| v.as_str().unwrap().chars().count();
+    assert_eq!(
+        chars(&by_path(&reqs, "/api/webhooks/")[0].body["content"]),
+        2000
+    );
+    assert_eq!(chars(&by_path(&reqs, "/tg/")[0].body["text"]), 4096);
+    assert_eq!(
+        chars(&by_path(&reqs, "/v2/enqueue")[0].body["payload"]["summary"]),
+        1024
+    );
+    // The webhook keeps the full reason in its details.
+    assert_eq!(
+        by_path(&reqs, "/hook")[0].body["details"]["reason"],
+        long.as_str()
+    );
+    assert_eq!(alerter.stats().failed, 0);
+    assert_eq!(alerter.stats().delivered, 5 + 10 + 4 + 5);
+}
+
+#[tokio::test]
+async fn dedupe_drops_repeats_within_the_resend_interval_and_recovery_ends_a_condition() {
+    let (base, seen) = receiver(Mode::Answer(200)).await;
+    let cfg = config(&format!(
+        "resend_interval = \"1m\"\n[webhook]\nurl = \"{base}/hook\"\n"
+    ));
+    let alerter = Alerter::new(cfg, VALIDATOR, NETWORK);
+    let handle = alerter.start();
+    let degraded = |s: &str| AlertEvent::SourceDegraded {
+        source: s.into(),
+        why: "timed out after 3000 ms".into(),
+    };
+    let recovered = |s: &str| AlertEvent::SourceRecovered { source: s.into() };
+    let sec = 1000;
+
+    alerter.send(degraded("gateway a"), T0); // sent
+    alerter.send(degraded("gateway a"), T0 + 30 * sec); // repeat within 1 min: dropped
+    alerter.send(degraded("gateway b"), T0 + 30 * sec); // another source: sent
+    alerter.send(degraded("gateway a"), T0 + 59 * sec); // still within: dropped
+    alerter.send(degraded("gateway a"), T0 + 60 * sec); // interval over: re-sent (reminder)
+    alerter.send(recovered("gateway a"), T0 + 61 * sec); // ends the condition: sent
+    alerter.send(recovered("gateway a"), T0 + 62 * sec); // nothing to recover: dropped
+    alerter.send(recovered("core x"), T0 + 62 * sec); // never degraded: dropped
+    alerter.send(degraded("gateway a"), T0 + 63 * sec); // a new episode: sent at once
+    alerter.send(degraded("gateway a"), T0 + 10 * sec); // clock went back: dropped
+
+    assert!(handle.flush(Duration::from_secs(10)).await);
+    let got: Vec<(String, String, i64)> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let at = chrono::DateTime::parse_from_rfc3339(r.body["at"].as_str().unwrap())
+                .unwrap()
+                .timestamp_millis();
+            (
+                r.body["event"].as_str().unwrap().to_string(),
+                r.body["details"]["source"].as_str().unwrap().to_string(),
+                (at - T0) / sec,
+            )
+        })
+        .collect();
+    let want: Vec<(String, String, i64)> = [
+        ("source_degraded", "gateway a", 0),
+        ("source_degraded", "gateway b", 30),
+        ("source_degraded", "gateway a", 60),
+        ("source_recovered", "gateway a", 61),
+        ("source_degraded", "gateway a", 63),
+    ]
+    .iter()
+    .map(|(e, s, t)| (e.to_string(), s.to_string(), *t))
+    .collect();
+    assert_eq!(got, want);
+    let stats = alerter.stats();
+    assert_eq!(
+        (stats.accepted, stats.suppressed, stats.delivered),
+        (5, 5, 5)
+    );
+}
+
+#[tokio::test]
+async fn a_hanging_channel_delays_neither_send_nor_the_other_channels() {
+    let test_start = Instant::now();
+    // The hanging receiver would answer after 30 s; everything below must finish long before.
+    let (hang, hang_seen) = receiver(Mode::Hang(Duration::from_secs(30))).await;
+    let (ok, ok_seen) = receiver(Mode::Answer(200)).await;
+    let cfg = config(&format!(
+        "[webhook]\nurl = \"{hang}/hook\"\n[slack]\nwebhook_url = \"{ok}/services/x\"\n"
+    ));
+    let alerter = Alerter::new(cfg, VALIDATOR, NETWORK);
+    let _handle = alerter.start();
+
+    // The hanging channel takes its first request and never answers.
+    alerter.send(
+        AlertEvent::Submitted {
+            intent: "txid_0".into(),
+        },
+        T0,
+    );
+    assert_eq!(wait_for(&hang_seen, 1).await.len(), 1);
+
+    // 300 more alerts while it hangs: each send returns at once.
+    let n = 300;
+    let mut slowest = Duration::ZERO;
+    for i in 1..=n {
+        let t = Instant::now();
+        alerter.send(
+            AlertEvent::Submitted {
+                intent: format!("txid_{i}"),
+            },
+            T0 + i,
+        );
+        slowest = slowest.max(t.elapsed());
+    }
+    println!("slowest send while a channel hangs: {slowest:?}");
+    // A send is a mutex and a queue push; 200 ms is generous for a loaded 2-core machine and
+    // 150x below the hanging receiver's 30 s.
+    assert!(
+        slowest < Duration::from_millis(200),
+        "send blocked for {slowest:?}"
+    );
+
+    // Slack got every alert up to the newest while the webhook hangs.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let last = ok_seen
+            .lock()
+            .unwrap()
+            .last()
+            .map(|r| r.body["text"].as_str().unwrap_or("").to_string());
+        if last.is_some_and(|t| t.contains(&format!("txid_{n}"))) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "slack did not get the newest alert while the webhook hung"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The hanging channel's queue is bounded: its oldest alerts were dropped and counted.
+    let s = alerter.stats();
+    assert!(
+        s.dropped >= (n as u64 + 1) - radix_failover::alerts::QUEUE_CAPACITY as u64 - 1,
+        "{s:?}"
+    );
+    assert_eq!(
+        hang_seen.lock().unwrap().len(),
+        1,
+        "the hanging channel is still on its first alert"
+    );
+    assert!(
+        test_start.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        test_start.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn failing_channels_are_retried_or_not_and_never_stop_the_others() {
+    let (e500, seen500) = receiver(Mode::Answer(500)).await;
+    let (e400, seen400) = receiver(Mode::Answer(400)).await;
+    let (ok, ok_seen) = receiver(Mode::Answer(200)).await;
+    let mut cfg = config(&format!(
+        "[webhook]\nurl = \"{e500}/hook\"\n[discord]\nwebhook_url = \"{e400}/api/webhooks/1/t\"\n[slack]\nwebhook_url = \"{ok}/services/x\"\n"
+    ));
+    cfg.attempt_timeout = Duration::from_secs(2);
+    let alerter = Alerter::new(cfg, VALIDATOR, NETWORK);
+    let handle = alerter.start();
+    let t = Instant::now();
+    alerter.send(
+        AlertEvent::CommitFailed {
+            message: "fee".into(),
+        },
+        T0,
+    );
+    assert_eq!(wait_for(&ok_seen, 1).await.len(), 1);
+    // Slack is not held back by the 500's retry pauses (1 s + 3 s).
+    assert!(
+        t.elapsed() < Duration::from_secs(1),
+        "slack waited {:?}",
+        t.elapsed()
+    );
+    assert!(
+        handle.flush(Duration::from_secs(15)).await,
+        "retries finish"
+    );
+    // 5xx: three attempts; 4xx (bad token, bad chat): one, retrying cannot help.
+    assert_eq!(seen500.lock().unwrap().len(), 3);
+    assert_eq!(seen400.lock().unwrap().len(), 1);
+    let s = alerter.stats();
+    assert_eq!((s.delivered, s.failed), (1, 2), "{s:?}");
+}
+
+#[tokio::test]
+async fn disabled_alerter_sends_nothing_and_never_fails() {
+    let a = Alerter::disabled();
+    let h = a.start();
+    a.send(AlertEvent::FailoverDecided { reason: "x".into() }, T0);
+    assert!(!a.is_enabled());
+    assert_eq!(a.stats(), Default::default());
+    assert!(h.shutdown(Duration::from_millis(10)).await);
+}
+
+fn problem(text: &str) -> (String, String, String, String) {
+    let raw: RawAlerts = toml::from_str(text).expect("parses");
+    let (f, v, p, x) = raw.validate().expect_err("must be refused");
+    (f.to_string(), v, p, x)
+}
+
+#[test]
+fn config_errors_name_the_field_and_never_show_a_secret() {
+    let base = "https://example.com";
+    let cases = [
+        (
+            "[telegram]\nbot_token = \"not-a-token-value\"\nchat_id = 1\n".to_string(),
+            "alerts.telegram.bot_token",
+            Some("not-a-token-value"),
+        ),
+        (
+            format!("[telegram]\nbot_token = \"{TG_TOKEN}\"\nchat_id = \"my chat\"\n"),
+            "alerts.telegram.chat_id",
+            Some(TG_TOKEN),
+        ),
+        (
+            "[discord]\nwebhook_url = \"http://discord.com/api/webhooks/1/discord-token\"\n".to_string(),
+            "alerts.discord.webhook_url",
+            Some("discord-token"),
+        ),
+        (
+            "[slack]\nwebhook_url = \"hooks.slack.com/services/slack-token\"\n".to_string(),
+            "alerts.slack.webhook_url",
+            Some("slack-token"),
+        ),
+        (
+            "[pagerduty]\nrouting_key = \"short-key\"\n".to_string(),
+            "alerts.pagerduty.routing_key",
+            Some("short-key"),
+        ),
+        (
+            format!("[webhook]\nurl = \"{base}/h\"\nheaders = {{ \"Bad Header\" = \"v\" }}\n"),
+            "alerts.webhook.headers",
+            None,
+        ),
+        (
+            format!("[webhook]\nurl = \"{base}/h\"\nheaders = {{ Authorization = \"line\\nbreak-secret\" }}\n"),
+            "alerts.webhook.headers",
+            Some("break-secret"),
+        ),
+        (
+            format!("resend_interval = \"10s\"\n[webhook]\nurl = \"{base}/h\"\n"),
+            "alerts.resend_interval",
+            None,
+        ),
+        ("resend_interval = \"1h\"\n".to_string(), "alerts", None),
+    ];
+    for (text, field, secret) in cases {
+        let (f, v, p, fix) = problem(&text);
+        assert_eq!(f, field, "{text}: {p}");
+        assert!(!fix.is_empty() && !p.is_empty());
+        // `secret`: a value that must not appear in the message (None: the field has none).
+        for s in [&v, &p, &fix] {
+            assert!(
+                secret.is_none_or(|x| !s.contains(x)),
+                "{field}: secret shown in {s:?}"
+            );
+        }
+    }
+    // Unknown keys are refused (a typo cannot silently disable a channel).
+    let e = toml::from_str::<RawAlerts>("[slack]\nwebhook = \"https://x\"\n").unwrap_err();
+    assert!(e.to_string().contains("unknown field `webhook`"), "{e}");
+
+    // Debug output of the raw and validated config shows no secret.
+    let text = all_channels("http://127.0.0.1:1");
+    let raw: RawAlerts = toml::from_str(&text).unwrap();
+    let cfg = raw.clone().validate().unwrap();
+    for dbg in [format!("{raw:?}"), format!("{cfg:?}")] {
+        for s in [
+            TG_TOKEN,
+            PD_KEY,
+            HOOK_SECRET,
+            "discord-secret",
+            "slack-secret",
+            "query-secret",
+        ] {
+            assert!(!dbg.contains(s), "{s} in {dbg}");
+        }
+    }
+    assert_eq!(cfg.channels.len(), 5);
+    assert_eq!(
+        cfg.resend_interval,
+        radix_failover::alerts::DEFAULT_RESEND_INTERVAL
+    );
+    // @channel names are taken as names, numbers given as text as numbers.
+    let cfg = config(&format!(
+        "[telegram]\nbot_token = \"{TG_TOKEN}\"\nchat_id = \"@radix_ops\"\n"
+    ));
+    assert!(format!("{cfg:?}").contains("@radix_ops"));
+}
