@@ -33,6 +33,55 @@ pub enum Command {
     /// Build transactions offline.
     #[command(subcommand)]
     Tx(TxCommand),
+    /// The daemon: watch the validator, fail over to the backup when the primary fails,
+    /// confirm the switch. Logs one line per poll; stop with SIGTERM or Ctrl-C.
+    Run(RunArgs),
+    /// Show, once: who validates now, misses, each source's health and lag, the backup's
+    /// readiness and the daemon's phase.
+    Status(StatusArgs),
+    /// Switch to the backup now, by hand (the same checks as the daemon; asks to confirm).
+    Failover(SwitchArgs),
+    /// Switch back to the primary's key, once the primary is healthy (the same checks, aimed
+    /// at the primary).
+    Failback(SwitchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Config file (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+
+    /// Do everything except submit: the transaction that would be sent is logged.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Config file (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SwitchArgs {
+    /// Config file (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+
+    /// Do not ask for confirmation (needed when standard input is not a terminal).
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Return once the transaction commits, without waiting for the next epoch to confirm
+    /// that the target node validates.
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 #[derive(Debug, Subcommand)]

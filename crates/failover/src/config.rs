@@ -610,6 +610,73 @@ mod tests {
         }
     }
 
+    fn daemon_sections() -> String {
+        format!(
+            "{}primary_public_key = \"{}\"\n\n[primary]\nsystem_api = \"http://10.0.0.1:3334/system\"\ncore_api = \"http://10.0.0.1:3333/core\"\n\n[backup]\nsystem_api = \"http://10.0.0.2:3334/system\"\ncore_api = \"http://10.0.0.2:3333/core\"\n\n[sources]\ngateways = [\"https://mainnet.radixdlt.com\"]\ncore_apis = [\"http://10.0.0.3:3333/core\"]\n\n[policy]\npoll_interval = \"2s\"\nmissed_proposals = 2\nrecent_proposals = 4\n\n[daemon]\nstate_file = \"state/failover.json\"\n",
+            good(),
+            "02ce938064729003a391c5bbf50c5b1968958eb2dd56c8f22c8accdf7502cc3004"
+        )
+    }
+
+    #[test]
+    fn daemon_sections_resolve_in_a_fixed_source_order() {
+        let c = load(&daemon_sections()).unwrap();
+        c.require_watch(true).unwrap();
+        let names: Vec<&str> = c.sources.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "gateway mainnet.radixdlt.com:443",
+                "core 10.0.0.3:3333",
+                "core primary",
+                "core backup"
+            ]
+        );
+        assert_eq!(c.policy.poll_interval, std::time::Duration::from_secs(2));
+        assert_eq!((c.policy.missed_proposals, c.policy.recent_proposals), (2, 4));
+        // Untouched keys keep their documented defaults.
+        assert_eq!(c.policy.min_confirming_sources, DEFAULT_MIN_CONFIRMING_SOURCES);
+        assert_eq!(c.daemon.submit_deadline, DEFAULT_SUBMIT_DEADLINE);
+        let state = c.daemon.state_file.clone().unwrap();
+        assert!(state.is_absolute() && state.ends_with("state/failover.json"));
+    }
+
+    #[test]
+    fn daemon_section_errors_name_field_and_fix() {
+        for (from, to, field) in [
+            ("poll_interval = \"2s\"", "poll_interval = \"often\"", "policy.poll_interval"),
+            ("poll_interval = \"2s\"", "poll_interval = \"0s\"", "policy.poll_interval"),
+            ("missed_proposals = 2", "missed_proposals = 5", "policy.missed_proposals"),
+            ("gateways = [\"https://mainnet.radixdlt.com\"]", "gateways = [\"mainnet.radixdlt.com\"]", "sources.gateways"),
+            ("system_api = \"http://10.0.0.2:3334/system\"", "system_api = \"ftp://10.0.0.2/system\"", "backup.system_api"),
+            ("core_apis = [\"http://10.0.0.3:3333/core\"]", "core_apis = [\"http://10.0.0.1:3333/core/\"]", "sources"),
+        ] {
+            let text = daemon_sections().replace(from, to);
+            assert_ne!(text, daemon_sections(), "{from} not in the fixture");
+            let e = err(&text);
+            assert!(e.contains(&format!("`{field}`")) && e.contains("fix:"), "{to}: {e}");
+        }
+        let e = err(&daemon_sections().replace("[policy]\n", "[policy]\nmisssed = 1\n"));
+        assert!(e.contains("unknown field `misssed`"), "{e}");
+        // The same key for both nodes is refused.
+        let e = err(&daemon_sections().replace(
+            "02ce938064729003a391c5bbf50c5b1968958eb2dd56c8f22c8accdf7502cc3004",
+            BACKUP_KEY,
+        ));
+        assert!(e.contains("`primary_public_key`") && e.contains("same key"), "{e}");
+    }
+
+    #[test]
+    fn watching_commands_name_what_is_missing() {
+        let c = load(&good()).unwrap();
+        let e = c.require_watch(false).unwrap_err().to_string();
+        assert!(e.contains("`primary_public_key`") && e.contains("fix:"), "{e}");
+        let c = load(&daemon_sections().replace("[daemon]\nstate_file = \"state/failover.json\"\n", "")).unwrap();
+        c.require_watch(false).unwrap();
+        let e = c.require_watch(true).unwrap_err().to_string();
+        assert!(e.contains("`daemon.state_file`"), "{e}");
+    }
+
     #[test]
     fn missing_field_is_named() {
         let e = err(&good().replace("key_file = \"owner.key\"\n", ""));

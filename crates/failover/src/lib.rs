@@ -13,6 +13,7 @@ pub mod network;
 pub mod observe;
 pub mod policy;
 pub mod preflight;
+pub mod runner;
 pub mod sources;
 pub mod state;
 pub mod submit;

@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod watch_commands;
 
 use std::process::ExitCode;
 
@@ -15,12 +16,18 @@ const EXIT_FAILURE: u8 = 1;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose);
+    // The daemon logs at info by default: one line per poll is its record of what it saw.
+    let floor = if matches!(cli.command, Command::Run(_)) { 1 } else { 0 };
+    init_logging(cli.verbose.max(floor));
     let result = match &cli.command {
         Command::Keys(KeysCommand::Derive(a)) => commands::keys_derive(a),
         Command::Config(ConfigCommand::Check(a)) => commands::config_check(a),
         Command::Tx(TxCommand::UpdateKey(a)) => commands::tx_update_key(a),
         Command::Tx(TxCommand::Inspect(a)) => commands::tx_inspect(a),
+        Command::Run(a) => watch_commands::run(a),
+        Command::Status(a) => watch_commands::status(a),
+        Command::Failover(a) => watch_commands::switch(a, watch_commands::Direction::ToBackup),
+        Command::Failback(a) => watch_commands::switch(a, watch_commands::Direction::ToPrimary),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -40,8 +47,10 @@ fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("RADIX_FAILOVER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Colours only on a terminal: under systemd or a pipe they would be noise in the log.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }

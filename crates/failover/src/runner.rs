@@ -1,0 +1,485 @@
+//! The watch loop: observe, decide, act. `radix-failover run`.
+//!
+//! Each poll: the sources are read (`sources`), the pure policy assesses the observation
+//! (`policy`), and the loop acts on the decision according to the durable phase
+//! (`state`): in `Watching` a `FailOver` decision builds the transaction, records it in the
+//! state file *before* anything is sent, and starts following it (`submit`); in `FailingOver`
+//! each poll advances the submission one step; after the commit the loop confirms the key on
+//! ledger, then, after the next epoch change, that the backup validates and our proposals are
+//! made again.
+//!
+//! What keeps it safe:
+//! - fail closed: a failed pre-flight check or a backup that is not ready blocks an automatic
+//!   failover (the policy returns `Blocked`), the loop keeps watching and says why;
+//! - one transaction: the intent in flight is persisted before it is submitted, a restart
+//!   resumes it, and a new intent is built only when the old one can never commit (`submit`);
+//! - several watchers: the intent is deterministic for an epoch, and the ledger key is checked
+//!   before each submission;
+//! - never two failovers and never an automatic fail back: once failed over the loop only
+//!   watches and warns;
+//! - shutdown (SIGTERM/SIGINT) is only taken between polls, so a state write is never cut.
+//!
+//! The loop takes its clock and its shutdown signal as parameters, so tests can drive it.
+
+use std::future::Future;
+use std::time::Duration;
+
+use radix_common::crypto::Ed25519PrivateKey;
+use tracing::{error, info, warn};
+
+use crate::config::Config;
+use crate::observe::Observation;
+use crate::policy::{Assessment, Decision, Gates, KeyOwner, Policy, PolicyKeys};
+use crate::preflight::{self, Aim, PreflightReport};
+use crate::sources::Sources;
+use crate::state::{DaemonState, InFlight, Phase, StateFile};
+use crate::submit::{self, SubmitParams, TickOutcome};
+use crate::tx::{build_update_key, BuiltTransaction, UpdateKeyRequest, DEFAULT_VALID_EPOCHS};
+
+/// Re-run a failed pre-flight this often (in polls, at least): often enough that a fixed
+/// problem unblocks failover within ~30 s on mainnet, rarely enough not to load the sources.
+const PREFLIGHT_RETRY_POLLS: u32 = 6;
+
+/// The watcher's wall clock, unix milliseconds. A trait so tests can drive time.
+pub trait Clock: Send + Sync {
+    fn now_ms(&self) -> i64;
+}
+
+/// The real clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Everything except submitting: the transaction that would be sent is logged.
+    pub dry_run: bool,
+    /// Stop after this many polls (tests, `status`); `None`: until shutdown.
+    pub max_polls: Option<u64>,
+}
+
+/// How the loop ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunEnd {
+    Shutdown,
+    PollLimit,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigError),
+    #[error("{0}")]
+    State(#[from] crate::state::StateError),
+    #[error("{0}")]
+    Sources(String),
+    #[error("cannot build the failover transaction: {0}")]
+    Tx(#[from] crate::tx::TxError),
+}
+
+pub struct Runner<C: Clock> {
+    config: Config,
+    key: Ed25519PrivateKey,
+    sources: Sources,
+    policy: Policy,
+    state_file: StateFile,
+    state: DaemonState,
+    clock: C,
+    opts: RunOptions,
+    submit_params: SubmitParams,
+    preflight: Option<PreflightReport>,
+    polls_since_preflight: u32,
+    dry_run_logged: bool,
+    /// The state file could not be written at the last attempt (alerted once per episode).
+    save_failing: bool,
+}
+
+fn hex_key(k: &radix_common::crypto::Secp256k1PublicKey) -> String {
+    hex::encode(k.0)
+}
+
+impl<C: Clock> Runner<C> {
+    /// Loads the state (a corrupt or foreign state file is an error: no action is taken blind),
+    /// takes the state file's lock and builds the sources. `key` is the badge account's key.
+    pub fn new(
+        config: Config,
+        key: Ed25519PrivateKey,
+        clock: C,
+        opts: RunOptions,
+    ) -> Result<(Self, crate::state::StateLock), RunError> {
+        config.require_watch(true)?;
+        let state_path = config
+            .daemon
+            .state_file
+            .clone()
+            .ok_or_else(|| RunError::Sources("daemon.state_file is not set".into()))?;
+        let state_file = StateFile::new(state_path);
+        let lock = state_file.lock()?;
+        let validator = config.validator_bech32();
+        let network = config.network.logical_name.to_string();
+        let now = clock.now_ms();
+        let state = match state_file.load(&validator, &network)? {
+            Some(s) => s,
+            None => DaemonState::new(&validator, &network, now),
+        };
+        let sources = Sources::new(&config).map_err(|e| RunError::Sources(e.to_string()))?;
+        let primary_key_hex = config.primary_public_key.map(|k| hex_key(&k)).unwrap_or_default();
+        let policy = Policy::new(
+            config.policy.clone(),
+            PolicyKeys {
+                validator_address: validator,
+                primary_key_hex,
+                backup_key_hex: hex_key(&config.backup_public_key),
+            },
+        );
+        let submit_params = SubmitParams::scaled(config.daemon.submit_deadline, config.policy.poll_interval);
+        Ok((
+            Runner {
+                config,
+                key,
+                sources,
+                policy,
+                state_file,
+                state,
+                clock,
+                opts,
+                submit_params,
+                preflight: None,
+                polls_since_preflight: 0,
+                dry_run_logged: false,
+                save_failing: false,
+            },
+            lock,
+        ))
+    }
+
+    pub fn phase(&self) -> &Phase {
+        &self.state.phase
+    }
+
+    /// Runs until `shutdown` resolves (or the poll limit). Shutdown is only taken between
+    /// polls: a poll, its decision and its state write always complete.
+    pub async fn run(&mut self, shutdown: impl Future<Output = ()>) -> Result<RunEnd, RunError> {
+        self.log_start();
+        tokio::pin!(shutdown);
+        let mut interval = tokio::time::interval(self.config.policy.poll_interval);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut polls = 0u64;
+        loop {
+            tokio::select! {
+                biased;
+                _ = &mut shutdown => {
+                    info!("shutting down (signal); phase {}", self.state.phase.name());
+                    return Ok(RunEnd::Shutdown);
+                }
+                _ = interval.tick() => {}
+            }
+            self.poll_once().await?;
+            polls += 1;
+            if self.opts.max_polls.is_some_and(|m| polls >= m) {
+                return Ok(RunEnd::PollLimit);
+            }
+        }
+    }
+
+    fn log_start(&self) {
+        let account = crate::keys::account_address(
+            &radix_common::crypto::PublicKey::Ed25519(self.key.public_key()),
+            &self.config.network,
+        );
+        info!(
+            "radix-failover {} starting: network {}, validator {}, badge account {}, primary key {}, backup key {}, policy {}, poll every {:?}{}",
+            env!("CARGO_PKG_VERSION"),
+            self.config.network.logical_name,
+            self.config.validator_bech32(),
+            account,
+            self.config.primary_public_key.map(|k| hex_key(&k)).unwrap_or_default(),
+            hex_key(&self.config.backup_public_key),
+            self.config.policy.name.as_str(),
+            self.config.policy.poll_interval,
+            if self.opts.dry_run { " (DRY RUN: nothing will be submitted)" } else { "" }
+        );
+        for s in &self.config.sources {
+            info!("source {} ({}) {}", s.name, s.kind.as_str(), redact(&s.url));
+        }
+        info!("state file {} (phase {})", self.state_file.path().display(), self.state.phase.name());
+    }
+
+    fn build(&self, new_key: radix_common::crypto::Secp256k1PublicKey, start_epoch: u64) -> Result<BuiltTransaction, crate::tx::TxError> {
+        build_update_key(
+            &self.config,
+            &self.key,
+            &UpdateKeyRequest { new_key, start_epoch, valid_epochs: DEFAULT_VALID_EPOCHS, nonce: None },
+        )
+    }
+
+    async fn run_preflight(&mut self, epoch: u64) {
+        let tx = match self.build(self.config.backup_public_key, epoch) {
+            Ok(t) => t,
+            Err(e) => {
+                error!("pre-flight: cannot build the failover transaction: {e}");
+                return;
+            }
+        };
+        if self.preflight.is_none() {
+            info!("failover transaction for review (account {}):\n{}", tx.account_address, tx.manifest.trim_end());
+        }
+        let report = preflight::run(&self.config, &self.sources, &tx.account_address, &tx, Aim::Backup).await;
+        let was_ok = self.preflight.as_ref().map(|r| r.ok());
+        for c in &report.checks {
+            if c.pass {
+                info!("pre-flight {}: pass: {}", c.name, c.detail);
+            } else {
+                warn!("pre-flight {}: FAIL: {}", c.name, c.detail);
+            }
+        }
+        match (was_ok, report.ok()) {
+            (_, true) if was_ok != Some(true) => info!("pre-flight passed: automatic failover armed"),
+            (_, false) if was_ok != Some(false) => warn!("pre-flight FAILED: automatic failover is blocked until every check passes (still watching)"),
+            _ => {}
+        }
+        self.preflight = Some(report);
+        self.polls_since_preflight = 0;
+    }
+
+    fn gates(&self) -> Gates {
+        match &self.preflight {
+            None => Gates { preflight_ok: false, preflight_problem: Some("pre-flight has not run yet".into()) },
+            Some(r) if r.ok() => Gates { preflight_ok: true, preflight_problem: None },
+            Some(r) => Gates {
+                preflight_ok: false,
+                preflight_problem: Some(r.failures().map(|c| format!("{}: {}", c.name, c.detail)).collect::<Vec<_>>().join("; ")),
+            },
+        }
+    }
+
+    /// One poll: observe, assess, log, act.
+    pub async fn poll_once(&mut self) -> Result<(), RunError> {
+        let mut obs: Observation = self.sources.poll().await;
+        obs.at_ms = self.clock.now_ms();
+        let epoch = agreed_epoch(&obs);
+
+        // Pre-flight on the first poll that knows the epoch, then again while it fails. A
+        // passed pre-flight is not re-run: from then on the policy checks what can change
+        // within minutes on every poll (the backup's readiness, a quorum of trusted sources),
+        // and a source going down later must not disarm a failover the quorum still allows.
+        self.polls_since_preflight += 1;
+        let due = match &self.preflight {
+            None => true,
+            Some(r) if !r.ok() => self.polls_since_preflight >= PREFLIGHT_RETRY_POLLS,
+            Some(_) => false,
+        };
+        let watching = matches!(self.state.phase, Phase::Watching);
+        if due && watching {
+            if let Some(e) = epoch {
+                self.run_preflight(e).await;
+            }
+        }
+
+        let a = self.policy.observe(&obs, &self.gates());
+        self.log_poll(&a);
+        self.act(&a, epoch).await
+    }
+
+    fn log_poll(&self, a: &Assessment) {
+        info!("{} | phase {}", a.view.summary_line(), self.state.phase.name());
+        for e in &a.events {
+            warn!("{}", e.message());
+        }
+    }
+
+    async fn act(&mut self, a: &Assessment, epoch: Option<u64>) -> Result<(), RunError> {
+        let now = self.clock.now_ms();
+        match self.state.phase.clone() {
+            Phase::Watching => match &a.decision {
+                Decision::FailOver { reason } => {
+                    let Some(epoch) = epoch else {
+                        warn!("failover decided ({reason}) but no trusted source gives the current epoch; waiting");
+                        return Ok(());
+                    };
+                    let tx = self.build(self.config.backup_public_key, epoch)?;
+                    if self.opts.dry_run {
+                        if !self.dry_run_logged {
+                            warn!(
+                                "DRY RUN: failover decided ({reason}); would submit intent {} (epochs {}..{}) to {} source(s):\nmanifest:\n{}\nnotarized transaction hex: {}",
+                                tx.intent_hash_bech32,
+                                tx.start_epoch_inclusive(),
+                                tx.end_epoch_exclusive(),
+                                self.sources.tx_endpoints().len(),
+                                tx.manifest.trim_end(),
+                                tx.notarized_hex()
+                            );
+                            self.dry_run_logged = true;
+                        }
+                        return Ok(());
+                    }
+                    warn!("FAILOVER DECIDED: {reason}; intent {} (valid epochs {}..{})", tx.intent_hash_bech32, tx.start_epoch_inclusive(), tx.end_epoch_exclusive());
+                    let inflight = submit::new_inflight(&tx, reason, now);
+                    // Persist before the first submit: a crash after this point resumes this
+                    // very intent.
+                    self.set_phase(Phase::FailingOver(inflight), format!("failover decided: {reason}"));
+                    self.follow(a, epoch).await;
+                }
+                Decision::AlreadyFailedOver => {
+                    let since = epoch.unwrap_or(0);
+                    warn!("the key on ledger is already the backup's: failed over (no transaction needed)");
+                    self.set_phase(Phase::FailedOver { intent_hash: None, since_epoch: since }, "found failed over".into());
+                }
+                Decision::Blocked { reason, blocker } => {
+                    warn!("failover needed ({reason}) but BLOCKED: {blocker}");
+                }
+                _ => {}
+            },
+            Phase::FailingOver(_) | Phase::FailingBack(_) => {
+                if let Some(epoch) = epoch {
+                    self.follow(a, epoch).await;
+                } else {
+                    warn!("transaction in flight, but no trusted source gives the current epoch; waiting");
+                }
+            }
+            Phase::Committed { intent_hash, commit_epoch, .. } => {
+                if a.view.key_on_ledger != KeyOwner::Backup && a.view.key_in_force != KeyOwner::Backup {
+                    warn!("committed {intent_hash}, but the trusted sources do not show the backup's key on ledger yet");
+                }
+                let new_epoch = epoch.is_some_and(|e| e > commit_epoch);
+                let backup_validating = a.view.backup_validating;
+                let made_again = a.view.epoch_made.is_some_and(|m| m > 0);
+                if new_epoch && a.view.key_in_force == KeyOwner::Backup && backup_validating && made_again {
+                    info!(
+                        "FAILOVER COMPLETE: the backup validates in epoch {} and our proposals are made again ({} made this epoch)",
+                        epoch.unwrap_or_default(),
+                        a.view.epoch_made.unwrap_or_default()
+                    );
+                    self.set_phase(
+                        Phase::FailedOver { intent_hash: Some(intent_hash), since_epoch: epoch.unwrap_or(commit_epoch + 1) },
+                        "backup validating".into(),
+                    );
+                } else if new_epoch && a.view.key_in_force == KeyOwner::Backup && backup_validating {
+                    info!("backup key in force and the backup reports VALIDATING_IN_CURRENT_EPOCH; waiting for its first proposal");
+                }
+            }
+            Phase::FailedOver { .. } => {
+                if a.view.key_on_ledger == KeyOwner::Primary && a.view.key_in_force == KeyOwner::Primary {
+                    info!("the primary's key is back in force (a manual failback): watching again");
+                    self.set_phase(Phase::Watching, "failback seen on ledger".into());
+                    self.preflight = None;
+                } else if let Err(why) = &a.view.backup_ready {
+                    warn!("failed over, and the BACKUP IS NOT HEALTHY: {why}. No automatic switch back; fix the backup or fail back by hand (radix-failover failback)");
+                }
+            }
+            Phase::Halted { reason, .. } => {
+                warn!("halted: {reason}. Nothing is submitted until an operator acts (see the state file)");
+            }
+        }
+        Ok(())
+    }
+
+    /// Advances the submission in flight by one step.
+    async fn follow(&mut self, a: &Assessment, epoch: u64) {
+        let mut inflight: InFlight = match &self.state.phase {
+            Phase::FailingOver(f) | Phase::FailingBack(f) => f.clone(),
+            _ => return,
+        };
+        let back = matches!(self.state.phase, Phase::FailingBack(_));
+        let target = if back { a.view.key_on_ledger == KeyOwner::Primary } else { a.view.key_on_ledger == KeyOwner::Backup };
+        let new_key = if back { self.config.primary_public_key.unwrap_or(self.config.backup_public_key) } else { self.config.backup_public_key };
+        let now = self.clock.now_ms();
+        let endpoints = self.sources.tx_endpoints();
+        let rebuild = |start: u64| self.build(new_key, start);
+        let state_file = &self.state_file;
+        let mut snapshot = self.state.clone();
+        let mut persist = |f: &InFlight| {
+            snapshot.phase = if back { Phase::FailingBack(f.clone()) } else { Phase::FailingOver(f.clone()) };
+            snapshot.updated_at_ms = now;
+            state_file.save(&snapshot)
+        };
+        let outcome = submit::tick(&endpoints, &mut inflight, epoch, target, now, &self.submit_params, &rebuild, &mut persist).await;
+        drop(endpoints);
+        let in_flight_phase = if back { Phase::FailingBack(inflight.clone()) } else { Phase::FailingOver(inflight.clone()) };
+        match outcome {
+            TickOutcome::Committed { intent_hash } => {
+                info!("COMMITTED: {intent_hash} (CommittedSuccess) in epoch {epoch}; the new key applies from epoch {}", epoch + 1);
+                self.set_phase(
+                    Phase::Committed { intent_hash, commit_epoch: epoch, committed_at_ms: now },
+                    "transaction committed".into(),
+                );
+            }
+            TickOutcome::AlreadyDone => {
+                info!("the key on ledger is already the target key (another watcher or an operator did it); no transaction needed");
+                self.set_phase(
+                    Phase::Committed { intent_hash: inflight.intent_hash.clone(), commit_epoch: epoch, committed_at_ms: now },
+                    "target key already on ledger".into(),
+                );
+            }
+            TickOutcome::Failed { message } => {
+                error!("the failover transaction COMMITTED WITH FAILURE: {message}. Stopped; fix the cause and run `radix-failover failover` by hand");
+                self.set_phase(Phase::Halted { reason: format!("CommittedFailure: {message}"), intent_hash: Some(inflight.intent_hash.clone()) }, "committed failure".into());
+            }
+            TickOutcome::GaveUp { reason } => {
+                error!("GAVE UP on the failover transaction: {reason}");
+                self.set_phase(Phase::Halted { reason, intent_hash: Some(inflight.intent_hash.clone()) }, "submit deadline".into());
+            }
+            TickOutcome::Following(progress) => {
+                // The tick logged submits, status changes and rebuilds itself.
+                for e in &progress.persist_errors {
+                    error!("cannot write the state file: {e}. The submission goes on; fix it so a restart resumes this intent");
+                }
+                if let Some(e) = &progress.rebuild_error {
+                    error!("cannot rebuild the failover transaction: {e}; keeping the current intent");
+                }
+                self.state.phase = in_flight_phase;
+            }
+        }
+    }
+
+    /// Records a phase change and writes the state file. A failed write (disk full, ...) is
+    /// logged loudly and retried with the next change; the in-memory phase stays right and
+    /// the daemon carries on, so a failover in progress still completes.
+    fn set_phase(&mut self, phase: Phase, why: String) {
+        let now = self.clock.now_ms();
+        info!("phase {} -> {} ({why})", self.state.phase.name(), phase.name());
+        self.state.phase = phase;
+        self.state.record(now, why);
+        match self.state_file.save(&self.state) {
+            Ok(()) => {
+                if self.save_failing {
+                    info!("state file written again");
+                }
+                self.save_failing = false;
+            }
+            Err(e) => {
+                error!("cannot write the state file: {e}. Carrying on with the state in memory; fix it so a restart resumes correctly");
+                self.save_failing = true;
+            }
+        }
+    }
+}
+
+/// The epoch most trusted ledger sources report (the highest among answering sources whose
+/// epoch at least one other answering source shares; else the single answer).
+pub fn agreed_epoch(obs: &Observation) -> Option<u64> {
+    let epochs: Vec<u64> = obs.ledger.iter().filter_map(|s| s.result.as_ref().ok().map(|r| r.epoch)).collect();
+    let shared = epochs.iter().copied().filter(|e| epochs.iter().filter(|x| *x == e).count() >= 2).max();
+    shared.or_else(|| if epochs.len() == 1 { epochs.first().copied() } else { None })
+}
+
+/// A URL for logs: no credentials, no query (tokens live there).
+pub fn redact(url: &url::Url) -> String {
+    let mut u = url.clone();
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.set_query(None);
+    u.to_string()
+}
+
+/// Sleeps that a test can shorten: the poll interval in the sim is a few hundred ms.
+pub fn poll_interval(config: &Config) -> Duration {
+    config.policy.poll_interval
+}
