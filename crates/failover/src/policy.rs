@@ -432,6 +432,8 @@ pub struct Policy {
     /// Consecutive polls with the primary's own miss statistic rising.
     primary_rising_streak: u32,
     primary_last_missed: Option<u64>,
+    /// Whose key was in force when the windows were last fed (primary or backup).
+    window_owner: Option<KeyOwner>,
     previous: Option<Previous>,
 }
 
@@ -457,6 +459,7 @@ impl Policy {
             primary_down_streak: 0,
             primary_rising_streak: 0,
             primary_last_missed: None,
+            window_owner: None,
             previous: None,
         }
     }
@@ -474,7 +477,7 @@ impl Policy {
         let min_confirm = self.params.min_confirming_sources.max(1) as usize;
 
         // 1. Trust of each ledger source.
-        let mut seen = self.assess_sources(obs, &mut warnings);
+        let seen = self.assess_sources(obs, &mut warnings);
         let trusted: Vec<usize> = (0..seen.len())
             .filter(|&i| seen[i].trust.is_trusted())
             .collect();
@@ -484,20 +487,22 @@ impl Policy {
             self.agree_keys(&seen, &trusted, &mut warnings);
         // The window measures the node whose key is in force: a change of owner (failover or
         // fail-back taking effect) starts it afresh.
-        if let Some(prev) = &self.previous {
-            if is_known(&prev.key_in_force)
-                && is_known(&key_in_force)
-                && prev.key_in_force != key_in_force
+        if is_known(&key_in_force) {
+            if self
+                .window_owner
+                .as_ref()
+                .is_some_and(|o| o != &key_in_force)
             {
                 for mem in self.sources.values_mut() {
                     mem.window.clear();
                 }
             }
+            self.window_owner = Some(key_in_force.clone());
         }
 
         // 3. Per-source memory: deltas into windows, ledger positions.
         let mut advancing = 0usize;
-        for s in seen.iter_mut() {
+        for s in &seen {
             let mem = self.sources.entry(s.name.to_string()).or_default();
             let Some(r) = s.reading else {
                 mem.fed_last_poll = false;

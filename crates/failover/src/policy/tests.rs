@@ -951,6 +951,14 @@ fn a_pending_failback_is_not_failed_over_again() {
     let list = s.run(5, 0, 1);
     assert!(list.iter().all(|a| !a.decision.is_fail_over()));
     assert!(blocker(&list[4]).contains("fail-back is pending"));
+    // The fail-back takes effect: the windows held the backup's misses and start afresh for
+    // the primary, which is not failed over for the other node's misses.
+    s.primary = Some(Ok(node(PRIMARY_KEY)));
+    s.epoch_change();
+    let a = s.lead(1, 0).poll();
+    assert_eq!(a.view.key_in_force, KeyOwner::Primary);
+    assert_eq!((a.view.recent_missed, a.view.recent_tracked), (0, 1));
+    assert_eq!(a.decision, Decision::Healthy);
 }
 
 #[test]
