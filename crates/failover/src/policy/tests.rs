@@ -26,6 +26,8 @@ enum Fault {
     WrongEpoch(u64),
     /// Reports these keys instead of the real ones (in force, on ledger).
     Keys(Option<String>, Option<String>),
+    /// Reports this many finished-epoch misses (a Gateway).
+    FinishedMissed(u64),
 }
 
 struct Src {
@@ -244,6 +246,13 @@ impl Scenario {
                     Fault::WrongEpoch(e) => {
                         let mut r = self.truth(s.kind);
                         r.epoch = *e;
+                        Ok(r)
+                    }
+                    Fault::FinishedMissed(x) => {
+                        let mut r = self.truth(s.kind);
+                        if let Some(c) = r.finished.as_mut().and_then(|f| f.counts.as_mut()) {
+                            c.missed = *x;
+                        }
                         Ok(r)
                     }
                     Fault::Keys(f, l) => {
@@ -1115,6 +1124,30 @@ fn legacy_ignores_core_counts_and_the_early_signal_and_keeps_the_gates() {
 }
 
 #[test]
+fn legacy_needs_a_majority_of_the_trusted_gateways() {
+    let mut s = legacy().sources(&[
+        ("gateway g", SourceKind::Gateway),
+        ("gateway h", SourceKind::Gateway),
+        ("gateway i", SourceKind::Gateway),
+    ]);
+    s.lead(20, 0).poll();
+    s.epoch_change();
+    s.fault("gateway h", Fault::FinishedMissed(9));
+    let a = s.poll();
+    assert!(
+        matches!(&a.decision, Decision::Suspect { reason } if reason.contains("1 of 3")),
+        "{:?}",
+        a.decision
+    );
+    s.fault("gateway i", Fault::FinishedMissed(7));
+    let a = s.poll();
+    assert!(a.decision.is_fail_over(), "{:?}", a.decision);
+    // A lagging gateway counts for nothing.
+    s.stale("gateway i", 60_000);
+    assert!(!s.poll().decision.is_fail_over());
+}
+
+#[test]
 fn legacy_without_a_gateway_is_unknown() {
     let mut s = legacy().sources(&[("core a", SourceKind::Core), ("core b", SourceKind::Core)]);
     let a = s.poll();
@@ -1280,6 +1313,51 @@ fn property_healthy_primary_and_honest_sources_never_fail_over() {
                 a.view.summary_line()
             );
         }
+    }
+}
+
+/// One noisy outage run, as the list of assessments.
+fn noisy_run(seed: u64) -> Vec<Assessment> {
+    let mut rng = Rng(seed | 1);
+    let mut s = Scenario::new();
+    let mut out = Vec::new();
+    for poll in 0..200 {
+        if poll == 100 {
+            s.kill_primary();
+        }
+        if rng.chance(3) {
+            s.epoch_change();
+        }
+        for name in ["core a", "core b", "core c", "gateway g"] {
+            match rng.below(10) {
+                0 => {
+                    s.fault(name, Fault::Down(unreachable()));
+                }
+                1 => {
+                    s.fault(name, Fault::ExtraMissed(rng.below(8)));
+                }
+                2 => {
+                    s.stale(name, rng.below(90_000) as i64);
+                }
+                _ => {
+                    s.fault(name, Fault::None);
+                }
+            }
+        }
+        let missed = u64::from(poll >= 100 && rng.chance(50));
+        out.push(s.lead(rng.below(3), missed).poll());
+    }
+    out
+}
+
+#[test]
+fn same_observations_same_assessments() {
+    for seed in [7, 42, 2024] {
+        let a = noisy_run(seed);
+        assert_eq!(a, noisy_run(seed), "seed {seed}");
+        // And the runs are not trivially constant.
+        let labels: BTreeSet<&str> = a.iter().map(|x| x.decision.label()).collect();
+        assert!(labels.len() >= 2, "seed {seed}: {labels:?}");
     }
 }
 
