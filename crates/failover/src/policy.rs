@@ -593,7 +593,6 @@ impl Policy {
         // 5. The primary's System API: the early signal.
         let primary = self.assess_primary(obs.primary.as_ref());
         let ledger_quorum = min_confirm.max(trusted.len() / 2 + 1);
-        let ledger_advancing = advancing >= ledger_quorum;
         let early = self.params.primary_down_polls > 0
             && key_in_force == KeyOwner::Primary
             && self.primary_down_streak.max(self.primary_rising_streak)
@@ -677,102 +676,25 @@ impl Policy {
         {
             Decision::AlreadyFailedOver
         } else {
-            let trigger: Result<Option<String>, Decision> = match self.params.name {
-                PolicyName::Default => {
-                    let confirming = windows.iter().filter(|w| w.0 >= threshold).count();
-                    let early_note = if early {
-                        " (threshold lowered to 1: the primary's System API looks unhealthy)"
-                    } else {
-                        ""
-                    };
-                    if !no_quorum && confirming >= quorum {
-                        Ok(Some(format!(
-                            "{recent_missed} of our last {recent_tracked} proposals missed, seen by {confirming} of {} trusted real-time sources{early_note}",
-                            realtime.len()
-                        )))
-                    } else if early && ledger_advancing {
-                        let reason = match &primary {
-                            PrimaryState::Unhealthy { reason, .. } => reason.clone(),
-                            _ => String::new(),
-                        };
-                        Ok(Some(format!(
-                            "the primary has looked unhealthy for {} polls ({reason}) while {advancing} of {} trusted sources show the ledger advancing with the primary's key in force",
-                            self.primary_down_streak.max(self.primary_rising_streak),
-                            trusted.len()
-                        )))
-                    } else if no_quorum && (confirming > 0 || early) {
-                        Err(Decision::Blocked {
-                            reason: if confirming > 0 {
-                                format!("{confirming} source(s) see at least {threshold} of our last {m} proposals missed")
-                            } else {
-                                "the primary's System API has looked unhealthy long enough to fail over on its own".to_string()
-                            },
-                            blocker: format!(
-                                "no quorum: {} trusted real-time source(s), {min_confirm} needed to confirm misses",
-                                realtime.len()
-                            ),
-                        })
-                    } else if no_quorum {
-                        Err(Decision::Unknown {
-                            reason: format!(
-                                "only {} trusted Core source(s) see misses in real time; {min_confirm} needed",
-                                realtime.len()
-                            ),
-                        })
-                    } else if confirming > 0 {
-                        Err(Decision::Suspect {
-                            reason: format!(
-                                "{confirming} of {} trusted real-time sources see at least {threshold} of our last {m} proposals missed; {quorum} must",
-                                realtime.len()
-                            ),
-                        })
-                    } else if let PrimaryState::Unhealthy {
-                        reason,
-                        consecutive_polls,
-                    } = &primary
-                    {
-                        Err(Decision::Suspect { reason: format!("the primary looks unhealthy for {consecutive_polls} polls: {reason}") })
-                    } else if recent_missed > 0 {
-                        Err(Decision::Suspect {
-                            reason: format!(
-                                "{recent_missed} of our last {recent_tracked} proposals missed"
-                            ),
-                        })
-                    } else {
-                        Ok(None)
-                    }
-                }
+            let trigger = match self.params.name {
+                PolicyName::Default => self.default_trigger(&Evidence {
+                    windows: &windows,
+                    quorum,
+                    threshold,
+                    early,
+                    advancing,
+                    ledger_quorum,
+                    trusted: trusted.len(),
+                    primary: &primary,
+                    recent_missed,
+                    recent_tracked,
+                }),
                 PolicyName::Legacy => self.legacy_trigger(&seen, &trusted),
             };
             match trigger {
                 Err(d) => d,
                 Ok(None) => Decision::Healthy,
-                Ok(Some(reason)) => {
-                    let mut blockers: Vec<String> = Vec::new();
-                    if let Some(k) = &key_problem {
-                        blockers.push(k.clone());
-                    }
-                    if !gates.preflight_ok {
-                        blockers.push(format!(
-                            "pre-flight failed: {}",
-                            gates
-                                .preflight_problem
-                                .as_deref()
-                                .unwrap_or("(no reason given)")
-                        ));
-                    }
-                    if let Err(e) = &backup_ready {
-                        blockers.push(format!("backup not ready: {e}"));
-                    }
-                    if blockers.is_empty() {
-                        Decision::FailOver { reason }
-                    } else {
-                        Decision::Blocked {
-                            reason,
-                            blocker: blockers.join("; "),
-                        }
-                    }
-                }
+                Ok(Some(reason)) => gate(reason, key_problem, gates, &backup_ready),
             }
         };
 
@@ -838,6 +760,100 @@ impl Policy {
             warnings,
             events,
         }
+    }
+
+    /// Rules 2 and 3: the default policy's trigger. `Ok(Some(reason))`: fail over if the gates
+    /// pass; `Ok(None)`: healthy; `Err(decision)`: a decision short of failing over.
+    fn default_trigger(&self, e: &Evidence<'_>) -> Result<Option<String>, Decision> {
+        let m = self.params.recent_proposals;
+        let min_confirm = self.params.min_confirming_sources.max(1) as usize;
+        let realtime = e.windows.len();
+        let no_quorum = realtime < min_confirm;
+        let threshold = e.threshold;
+        let confirming = e.windows.iter().filter(|w| w.0 >= threshold).count();
+        let primary_reason = match e.primary {
+            PrimaryState::Unhealthy {
+                reason,
+                consecutive_polls,
+            } => {
+                format!("the primary has looked unhealthy for {consecutive_polls} polls: {reason}")
+            }
+            _ => String::new(),
+        };
+        let no_quorum_blocker = || {
+            format!(
+                "no quorum: {realtime} trusted real-time source(s), {min_confirm} needed to confirm misses"
+            )
+        };
+        if !no_quorum && confirming >= e.quorum {
+            let early_note = if e.early {
+                " (threshold lowered to 1: the primary's System API looks unhealthy)"
+            } else {
+                ""
+            };
+            return Ok(Some(format!(
+                "{} of our last {} proposals missed, seen by {confirming} of {realtime} trusted real-time sources{early_note}",
+                e.recent_missed, e.recent_tracked
+            )));
+        }
+        if e.early && e.advancing >= e.ledger_quorum {
+            return Ok(Some(format!(
+                "{primary_reason}; {} of {} trusted sources show the ledger advancing with the primary's key in force",
+                e.advancing, e.trusted
+            )));
+        }
+        if e.early {
+            // Long enough to act on, but the watcher cannot see the ledger go on: a stalled
+            // network (where a transaction would not commit either) or a blind watcher.
+            let mut blocker = format!(
+                "only {} of {} trusted sources show the ledger advancing, {} needed",
+                e.advancing, e.trusted, e.ledger_quorum
+            );
+            if no_quorum {
+                blocker = format!("{}; {blocker}", no_quorum_blocker());
+            }
+            return Err(Decision::Blocked {
+                reason: primary_reason,
+                blocker,
+            });
+        }
+        if no_quorum && confirming > 0 {
+            return Err(Decision::Blocked {
+                reason: format!(
+                    "{confirming} source(s) see at least {threshold} of our last {m} proposals missed"
+                ),
+                blocker: no_quorum_blocker(),
+            });
+        }
+        if no_quorum {
+            return Err(Decision::Unknown {
+                reason: format!(
+                    "only {realtime} trusted Core source(s) see misses in real time; {min_confirm} needed"
+                ),
+            });
+        }
+        if confirming > 0 {
+            return Err(Decision::Suspect {
+                reason: format!(
+                    "{confirming} of {realtime} trusted real-time sources see at least {threshold} of our last {m} proposals missed; {} must",
+                    e.quorum
+                ),
+            });
+        }
+        if !primary_reason.is_empty() {
+            return Err(Decision::Suspect {
+                reason: primary_reason,
+            });
+        }
+        if e.recent_missed > 0 {
+            return Err(Decision::Suspect {
+                reason: format!(
+                    "{} of our last {} proposals missed",
+                    e.recent_missed, e.recent_tracked
+                ),
+            });
+        }
+        Ok(None)
     }
 
     /// Rule 1: answered, fresh, in step, not contradicted.
@@ -1337,6 +1353,55 @@ impl Policy {
             }
         }
         ev
+    }
+}
+
+/// What the default policy's trigger weighs, computed by `observe`.
+struct Evidence<'a> {
+    /// (missed, tracked) of each trusted real-time source's window.
+    windows: &'a [(u32, u32)],
+    /// Real-time sources that must confirm: `min_confirming_sources` and a majority.
+    quorum: usize,
+    /// Misses that count as a failure now: N, or 1 while the early signal holds.
+    threshold: u32,
+    /// The early signal holds (rule 3).
+    early: bool,
+    /// Trusted ledger sources whose ledger moved since their last answer, and how many must.
+    advancing: usize,
+    ledger_quorum: usize,
+    trusted: usize,
+    primary: &'a PrimaryState,
+    recent_missed: u32,
+    recent_tracked: u32,
+}
+
+/// The gates every failover passes (rules 4 and 5 and the pre-flight): all blockers are named.
+fn gate(
+    reason: String,
+    key_problem: Option<String>,
+    gates: &Gates,
+    backup_ready: &Result<(), String>,
+) -> Decision {
+    let mut blockers: Vec<String> = key_problem.into_iter().collect();
+    if !gates.preflight_ok {
+        blockers.push(format!(
+            "pre-flight failed: {}",
+            gates
+                .preflight_problem
+                .as_deref()
+                .unwrap_or("(no reason given)")
+        ));
+    }
+    if let Err(e) = backup_ready {
+        blockers.push(format!("backup not ready: {e}"));
+    }
+    if blockers.is_empty() {
+        Decision::FailOver { reason }
+    } else {
+        Decision::Blocked {
+            reason,
+            blocker: blockers.join("; "),
+        }
     }
 }
 

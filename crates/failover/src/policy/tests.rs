@@ -459,9 +459,18 @@ fn early_signal_needs_the_ledger_advancing() {
     for name in ["core a", "core b", "core c", "gateway g"] {
         s.stale(name, 0);
     }
-    for a in s.run(4, 0, 0) {
+    let list = s.run(4, 0, 0);
+    for a in &list {
         assert!(!a.decision.is_fail_over(), "{:?}", a.decision);
     }
+    assert!(matches!(list[1].decision, Decision::Suspect { .. }));
+    // Once the signal is long enough to act on, it says loudly why it does not.
+    assert!(
+        blocker(&list[3])
+            .contains("only 0 of 4 trusted sources show the ledger advancing, 3 needed"),
+        "{}",
+        blocker(&list[3])
+    );
 }
 
 #[test]
