@@ -99,6 +99,10 @@ pub struct Runner<C: Clock> {
     dry_run_logged: bool,
     /// The state file could not be written at the last attempt (alerted once per episode).
     save_failing: bool,
+    /// "Waiting for the backup's first proposal" was logged (once per failover).
+    said_waiting_for_proposal: bool,
+    /// Polls so far.
+    polls: u64,
 }
 
 fn hex_key(k: &radix_common::crypto::Secp256k1PublicKey) -> String {
@@ -155,6 +159,8 @@ impl<C: Clock> Runner<C> {
                 polls_since_preflight: 0,
                 dry_run_logged: false,
                 save_failing: false,
+                said_waiting_for_proposal: false,
+                polls: 0,
             },
             lock,
         ))
@@ -262,6 +268,7 @@ impl<C: Clock> Runner<C> {
 
     /// One poll: observe, assess, log, act.
     pub async fn poll_once(&mut self) -> Result<(), RunError> {
+        self.polls += 1;
         let mut obs: Observation = self.sources.poll().await;
         obs.at_ms = self.clock.now_ms();
         let epoch = agreed_epoch(&obs);
@@ -291,7 +298,14 @@ impl<C: Clock> Runner<C> {
     fn log_poll(&self, a: &Assessment) {
         info!("{} | phase {}", a.view.summary_line(), self.state.phase.name());
         for e in &a.events {
-            warn!("{}", e.message());
+            use crate::policy::EventKind::*;
+            match e.kind {
+                SourceRecovered | PrimaryRecovered | BackupReady | EpochChanged | ProblemCleared => {
+                    info!("{}", e.message())
+                }
+                SourceDegraded | PrimaryUnhealthy | BackupNotReady | MissesApproaching
+                | KeyChanged | DecisionChanged | ProblemRaised => warn!("{}", e.message()),
+            }
         }
     }
 
@@ -361,8 +375,13 @@ impl<C: Clock> Runner<C> {
                         Phase::FailedOver { intent_hash: Some(intent_hash), since_epoch: epoch.unwrap_or(commit_epoch + 1) },
                         "backup validating".into(),
                     );
-                } else if new_epoch && a.view.key_in_force == KeyOwner::Backup && backup_validating {
+                } else if new_epoch
+                    && a.view.key_in_force == KeyOwner::Backup
+                    && backup_validating
+                    && !self.said_waiting_for_proposal
+                {
                     info!("backup key in force and the backup reports VALIDATING_IN_CURRENT_EPOCH; waiting for its first proposal");
+                    self.said_waiting_for_proposal = true;
                 }
             }
             Phase::FailedOver { .. } => {
@@ -371,11 +390,21 @@ impl<C: Clock> Runner<C> {
                     self.set_phase(Phase::Watching, "failback seen on ledger".into());
                     self.preflight = None;
                 } else if let Err(why) = &a.view.backup_ready {
-                    warn!("failed over, and the BACKUP IS NOT HEALTHY: {why}. No automatic switch back; fix the backup or fail back by hand (radix-failover failback)");
+                    // Once per episode (the policy reports the change), not every poll.
+                    if a.events.iter().any(|e| e.kind == crate::policy::EventKind::BackupNotReady) {
+                        error!("failed over, and the BACKUP IS NOT HEALTHY: {why}. No automatic switch back to the primary; fix the backup, or fail back by hand once the primary is healthy (radix-failover failback)");
+                    }
                 }
             }
-            Phase::Halted { reason, .. } => {
-                warn!("halted: {reason}. Nothing is submitted until an operator acts (see the state file)");
+            Phase::Halted { reason, intent_hash } => {
+                if a.view.key_on_ledger == KeyOwner::Backup {
+                    info!("the backup's key is on ledger (failed over by other means): no longer halted");
+                    let since = epoch.unwrap_or(0);
+                    self.set_phase(Phase::FailedOver { intent_hash, since_epoch: since }, "backup key on ledger".into());
+                } else if self.polls % 12 == 1 {
+                    // A reminder now and then (about once a minute at the default interval).
+                    error!("halted: {reason}. Nothing is submitted until an operator acts: check `radix-failover status`, fix the cause, then fail over by hand (radix-failover failover; this daemon follows the ledger), or stop the daemon, move the state file away and start it again to re-arm it");
+                }
             }
         }
         Ok(())

@@ -1,0 +1,419 @@
+//! Shared harness of the daemon's end-to-end tests: an in-process radix-sim network on its
+//! own round clock, the config it writes, and the real `radix-failover` binary as a child
+//! process whose log lines the test reads.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use radix_sim::api::{Network, Ports};
+use radix_sim::faults::Faults;
+use radix_sim::info::Info;
+use radix_sim::ledger::types::{IntentStatus, RoundRecord};
+use radix_sim::ledger::{Sim, SimConfig};
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_radix-failover");
+/// 200 ms rounds, 20 rounds an epoch: 4 s epochs, long enough for a loaded 2-core CI machine
+/// to detect, submit and commit inside one epoch, short enough for a test to see several.
+pub const ROUND_MS: u64 = 200;
+pub const ROUNDS_PER_EPOCH: u64 = 20;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub epoch: u64,
+    pub round: u64,
+}
+
+pub struct Harness {
+    pub sim: Sim,
+    pub net: Network,
+    pub info: Info,
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    http: reqwest::Client,
+    /// The epoch in which our validator's key on ledger first became the backup's.
+    key_change: Arc<Mutex<Option<u64>>>,
+}
+
+impl Harness {
+    pub async fn start(seed: u64) -> Harness {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut cfg = SimConfig::new(seed, dir.path().join("owner.key"));
+        cfg.round_length_ms = ROUND_MS;
+        cfg.rounds_per_epoch = ROUNDS_PER_EPOCH;
+        let sim = tokio::task::spawn_blocking(move || Sim::genesis(cfg))
+            .await
+            .expect("genesis task")
+            .expect("genesis");
+        let net = Network::start(sim.clone(), Arc::new(Faults::new()), &Ports::default())
+            .await
+            .expect("servers bind on loopback");
+        let info = Info::gather(&net, seed);
+        let config = dir.path().join("failover.toml");
+        std::fs::write(&config, info.failover_config()).expect("write config");
+
+        let key_change = Arc::new(Mutex::new(None));
+        let backup = info.backup_public_key_hex.clone();
+        let ours = info.our_validator.clone();
+        let kc = key_change.clone();
+        sim.add_round_hook(Box::new(move |sim, _, _| {
+            let mut slot = kc.lock().unwrap_or_else(|p| p.into_inner());
+            if slot.is_none() {
+                let snap = sim.snapshot();
+                let changed = snap
+                    .validators
+                    .iter()
+                    .any(|v| v.address == ours && v.ledger_key_hex == backup);
+                if changed {
+                    *slot = Some(snap.position.epoch);
+                }
+            }
+        }));
+        net.state.clock.resume();
+        Harness {
+            sim,
+            net,
+            info,
+            dir,
+            config,
+            http: reqwest::Client::new(),
+            key_change,
+        }
+    }
+
+    pub fn position(&self) -> Position {
+        let p = &self.sim.snapshot().position;
+        Position {
+            epoch: p.epoch,
+            round: p.round,
+        }
+    }
+
+    pub fn epoch(&self) -> u64 {
+        self.position().epoch
+    }
+
+    pub async fn wait_epochs(&self, n: u64) {
+        let target = self.epoch() + n;
+        let deadline = Instant::now() + Duration::from_secs(30 + 5 * n);
+        while self.epoch() < target {
+            assert!(Instant::now() < deadline, "the sim's clock stalled");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn fault(&self, action: Value) -> Value {
+        let r = self
+            .http
+            .post(format!("{}/faults", self.info.control_url))
+            .json(&action)
+            .send()
+            .await
+            .expect("control API answers");
+        assert!(r.status().is_success(), "fault {action} refused");
+        r.json().await.expect("control JSON")
+    }
+
+    /// Applies a fault in the first rounds of an epoch, so a good tool has the rest of the
+    /// epoch to fail over in. Returns where it happened.
+    pub async fn fault_early_in_epoch(&self, action: Value) -> Position {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let p = self.position();
+            if (1..=2).contains(&p.round) {
+                self.fault(action).await;
+                return p;
+            }
+            assert!(Instant::now() < deadline, "never saw the start of an epoch");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    pub async fn clock(&self, what: &str) {
+        let r = self
+            .http
+            .post(format!("{}/clock/{what}", self.info.control_url))
+            .send()
+            .await
+            .expect("control API answers");
+        assert!(r.status().is_success(), "clock {what} refused");
+    }
+
+    pub async fn identity(&self, node: &str) -> Value {
+        let url = format!(
+            "{}/identity",
+            self.info.node(node).expect("node").system_api_url
+        );
+        self.http
+            .get(url)
+            .send()
+            .await
+            .expect("system API answers")
+            .json()
+            .await
+            .expect("identity JSON")
+    }
+
+    /// Every committed user transaction, in commit order.
+    pub fn committed(&self) -> Vec<(String, IntentStatus)> {
+        self.sim.committed_intents()
+    }
+
+    pub fn ledger_key_change_epoch(&self) -> Option<u64> {
+        *self.key_change.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The epoch the backup's key reached the ledger in, waiting for the round hook that
+    /// records it (it runs at the start of the round after the commit).
+    pub async fn wait_key_change_epoch(&self) -> u64 {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(e) = self.ledger_key_change_epoch() {
+                return e;
+            }
+            assert!(Instant::now() < deadline, "the backup's key never reached the ledger");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Our validator's leader rounds in `epoch`.
+    pub fn our_rounds_in(&self, epoch: u64) -> Vec<RoundRecord> {
+        self.sim
+            .round_history(100_000)
+            .into_iter()
+            .filter(|r| r.epoch == epoch && r.leader_address == self.info.our_validator)
+            .collect()
+    }
+
+    /// A second config for another watcher: same network and key, its own state file.
+    pub fn second_config(&self, name: &str) -> PathBuf {
+        let text = std::fs::read_to_string(&self.config).expect("config");
+        let text = text.replace(
+            "state_file = \"radix-failover-state.json\"",
+            &format!("state_file = \"{name}-state.json\""),
+        );
+        assert!(text.contains(&format!("{name}-state.json")));
+        let p = self.dir.path().join(format!("{name}.toml"));
+        std::fs::write(&p, text).expect("write config");
+        p
+    }
+
+    pub fn state(&self, path: &Path) -> Option<Value> {
+        let text = std::fs::read_to_string(path).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    /// The phase object of the state file (`{"phase": "failing_over", ...}`).
+    pub fn phase_of(state: &Value) -> Value {
+        match &state["phase"] {
+            Value::String(s) => serde_json::json!({ "phase": s }),
+            other => other.clone(),
+        }
+    }
+
+    pub fn state_phase(&self, path: &Path) -> String {
+        let s = self.state(path).expect("state file readable");
+        Self::phase_of(&s)["phase"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    pub async fn wait_for_state(&self, path: &Path, phase: &str, timeout: Duration) -> Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(s) = self.state(path) {
+                let p = Self::phase_of(&s);
+                if p["phase"] == phase {
+                    return p;
+                }
+            }
+            assert!(Instant::now() < deadline, "state never reached {phase}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    /// Runs a radix-failover subcommand with `--config`; returns stdout + stderr. Panics if it
+    /// fails.
+    pub async fn cli(&self, args: &[&str]) -> String {
+        let (ok, out) = self.cli_raw(args).await;
+        assert!(ok, "radix-failover {args:?} failed:\n{out}");
+        out
+    }
+
+    pub async fn cli_fails(&self, args: &[&str]) -> String {
+        let (ok, out) = self.cli_raw(args).await;
+        assert!(!ok, "radix-failover {args:?} should have failed:\n{out}");
+        out
+    }
+
+    async fn cli_raw(&self, args: &[&str]) -> (bool, String) {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .arg("--config")
+            .arg(&self.config)
+            .stdin(Stdio::null());
+        let out = tokio::task::spawn_blocking(move || cmd.output())
+            .await
+            .expect("task")
+            .expect("run radix-failover");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    }
+
+    /// The badge account's private key never appears in a log line, nor in the state files.
+    pub fn assert_no_secrets(&self, d: &Daemon) {
+        let key = std::fs::read_to_string(self.dir.path().join("owner.key")).expect("key file");
+        let key = key.trim().to_lowercase();
+        assert_eq!(key.len(), 64, "the key file holds a 32-byte hex key");
+        for l in d.lines() {
+            assert!(!l.to_lowercase().contains(&key), "secret in a log line: {l}");
+        }
+        for e in std::fs::read_dir(self.dir.path()).expect("dir").flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if name.ends_with(".json") {
+                let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+                assert!(!text.to_lowercase().contains(&key), "secret in {name}");
+            }
+        }
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        self.net.state.clock.pause();
+    }
+}
+
+/// A running `radix-failover run` with its output collected line by line.
+pub struct Daemon {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+    name: String,
+}
+
+impl Daemon {
+    pub fn spawn(config: &Path, extra: &[&str], name: &str) -> Daemon {
+        let mut child = Command::new(BIN)
+            .arg("run")
+            .arg("--config")
+            .arg(config)
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn radix-failover run");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        for stream in [
+            child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+            child.stderr.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let lines = lines.clone();
+            let name = name.to_string();
+            std::thread::spawn(move || {
+                for l in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if std::env::var_os("E2E_ECHO").is_some() {
+                        eprintln!("[{name}] {l}");
+                    }
+                    lines.lock().unwrap_or_else(|p| p.into_inner()).push(l);
+                }
+            });
+        }
+        Daemon {
+            child,
+            lines,
+            name: name.to_string(),
+        }
+    }
+
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn has_line(&self, pat: &str) -> bool {
+        self.lines().iter().any(|l| l.contains(pat))
+    }
+
+    /// Waits for the first line containing `pat`; on timeout, fails with the log's tail.
+    pub async fn wait_line(&mut self, pat: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(l) = self.lines().into_iter().find(|l| l.contains(pat)) {
+                return l;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let lines = self.lines();
+                panic!(
+                    "[{}] exited ({status}) before logging {pat:?}:\n{}",
+                    self.name,
+                    lines.join("\n")
+                );
+            }
+            if Instant::now() > deadline {
+                let lines = self.lines();
+                let tail = &lines[lines.len().saturating_sub(60)..];
+                panic!(
+                    "[{}] no line with {pat:?} within {timeout:?}; last lines:\n{}",
+                    self.name,
+                    tail.join("\n")
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// SIGKILL: no chance to clean up.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then waits for a clean (0) exit.
+    pub async fn sigterm_and_wait(&mut self, timeout: Duration) -> Result<(), String> {
+        let pid = self.child.id().to_string();
+        let st = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .map_err(|e| format!("kill: {e}"))?;
+        if !st.success() {
+            return Err("kill -TERM failed".into());
+        }
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) if status.success() => return Ok(()),
+                Ok(Some(status)) => {
+                    return Err(format!(
+                        "exited with {status}:\n{}",
+                        self.lines().join("\n")
+                    ))
+                }
+                Ok(None) if Instant::now() > deadline => {
+                    return Err("still running after SIGTERM".into())
+                }
+                Ok(None) => tokio::time::sleep(Duration::from_millis(20)).await,
+                Err(e) => return Err(e.to_string()),
+            }
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,176 @@
+//! End to end: the real `radix-failover` daemon binary against a real radix-sim network (real
+//! Radix Engine, real HTTP on loopback, real signals, real files). Each test runs one outage.
+//!
+//! The sim's rounds run on its own clock, the daemon polls at the interval the sim's written
+//! config gives (scaled to the sim's epoch), and every assertion is checked against the sim's
+//! ledger, not against the daemon's own claims.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Daemon, Harness};
+use serde_json::json;
+
+/// Outage tests wait for commits and epoch changes: generous against a loaded CI machine,
+/// while a pass takes a few seconds.
+const LONG: Duration = Duration::from_secs(60);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn primary_dies_failover_commits_in_the_same_epoch_and_backup_validates() {
+    let h = Harness::start(21).await;
+    let mut d = Daemon::spawn(&h.config, &[], "daemon");
+    d.wait_line("pre-flight passed", LONG).await;
+    d.wait_line("| phase watching", LONG).await;
+
+    let fault = h.fault_early_in_epoch(json!({"action": "node_down", "node": "primary"})).await;
+    d.wait_line("FAILOVER DECIDED", LONG).await;
+    d.wait_line("COMMITTED", LONG).await;
+    d.wait_line("FAILOVER COMPLETE", LONG).await;
+
+    let commit = h.wait_key_change_epoch().await;
+    assert_eq!(
+        commit, fault.epoch,
+        "the failover committed in epoch {commit}, not in the fault's epoch {}",
+        fault.epoch
+    );
+    // From the next epoch, every one of our leader rounds is made (by the backup).
+    let rounds = h.our_rounds_in(commit + 1);
+    assert!(rounds.iter().all(|r| r.made), "missed after the switch: {rounds:?}");
+    assert_eq!(h.identity("backup").await["consensus_status"], "VALIDATING_IN_CURRENT_EPOCH");
+    assert_eq!(h.committed().len(), 1, "exactly one transaction committed");
+    assert_eq!(h.state_phase(&h.dir.path().join("radix-failover-state.json")), "failed_over");
+
+    d.sigterm_and_wait(Duration::from_secs(10)).await.expect("clean exit on SIGTERM");
+    h.assert_no_secrets(&d);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_down_alone_is_no_failover_and_the_quorum_still_acts() {
+    let h = Harness::start(22).await;
+    let mut d = Daemon::spawn(&h.config, &[], "daemon");
+    d.wait_line("pre-flight passed", LONG).await;
+
+    h.fault(json!({"action": "gateway_down"})).await;
+    // Several polls with the gateway refusing connections: a warning, no decision.
+    h.wait_epochs(1).await;
+    assert!(d.has_line("gateway"), "the gateway outage is reported");
+    assert!(!d.has_line("FAILOVER DECIDED"), "no failover from a gateway outage alone");
+    assert!(h.committed().is_empty());
+
+    // The real outage: the Core API sources still form a quorum and submit through Core.
+    let fault = h.fault_early_in_epoch(json!({"action": "node_down", "node": "primary"})).await;
+    d.wait_line("COMMITTED", LONG).await;
+    let commit = h.wait_key_change_epoch().await;
+    assert_eq!(commit, fault.epoch);
+    assert_eq!(h.committed().len(), 1);
+    d.sigterm_and_wait(Duration::from_secs(10)).await.expect("clean exit");
+    h.assert_no_secrets(&d);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_not_synced_blocks_the_failover_loudly() {
+    let h = Harness::start(23).await;
+    let mut d = Daemon::spawn(&h.config, &[], "daemon");
+    d.wait_line("pre-flight passed", LONG).await;
+
+    h.fault(json!({"action": "node_out_of_sync", "node": "backup"})).await;
+    h.fault(json!({"action": "node_down", "node": "primary"})).await;
+    let line = d.wait_line("BLOCKED", LONG).await;
+    assert!(line.to_lowercase().contains("backup"), "the reason names the backup: {line}");
+    h.wait_epochs(1).await;
+    assert!(!d.has_line("FAILOVER DECIDED"));
+    assert!(h.committed().is_empty(), "nothing submitted to a backup that is not ready");
+
+    // Fail closed, not fail forever: once the backup is back in sync the failover proceeds.
+    h.fault(json!({"action": "node_in_sync", "node": "backup"})).await;
+    d.wait_line("COMMITTED", LONG).await;
+    assert_eq!(h.committed().len(), 1);
+    d.sigterm_and_wait(Duration::from_secs(10)).await.expect("clean exit");
+    h.assert_no_secrets(&d);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_after_submit_resumes_the_same_intent() {
+    let h = Harness::start(24).await;
+    let state = h.dir.path().join("radix-failover-state.json");
+    let mut d = Daemon::spawn(&h.config, &[], "first");
+    d.wait_line("pre-flight passed", LONG).await;
+
+    h.fault(json!({"action": "node_down", "node": "primary"})).await;
+    // The moment the decision is on disk, freeze the ledger so the transaction cannot commit
+    // yet, and kill the daemon without warning.
+    let intent = h.wait_for_state(&state, "failing_over", LONG).await;
+    h.clock("pause").await;
+    d.kill();
+    let intent = intent["intent_hash"].as_str().expect("intent in state").to_string();
+
+    let mut d2 = Daemon::spawn(&h.config, &[], "restarted");
+    d2.wait_line("phase failing_over", LONG).await;
+    h.clock("resume").await;
+    d2.wait_line("COMMITTED", LONG).await;
+    let committed = h.committed();
+    assert_eq!(committed.len(), 1, "one transaction: {committed:?}");
+    assert_eq!(committed[0].0, intent, "the restart committed the intent it had persisted");
+    d2.sigterm_and_wait(Duration::from_secs(10)).await.expect("clean exit");
+    h.assert_no_secrets(&d);
+    h.assert_no_secrets(&d2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_daemons_commit_one_transaction() {
+    let h = Harness::start(25).await;
+    let other = h.second_config("other");
+    let mut a = Daemon::spawn(&h.config, &[], "a");
+    let mut b = Daemon::spawn(&other, &[], "b");
+    a.wait_line("pre-flight passed", LONG).await;
+    b.wait_line("pre-flight passed", LONG).await;
+
+    h.fault_early_in_epoch(json!({"action": "node_down", "node": "primary"})).await;
+    a.wait_line("FAILOVER COMPLETE", LONG).await;
+    b.wait_line("FAILOVER COMPLETE", LONG).await;
+    let committed = h.committed();
+    assert_eq!(committed.len(), 1, "two watchers, one commit: {committed:?}");
+    a.sigterm_and_wait(Duration::from_secs(10)).await.expect("clean exit");
+    b.sigterm_and_wait(Duration::from_secs(10)).await.expect("clean exit");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_logs_the_transaction_and_submits_nothing() {
+    let h = Harness::start(26).await;
+    let mut d = Daemon::spawn(&h.config, &["--dry-run"], "dry");
+    d.wait_line("pre-flight passed", LONG).await;
+    h.fault(json!({"action": "node_down", "node": "primary"})).await;
+    let line = d.wait_line("DRY RUN: failover decided", LONG).await;
+    assert!(line.contains("txid_sim1"), "the intent is logged: {line}");
+    d.wait_line("notarized transaction hex: ", LONG).await;
+    h.wait_epochs(2).await;
+    assert!(h.committed().is_empty(), "dry run submitted something");
+    assert!(h.ledger_key_change_epoch().is_none());
+    d.sigterm_and_wait(Duration::from_secs(10)).await.expect("clean exit");
+    h.assert_no_secrets(&d);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manual_failover_then_failback_leaves_the_primary_validating() {
+    let h = Harness::start(27).await;
+    let out = h.cli(&["failover", "--yes"]).await;
+    assert!(out.contains("confirmed"), "{out}");
+    assert_eq!(h.identity("backup").await["consensus_status"], "VALIDATING_IN_CURRENT_EPOCH");
+    assert_eq!(h.identity("primary").await["consensus_status"], "NOT_VALIDATING_IN_CURRENT_EPOCH");
+
+    let out = h.cli(&["failback", "--yes"]).await;
+    assert!(out.contains("confirmed"), "{out}");
+    assert_eq!(h.identity("primary").await["consensus_status"], "VALIDATING_IN_CURRENT_EPOCH");
+    assert_eq!(h.identity("backup").await["consensus_status"], "NOT_VALIDATING_IN_CURRENT_EPOCH");
+    let e = h.epoch();
+    h.wait_epochs(1).await;
+    let rounds = h.our_rounds_in(e + 1);
+    assert!(rounds.iter().all(|r| r.made), "primary proposes again: {rounds:?}");
+    assert_eq!(h.committed().len(), 2, "one failover and one failback transaction");
+
+    // Without --yes and without a terminal, nothing is submitted.
+    let err = h.cli_fails(&["failover"]).await;
+    assert!(err.contains("--yes"), "{err}");
+    assert_eq!(h.committed().len(), 2);
+}
