@@ -1399,3 +1399,33 @@ fn property_a_dead_primary_is_failed_over_despite_one_flaky_source() {
         assert!(at <= 4, "seed {seed}: failover only at poll {at}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Helpers, checked by hand
+
+#[test]
+fn feed_window_orders_as_documented() {
+    let fed = |made, missed, one_poll| {
+        let mut w = VecDeque::new();
+        feed_window(&mut w, ProposalCounts { made, missed }, 5, one_poll);
+        w.into_iter()
+            .map(|x| if x { 'x' } else { '.' })
+            .collect::<String>()
+    };
+    // One poll: made first, misses last.
+    assert_eq!(fed(2, 2, true), "..xx");
+    assert_eq!(fed(9, 1, true), "....x");
+    // A gap: misses spread evenly; of 20 with 5 missed (every 4th), the last 5 hold 1.
+    assert_eq!(fed(15, 5, false), "..x..");
+    assert_eq!(fed(0, 7, false), "xxxxx");
+    assert_eq!(fed(3, 0, false), "...");
+    assert_eq!(fed(0, 0, true), "");
+}
+
+#[test]
+fn kth_largest_is_what_k_sources_all_reach() {
+    assert_eq!(kth_largest(vec![3, 0, 3], 2), Some(3));
+    assert_eq!(kth_largest(vec![3, 0, 1], 2), Some(1));
+    assert_eq!(kth_largest(vec![5], 2), Some(5));
+    assert_eq!(kth_largest(vec![], 2), None);
+}
