@@ -790,6 +790,8 @@ enum Canned {
     Endless(usize),
     /// Reads the request and never answers.
     Silent,
+    /// 200 with the JSON body whose path suffix matches the request path; 404 otherwise.
+    ByPath(Vec<(&'static str, String)>),
 }
 
 fn http_200_json(body: &str) -> Canned {
@@ -802,17 +804,21 @@ fn http_200_json(body: &str) -> Canned {
     )
 }
 
-/// Reads one request (headers and a Content-Length body).
-async fn read_request(s: &mut tokio::net::TcpStream) {
+/// Reads one request (headers and a Content-Length body); returns its path.
+async fn read_request(s: &mut tokio::net::TcpStream) -> String {
+    fn path(buf: &[u8]) -> String {
+        let text = String::from_utf8_lossy(buf);
+        text.split_whitespace().nth(1).unwrap_or("").to_string()
+    }
     use tokio::io::AsyncReadExt;
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
         let Ok(k) = s.read(&mut chunk).await else {
-            return;
+            return path(&buf);
         };
         if k == 0 {
-            return;
+            return path(&buf);
         }
         buf.extend_from_slice(&chunk[..k]);
         let text = String::from_utf8_lossy(&buf).to_string();
@@ -827,7 +833,7 @@ async fn read_request(s: &mut tokio::net::TcpStream) {
                 })
                 .unwrap_or(0);
             if buf.len() >= end + 4 + len {
-                return;
+                return path(&buf);
             }
         }
     }
@@ -844,8 +850,20 @@ async fn canned_server(canned: Canned) -> String {
         while let Ok((mut s, _)) = l.accept().await {
             let canned = canned.clone();
             tokio::spawn(async move {
-                read_request(&mut s).await;
+                let path = read_request(&mut s).await;
                 match canned {
+                    Canned::ByPath(routes) => {
+                        let answer = match routes.iter().find(|(p, _)| path.ends_with(p)) {
+                            Some((_, body)) => http_200_json(body),
+                            None => Canned::Raw(
+                                b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                                    .to_vec(),
+                            ),
+                        };
+                        if let Canned::Raw(bytes) = answer {
+                            let _ = s.write_all(&bytes).await;
+                        }
+                    }
                     Canned::Raw(bytes) => {
                         let _ = s.write_all(&bytes).await;
                     }
@@ -1074,5 +1092,118 @@ async fn finished_epoch_counts_are_required_only_by_the_legacy_policy() {
         }
         other => panic!("the legacy rule cannot decide without them: {other:?}"),
     }
+    n.net.shutdown().await;
+}
+
+/// POSTs `body` to the sim at `url` and returns the JSON answer (to doctor it).
+async fn fetch(url: &str, body: serde_json::Value) -> serde_json::Value {
+    reqwest::Client::new()
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .expect("the sim answers")
+        .json()
+        .await
+        .expect("json")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_validator_outside_the_active_set_has_no_key_in_force_and_no_counts() {
+    let n = Net::start(45).await;
+    n.step(3).await;
+    let core = n.node("validator-1").core_api_url.clone();
+    let ours = n.info.our_validator.as_str();
+    let mut cm = fetch(
+        &format!("{core}/state/consensus-manager"),
+        serde_json::json!({"network": "simulator"}),
+    )
+    .await;
+    let validator = fetch(
+        &format!("{core}/state/validator"),
+        serde_json::json!({"network": "simulator", "validator_address": ours}),
+    )
+    .await;
+    // Our validator leaves the active set (and its statistic slot with it).
+    let set = cm["current_validator_set"]["value"]["validator_set"]
+        .as_array_mut()
+        .expect("set");
+    let i = set
+        .iter()
+        .position(|v| v["address"] == ours)
+        .expect("we are in the real set");
+    set.remove(i);
+    for k in ["completed", "missed"] {
+        cm["current_proposal_statistic"]["value"][k]
+            .as_array_mut()
+            .expect("stat")
+            .remove(i);
+    }
+    let url = canned_server(Canned::ByPath(vec![
+        ("/state/consensus-manager", cm.to_string()),
+        ("/state/validator", validator.to_string()),
+    ]))
+    .await;
+    let text = n
+        .config_text("2s", "", "")
+        .replace(&n.node("validator-1").core_api_url, &format!("{url}/core"));
+    let sources = Sources::new(&n.load(&text)).expect("sources");
+    let r = sources.ledger_clients()[1]
+        .reading()
+        .await
+        .expect("a reading");
+    assert_eq!(r.key_in_force, None);
+    assert_eq!(r.current_epoch, None);
+    assert_eq!(
+        r.key_on_ledger.as_deref(),
+        Some(n.info.primary_public_key_hex.as_str())
+    );
+
+    // A statistic shorter than the set is nonsense: Malformed, not an out-of-bounds panic.
+    let mut short = fetch(
+        &format!("{core}/state/consensus-manager"),
+        serde_json::json!({"network": "simulator"}),
+    )
+    .await;
+    for k in ["completed", "missed"] {
+        short["current_proposal_statistic"]["value"][k] = serde_json::json!([]);
+    }
+    let url = canned_server(Canned::ByPath(vec![
+        ("/state/consensus-manager", short.to_string()),
+        ("/state/validator", validator.to_string()),
+    ]))
+    .await;
+    let text = n
+        .config_text("2s", "", "")
+        .replace(&n.node("validator-1").core_api_url, &format!("{url}/core"));
+    let sources = Sources::new(&n.load(&text)).expect("sources");
+    assert!(matches!(
+        sources.ledger_clients()[1].reading().await,
+        Err(SourceError::Malformed(_))
+    ));
+
+    // The gateway's view of the same: no active_in_epoch, so no key in force.
+    let mut list = fetch(
+        &format!("{}/state/validators/list", n.info.gateway_url),
+        serde_json::json!({}),
+    )
+    .await;
+    for v in list["validators"]["items"].as_array_mut().expect("items") {
+        if v["address"] == ours {
+            v.as_object_mut().expect("object").remove("active_in_epoch");
+        }
+    }
+    let url = canned_server(Canned::ByPath(vec![(
+        "/state/validators/list",
+        list.to_string(),
+    )]))
+    .await;
+    let sources = Sources::new(&with_gateway(&n, &url, "2s")).expect("sources");
+    let r = gateway(&sources).reading().await.expect("a reading");
+    assert_eq!(r.key_in_force, None);
+    assert_eq!(
+        r.key_on_ledger.as_deref(),
+        Some(n.info.primary_public_key_hex.as_str())
+    );
     n.net.shutdown().await;
 }
