@@ -152,7 +152,16 @@ pub fn status(args: &StatusArgs) -> Result<()> {
                 }),
         )
         .collect();
+    let finished = obs
+        .ledger
+        .iter()
+        .filter_map(|s| s.result.as_ref().ok().and_then(|r| r.finished))
+        .next();
     let v = json!({
+        "finished_epochs": finished.map(|f| json!({
+            "from_epoch": f.from_epoch, "to_epoch": f.to_epoch,
+            "made": f.counts.map(|c| c.made), "missed": f.counts.map(|c| c.missed),
+        })),
         "validator": config.validator_bech32(),
         "network": config.network.logical_name,
         "epoch": view.epoch,
@@ -195,7 +204,13 @@ fn print_status(v: &serde_json::Value, view: &View) {
         s("epoch_made"),
         s("epoch_missed")
     );
-    println!("recent epochs  {} missed (finished epochs, gateway)", s("finished_epochs_missed"));
+    match &v["finished_epochs"] {
+        serde_json::Value::Object(f) => println!(
+            "recent epochs  {} made, {} missed in epochs {}..={} (finished epochs, gateway)",
+            f["made"], f["missed"], f["from_epoch"], f["to_epoch"]
+        ),
+        _ => println!("recent epochs  - (no gateway answered)"),
+    }
     match &view.backup_ready {
         Ok(()) => println!("backup         ready"),
         Err(e) => println!("backup         NOT READY: {e}"),

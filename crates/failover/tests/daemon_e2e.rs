@@ -174,3 +174,46 @@ async fn manual_failover_then_failback_leaves_the_primary_validating() {
     assert!(err.contains("--yes"), "{err}");
     assert_eq!(h.committed().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_shows_who_validates_sources_and_phase() {
+    let h = Harness::start(28).await;
+    h.wait_epochs(1).await;
+    let out = h.cli(&["status", "--json"]).await;
+    let v: serde_json::Value = serde_json::from_str(&out).expect("status --json is JSON");
+    assert_eq!(v["key_in_force"], "primary");
+    assert_eq!(v["backup_ready"], true);
+    let sources = v["sources"].as_array().expect("sources");
+    assert_eq!(sources.len(), 7, "gateway, 4 Core APIs, 2 System APIs: {sources:?}");
+    assert!(sources.iter().all(|s| s["ok"] == true), "{sources:?}");
+    let epoch = v["epoch"].as_u64().expect("epoch");
+    assert!(epoch + 1 >= h.epoch() && epoch <= h.epoch(), "epoch {epoch} vs the sim's {}", h.epoch());
+
+    // A source down is shown, and status still answers.
+    h.fault(json!({"action": "gateway_down"})).await;
+    let out = h.cli(&["status", "--json"]).await;
+    let v: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let gw = v["sources"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["kind"] == "gateway").cloned())
+        .expect("gateway entry");
+    assert_eq!(gw["ok"], false);
+    assert!(gw["error"].as_str().unwrap_or_default().contains("unreachable"), "{gw}");
+    let text = h.cli(&["status"]).await;
+    assert!(text.contains("primary key in force") && text.contains("ERROR"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corrupt_state_file_stops_the_daemon_before_any_action() {
+    let h = Harness::start(29).await;
+    let state = h.dir.path().join("radix-failover-state.json");
+    std::fs::write(&state, "{\"format\": 1, \"phase\": tru").expect("write");
+    h.fault(json!({"action": "node_down", "node": "primary"})).await;
+    let out = h.cli_fails(&["run"]).await;
+    assert!(out.contains("radix-failover-state.json"), "names the file: {out}");
+    assert!(out.to_lowercase().contains("fix"), "says how to fix it: {out}");
+    h.wait_epochs(1).await;
+    assert!(h.committed().is_empty(), "no action taken blind");
+    // The file is left as it was, for the operator to inspect.
+    assert!(std::fs::read_to_string(&state).expect("still there").ends_with("tru"));
+}
