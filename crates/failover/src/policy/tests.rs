@@ -759,7 +759,7 @@ fn no_trusted_source_at_all_is_unknown() {
 }
 
 #[test]
-fn a_core_only_setup_needs_two_core_sources_for_the_miss_rule() {
+fn a_gateway_only_setup_cannot_confirm_misses_but_the_early_signal_acts() {
     // Gateways cannot see misses in real time.
     let mut s = Scenario::new().sources(&[
         ("gateway g", SourceKind::Gateway),
@@ -774,6 +774,13 @@ fn a_core_only_setup_needs_two_core_sources_for_the_miss_rule() {
             a.decision
         );
     }
+    // The early signal still acts: two Gateways are a quorum for "the ledger advances".
+    s.primary = Some(Ok(node(PRIMARY_KEY)));
+    s.poll();
+    s.kill_primary();
+    let list = s.run(3, 0, 0);
+    assert!(!list[1].decision.is_fail_over());
+    assert!(list[2].decision.is_fail_over(), "{:?}", list[2].decision);
 }
 
 // ---------------------------------------------------------------------------------------------
