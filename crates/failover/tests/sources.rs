@@ -792,6 +792,9 @@ enum Canned {
     Silent,
     /// 200 with the JSON body whose path suffix matches the request path; 404 otherwise.
     ByPath(Vec<(&'static str, String)>),
+    /// The n-th request gets the n-th JSON body (the last one from then on); every request
+    /// body is recorded.
+    Pages(Arc<Vec<String>>, Arc<std::sync::Mutex<Vec<String>>>),
 }
 
 fn http_200_json(body: &str) -> Canned {
@@ -804,24 +807,14 @@ fn http_200_json(body: &str) -> Canned {
     )
 }
 
-/// Reads one request (headers and a Content-Length body); returns its path.
-async fn read_request(s: &mut tokio::net::TcpStream) -> String {
-    fn path(buf: &[u8]) -> String {
-        let text = String::from_utf8_lossy(buf);
-        text.split_whitespace().nth(1).unwrap_or("").to_string()
-    }
+/// Reads one request (headers and a Content-Length body); returns its path and body.
+async fn read_request(s: &mut tokio::net::TcpStream) -> (String, String) {
     use tokio::io::AsyncReadExt;
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
-        let Ok(k) = s.read(&mut chunk).await else {
-            return path(&buf);
-        };
-        if k == 0 {
-            return path(&buf);
-        }
-        buf.extend_from_slice(&chunk[..k]);
         let text = String::from_utf8_lossy(&buf).to_string();
+        let path = text.split_whitespace().nth(1).unwrap_or("").to_string();
         if let Some(end) = text.find("\r\n\r\n") {
             let len = text[..end]
                 .lines()
@@ -833,8 +826,12 @@ async fn read_request(s: &mut tokio::net::TcpStream) -> String {
                 })
                 .unwrap_or(0);
             if buf.len() >= end + 4 + len {
-                return path(&buf);
+                return (path, text[end + 4..].to_string());
             }
+        }
+        match s.read(&mut chunk).await {
+            Ok(k) if k > 0 => buf.extend_from_slice(&chunk[..k]),
+            _ => return (path, String::new()),
         }
     }
 }
@@ -850,8 +847,19 @@ async fn canned_server(canned: Canned) -> String {
         while let Ok((mut s, _)) = l.accept().await {
             let canned = canned.clone();
             tokio::spawn(async move {
-                let path = read_request(&mut s).await;
+                let (path, body) = read_request(&mut s).await;
                 match canned {
+                    Canned::Pages(pages, seen) => {
+                        let n = {
+                            let mut seen = seen.lock().expect("lock");
+                            seen.push(body);
+                            seen.len() - 1
+                        };
+                        let page = &pages[n.min(pages.len() - 1)];
+                        if let Canned::Raw(bytes) = http_200_json(page) {
+                            let _ = s.write_all(&bytes).await;
+                        }
+                    }
                     Canned::ByPath(routes) => {
                         let answer = match routes.iter().find(|(p, _)| path.ends_with(p)) {
                             Some((_, body)) => http_200_json(body),
@@ -1205,5 +1213,66 @@ async fn a_validator_outside_the_active_set_has_no_key_in_force_and_no_counts() 
         r.key_on_ledger.as_deref(),
         Some(n.info.primary_public_key_hex.as_str())
     );
+    n.net.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_validator_list_is_followed_page_by_page_and_bounded() {
+    let n = Net::start(46).await;
+    n.step(2).await;
+    let ours = n.info.our_validator.as_str();
+    let full = fetch(
+        &format!("{}/state/validators/list", n.info.gateway_url),
+        serde_json::json!({}),
+    )
+    .await;
+    // Page 1: everyone but us, with a cursor; page 2: us.
+    let (mut first, mut second) = (full.clone(), full.clone());
+    first["validators"]["items"]
+        .as_array_mut()
+        .expect("items")
+        .retain(|v| v["address"] != ours);
+    first["validators"]["next_cursor"] = "page-2".into();
+    second["validators"]["items"]
+        .as_array_mut()
+        .expect("items")
+        .retain(|v| v["address"] == ours);
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let url = canned_server(Canned::Pages(
+        Arc::new(vec![first.to_string(), second.to_string()]),
+        seen.clone(),
+    ))
+    .await;
+    let sources = Sources::new(&with_gateway(&n, &url, "2s")).expect("sources");
+    let r = gateway(&sources).reading().await.expect("found on page 2");
+    assert_eq!(
+        r.key_in_force.as_deref(),
+        Some(n.info.primary_public_key_hex.as_str())
+    );
+    let requests: Vec<serde_json::Value> = seen
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|b| serde_json::from_str(b).expect("json request"))
+        .collect();
+    assert_eq!(requests[1]["cursor"], "page-2", "{requests:?}");
+    assert_eq!(
+        requests[1]["at_ledger_state"]["state_version"], full["ledger_state"]["state_version"],
+        "later pages are read at the first page's ledger state"
+    );
+
+    // A gateway that sends cursors forever without us: bounded, Malformed.
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let url = canned_server(Canned::Pages(
+        Arc::new(vec![first.to_string()]),
+        seen.clone(),
+    ))
+    .await;
+    let sources = Sources::new(&with_gateway(&n, &url, "2s")).expect("sources");
+    match gateway(&sources).reading().await {
+        Err(SourceError::Malformed(m)) => assert!(m.contains("pages"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(seen.lock().expect("lock").len(), 50);
     n.net.shutdown().await;
 }
