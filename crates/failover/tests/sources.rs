@@ -1028,7 +1028,12 @@ async fn credentials_in_a_source_url_never_show_in_names_or_errors() {
     let gw = gateway(&sources);
     let err = gw.reading().await.expect_err("nothing listens there");
     assert!(matches!(err, SourceError::Unreachable(_)), "{err:?}");
-    for text in [gw.name().to_string(), err.to_string(), format!("{err:?}")] {
+    for text in [
+        gw.name().to_string(),
+        err.to_string(),
+        format!("{err:?}"),
+        format!("{sources:?}"),
+    ] {
         assert!(
             !text.contains("s3cret") && !text.contains("operator"),
             "{text}"

@@ -51,7 +51,7 @@ pub struct Sources {
 }
 
 /// One Gateway or Core API.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct LedgerClient {
     name: String,
     kind: SourceKind,
@@ -72,10 +72,44 @@ pub struct LedgerClient {
 }
 
 /// One node's System API.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct NodeClient {
     name: String,
     base: Url,
+}
+
+/// `url` without credentials, for Debug output and messages.
+pub fn redacted(url: &Url) -> String {
+    let mut u = url.clone();
+    if !u.username().is_empty() || u.password().is_some() {
+        // Both only fail for URLs that cannot have credentials, which then have none.
+        let _ = u.set_username("");
+        let _ = u.set_password(None);
+        return format!("{u} (credentials hidden)");
+    }
+    u.to_string()
+}
+
+// Debug by hand: the derived one would print a URL's credentials.
+impl std::fmt::Debug for LedgerClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LedgerClient")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("base", &redacted(&self.base))
+            .field("network", &self.network)
+            .field("validator", &self.validator)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for NodeClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NodeClient")
+            .field("name", &self.name)
+            .field("base", &redacted(&self.base))
+            .finish()
+    }
 }
 
 /// Names the config gives the primary's and the backup's Core APIs (`config::sections`).
