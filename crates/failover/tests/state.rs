@@ -495,3 +495,45 @@ async fn a_second_watcher_finds_the_key_rotated_and_submits_nothing() {
     assert_eq!(net.committed(), vec![done]);
     net.net.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disk_full_state_writes_fail_but_the_failover_still_commits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let net = Net::start(dir.path(), 25).await;
+    let sources = net.sources();
+    let endpoints = sources.tx_endpoints();
+    let (epoch, _) = net.ledger(&sources).await;
+    let tx = net.build(epoch).expect("build");
+    let mut now = 1_000_000;
+    let mut inflight = submit::new_inflight(&tx, "test: disk full", now);
+    // Every save fails with ENOSPC, as on a full disk (the temporary file is /dev/full).
+    let state_path = dir.path().join("state.json");
+    let file = StateFile::with_tmp_path(state_path.clone(), "/dev/full".into());
+    let base = DaemonState::new(&net.info.our_validator, "simulator", 0);
+    let mut persist = |f: &InFlight| save_inflight(&file, &base, f);
+    let mut persist_errors = Vec::new();
+    let committed = loop {
+        assert!(now < 1_000_000 + 60_000, "no commit");
+        match net
+            .tick(&endpoints, &sources, &mut inflight, now, &mut persist)
+            .await
+        {
+            TickOutcome::Committed { intent_hash } => break intent_hash,
+            TickOutcome::Following(p) => {
+                persist_errors.extend(p.persist_errors.into_iter().map(|e| e.to_string()));
+                net.step(1).await;
+            }
+            other => panic!("unexpected outcome {other:?}"),
+        }
+        now += TICK_MS;
+    };
+    assert_eq!(committed, tx.intent_hash_bech32);
+    assert!(!persist_errors.is_empty(), "the failed writes are reported");
+    assert!(
+        persist_errors.iter().all(|e| e.contains("free space")),
+        "{persist_errors:?}"
+    );
+    assert!(!state_path.exists(), "nothing half-written appeared");
+    assert_eq!(net.committed(), vec![committed]);
+    net.net.shutdown().await;
+}
