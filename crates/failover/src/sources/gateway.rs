@@ -139,6 +139,9 @@ impl LedgerClient {
     ///
     /// The gateway counts cumulative(at) − cumulative(first epoch ≥ from), i.e. the epochs
     /// *after* `from`, so we ask with `from = current - W`. `None` before any epoch finished.
+    /// Caveat: if our validator has no emission record for epoch `from` (not active then), the
+    /// gateway drops the first record after it, so the counts cover one epoch fewer than
+    /// `from_epoch..=to_epoch` says (fewer misses seen, never more).
     async fn gw_finished(&self, current: u64) -> Result<Option<FinishedEpochs>, SourceError> {
         if current < 2 {
             return Ok(None);
