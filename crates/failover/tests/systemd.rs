@@ -1,0 +1,482 @@
+//! systemd integration: sd_notify datagrams over real unix sockets (path and abstract, and
+//! from a child process that only has the environment systemd would give it), the watchdog
+//! variables, the unit file (each directive once, `systemd-analyze verify` where it exists),
+//! install, and journald detection and priority prefixes.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use radix_failover::systemd::{
+    install, journal_stream_matches, min_watchdog_sec, notify_to, priority_prefix, unit_file,
+    watchdog_from, JournaldFormat, SystemdError, UnitOptions, DEFAULT_WATCHDOG_SEC,
+};
+
+/// Set in the environment of the child processes these tests start (see `child`).
+const CHILD_MODE: &str = "RADIX_FAILOVER_SYSTEMD_TEST_CHILD";
+
+fn recv(sock: &UnixDatagram) -> String {
+    let mut buf = [0u8; 4096];
+    let n = sock.recv(&mut buf).expect("a datagram within the timeout");
+    String::from_utf8(buf[..n].to_vec()).unwrap()
+}
+
+fn listener(dir: &Path) -> (UnixDatagram, String) {
+    let path = dir.join("notify.sock");
+    let sock = UnixDatagram::bind(&path).unwrap();
+    // Far above a local datagram's latency; bounds the test if nothing comes.
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    (sock, path.to_str().unwrap().to_string())
+}
+
+#[test]
+fn notify_reaches_a_path_socket_and_an_abstract_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sock, path) = listener(dir.path());
+    notify_to(&path, "READY=1").unwrap();
+    assert_eq!(recv(&sock), "READY=1");
+
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::linux::net::SocketAddrExt;
+        let name = format!("radix-failover-test-{}", std::process::id());
+        let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+        let abs = UnixDatagram::bind_addr(&addr).unwrap();
+        abs.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        notify_to(&format!("@{name}"), "WATCHDOG=1").unwrap();
+        assert_eq!(recv(&abs), "WATCHDOG=1");
+    }
+
+    // No listener, or not a socket path: an error, never a panic.
+    assert!(notify_to(dir.path().join("none").to_str().unwrap(), "READY=1").is_err());
+    assert!(notify_to("relative/path", "READY=1").is_err());
+}
+
+/// Runs this test binary again, only the `child` test, with `env`; returns its stdout.
+fn run_child(mode: &str, env: &[(&str, &str)], stderr: Option<std::fs::File>) -> String {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "--exact",
+        "child",
+        "--include-ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env(CHILD_MODE, mode)
+    .env_remove("NOTIFY_SOCKET")
+    .env_remove("WATCHDOG_USEC")
+    .env_remove("WATCHDOG_PID")
+    .env_remove("JOURNAL_STREAM");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    if let Some(f) = stderr {
+        cmd.stderr(f);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "child failed: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The child's side: only does something when started by `run_child`.
+#[test]
+#[ignore = "runs as a child process of the tests below"]
+fn child() {
+    use radix_failover::systemd::*;
+    match std::env::var(CHILD_MODE).as_deref() {
+        Ok("notify") => {
+            notify_ready();
+            notify_status(&format!("watchdog {:?}\nREADY=1", watchdog_interval()));
+            notify_watchdog();
+            notify_stopping();
+        }
+        Ok("journald") => println!("under_journald={}", under_journald()),
+        _ => {}
+    }
+}
+
+#[test]
+fn a_process_under_systemd_notifies_through_its_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sock, path) = listener(dir.path());
+    run_child(
+        "notify",
+        &[("NOTIFY_SOCKET", &path), ("WATCHDOG_USEC", "20000000")],
+        None,
+    );
+    assert_eq!(recv(&sock), "READY=1");
+    // The status is one line: an embedded newline cannot smuggle in another assignment.
+    assert_eq!(recv(&sock), "STATUS=watchdog Some(20s) READY=1");
+    assert_eq!(recv(&sock), "WATCHDOG=1");
+    assert_eq!(recv(&sock), "STOPPING=1");
+
+    // WATCHDOG_PID names another process (inherited variables): the watchdog is not ours.
+    run_child(
+        "notify",
+        &[
+            ("NOTIFY_SOCKET", &path),
+            ("WATCHDOG_USEC", "20000000"),
+            ("WATCHDOG_PID", "1"),
+        ],
+        None,
+    );
+    assert_eq!(recv(&sock), "READY=1");
+    assert_eq!(recv(&sock), "STATUS=watchdog None READY=1");
+    assert_eq!(recv(&sock), "WATCHDOG=1");
+    assert_eq!(recv(&sock), "STOPPING=1");
+
+    // Without NOTIFY_SOCKET nothing is sent and nothing fails.
+    run_child("notify", &[], None);
+    sock.set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    assert!(
+        sock.recv(&mut buf).is_err(),
+        "nothing may arrive without NOTIFY_SOCKET"
+    );
+}
+
+#[test]
+fn watchdog_interval_from_the_environment_values() {
+    assert_eq!(
+        watchdog_from(Some("30000000"), None, 7),
+        Some(Duration::from_secs(30))
+    );
+    assert_eq!(
+        watchdog_from(Some("30000000"), Some("7"), 7),
+        Some(Duration::from_secs(30))
+    );
+    assert_eq!(watchdog_from(Some("30000000"), Some("8"), 7), None);
+    assert_eq!(watchdog_from(Some("0"), None, 7), None);
+    assert_eq!(watchdog_from(Some("soon"), None, 7), None);
+    assert_eq!(watchdog_from(None, Some("7"), 7), None);
+    // Default timing (5 s polls, 3 s requests): 4 x (5 + 30) s = 140 s.
+    assert_eq!(
+        min_watchdog_sec(Duration::from_secs(5), Duration::from_secs(3)),
+        140
+    );
+    // A fast-polling test network still gets the default floor.
+    assert_eq!(
+        min_watchdog_sec(Duration::from_millis(200), Duration::from_millis(500)),
+        DEFAULT_WATCHDOG_SEC
+    );
+}
+
+fn opts() -> UnitOptions {
+    UnitOptions {
+        binary: "/usr/local/bin/radix-failover".into(),
+        config: "/etc/radix-failover/config.toml".into(),
+        user: "radix-failover".into(),
+        group: "radix-failover".into(),
+        state_dir: "/var/lib/radix-failover".into(),
+        watchdog_sec: 140,
+    }
+}
+
+/// `Key=Value` lines by section (comments and blanks skipped), as systemd reads them.
+fn directives(unit: &str) -> BTreeMap<(String, String), Vec<String>> {
+    let mut section = String::new();
+    let mut out: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for line in unit.lines() {
+        let l = line.trim();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        if l.starts_with('[') {
+            section = l.trim_matches(['[', ']']).to_string();
+            continue;
+        }
+        let (k, v) = l
+            .split_once('=')
+            .unwrap_or_else(|| panic!("not a directive: {l}"));
+        out.entry((section.clone(), k.to_string()))
+            .or_default()
+            .push(v.to_string());
+    }
+    out
+}
+
+#[test]
+fn unit_file_has_each_required_directive_exactly_once() {
+    let unit = unit_file(&opts());
+    println!("{unit}");
+    let d = directives(&unit);
+    let want: &[(&str, &str, &str)] = &[
+        ("Unit", "After", "network-online.target"),
+        ("Service", "Type", "notify"),
+        ("Service", "NotifyAccess", "main"),
+        (
+            "Service",
+            "ExecStart",
+            "/usr/local/bin/radix-failover run --config /etc/radix-failover/config.toml",
+        ),
+        ("Service", "WatchdogSec", "140"),
+        ("Service", "Restart", "always"),
+        ("Service", "RestartSec", "5"),
+        ("Service", "User", "radix-failover"),
+        ("Service", "Group", "radix-failover"),
+        ("Service", "NoNewPrivileges", "yes"),
+        ("Service", "ProtectSystem", "strict"),
+        ("Service", "ProtectHome", "yes"),
+        ("Service", "PrivateTmp", "yes"),
+        ("Service", "CapabilityBoundingSet", ""),
+        ("Service", "AmbientCapabilities", ""),
+        ("Service", "ReadWritePaths", "/var/lib/radix-failover"),
+        ("Service", "StateDirectory", "radix-failover"),
+        ("Service", "ProtectKernelTunables", "yes"),
+        ("Service", "ProtectControlGroups", "yes"),
+        (
+            "Service",
+            "RestrictAddressFamilies",
+            "AF_UNIX AF_INET AF_INET6",
+        ),
+        ("Service", "LockPersonality", "yes"),
+        ("Service", "MemoryDenyWriteExecute", "yes"),
+        ("Service", "SystemCallArchitectures", "native"),
+        ("Service", "UMask", "0077"),
+        ("Install", "WantedBy", "multi-user.target"),
+    ];
+    for (section, key, value) in want {
+        let got = d.get(&(section.to_string(), key.to_string()));
+        assert_eq!(
+            got.map(|v| v.as_slice()),
+            Some(&[value.to_string()][..]),
+            "[{section}] {key}"
+        );
+    }
+    // No directive appears twice anywhere.
+    for ((s, k), v) in &d {
+        assert_eq!(v.len(), 1, "[{s}] {k} appears {} times", v.len());
+    }
+    // Outside /var/lib the directory is only made writable, not created.
+    let mut o = opts();
+    o.state_dir = "/srv/radix/state".into();
+    let d = directives(&unit_file(&o));
+    assert!(!d.contains_key(&("Service".into(), "StateDirectory".into())));
+    assert_eq!(
+        d[&("Service".into(), "ReadWritePaths".into())],
+        ["/srv/radix/state"]
+    );
+}
+
+#[test]
+fn systemd_analyze_verifies_the_unit() {
+    let Ok(out) = Command::new("which").arg("systemd-analyze").output() else {
+        println!("NOTE: `which` is not available; skipping systemd-analyze verify");
+        return;
+    };
+    if !out.status.success() {
+        println!("NOTE: systemd-analyze is not installed here; skipping the unit verification");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // ExecStart must name an existing executable for verify; the test binary is one.
+    let mut o = opts();
+    o.binary = std::env::current_exe().unwrap();
+    if o.validate().is_err() {
+        // e.g. the build directory is under /home: use a system binary instead.
+        o.binary = PathBuf::from("/bin/true");
+    }
+    let path = dir.path().join("radix-failover.service");
+    install(&o, &path, false).unwrap();
+    let out = Command::new("systemd-analyze")
+        .args(["verify", "--man=no"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("systemd-analyze verify: status {:?}\n{stderr}", out.status);
+    // Lines about the unit itself (not the host's other units or a missing system bus).
+    let ours: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("radix-failover.service"))
+        .collect();
+    assert!(
+        out.status.success() && ours.is_empty(),
+        "systemd-analyze verify complains: {stderr}"
+    );
+}
+
+#[test]
+fn install_writes_0644_or_shows_with_dry_run_and_refuses_bad_options() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("radix-failover.service");
+    let text = install(&opts(), &path, true).unwrap();
+    assert!(!path.exists(), "dry run writes nothing");
+    assert_eq!(install(&opts(), &path, false).unwrap(), text);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary file left"
+    );
+
+    let e = install(&opts(), &dir.path().join("missing/x.service"), false).unwrap_err();
+    assert!(matches!(e, SystemdError::Write { .. }));
+    assert!(
+        e.to_string().contains("missing") && e.to_string().contains("fix:"),
+        "{e}"
+    );
+
+    let cases: Vec<(UnitOptions, &str)> = vec![
+        (
+            UnitOptions {
+                binary: "radix-failover".into(),
+                ..opts()
+            },
+            "absolute",
+        ),
+        (
+            UnitOptions {
+                binary: "/root/.cargo/bin/radix-failover".into(),
+                ..opts()
+            },
+            "ProtectHome",
+        ),
+        (
+            UnitOptions {
+                config: "/home/op/config.toml".into(),
+                ..opts()
+            },
+            "ProtectHome",
+        ),
+        (
+            UnitOptions {
+                state_dir: "/var/lib/radix failover".into(),
+                ..opts()
+            },
+            "' '",
+        ),
+        (
+            UnitOptions {
+                state_dir: "/var/lib/%n".into(),
+                ..opts()
+            },
+            "'%'",
+        ),
+        (
+            UnitOptions {
+                state_dir: "/".into(),
+                ..opts()
+            },
+            "whole file system",
+        ),
+        (
+            UnitOptions {
+                user: "root".into(),
+                ..opts()
+            },
+            "root",
+        ),
+        (
+            UnitOptions {
+                group: "bad group".into(),
+                ..opts()
+            },
+            "not a valid",
+        ),
+        (
+            UnitOptions {
+                watchdog_sec: 3,
+                ..opts()
+            },
+            "slow poll",
+        ),
+    ];
+    for (o, needle) in cases {
+        let e = install(&o, &path, true).unwrap_err().to_string();
+        assert!(e.contains(needle) && e.contains("fix:"), "{needle}: {e}");
+    }
+}
+
+#[test]
+fn journald_is_detected_by_the_stderr_file_identity() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("stderr.log");
+    let f = std::fs::File::create(&log).unwrap();
+    let m = f.metadata().unwrap();
+    assert!(journal_stream_matches(
+        &format!("{}:{}", m.dev(), m.ino()),
+        m.dev(),
+        m.ino()
+    ));
+    assert!(!journal_stream_matches(
+        &format!("{}:{}", m.dev(), m.ino() + 1),
+        m.dev(),
+        m.ino()
+    ));
+    assert!(!journal_stream_matches("garbage", m.dev(), m.ino()));
+
+    // A child whose stderr is that file, told JOURNAL_STREAM names it: under journald.
+    let stream = format!("{}:{}", m.dev(), m.ino());
+    let out = run_child(
+        "journald",
+        &[("JOURNAL_STREAM", &stream)],
+        Some(f.try_clone().unwrap()),
+    );
+    assert!(out.contains("under_journald=true"), "{out}");
+    // The same variable with stderr elsewhere (inherited from a parent): not under journald.
+    let other = std::fs::File::create(dir.path().join("other.log")).unwrap();
+    let out = run_child("journald", &[("JOURNAL_STREAM", &stream)], Some(other));
+    assert!(out.contains("under_journald=false"), "{out}");
+    let out = run_child("journald", &[], Some(f));
+    assert!(out.contains("under_journald=false"), "{out}");
+}
+
+#[derive(Clone, Default)]
+struct Buf(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn journald_lines_carry_priorities_and_no_timestamps() {
+    assert_eq!(priority_prefix(&tracing::Level::ERROR), "<3>");
+    assert_eq!(priority_prefix(&tracing::Level::WARN), "<4>");
+    assert_eq!(priority_prefix(&tracing::Level::INFO), "<6>");
+    assert_eq!(priority_prefix(&tracing::Level::DEBUG), "<7>");
+    assert_eq!(priority_prefix(&tracing::Level::TRACE), "<7>");
+
+    let buf = Buf::default();
+    let sink = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || sink.clone())
+        .event_format(JournaldFormat)
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        tracing::error!("cannot write the state file");
+        tracing::warn!("FAILOVER DECIDED\nmanifest line 2");
+        tracing::info!(epoch = 42, "poll");
+        tracing::debug!("details");
+        tracing::trace!("not shown at debug");
+    });
+    let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(
+        text,
+        "<3>cannot write the state file\n<4>FAILOVER DECIDED\n<4>manifest line 2\n<6>poll epoch=42\n<7>details\n"
+    );
+}
