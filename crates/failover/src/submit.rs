@@ -1045,4 +1045,94 @@ mod tests {
         assert_eq!(p.persist_errors.len(), 2, "before the send and at the end");
         assert_eq!(p.submits.len(), 1, "submitted anyway");
     }
+
+    /// Every combination of 3 sources x 7 answers, window open or ended, key already target or
+    /// not, due or not: the safety rules hold for all of them.
+    #[test]
+    fn exhaustive_combinations_keep_the_safety_rules() {
+        let kinds: Vec<Result<TxStatus, SourceError>> = vec![
+            Ok(TxStatus::CommittedSuccess),
+            Ok(TxStatus::CommittedFailure {
+                message: "f".into(),
+            }),
+            rejected("r"),
+            Ok(TxStatus::LikelyRejected {
+                message: "l".into(),
+            }),
+            Ok(TxStatus::Pending),
+            Ok(TxStatus::NotSeen),
+            down(),
+        ];
+        let mut checked = 0;
+        for a in &kinds {
+            for b in &kinds {
+                for c in &kinds {
+                    let statuses = vec![a.clone(), b.clone(), c.clone()];
+                    let oks: Vec<&TxStatus> =
+                        statuses.iter().filter_map(|s| s.as_ref().ok()).collect();
+                    let success = oks.iter().any(|s| matches!(s, TxStatus::CommittedSuccess));
+                    let failure = oks
+                        .iter()
+                        .any(|s| matches!(s, TxStatus::CommittedFailure { .. }));
+                    let all_rejected = !oks.is_empty()
+                        && oks
+                            .iter()
+                            .all(|s| matches!(s, TxStatus::PermanentlyRejected { .. }));
+                    for window_ended in [false, true] {
+                        for target in [false, true] {
+                            for due in [false, true] {
+                                let mut f = facts(statuses.clone());
+                                f.current_epoch = if window_ended { 12 } else { 11 };
+                                f.key_on_ledger_is_target = target;
+                                let mut fl = inflight();
+                                fl.next_try_at_ms = if due { NOW } else { NOW + 1_000 };
+                                let got = next(&fl, &f, &params());
+                                let case = format!("{statuses:?} ended={window_ended} target={target} due={due}: {got:?}");
+                                match &got {
+                                    Next::Committed { intent_hash } => {
+                                        assert!(success, "{case}");
+                                        assert_eq!(intent_hash, &fl.intent_hash);
+                                    }
+                                    Next::Failed { .. } => assert!(!success && failure, "{case}"),
+                                    Next::AlreadyDone => {
+                                        assert!(!success && !failure && target, "{case}")
+                                    }
+                                    Next::Rebuild { start_epoch, .. } => {
+                                        assert!(!success && !failure && !target, "{case}");
+                                        assert!(
+                                            (window_ended && !oks.is_empty()) || (all_rejected && due),
+                                            "a rebuild while the old intent could still commit: {case}"
+                                        );
+                                        assert_eq!(*start_epoch, f.current_epoch, "{case}");
+                                    }
+                                    Next::Submit => {
+                                        assert!(!success && !failure && !target && due, "{case}");
+                                        assert!(!window_ended && !all_rejected, "{case}");
+                                    }
+                                    Next::Wait => {
+                                        assert!(!success && !failure && !target, "{case}")
+                                    }
+                                    Next::GaveUp { .. } => panic!("deadline is far: {case}"),
+                                }
+                                // Nothing is ever left undone when it must be done.
+                                if success {
+                                    assert!(matches!(got, Next::Committed { .. }), "{case}");
+                                }
+                                if !success
+                                    && !failure
+                                    && !target
+                                    && window_ended
+                                    && !oks.is_empty()
+                                {
+                                    assert!(matches!(got, Next::Rebuild { .. }), "{case}");
+                                }
+                                checked += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 7 * 7 * 7 * 8);
+    }
 }
