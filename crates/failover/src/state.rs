@@ -748,6 +748,28 @@ mod tests {
         assert_eq!(back, Some(sample()), "the old state is intact");
     }
 
+    /// How a test of the real binary can make every save fail, even as root and without a
+    /// hook: a directory where the temporary file goes. `lock` leaves it alone (not a file).
+    #[test]
+    fn a_directory_in_place_of_the_tmp_file_makes_saves_fail_and_lock_leaves_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("state.json");
+        let f = StateFile::new(path.clone());
+        f.save(&sample()).expect("first save");
+        std::fs::create_dir(with_suffix(&path, ".tmp")).expect("mkdir");
+        let _lock = f.lock().expect("lock");
+        assert!(with_suffix(&path, ".tmp").is_dir(), "not removed");
+        let mut changed = sample();
+        changed.record(9, "x");
+        let err = f.save(&changed).expect_err("tmp is a directory");
+        assert!(matches!(err, StateError::Write { .. }), "{err}");
+        assert_eq!(
+            f.load(V, N).expect("load"),
+            Some(sample()),
+            "old state intact"
+        );
+    }
+
     #[test]
     fn second_lock_fails_naming_the_lock_file_and_holder_until_released() {
         let dir = tempfile::tempdir().expect("tempdir");
