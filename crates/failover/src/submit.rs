@@ -10,8 +10,10 @@
 //! # At most one `update_key` commits
 //! A new intent (a different transaction) is built ONLY when the current one can never commit:
 //! - its epoch window has ended: `current_epoch >= end_epoch` (the engine rejects an intent
-//!   outside its window, in a mempool or not), or
-//! - every source that answered says `PermanentlyRejected` (and at least one answered).
+//!   outside its window, in a mempool or not) and at least one source answers its status (with
+//!   none answering it might have committed unseen; nothing could be sent anyway), or
+//! - every source that answered says `PermanentlyRejected` (and at least one answered); this
+//!   rebuild waits for the backoff, and in the same epoch it gives the same intent again.
 //!
 //! A source that errors, says `NotSeen`, `Pending` or `LikelyRejected` never leads to a
 //! rebuild: the intent is kept, re-sent every `resubmit_every`, and followed. While its window
@@ -34,7 +36,10 @@
 //! - [`Next::GaveUp`] at the deadline stops submitting, but an intent whose window is still
 //!   open may still commit; the reason says until which epoch. The caller keeps watching the key.
 //! - A failed `persist` (disk full) does not stop the submit: completing the failover matters
-//!   more. The outcome carries the error so the runner alerts.
+//!   more. The outcome carries the error so the runner alerts. The cost: if the daemon also
+//!   dies before a write succeeds, it resumes the older intent from the file; should that one
+//!   have expired, its rebuild in a later epoch differs from the unrecorded one, and both could
+//!   commit. Both set the same key, so again the worst case is a harmless second key update.
 
 use std::collections::BTreeMap;
 use std::fmt::Display;
