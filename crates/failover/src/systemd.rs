@@ -21,10 +21,9 @@ use tracing::{debug, Level};
 /// Where `service install` writes by default: the admin's unit directory (takes precedence
 /// over units shipped by packages).
 pub const DEFAULT_UNIT_PATH: &str = "/etc/systemd/system/radix-failover.service";
-/// Watchdog default: 60 s is 12 polls at the default 5 s interval, and well above a poll that
-/// waits out its request timeouts (pre-flight and the submit step make several requests), so
-/// only a loop that is really hung gets restarted.
-pub const DEFAULT_WATCHDOG_SEC: u64 = 60;
+/// The least `recommended_watchdog_sec` gives: a minute keeps a restart loop of a daemon
+/// that hangs at once from spinning, and is short against a 5-minute epoch.
+pub const WATCHDOG_FLOOR_SEC: u64 = 60;
 /// Below this a watchdog would fire on an ordinary slow poll.
 pub const MIN_WATCHDOG_SEC: u64 = 10;
 
@@ -255,18 +254,19 @@ impl UnitOptions {
             }
         }
         if self.watchdog_sec < MIN_WATCHDOG_SEC {
-            return Err(option_err("watchdog", &self.watchdog_sec.to_string(), format!("is under {MIN_WATCHDOG_SEC} s: an ordinary slow poll would get the daemon killed"), format!("use {DEFAULT_WATCHDOG_SEC} (or min_watchdog_sec for your poll interval)")));
+            return Err(option_err("watchdog", &self.watchdog_sec.to_string(), format!("is under {MIN_WATCHDOG_SEC} s: an ordinary slow poll would get the daemon killed"), "use at least 60 s; 70 s suits the default timing (two polls that wait out all their request timeouts)"));
         }
         Ok(())
     }
 }
 
-/// The smallest sensible `WatchdogSec` for a poll interval and request timeout: four polls
-/// that each wait out ten request timeouts (pre-flight and submit requests in a row) must fit,
-/// so only a hung loop is killed. Never below `DEFAULT_WATCHDOG_SEC`.
-pub fn min_watchdog_sec(poll_interval: Duration, request_timeout: Duration) -> u64 {
+/// `WatchdogSec` for a poll interval and request timeout: two worst-case polls, each waiting
+/// out ten request timeouts in a row (sources, pre-flight and submit requests), must fit, so a
+/// slow poll never gets the daemon killed and a hung loop does. At least `WATCHDOG_FLOOR_SEC`.
+/// Defaults (5 s polls, 3 s requests): 2 x (5 + 30) s = 70 s.
+pub fn recommended_watchdog_sec(poll_interval: Duration, request_timeout: Duration) -> u64 {
     let worst_poll = poll_interval + request_timeout * 10;
-    (worst_poll * 4).as_secs().max(DEFAULT_WATCHDOG_SEC)
+    (worst_poll * 2).as_secs().max(WATCHDOG_FLOOR_SEC)
 }
 
 /// The unit file. Call `UnitOptions::validate` first (`install` does).

@@ -575,3 +575,82 @@ fn config_errors_name_the_field_and_never_show_a_secret() {
     ));
     assert!(format!("{cfg:?}").contains("@radix_ops"));
 }
+
+#[test]
+fn every_event_has_a_unique_name_and_recoveries_end_their_condition() {
+    let s = |x: &str| x.to_string();
+    let all = vec![
+        AlertEvent::Started {
+            version: s("0.1.0"),
+            dry_run: true,
+        },
+        AlertEvent::PreflightFailed { detail: s("d") },
+        AlertEvent::PreflightRecovered,
+        AlertEvent::SourceDegraded {
+            source: s("gateway a"),
+            why: s("w"),
+        },
+        AlertEvent::SourceRecovered {
+            source: s("gateway a"),
+        },
+        AlertEvent::MissesApproaching {
+            missed: 2,
+            threshold: 3,
+        },
+        AlertEvent::FailoverDecided { reason: s("r") },
+        AlertEvent::FailoverBlocked {
+            reason: s("r"),
+            blocker: s("b"),
+        },
+        AlertEvent::Submitted {
+            intent: s("txid_1"),
+        },
+        AlertEvent::Committed {
+            intent: s("txid_1"),
+            epoch: 9,
+        },
+        AlertEvent::CommitFailed { message: s("m") },
+        AlertEvent::GaveUp { reason: s("r") },
+        AlertEvent::BackupValidating { epoch: 10 },
+        AlertEvent::BackupUnhealthy { why: s("w") },
+        AlertEvent::BackupRecovered,
+        AlertEvent::Failback { detail: s("d") },
+        AlertEvent::StateFileError {
+            error: s("disk full"),
+        },
+        AlertEvent::StateFileRecovered,
+    ];
+    let names: std::collections::BTreeSet<&str> = all.iter().map(|e| e.name()).collect();
+    assert_eq!(names.len(), all.len(), "names are unique");
+    let conditions: Vec<String> = all
+        .iter()
+        .filter(|e| !e.is_recovery())
+        .map(|e| e.dedupe_key())
+        .collect();
+    for e in all.iter().filter(|e| e.is_recovery()) {
+        assert!(
+            conditions.contains(&e.dedupe_key()),
+            "{} resolves nothing",
+            e.name()
+        );
+        assert_eq!(e.severity(), radix_failover::alerts::Severity::Info);
+    }
+    for e in &all {
+        assert!(!e.message().is_empty() && e.chat_text(VALIDATOR, NETWORK).contains(VALIDATOR));
+    }
+    // Through a real alerter: condition, recovery, and the recovery's second copy dropped.
+    let a = Alerter::new(
+        config("[webhook]\nurl = \"http://127.0.0.1:9/h\"\n"),
+        VALIDATOR,
+        NETWORK,
+    );
+    a.send(
+        AlertEvent::StateFileError {
+            error: s("disk full"),
+        },
+        T0,
+    );
+    a.send(AlertEvent::StateFileRecovered, T0 + 1);
+    a.send(AlertEvent::StateFileRecovered, T0 + 2);
+    assert_eq!((a.stats().accepted, a.stats().suppressed), (2, 1));
+}

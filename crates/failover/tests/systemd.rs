@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use radix_failover::systemd::{
-    install, journal_stream_matches, min_watchdog_sec, notify_to, priority_prefix, unit_file,
-    watchdog_from, JournaldFormat, SystemdError, UnitOptions, DEFAULT_WATCHDOG_SEC,
+    install, journal_stream_matches, notify_to, priority_prefix, recommended_watchdog_sec,
+    unit_file, watchdog_from, JournaldFormat, SystemdError, UnitOptions, WATCHDOG_FLOOR_SEC,
 };
 
 /// Set in the environment of the child processes these tests start (see `child`).
@@ -159,15 +159,15 @@ fn watchdog_interval_from_the_environment_values() {
     assert_eq!(watchdog_from(Some("0"), None, 7), None);
     assert_eq!(watchdog_from(Some("soon"), None, 7), None);
     assert_eq!(watchdog_from(None, Some("7"), 7), None);
-    // Default timing (5 s polls, 3 s requests): 4 x (5 + 30) s = 140 s.
+    // Default timing (5 s polls, 3 s requests): 2 x (5 + 30) s = 70 s.
     assert_eq!(
-        min_watchdog_sec(Duration::from_secs(5), Duration::from_secs(3)),
-        140
+        recommended_watchdog_sec(Duration::from_secs(5), Duration::from_secs(3)),
+        70
     );
     // A fast-polling test network still gets the default floor.
     assert_eq!(
-        min_watchdog_sec(Duration::from_millis(200), Duration::from_millis(500)),
-        DEFAULT_WATCHDOG_SEC
+        recommended_watchdog_sec(Duration::from_millis(200), Duration::from_millis(500)),
+        WATCHDOG_FLOOR_SEC
     );
 }
 
@@ -178,7 +178,7 @@ fn opts() -> UnitOptions {
         user: "radix-failover".into(),
         group: "radix-failover".into(),
         state_dir: "/var/lib/radix-failover".into(),
-        watchdog_sec: 140,
+        watchdog_sec: 70,
     }
 }
 
@@ -219,7 +219,7 @@ fn unit_file_has_each_required_directive_exactly_once() {
             "ExecStart",
             "/usr/local/bin/radix-failover run --config /etc/radix-failover/config.toml",
         ),
-        ("Service", "WatchdogSec", "140"),
+        ("Service", "WatchdogSec", "70"),
         ("Service", "Restart", "always"),
         ("Service", "RestartSec", "5"),
         ("Service", "User", "radix-failover"),

@@ -48,6 +48,9 @@ pub enum AlertEvent {
     MissesApproaching { missed: u64, threshold: u64 },
     /// The policy decided to fail over.
     FailoverDecided { reason: String },
+    /// A failover is needed but blocked (pre-flight failing, backup not ready, ...): the
+    /// validator is down and nothing will be submitted until the blocker is fixed.
+    FailoverBlocked { reason: String, blocker: String },
     /// The failover transaction was submitted.
     Submitted { intent: String },
     /// The failover transaction committed successfully.
@@ -64,6 +67,10 @@ pub enum AlertEvent {
     BackupRecovered,
     /// A fail back to the primary's key (decided, committed or seen on ledger).
     Failback { detail: String },
+    /// The state file cannot be written: a restart would not resume correctly.
+    StateFileError { error: String },
+    /// The state file is written again (resolves `StateFileError`).
+    StateFileRecovered,
 }
 
 impl AlertEvent {
@@ -77,6 +84,7 @@ impl AlertEvent {
             AlertEvent::SourceRecovered { .. } => "source_recovered",
             AlertEvent::MissesApproaching { .. } => "misses_approaching",
             AlertEvent::FailoverDecided { .. } => "failover_decided",
+            AlertEvent::FailoverBlocked { .. } => "failover_blocked",
             AlertEvent::Submitted { .. } => "submitted",
             AlertEvent::Committed { .. } => "committed",
             AlertEvent::CommitFailed { .. } => "commit_failed",
@@ -85,6 +93,8 @@ impl AlertEvent {
             AlertEvent::BackupUnhealthy { .. } => "backup_unhealthy",
             AlertEvent::BackupRecovered => "backup_recovered",
             AlertEvent::Failback { .. } => "failback",
+            AlertEvent::StateFileError { .. } => "state_file_error",
+            AlertEvent::StateFileRecovered => "state_file_recovered",
         }
     }
 
@@ -95,13 +105,16 @@ impl AlertEvent {
             | AlertEvent::SourceRecovered { .. }
             | AlertEvent::Submitted { .. }
             | AlertEvent::BackupValidating { .. }
-            | AlertEvent::BackupRecovered => Severity::Info,
+            | AlertEvent::BackupRecovered
+            | AlertEvent::StateFileRecovered => Severity::Info,
             AlertEvent::SourceDegraded { .. }
             | AlertEvent::MissesApproaching { .. }
             | AlertEvent::Committed { .. }
             | AlertEvent::Failback { .. } => Severity::Warning,
             AlertEvent::PreflightFailed { .. }
             | AlertEvent::FailoverDecided { .. }
+            | AlertEvent::FailoverBlocked { .. }
+            | AlertEvent::StateFileError { .. }
             | AlertEvent::CommitFailed { .. }
             | AlertEvent::GaveUp { .. }
             | AlertEvent::BackupUnhealthy { .. } => Severity::Critical,
@@ -122,6 +135,9 @@ impl AlertEvent {
             AlertEvent::BackupUnhealthy { .. } | AlertEvent::BackupRecovered => {
                 "backup_unhealthy".into()
             }
+            AlertEvent::StateFileError { .. } | AlertEvent::StateFileRecovered => {
+                "state_file".into()
+            }
             AlertEvent::Submitted { intent } => format!("submitted:{intent}"),
             AlertEvent::Committed { intent, .. } => format!("committed:{intent}"),
             AlertEvent::BackupValidating { epoch } => format!("backup_validating:{epoch}"),
@@ -137,6 +153,7 @@ impl AlertEvent {
             AlertEvent::PreflightRecovered
                 | AlertEvent::SourceRecovered { .. }
                 | AlertEvent::BackupRecovered
+                | AlertEvent::StateFileRecovered
         )
     }
 
@@ -159,6 +176,9 @@ impl AlertEvent {
                 "missed proposals approaching the failover threshold: {missed} missed (failover at {threshold})"
             ),
             AlertEvent::FailoverDecided { reason } => format!("FAILOVER DECIDED: {reason}"),
+            AlertEvent::FailoverBlocked { reason, blocker } => format!(
+                "failover NEEDED ({reason}) but BLOCKED: {blocker}. Nothing is submitted until this is fixed"
+            ),
             AlertEvent::Submitted { intent } => format!("failover transaction submitted: {intent}"),
             AlertEvent::Committed { intent, epoch } => format!(
                 "failover transaction COMMITTED in epoch {epoch}: {intent}; the backup's key applies from epoch {}",
@@ -178,6 +198,10 @@ impl AlertEvent {
             ),
             AlertEvent::BackupRecovered => "the backup node is healthy again".into(),
             AlertEvent::Failback { detail } => format!("failback: {detail}"),
+            AlertEvent::StateFileError { error } => format!(
+                "cannot write the state file: {error}. The daemon carries on, but a restart would not resume correctly"
+            ),
+            AlertEvent::StateFileRecovered => "the state file is written again".into(),
         }
     }
 
@@ -194,6 +218,10 @@ impl AlertEvent {
                 json!({ "missed": missed, "threshold": threshold })
             }
             AlertEvent::FailoverDecided { reason } => json!({ "reason": reason }),
+            AlertEvent::FailoverBlocked { reason, blocker } => {
+                json!({ "reason": reason, "blocker": blocker })
+            }
+            AlertEvent::StateFileError { error } => json!({ "error": error }),
             AlertEvent::Submitted { intent } => json!({ "intent": intent }),
             AlertEvent::Committed { intent, epoch } => json!({ "intent": intent, "epoch": epoch }),
             AlertEvent::CommitFailed { message } => json!({ "message": message }),
@@ -201,7 +229,9 @@ impl AlertEvent {
             AlertEvent::BackupValidating { epoch } => json!({ "epoch": epoch }),
             AlertEvent::BackupUnhealthy { why } => json!({ "why": why }),
             AlertEvent::Failback { detail } => json!({ "detail": detail }),
-            AlertEvent::PreflightRecovered | AlertEvent::BackupRecovered => json!({}),
+            AlertEvent::PreflightRecovered
+            | AlertEvent::BackupRecovered
+            | AlertEvent::StateFileRecovered => json!({}),
         };
         match v {
             Value::Object(m) => m,
