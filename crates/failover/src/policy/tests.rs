@@ -1332,6 +1332,54 @@ fn property_healthy_primary_and_honest_sources_never_fail_over() {
     }
 }
 
+#[test]
+fn property_one_liar_never_fails_over_a_healthy_primary() {
+    // One source (any of the four) lies in a random way on every poll; the others are honest
+    // and the primary is healthy, with rare spaced misses.
+    let names = ["core a", "core b", "core c", "gateway g"];
+    for seed in 1..=200u64 {
+        let mut rng = Rng(seed.wrapping_mul(0xbf58_476d_1ce4_e5b9) | 1);
+        let mut s = Scenario::new();
+        let liar = names[rng.below(4) as usize];
+        let mut since_miss = 100u64;
+        for poll in 0..200 {
+            if rng.chance(2) {
+                s.epoch_change();
+            }
+            let lie = match rng.below(6) {
+                0 => Fault::ExtraMissed(rng.below(20)),
+                1 => Fault::WrongEpoch(s.epoch + 2 + rng.below(5)),
+                2 => Fault::Keys(Some(BACKUP_KEY.into()), Some(BACKUP_KEY.into())),
+                3 => Fault::Keys(Some(OTHER_KEY.into()), Some(OTHER_KEY.into())),
+                4 => Fault::Down(unreachable()),
+                _ => Fault::ExtraMissed(1 + rng.below(2)),
+            };
+            s.fault(liar, lie);
+            for _ in 0..rng.below(4) {
+                if since_miss >= 10 && rng.chance(3) {
+                    s.lead(0, 1);
+                    since_miss = 0;
+                } else {
+                    s.lead(1, 0);
+                    since_miss += 1;
+                }
+            }
+            let a = s.poll();
+            assert!(
+                !matches!(
+                    a.decision,
+                    Decision::FailOver { .. }
+                        | Decision::Blocked { .. }
+                        | Decision::AlreadyFailedOver
+                ),
+                "seed {seed} poll {poll} liar {liar}: {:?}\n{}",
+                a.decision,
+                a.view.summary_line()
+            );
+        }
+    }
+}
+
 /// One noisy outage run, as the list of assessments.
 fn noisy_run(seed: u64) -> Vec<Assessment> {
     let mut rng = Rng(seed | 1);
