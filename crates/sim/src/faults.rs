@@ -87,6 +87,18 @@ pub enum FaultAction {
     SubmitFailing {
         count: u32,
     },
+    /// The node's Core API lies: `/state/consensus-manager` adds `extra_missed` to our
+    /// validator's missed proposals of the current epoch (everything else stays true). 0 makes
+    /// it honest again.
+    CoreLies {
+        node: String,
+        extra_missed: u64,
+    },
+    /// The next `rounds` rounds execute no user transaction: submits are accepted and stay
+    /// pending, then run (or are rejected, past their epoch window) after the stall. 0 ends it.
+    MempoolStall {
+        rounds: u64,
+    },
 }
 
 /// A port change the async side must make after [`Faults::apply`].
@@ -116,6 +128,8 @@ pub struct FaultView {
     /// Ledger position the stale gateway is frozen at.
     pub gateway_stale_at: Option<StalePoint>,
     pub submit_failures_remaining: u32,
+    /// Node name -> misses its Core API adds to our validator's count.
+    pub core_lies: BTreeMap<String, u64>,
     pub nodes_down: Vec<String>,
     /// Node name -> (status, ledger position it is frozen at).
     pub nodes_out_of_sync: BTreeMap<String, (SyncStatus, StalePoint)>,
@@ -152,6 +166,7 @@ struct State {
     gateway_garbage: bool,
     gateway_stale: Option<Arc<LedgerSnapshot>>,
     submit_failures_remaining: u32,
+    core_lies: BTreeMap<String, u64>,
     nodes_down: Vec<String>,
     out_of_sync: BTreeMap<String, (SyncStatus, Arc<LedgerSnapshot>)>,
 }
@@ -274,12 +289,28 @@ impl Faults {
                 st.submit_failures_remaining = *count;
                 None
             }
+            FaultAction::CoreLies { node, extra_missed } => {
+                check_node(node)?;
+                if *extra_missed == 0 {
+                    st.core_lies.remove(node);
+                } else {
+                    st.core_lies.insert(node.clone(), *extra_missed);
+                }
+                None
+            }
+            FaultAction::MempoolStall { rounds } => {
+                sim.stall_mempool(*rounds);
+                None
+            }
         })
     }
 
+    /// The faults in force (a mempool stall lives in the engine half:
+    /// `Sim::mempool_stall_remaining`).
     pub fn view(&self) -> FaultView {
         let st = self.lock();
         FaultView {
+            core_lies: st.core_lies.clone(),
             gateway_down: st.gateway_down,
             gateway_latency_ms: st.gateway_latency_ms,
             gateway_failing: st.gateway_failing,
@@ -322,6 +353,11 @@ impl Faults {
             Some((status, snap)) => (snap.clone(), Some(*status)),
             None => (sim.snapshot(), None),
         }
+    }
+
+    /// Misses the node's Core API adds to our validator's count (0: it tells the truth).
+    pub fn core_extra_missed(&self, node: &str) -> u64 {
+        self.lock().core_lies.get(node).copied().unwrap_or(0)
     }
 
     /// Consumes one injected submit failure; true if this submit must fail.

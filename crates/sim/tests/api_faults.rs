@@ -487,3 +487,118 @@ async fn read_endpoints_answer_field_for_field() {
         .expect("info JSON");
     assert_eq!(info, t.info);
 }
+
+/// Our validator's (completed, missed) in one node's `/state/consensus-manager`.
+async fn our_counts_on(t: &TestNet, node: &str) -> (u64, u64) {
+    let cm = t
+        .core(node, "/state/consensus-manager", network_body())
+        .await
+        .ok()
+        .json;
+    let set = cm["current_validator_set"]["value"]["validator_set"]
+        .as_array()
+        .expect("validator set");
+    let i = set
+        .iter()
+        .position(|v| v["address"] == t.info.our_validator.as_str())
+        .expect("our validator is active");
+    let stat = &cm["current_proposal_statistic"]["value"];
+    (
+        stat["completed"][i].as_u64().expect("completed"),
+        stat["missed"][i].as_u64().expect("missed"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn core_lies_adds_misses_to_our_validator_on_that_node_only() {
+    let t = TestNet::start(27).await;
+    t.step(3).await;
+    let honest = our_counts_on(&t, "validator-2").await;
+    t.fault(json!({"action": "core_lies", "node": "validator-1", "extra_missed": 7}))
+        .await;
+    let lied = our_counts_on(&t, "validator-1").await;
+    // Same ledger (no round stepped in between), only our miss count differs.
+    assert_eq!(lied.0, honest.0, "completed untouched");
+    assert_eq!(lied.1, honest.1 + 7, "missed +7");
+    assert_eq!(our_counts_on(&t, "validator-2").await, honest);
+    assert_eq!(our_counts_on(&t, "primary").await, honest);
+    // Other validators' counts stay true on the liar.
+    let mut missed = Vec::new();
+    for node in ["validator-1", "validator-2"] {
+        let cm = t
+            .core(node, "/state/consensus-manager", network_body())
+            .await
+            .ok()
+            .json;
+        missed.push(cm["current_proposal_statistic"]["value"]["missed"].clone());
+    }
+    let (a, b) = (&missed[0], &missed[1]);
+    let diffs = a
+        .as_array()
+        .expect("array")
+        .iter()
+        .zip(b.as_array().expect("array"))
+        .filter(|(x, y)| x != y)
+        .count();
+    assert_eq!(diffs, 1, "only our entry differs: {a} vs {b}");
+    let view = t.faults.view();
+    assert_eq!(view.core_lies.get("validator-1"), Some(&7));
+    // 0 makes it honest again; an unknown node is refused.
+    t.fault(json!({"action": "core_lies", "node": "validator-1", "extra_missed": 0}))
+        .await;
+    assert_eq!(our_counts_on(&t, "validator-1").await, honest);
+    let r = t
+        .http
+        .post(format!("{}/faults", t.info.control_url))
+        .json(&json!({"action": "core_lies", "node": "nobody", "extra_missed": 1}))
+        .send()
+        .await
+        .expect("control answers");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mempool_stall_holds_transactions_and_expired_ones_are_rejected_after_it() {
+    let t = TestNet::start(28).await;
+    let e = t.epoch();
+    // Valid for this epoch only; the other for a long window.
+    let short = build_update_key(&t.info, &t.info.backup_public_key_hex, e, 1, 1);
+    let long = build_update_key(&t.info, &t.info.backup_public_key_hex, e, 10, 2);
+    let stall = 3 * TEST_ROUNDS_PER_EPOCH;
+    t.fault(json!({"action": "mempool_stall", "rounds": stall}))
+        .await;
+    assert_eq!(t.sim.mempool_stall_remaining(), stall);
+    t.submit(&short.hex).await.ok();
+    t.submit(&long.hex).await.ok();
+    let records = t.step(stall).await;
+    assert!(
+        records.iter().any(|r| r.made),
+        "made rounds happened during the stall"
+    );
+    assert!(t.epoch() > e, "the short window ended during the stall");
+    assert_eq!(t.sim.mempool_stall_remaining(), 0);
+    for tx in [&short, &long] {
+        let st = t.status(&tx.intent_hash).await;
+        assert_eq!(
+            st.intent_status,
+            gw::TransactionIntentStatus::Pending,
+            "held: {st:?}"
+        );
+    }
+    assert!(t.sim.committed_intents().is_empty());
+    // After the stall: the expired one is rejected, the other commits.
+    let st = t.step_until_decided(&long.intent_hash, 50).await;
+    assert_eq!(
+        st.intent_status,
+        gw::TransactionIntentStatus::CommittedSuccess
+    );
+    let st = t.status(&short.intent_hash).await;
+    assert_eq!(
+        st.intent_status,
+        gw::TransactionIntentStatus::PermanentlyRejected,
+        "{st:?}"
+    );
+    let committed = t.sim.committed_intents();
+    assert_eq!(committed.len(), 1);
+    assert_eq!(committed[0].0, long.intent_hash);
+}

@@ -183,6 +183,9 @@ async fn consensus_manager(
     let cfg = &s.consensus_config;
     let now = s.position.proposer_round_timestamp_ms;
     const MINUTE_MS: i64 = 60_000;
+    // Fault `core_lies`: this node adds misses to our validator's count (only the count).
+    let extra_missed = n.ctx.faults.core_extra_missed(&n.node);
+    let liar_target = (extra_missed > 0).then(|| n.ctx.sim.info().our_validator);
     Ok(Json(c::StateConsensusManagerResponse {
         at_ledger_state: ledger_summary(&s),
         config: c::Substate::ConsensusManagerFieldConfig(field(
@@ -223,7 +226,14 @@ async fn consensus_manager(
                     .collect(),
                 missed: active
                     .iter()
-                    .map(|(_, v)| v.active.as_ref().map_or(0, |a| a.proposals_missed))
+                    .map(|(_, v)| {
+                        let missed = v.active.as_ref().map_or(0, |a| a.proposals_missed);
+                        if liar_target.as_deref() == Some(v.address.as_str()) {
+                            missed.saturating_add(extra_missed)
+                        } else {
+                            missed
+                        }
+                    })
                     .collect(),
             }),
         ),

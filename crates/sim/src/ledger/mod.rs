@@ -159,6 +159,8 @@ struct Mempool {
     entries: HashMap<String, IntentEntry>,
     /// Intent hashes waiting for the next made round, in submission order.
     pending: VecDeque<String>,
+    /// Rounds left in which nothing is executed (fault `mempool_stall`).
+    stall_rounds: u64,
 }
 
 /// The engine and what is derived from its receipts.
@@ -707,7 +709,8 @@ impl Sim {
             .entries
             .iter()
             .filter_map(|(id, e)| match &e.status {
-                IntentStatus::CommittedSuccess(c) | IntentStatus::CommittedFailure { commit: c, .. } => {
+                IntentStatus::CommittedSuccess(c)
+                | IntentStatus::CommittedFailure { commit: c, .. } => {
                     Some((c.state_version, id.clone(), e.status.clone()))
                 }
                 _ => None,
@@ -842,7 +845,8 @@ impl Sim {
                 e.epoch
             );
         }
-        if made {
+        let stalled = self.take_stalled_round();
+        if made && !stalled {
             // User transactions run after the round change, so at an epoch change
             // they execute (and are reported) in the new epoch.
             let after = ledger.engine.consensus()?;
@@ -860,6 +864,29 @@ impl Sim {
             h.pop_front();
         }
         Ok(record)
+    }
+
+    /// Fault `mempool_stall`: the next `rounds` rounds execute no user transaction; what is
+    /// submitted meanwhile stays pending (and is executed, or rejected if its epoch window has
+    /// ended, at the first made round after the stall). 0 ends a stall.
+    pub fn stall_mempool(&self, rounds: u64) {
+        lock(&self.inner.mempool).stall_rounds = rounds;
+    }
+
+    /// Rounds left in a mempool stall.
+    pub fn mempool_stall_remaining(&self) -> u64 {
+        lock(&self.inner.mempool).stall_rounds
+    }
+
+    /// Counts one round of a stall down; true if this round is stalled.
+    fn take_stalled_round(&self) -> bool {
+        let mut pool = lock(&self.inner.mempool);
+        if pool.stall_rounds > 0 {
+            pool.stall_rounds -= 1;
+            true
+        } else {
+            false
+        }
     }
 
     fn execute_pending(&self, ledger: &mut Ledger, epoch: u64, round: u64, ts: i64) {
