@@ -487,6 +487,16 @@ async fn serves_metrics_and_healthz_over_http() {
     assert_eq!(r.status(), 503);
     assert!(r.text().await.unwrap().contains("stuck"));
 
+    // HEAD answers without a body, and the kept-alive connection still works after it.
+    let r = http
+        .head(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.bytes().await.unwrap().is_empty());
+    assert_eq!(get("/healthz").await.unwrap().status(), 503);
+
     assert_eq!(get("/nope").await.unwrap().status(), 404);
     let r = http
         .post(format!("http://{addr}/metrics"))
