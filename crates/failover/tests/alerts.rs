@@ -26,6 +26,7 @@ struct Req {
     path: String,
     headers: HeaderMap,
     body: Value,
+    at: Instant,
 }
 
 #[derive(Clone, Copy)]
@@ -33,6 +34,8 @@ enum Mode {
     Answer(u16),
     /// Never answers within the test (sleeps this long first).
     Hang(Duration),
+    /// Answers the n-th request with the n-th status (429s with `Retry-After: 2`), then 200.
+    Sequence(&'static [u16]),
 }
 
 #[derive(Clone)]
@@ -49,19 +52,33 @@ async fn record(
     body: Bytes,
 ) -> impl IntoResponse {
     let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    r.seen.lock().unwrap().push(Req {
-        method,
-        path: uri.path().to_string(),
-        headers,
-        body,
-    });
-    match r.mode {
-        Mode::Answer(code) => (StatusCode::from_u16(code).unwrap(), "{\"ok\":true}"),
+    let n = {
+        let mut seen = r.seen.lock().unwrap();
+        seen.push(Req {
+            method,
+            path: uri.path().to_string(),
+            headers,
+            body,
+            at: Instant::now(),
+        });
+        seen.len()
+    };
+    let mut h = HeaderMap::new();
+    let code = match r.mode {
+        Mode::Answer(code) => code,
         Mode::Hang(d) => {
             tokio::time::sleep(d).await;
-            (StatusCode::OK, "late")
+            200
         }
-    }
+        Mode::Sequence(codes) => {
+            let code = codes.get(n - 1).copied().unwrap_or(200);
+            if code == 429 {
+                h.insert("retry-after", "2".parse().unwrap());
+            }
+            code
+        }
+    };
+    (StatusCode::from_u16(code).unwrap(), h, "{\"ok\":true}")
 }
 
 /// Starts a recording receiver on 127.0.0.1:<free port>; returns its base URL and log.
@@ -653,4 +670,35 @@ fn every_event_has_a_unique_name_and_recoveries_end_their_condition() {
     a.send(AlertEvent::StateFileRecovered, T0 + 1);
     a.send(AlertEvent::StateFileRecovered, T0 + 2);
     assert_eq!((a.stats().accepted, a.stats().suppressed), (2, 1));
+}
+
+#[tokio::test]
+async fn a_transient_failure_is_retried_until_delivered_honouring_retry_after() {
+    // 429 (Retry-After: 2 s), then 503, then 200.
+    let (base, seen) = receiver(Mode::Sequence(&[429, 503])).await;
+    let alerter = Alerter::new(
+        config(&format!("[slack]\nwebhook_url = \"{base}/services/x\"\n")),
+        VALIDATOR,
+        NETWORK,
+    );
+    let handle = alerter.start();
+    alerter.send(
+        AlertEvent::GaveUp {
+            reason: "deadline".into(),
+        },
+        T0,
+    );
+    assert!(handle.flush(Duration::from_secs(15)).await);
+    let reqs = seen.lock().unwrap().clone();
+    assert_eq!(reqs.len(), 3, "two failures, then delivered");
+    assert!(
+        reqs.iter().all(|r| r.body == reqs[0].body),
+        "the same alert each time"
+    );
+    // After the 429 the server's 2 s beats the first fixed pause (1 s); after the 503 the
+    // second fixed pause (3 s) applies.
+    assert!(reqs[1].at - reqs[0].at >= Duration::from_secs(2));
+    assert!(reqs[2].at - reqs[1].at >= Duration::from_secs(3));
+    let s = alerter.stats();
+    assert_eq!((s.delivered, s.failed), (1, 0), "{s:?}");
 }
