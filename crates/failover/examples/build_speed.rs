@@ -5,7 +5,6 @@
 use std::time::Instant;
 
 use radix_common::crypto::Ed25519PrivateKey;
-use radix_common::math::Decimal;
 use radix_common::network::NetworkDefinition;
 use radix_common::types::{ComponentAddress, EntityType};
 use radix_failover::config::{parse_secp256k1_public_key, Config};
@@ -20,15 +19,12 @@ fn main() -> anyhow::Result<()> {
         "029932e6683332a3c0d8cd2862c129e0c2501f45c17c88eecac27cc22baf7f80ed",
     )
     .map_err(anyhow::Error::msg)?;
-    let config = Config {
-        source: "bench.toml".into(),
-        network: NetworkDefinition::mainnet(),
+    let config = Config::transaction_only(
+        NetworkDefinition::mainnet(),
         validator,
-        backup_public_key: backup,
-        key_file: "/unused".into(),
-        fee_lock_xrd: Decimal::from(10),
-        manifest_template: None,
-    };
+        backup,
+        "/unused".into(),
+    );
     let key = Ed25519PrivateKey::from_u64(42).map_err(|_| anyhow::anyhow!("key"))?;
     let n = 1000u64;
     let start = Instant::now();

@@ -421,6 +421,35 @@ impl Config {
         ]
     }
 
+    /// A config with only what a transaction needs (the daemon sections at their defaults,
+    /// no sources): for tools and tests that build transactions without a config file.
+    pub fn transaction_only(
+        network: NetworkDefinition,
+        validator: ComponentAddress,
+        backup_public_key: Secp256k1PublicKey,
+        key_file: PathBuf,
+    ) -> Config {
+        Config {
+            source: PathBuf::from("(built in code)"),
+            network,
+            validator,
+            backup_public_key,
+            key_file,
+            fee_lock_xrd: Decimal::from(10),
+            manifest_template: None,
+            primary_public_key: None,
+            primary: NodeEndpoints::default(),
+            backup: NodeEndpoints::default(),
+            sources: Vec::new(),
+            policy: PolicyParams::default(),
+            daemon: DaemonParams {
+                state_file: None,
+                submit_deadline: DEFAULT_SUBMIT_DEADLINE,
+                request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            },
+        }
+    }
+
     /// Loads the notary / badge-account key from `key_file` (mode and content checked).
     pub fn load_notary_key(
         &self,
@@ -633,9 +662,15 @@ mod tests {
             ]
         );
         assert_eq!(c.policy.poll_interval, std::time::Duration::from_secs(2));
-        assert_eq!((c.policy.missed_proposals, c.policy.recent_proposals), (2, 4));
+        assert_eq!(
+            (c.policy.missed_proposals, c.policy.recent_proposals),
+            (2, 4)
+        );
         // Untouched keys keep their documented defaults.
-        assert_eq!(c.policy.min_confirming_sources, DEFAULT_MIN_CONFIRMING_SOURCES);
+        assert_eq!(
+            c.policy.min_confirming_sources,
+            DEFAULT_MIN_CONFIRMING_SOURCES
+        );
         assert_eq!(c.daemon.submit_deadline, DEFAULT_SUBMIT_DEADLINE);
         let state = c.daemon.state_file.clone().unwrap();
         assert!(state.is_absolute() && state.ends_with("state/failover.json"));
@@ -644,17 +679,44 @@ mod tests {
     #[test]
     fn daemon_section_errors_name_field_and_fix() {
         for (from, to, field) in [
-            ("poll_interval = \"2s\"", "poll_interval = \"often\"", "policy.poll_interval"),
-            ("poll_interval = \"2s\"", "poll_interval = \"0s\"", "policy.poll_interval"),
-            ("missed_proposals = 2", "missed_proposals = 5", "policy.missed_proposals"),
-            ("gateways = [\"https://mainnet.radixdlt.com\"]", "gateways = [\"mainnet.radixdlt.com\"]", "sources.gateways"),
-            ("system_api = \"http://10.0.0.2:3334/system\"", "system_api = \"ftp://10.0.0.2/system\"", "backup.system_api"),
-            ("core_apis = [\"http://10.0.0.3:3333/core\"]", "core_apis = [\"http://10.0.0.1:3333/core/\"]", "sources"),
+            (
+                "poll_interval = \"2s\"",
+                "poll_interval = \"often\"",
+                "policy.poll_interval",
+            ),
+            (
+                "poll_interval = \"2s\"",
+                "poll_interval = \"0s\"",
+                "policy.poll_interval",
+            ),
+            (
+                "missed_proposals = 2",
+                "missed_proposals = 5",
+                "policy.missed_proposals",
+            ),
+            (
+                "gateways = [\"https://mainnet.radixdlt.com\"]",
+                "gateways = [\"mainnet.radixdlt.com\"]",
+                "sources.gateways",
+            ),
+            (
+                "system_api = \"http://10.0.0.2:3334/system\"",
+                "system_api = \"ftp://10.0.0.2/system\"",
+                "backup.system_api",
+            ),
+            (
+                "core_apis = [\"http://10.0.0.3:3333/core\"]",
+                "core_apis = [\"http://10.0.0.1:3333/core/\"]",
+                "sources",
+            ),
         ] {
             let text = daemon_sections().replace(from, to);
             assert_ne!(text, daemon_sections(), "{from} not in the fixture");
             let e = err(&text);
-            assert!(e.contains(&format!("`{field}`")) && e.contains("fix:"), "{to}: {e}");
+            assert!(
+                e.contains(&format!("`{field}`")) && e.contains("fix:"),
+                "{to}: {e}"
+            );
         }
         let e = err(&daemon_sections().replace("[policy]\n", "[policy]\nmisssed = 1\n"));
         assert!(e.contains("unknown field `misssed`"), "{e}");
@@ -663,15 +725,24 @@ mod tests {
             "02ce938064729003a391c5bbf50c5b1968958eb2dd56c8f22c8accdf7502cc3004",
             BACKUP_KEY,
         ));
-        assert!(e.contains("`primary_public_key`") && e.contains("same key"), "{e}");
+        assert!(
+            e.contains("`primary_public_key`") && e.contains("same key"),
+            "{e}"
+        );
     }
 
     #[test]
     fn watching_commands_name_what_is_missing() {
         let c = load(&good()).unwrap();
         let e = c.require_watch(false).unwrap_err().to_string();
-        assert!(e.contains("`primary_public_key`") && e.contains("fix:"), "{e}");
-        let c = load(&daemon_sections().replace("[daemon]\nstate_file = \"state/failover.json\"\n", "")).unwrap();
+        assert!(
+            e.contains("`primary_public_key`") && e.contains("fix:"),
+            "{e}"
+        );
+        let c = load(
+            &daemon_sections().replace("[daemon]\nstate_file = \"state/failover.json\"\n", ""),
+        )
+        .unwrap();
         c.require_watch(false).unwrap();
         let e = c.require_watch(true).unwrap_err().to_string();
         assert!(e.contains("`daemon.state_file`"), "{e}");

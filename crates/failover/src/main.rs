@@ -17,7 +17,11 @@ const EXIT_FAILURE: u8 = 1;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The daemon logs at info by default: one line per poll is its record of what it saw.
-    let floor = if matches!(cli.command, Command::Run(_)) { 1 } else { 0 };
+    let floor = if matches!(cli.command, Command::Run(_)) {
+        1
+    } else {
+        0
+    };
     init_logging(cli.verbose.max(floor));
     let result = match &cli.command {
         Command::Keys(KeysCommand::Derive(a)) => commands::keys_derive(a),

@@ -134,7 +134,10 @@ impl<C: Clock> Runner<C> {
             None => DaemonState::new(&validator, &network, now),
         };
         let sources = Sources::new(&config).map_err(|e| RunError::Sources(e.to_string()))?;
-        let primary_key_hex = config.primary_public_key.map(|k| hex_key(&k)).unwrap_or_default();
+        let primary_key_hex = config
+            .primary_public_key
+            .map(|k| hex_key(&k))
+            .unwrap_or_default();
         let policy = Policy::new(
             config.policy.clone(),
             PolicyKeys {
@@ -143,7 +146,8 @@ impl<C: Clock> Runner<C> {
                 backup_key_hex: hex_key(&config.backup_public_key),
             },
         );
-        let submit_params = SubmitParams::scaled(config.daemon.submit_deadline, config.policy.poll_interval);
+        let submit_params =
+            SubmitParams::scaled(config.daemon.submit_deadline, config.policy.poll_interval);
         Ok((
             Runner {
                 config,
@@ -215,14 +219,27 @@ impl<C: Clock> Runner<C> {
         for s in &self.config.sources {
             info!("source {} ({}) {}", s.name, s.kind.as_str(), redact(&s.url));
         }
-        info!("state file {} (phase {})", self.state_file.path().display(), self.state.phase.name());
+        info!(
+            "state file {} (phase {})",
+            self.state_file.path().display(),
+            self.state.phase.name()
+        );
     }
 
-    fn build(&self, new_key: radix_common::crypto::Secp256k1PublicKey, start_epoch: u64) -> Result<BuiltTransaction, crate::tx::TxError> {
+    fn build(
+        &self,
+        new_key: radix_common::crypto::Secp256k1PublicKey,
+        start_epoch: u64,
+    ) -> Result<BuiltTransaction, crate::tx::TxError> {
         build_update_key(
             &self.config,
             &self.key,
-            &UpdateKeyRequest { new_key, start_epoch, valid_epochs: DEFAULT_VALID_EPOCHS, nonce: None },
+            &UpdateKeyRequest {
+                new_key,
+                start_epoch,
+                valid_epochs: DEFAULT_VALID_EPOCHS,
+                nonce: None,
+            },
         )
     }
 
@@ -235,9 +252,20 @@ impl<C: Clock> Runner<C> {
             }
         };
         if self.preflight.is_none() {
-            info!("failover transaction for review (account {}):\n{}", tx.account_address, tx.manifest.trim_end());
+            info!(
+                "failover transaction for review (account {}):\n{}",
+                tx.account_address,
+                tx.manifest.trim_end()
+            );
         }
-        let report = preflight::run(&self.config, &self.sources, &tx.account_address, &tx, Aim::Backup).await;
+        let report = preflight::run(
+            &self.config,
+            &self.sources,
+            &tx.account_address,
+            &tx,
+            Aim::Backup,
+        )
+        .await;
         let was_ok = self.preflight.as_ref().map(|r| r.ok());
         for c in &report.checks {
             if c.pass {
@@ -257,11 +285,22 @@ impl<C: Clock> Runner<C> {
 
     fn gates(&self) -> Gates {
         match &self.preflight {
-            None => Gates { preflight_ok: false, preflight_problem: Some("pre-flight has not run yet".into()) },
-            Some(r) if r.ok() => Gates { preflight_ok: true, preflight_problem: None },
+            None => Gates {
+                preflight_ok: false,
+                preflight_problem: Some("pre-flight has not run yet".into()),
+            },
+            Some(r) if r.ok() => Gates {
+                preflight_ok: true,
+                preflight_problem: None,
+            },
             Some(r) => Gates {
                 preflight_ok: false,
-                preflight_problem: Some(r.failures().map(|c| format!("{}: {}", c.name, c.detail)).collect::<Vec<_>>().join("; ")),
+                preflight_problem: Some(
+                    r.failures()
+                        .map(|c| format!("{}: {}", c.name, c.detail))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
             },
         }
     }
@@ -296,11 +335,16 @@ impl<C: Clock> Runner<C> {
     }
 
     fn log_poll(&self, a: &Assessment) {
-        info!("{} | phase {}", a.view.summary_line(), self.state.phase.name());
+        info!(
+            "{} | phase {}",
+            a.view.summary_line(),
+            self.state.phase.name()
+        );
         for e in &a.events {
             use crate::policy::EventKind::*;
             match e.kind {
-                SourceRecovered | PrimaryRecovered | BackupReady | EpochChanged | ProblemCleared => {
+                SourceRecovered | PrimaryRecovered | BackupReady | EpochChanged
+                | ProblemCleared => {
                     info!("{}", e.message())
                 }
                 SourceDegraded | PrimaryUnhealthy | BackupNotReady | MissesApproaching
@@ -334,17 +378,31 @@ impl<C: Clock> Runner<C> {
                         }
                         return Ok(());
                     }
-                    warn!("FAILOVER DECIDED: {reason}; intent {} (valid epochs {}..{})", tx.intent_hash_bech32, tx.start_epoch_inclusive(), tx.end_epoch_exclusive());
+                    warn!(
+                        "FAILOVER DECIDED: {reason}; intent {} (valid epochs {}..{})",
+                        tx.intent_hash_bech32,
+                        tx.start_epoch_inclusive(),
+                        tx.end_epoch_exclusive()
+                    );
                     let inflight = submit::new_inflight(&tx, reason, now);
                     // Persist before the first submit: a crash after this point resumes this
                     // very intent.
-                    self.set_phase(Phase::FailingOver(inflight), format!("failover decided: {reason}"));
+                    self.set_phase(
+                        Phase::FailingOver(inflight),
+                        format!("failover decided: {reason}"),
+                    );
                     self.follow(a, epoch).await;
                 }
                 Decision::AlreadyFailedOver => {
                     let since = epoch.unwrap_or(0);
                     warn!("the key on ledger is already the backup's: failed over (no transaction needed)");
-                    self.set_phase(Phase::FailedOver { intent_hash: None, since_epoch: since }, "found failed over".into());
+                    self.set_phase(
+                        Phase::FailedOver {
+                            intent_hash: None,
+                            since_epoch: since,
+                        },
+                        "found failed over".into(),
+                    );
                 }
                 Decision::Blocked { reason, blocker } => {
                     warn!("failover needed ({reason}) but BLOCKED: {blocker}");
@@ -358,21 +416,34 @@ impl<C: Clock> Runner<C> {
                     warn!("transaction in flight, but no trusted source gives the current epoch; waiting");
                 }
             }
-            Phase::Committed { intent_hash, commit_epoch, .. } => {
-                if a.view.key_on_ledger != KeyOwner::Backup && a.view.key_in_force != KeyOwner::Backup {
+            Phase::Committed {
+                intent_hash,
+                commit_epoch,
+                ..
+            } => {
+                if a.view.key_on_ledger != KeyOwner::Backup
+                    && a.view.key_in_force != KeyOwner::Backup
+                {
                     warn!("committed {intent_hash}, but the trusted sources do not show the backup's key on ledger yet");
                 }
                 let new_epoch = epoch.is_some_and(|e| e > commit_epoch);
                 let backup_validating = a.view.backup_validating;
                 let made_again = a.view.epoch_made.is_some_and(|m| m > 0);
-                if new_epoch && a.view.key_in_force == KeyOwner::Backup && backup_validating && made_again {
+                if new_epoch
+                    && a.view.key_in_force == KeyOwner::Backup
+                    && backup_validating
+                    && made_again
+                {
                     info!(
                         "FAILOVER COMPLETE: the backup validates in epoch {} and our proposals are made again ({} made this epoch)",
                         epoch.unwrap_or_default(),
                         a.view.epoch_made.unwrap_or_default()
                     );
                     self.set_phase(
-                        Phase::FailedOver { intent_hash: Some(intent_hash), since_epoch: epoch.unwrap_or(commit_epoch + 1) },
+                        Phase::FailedOver {
+                            intent_hash: Some(intent_hash),
+                            since_epoch: epoch.unwrap_or(commit_epoch + 1),
+                        },
                         "backup validating".into(),
                     );
                 } else if new_epoch
@@ -385,22 +456,36 @@ impl<C: Clock> Runner<C> {
                 }
             }
             Phase::FailedOver { .. } => {
-                if a.view.key_on_ledger == KeyOwner::Primary && a.view.key_in_force == KeyOwner::Primary {
+                if a.view.key_on_ledger == KeyOwner::Primary
+                    && a.view.key_in_force == KeyOwner::Primary
+                {
                     info!("the primary's key is back in force (a manual failback): watching again");
                     self.set_phase(Phase::Watching, "failback seen on ledger".into());
                     self.preflight = None;
                 } else if let Err(why) = &a.view.backup_ready {
                     // Once per episode (the policy reports the change), not every poll.
-                    if a.events.iter().any(|e| e.kind == crate::policy::EventKind::BackupNotReady) {
+                    if a.events
+                        .iter()
+                        .any(|e| e.kind == crate::policy::EventKind::BackupNotReady)
+                    {
                         error!("failed over, and the BACKUP IS NOT HEALTHY: {why}. No automatic switch back to the primary; fix the backup, or fail back by hand once the primary is healthy (radix-failover failback)");
                     }
                 }
             }
-            Phase::Halted { reason, intent_hash } => {
+            Phase::Halted {
+                reason,
+                intent_hash,
+            } => {
                 if a.view.key_on_ledger == KeyOwner::Backup {
                     info!("the backup's key is on ledger (failed over by other means): no longer halted");
                     let since = epoch.unwrap_or(0);
-                    self.set_phase(Phase::FailedOver { intent_hash, since_epoch: since }, "backup key on ledger".into());
+                    self.set_phase(
+                        Phase::FailedOver {
+                            intent_hash,
+                            since_epoch: since,
+                        },
+                        "backup key on ledger".into(),
+                    );
                 } else if self.polls % 12 == 1 {
                     // A reminder now and then (about once a minute at the default interval).
                     error!("halted: {reason}. Nothing is submitted until an operator acts: check `radix-failover status`, fix the cause, then fail over by hand (radix-failover failover; this daemon follows the ledger), or stop the daemon, move the state file away and start it again to re-arm it");
@@ -417,43 +502,91 @@ impl<C: Clock> Runner<C> {
             _ => return,
         };
         let back = matches!(self.state.phase, Phase::FailingBack(_));
-        let target = if back { a.view.key_on_ledger == KeyOwner::Primary } else { a.view.key_on_ledger == KeyOwner::Backup };
-        let new_key = if back { self.config.primary_public_key.unwrap_or(self.config.backup_public_key) } else { self.config.backup_public_key };
+        let target = if back {
+            a.view.key_on_ledger == KeyOwner::Primary
+        } else {
+            a.view.key_on_ledger == KeyOwner::Backup
+        };
+        let new_key = if back {
+            self.config
+                .primary_public_key
+                .unwrap_or(self.config.backup_public_key)
+        } else {
+            self.config.backup_public_key
+        };
         let now = self.clock.now_ms();
         let endpoints = self.sources.tx_endpoints();
         let rebuild = |start: u64| self.build(new_key, start);
         let state_file = &self.state_file;
         let mut snapshot = self.state.clone();
         let mut persist = |f: &InFlight| {
-            snapshot.phase = if back { Phase::FailingBack(f.clone()) } else { Phase::FailingOver(f.clone()) };
+            snapshot.phase = if back {
+                Phase::FailingBack(f.clone())
+            } else {
+                Phase::FailingOver(f.clone())
+            };
             snapshot.updated_at_ms = now;
             state_file.save(&snapshot)
         };
-        let outcome = submit::tick(&endpoints, &mut inflight, epoch, target, now, &self.submit_params, &rebuild, &mut persist).await;
+        let outcome = submit::tick(
+            &endpoints,
+            &mut inflight,
+            epoch,
+            target,
+            now,
+            &self.submit_params,
+            &rebuild,
+            &mut persist,
+        )
+        .await;
         drop(endpoints);
-        let in_flight_phase = if back { Phase::FailingBack(inflight.clone()) } else { Phase::FailingOver(inflight.clone()) };
+        let in_flight_phase = if back {
+            Phase::FailingBack(inflight.clone())
+        } else {
+            Phase::FailingOver(inflight.clone())
+        };
         match outcome {
             TickOutcome::Committed { intent_hash } => {
                 info!("COMMITTED: {intent_hash} (CommittedSuccess) in epoch {epoch}; the new key applies from epoch {}", epoch + 1);
                 self.set_phase(
-                    Phase::Committed { intent_hash, commit_epoch: epoch, committed_at_ms: now },
+                    Phase::Committed {
+                        intent_hash,
+                        commit_epoch: epoch,
+                        committed_at_ms: now,
+                    },
                     "transaction committed".into(),
                 );
             }
             TickOutcome::AlreadyDone => {
                 info!("the key on ledger is already the target key (another watcher or an operator did it); no transaction needed");
                 self.set_phase(
-                    Phase::Committed { intent_hash: inflight.intent_hash.clone(), commit_epoch: epoch, committed_at_ms: now },
+                    Phase::Committed {
+                        intent_hash: inflight.intent_hash.clone(),
+                        commit_epoch: epoch,
+                        committed_at_ms: now,
+                    },
                     "target key already on ledger".into(),
                 );
             }
             TickOutcome::Failed { message } => {
                 error!("the failover transaction COMMITTED WITH FAILURE: {message}. Stopped; fix the cause and run `radix-failover failover` by hand");
-                self.set_phase(Phase::Halted { reason: format!("CommittedFailure: {message}"), intent_hash: Some(inflight.intent_hash.clone()) }, "committed failure".into());
+                self.set_phase(
+                    Phase::Halted {
+                        reason: format!("CommittedFailure: {message}"),
+                        intent_hash: Some(inflight.intent_hash.clone()),
+                    },
+                    "committed failure".into(),
+                );
             }
             TickOutcome::GaveUp { reason } => {
                 error!("GAVE UP on the failover transaction: {reason}");
-                self.set_phase(Phase::Halted { reason, intent_hash: Some(inflight.intent_hash.clone()) }, "submit deadline".into());
+                self.set_phase(
+                    Phase::Halted {
+                        reason,
+                        intent_hash: Some(inflight.intent_hash.clone()),
+                    },
+                    "submit deadline".into(),
+                );
             }
             TickOutcome::Following(progress) => {
                 // The tick logged submits, status changes and rebuilds itself.
@@ -461,7 +594,9 @@ impl<C: Clock> Runner<C> {
                     error!("cannot write the state file: {e}. The submission goes on; fix it so a restart resumes this intent");
                 }
                 if let Some(e) = &progress.rebuild_error {
-                    error!("cannot rebuild the failover transaction: {e}; keeping the current intent");
+                    error!(
+                        "cannot rebuild the failover transaction: {e}; keeping the current intent"
+                    );
                 }
                 self.state.phase = in_flight_phase;
             }
@@ -473,7 +608,11 @@ impl<C: Clock> Runner<C> {
     /// the daemon carries on, so a failover in progress still completes.
     fn set_phase(&mut self, phase: Phase, why: String) {
         let now = self.clock.now_ms();
-        info!("phase {} -> {} ({why})", self.state.phase.name(), phase.name());
+        info!(
+            "phase {} -> {} ({why})",
+            self.state.phase.name(),
+            phase.name()
+        );
         self.state.phase = phase;
         self.state.record(now, why);
         match self.state_file.save(&self.state) {
@@ -494,9 +633,23 @@ impl<C: Clock> Runner<C> {
 /// The epoch most trusted ledger sources report (the highest among answering sources whose
 /// epoch at least one other answering source shares; else the single answer).
 pub fn agreed_epoch(obs: &Observation) -> Option<u64> {
-    let epochs: Vec<u64> = obs.ledger.iter().filter_map(|s| s.result.as_ref().ok().map(|r| r.epoch)).collect();
-    let shared = epochs.iter().copied().filter(|e| epochs.iter().filter(|x| *x == e).count() >= 2).max();
-    shared.or_else(|| if epochs.len() == 1 { epochs.first().copied() } else { None })
+    let epochs: Vec<u64> = obs
+        .ledger
+        .iter()
+        .filter_map(|s| s.result.as_ref().ok().map(|r| r.epoch))
+        .collect();
+    let shared = epochs
+        .iter()
+        .copied()
+        .filter(|e| epochs.iter().filter(|x| *x == e).count() >= 2)
+        .max();
+    shared.or_else(|| {
+        if epochs.len() == 1 {
+            epochs.first().copied()
+        } else {
+            None
+        }
+    })
 }
 
 /// A URL for logs: no credentials, no query (tokens live there).

@@ -456,7 +456,6 @@ pub fn decode_notarized(bytes: &[u8]) -> Result<NotarizedTransactionV1, TxError>
 mod tests {
     use super::*;
     use crate::config::parse_secp256k1_public_key;
-    use radix_common::math::Decimal;
     use radix_common::types::EntityType;
     use radix_transactions::model::InstructionV1;
 
@@ -466,26 +465,15 @@ mod tests {
     fn config(network: NetworkDefinition, template: Option<&str>) -> Config {
         let mut node_id = [9u8; 30];
         node_id[0] = EntityType::GlobalValidator as u8;
-        Config {
-            source: PathBuf::from("test.toml"),
+        let mut c = Config::transaction_only(
             network,
-            validator: ComponentAddress::try_from(node_id).unwrap(),
-            backup_public_key: parse_secp256k1_public_key(BACKUP).unwrap(),
-            key_file: PathBuf::from("/nonexistent"),
-            fee_lock_xrd: Decimal::from(10),
-            manifest_template: template
-                .map(|t| ManifestTemplate::parse(PathBuf::from("t.rtm"), t.to_string()).unwrap()),
-            primary_public_key: None,
-            primary: Default::default(),
-            backup: Default::default(),
-            sources: Vec::new(),
-            policy: Default::default(),
-            daemon: crate::config::DaemonParams {
-                state_file: None,
-                submit_deadline: crate::config::DEFAULT_SUBMIT_DEADLINE,
-                request_timeout: crate::config::DEFAULT_REQUEST_TIMEOUT,
-            },
-        }
+            ComponentAddress::try_from(node_id).unwrap(),
+            parse_secp256k1_public_key(BACKUP).unwrap(),
+            PathBuf::from("/nonexistent"),
+        );
+        c.manifest_template = template
+            .map(|t| ManifestTemplate::parse(PathBuf::from("t.rtm"), t.to_string()).unwrap());
+        c
     }
 
     fn notary() -> Ed25519PrivateKey {

@@ -124,7 +124,9 @@ pub fn status(args: &StatusArgs) -> Result<()> {
             config.network.logical_name.as_ref(),
         ) {
             Ok(Some(s)) => serde_json::to_value(&s.phase).unwrap_or(json!(null)),
-            Ok(None) => json!({"phase": null, "note": "no state file yet (the daemon has not run)"}),
+            Ok(None) => {
+                json!({"phase": null, "note": "no state file yet (the daemon has not run)"})
+            }
             Err(e) => json!({"phase": null, "error": e.to_string()}),
         },
     };
@@ -237,7 +239,10 @@ fn print_status(v: &serde_json::Value, view: &View) {
                     );
                 }
             } else {
-                println!("  {name:<28} ERROR {}", src["error"].as_str().unwrap_or("?"));
+                println!(
+                    "  {name:<28} ERROR {}",
+                    src["error"].as_str().unwrap_or("?")
+                );
             }
         }
     }
@@ -275,7 +280,11 @@ pub fn switch(args: &SwitchArgs, dir: Direction) -> Result<()> {
             Aim::Primary,
         ),
     };
-    let what = if dir == Direction::ToBackup { "failover" } else { "failback" };
+    let what = if dir == Direction::ToBackup {
+        "failover"
+    } else {
+        "failback"
+    };
     let rt = runtime()?;
     rt.block_on(async {
         let sources = Sources::new(&config).map_err(|e| anyhow!("{e}"))?;

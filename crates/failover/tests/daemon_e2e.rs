@@ -23,7 +23,9 @@ async fn primary_dies_failover_commits_in_the_same_epoch_and_backup_validates() 
     d.wait_line("pre-flight passed", LONG).await;
     d.wait_line("| phase watching", LONG).await;
 
-    let fault = h.fault_early_in_epoch(json!({"action": "node_down", "node": "primary"})).await;
+    let fault = h
+        .fault_early_in_epoch(json!({"action": "node_down", "node": "primary"}))
+        .await;
     d.wait_line("FAILOVER DECIDED", LONG).await;
     d.wait_line("COMMITTED", LONG).await;
     d.wait_line("FAILOVER COMPLETE", LONG).await;
@@ -36,12 +38,23 @@ async fn primary_dies_failover_commits_in_the_same_epoch_and_backup_validates() 
     );
     // From the next epoch, every one of our leader rounds is made (by the backup).
     let rounds = h.our_rounds_in(commit + 1);
-    assert!(rounds.iter().all(|r| r.made), "missed after the switch: {rounds:?}");
-    assert_eq!(h.identity("backup").await["consensus_status"], "VALIDATING_IN_CURRENT_EPOCH");
+    assert!(
+        rounds.iter().all(|r| r.made),
+        "missed after the switch: {rounds:?}"
+    );
+    assert_eq!(
+        h.identity("backup").await["consensus_status"],
+        "VALIDATING_IN_CURRENT_EPOCH"
+    );
     assert_eq!(h.committed().len(), 1, "exactly one transaction committed");
-    assert_eq!(h.state_phase(&h.dir.path().join("radix-failover-state.json")), "failed_over");
+    assert_eq!(
+        h.state_phase(&h.dir.path().join("radix-failover-state.json")),
+        "failed_over"
+    );
 
-    d.sigterm_and_wait(Duration::from_secs(10)).await.expect("clean exit on SIGTERM");
+    d.sigterm_and_wait(Duration::from_secs(10))
+        .await
+        .expect("clean exit on SIGTERM");
     h.assert_no_secrets(&d);
 }
 
@@ -55,16 +68,23 @@ async fn gateway_down_alone_is_no_failover_and_the_quorum_still_acts() {
     // Several polls with the gateway refusing connections: a warning, no decision.
     h.wait_epochs(1).await;
     assert!(d.has_line("gateway"), "the gateway outage is reported");
-    assert!(!d.has_line("FAILOVER DECIDED"), "no failover from a gateway outage alone");
+    assert!(
+        !d.has_line("FAILOVER DECIDED"),
+        "no failover from a gateway outage alone"
+    );
     assert!(h.committed().is_empty());
 
     // The real outage: the Core API sources still form a quorum and submit through Core.
-    let fault = h.fault_early_in_epoch(json!({"action": "node_down", "node": "primary"})).await;
+    let fault = h
+        .fault_early_in_epoch(json!({"action": "node_down", "node": "primary"}))
+        .await;
     d.wait_line("COMMITTED", LONG).await;
     let commit = h.wait_key_change_epoch().await;
     assert_eq!(commit, fault.epoch);
     assert_eq!(h.committed().len(), 1);
-    d.sigterm_and_wait(Duration::from_secs(10)).await.expect("clean exit");
+    d.sigterm_and_wait(Duration::from_secs(10))
+        .await
+        .expect("clean exit");
     h.assert_no_secrets(&d);
 }
 
@@ -74,19 +94,30 @@ async fn backup_not_synced_blocks_the_failover_loudly() {
     let mut d = Daemon::spawn(&h.config, &[], "daemon");
     d.wait_line("pre-flight passed", LONG).await;
 
-    h.fault(json!({"action": "node_out_of_sync", "node": "backup"})).await;
-    h.fault(json!({"action": "node_down", "node": "primary"})).await;
+    h.fault(json!({"action": "node_out_of_sync", "node": "backup"}))
+        .await;
+    h.fault(json!({"action": "node_down", "node": "primary"}))
+        .await;
     let line = d.wait_line("BLOCKED", LONG).await;
-    assert!(line.to_lowercase().contains("backup"), "the reason names the backup: {line}");
+    assert!(
+        line.to_lowercase().contains("backup"),
+        "the reason names the backup: {line}"
+    );
     h.wait_epochs(1).await;
     assert!(!d.has_line("FAILOVER DECIDED"));
-    assert!(h.committed().is_empty(), "nothing submitted to a backup that is not ready");
+    assert!(
+        h.committed().is_empty(),
+        "nothing submitted to a backup that is not ready"
+    );
 
     // Fail closed, not fail forever: once the backup is back in sync the failover proceeds.
-    h.fault(json!({"action": "node_in_sync", "node": "backup"})).await;
+    h.fault(json!({"action": "node_in_sync", "node": "backup"}))
+        .await;
     d.wait_line("COMMITTED", LONG).await;
     assert_eq!(h.committed().len(), 1);
-    d.sigterm_and_wait(Duration::from_secs(10)).await.expect("clean exit");
+    d.sigterm_and_wait(Duration::from_secs(10))
+        .await
+        .expect("clean exit");
     h.assert_no_secrets(&d);
 }
 
@@ -97,13 +128,17 @@ async fn sigkill_after_submit_resumes_the_same_intent() {
     let mut d = Daemon::spawn(&h.config, &[], "first");
     d.wait_line("pre-flight passed", LONG).await;
 
-    h.fault(json!({"action": "node_down", "node": "primary"})).await;
+    h.fault(json!({"action": "node_down", "node": "primary"}))
+        .await;
     // The moment the decision is on disk, freeze the ledger so the transaction cannot commit
     // yet, and kill the daemon without warning.
     let intent = h.wait_for_state(&state, "failing_over", LONG).await;
     h.clock("pause").await;
     d.kill();
-    let intent = intent["intent_hash"].as_str().expect("intent in state").to_string();
+    let intent = intent["intent_hash"]
+        .as_str()
+        .expect("intent in state")
+        .to_string();
 
     let mut d2 = Daemon::spawn(&h.config, &[], "restarted");
     d2.wait_line("phase failing_over", LONG).await;
@@ -111,8 +146,13 @@ async fn sigkill_after_submit_resumes_the_same_intent() {
     d2.wait_line("COMMITTED", LONG).await;
     let committed = h.committed();
     assert_eq!(committed.len(), 1, "one transaction: {committed:?}");
-    assert_eq!(committed[0].0, intent, "the restart committed the intent it had persisted");
-    d2.sigterm_and_wait(Duration::from_secs(10)).await.expect("clean exit");
+    assert_eq!(
+        committed[0].0, intent,
+        "the restart committed the intent it had persisted"
+    );
+    d2.sigterm_and_wait(Duration::from_secs(10))
+        .await
+        .expect("clean exit");
     h.assert_no_secrets(&d);
     h.assert_no_secrets(&d2);
 }
@@ -126,13 +166,22 @@ async fn two_daemons_commit_one_transaction() {
     a.wait_line("pre-flight passed", LONG).await;
     b.wait_line("pre-flight passed", LONG).await;
 
-    h.fault_early_in_epoch(json!({"action": "node_down", "node": "primary"})).await;
+    h.fault_early_in_epoch(json!({"action": "node_down", "node": "primary"}))
+        .await;
     a.wait_line("FAILOVER COMPLETE", LONG).await;
     b.wait_line("FAILOVER COMPLETE", LONG).await;
     let committed = h.committed();
-    assert_eq!(committed.len(), 1, "two watchers, one commit: {committed:?}");
-    a.sigterm_and_wait(Duration::from_secs(10)).await.expect("clean exit");
-    b.sigterm_and_wait(Duration::from_secs(10)).await.expect("clean exit");
+    assert_eq!(
+        committed.len(),
+        1,
+        "two watchers, one commit: {committed:?}"
+    );
+    a.sigterm_and_wait(Duration::from_secs(10))
+        .await
+        .expect("clean exit");
+    b.sigterm_and_wait(Duration::from_secs(10))
+        .await
+        .expect("clean exit");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -140,14 +189,17 @@ async fn dry_run_logs_the_transaction_and_submits_nothing() {
     let h = Harness::start(26).await;
     let mut d = Daemon::spawn(&h.config, &["--dry-run"], "dry");
     d.wait_line("pre-flight passed", LONG).await;
-    h.fault(json!({"action": "node_down", "node": "primary"})).await;
+    h.fault(json!({"action": "node_down", "node": "primary"}))
+        .await;
     let line = d.wait_line("DRY RUN: failover decided", LONG).await;
     assert!(line.contains("txid_sim1"), "the intent is logged: {line}");
     d.wait_line("notarized transaction hex: ", LONG).await;
     h.wait_epochs(2).await;
     assert!(h.committed().is_empty(), "dry run submitted something");
     assert!(h.ledger_key_change_epoch().is_none());
-    d.sigterm_and_wait(Duration::from_secs(10)).await.expect("clean exit");
+    d.sigterm_and_wait(Duration::from_secs(10))
+        .await
+        .expect("clean exit");
     h.assert_no_secrets(&d);
 }
 
@@ -156,18 +208,37 @@ async fn manual_failover_then_failback_leaves_the_primary_validating() {
     let h = Harness::start(27).await;
     let out = h.cli(&["failover", "--yes"]).await;
     assert!(out.contains("confirmed"), "{out}");
-    assert_eq!(h.identity("backup").await["consensus_status"], "VALIDATING_IN_CURRENT_EPOCH");
-    assert_eq!(h.identity("primary").await["consensus_status"], "NOT_VALIDATING_IN_CURRENT_EPOCH");
+    assert_eq!(
+        h.identity("backup").await["consensus_status"],
+        "VALIDATING_IN_CURRENT_EPOCH"
+    );
+    assert_eq!(
+        h.identity("primary").await["consensus_status"],
+        "NOT_VALIDATING_IN_CURRENT_EPOCH"
+    );
 
     let out = h.cli(&["failback", "--yes"]).await;
     assert!(out.contains("confirmed"), "{out}");
-    assert_eq!(h.identity("primary").await["consensus_status"], "VALIDATING_IN_CURRENT_EPOCH");
-    assert_eq!(h.identity("backup").await["consensus_status"], "NOT_VALIDATING_IN_CURRENT_EPOCH");
+    assert_eq!(
+        h.identity("primary").await["consensus_status"],
+        "VALIDATING_IN_CURRENT_EPOCH"
+    );
+    assert_eq!(
+        h.identity("backup").await["consensus_status"],
+        "NOT_VALIDATING_IN_CURRENT_EPOCH"
+    );
     let e = h.epoch();
     h.wait_epochs(1).await;
     let rounds = h.our_rounds_in(e + 1);
-    assert!(rounds.iter().all(|r| r.made), "primary proposes again: {rounds:?}");
-    assert_eq!(h.committed().len(), 2, "one failover and one failback transaction");
+    assert!(
+        rounds.iter().all(|r| r.made),
+        "primary proposes again: {rounds:?}"
+    );
+    assert_eq!(
+        h.committed().len(),
+        2,
+        "one failover and one failback transaction"
+    );
 
     // Without --yes and without a terminal, nothing is submitted.
     let err = h.cli_fails(&["failover"]).await;
@@ -184,10 +255,18 @@ async fn status_shows_who_validates_sources_and_phase() {
     assert_eq!(v["key_in_force"], "primary");
     assert_eq!(v["backup_ready"], true);
     let sources = v["sources"].as_array().expect("sources");
-    assert_eq!(sources.len(), 7, "gateway, 4 Core APIs, 2 System APIs: {sources:?}");
+    assert_eq!(
+        sources.len(),
+        7,
+        "gateway, 4 Core APIs, 2 System APIs: {sources:?}"
+    );
     assert!(sources.iter().all(|s| s["ok"] == true), "{sources:?}");
     let epoch = v["epoch"].as_u64().expect("epoch");
-    assert!(epoch + 1 >= h.epoch() && epoch <= h.epoch(), "epoch {epoch} vs the sim's {}", h.epoch());
+    assert!(
+        epoch + 1 >= h.epoch() && epoch <= h.epoch(),
+        "epoch {epoch} vs the sim's {}",
+        h.epoch()
+    );
 
     // A source down is shown, and status still answers.
     h.fault(json!({"action": "gateway_down"})).await;
@@ -198,9 +277,18 @@ async fn status_shows_who_validates_sources_and_phase() {
         .and_then(|a| a.iter().find(|s| s["kind"] == "gateway").cloned())
         .expect("gateway entry");
     assert_eq!(gw["ok"], false);
-    assert!(gw["error"].as_str().unwrap_or_default().contains("unreachable"), "{gw}");
+    assert!(
+        gw["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("unreachable"),
+        "{gw}"
+    );
     let text = h.cli(&["status"]).await;
-    assert!(text.contains("primary key in force") && text.contains("ERROR"), "{text}");
+    assert!(
+        text.contains("primary key in force") && text.contains("ERROR"),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,12 +296,21 @@ async fn corrupt_state_file_stops_the_daemon_before_any_action() {
     let h = Harness::start(29).await;
     let state = h.dir.path().join("radix-failover-state.json");
     std::fs::write(&state, "{\"format\": 1, \"phase\": tru").expect("write");
-    h.fault(json!({"action": "node_down", "node": "primary"})).await;
+    h.fault(json!({"action": "node_down", "node": "primary"}))
+        .await;
     let out = h.cli_fails(&["run"]).await;
-    assert!(out.contains("radix-failover-state.json"), "names the file: {out}");
-    assert!(out.to_lowercase().contains("fix"), "says how to fix it: {out}");
+    assert!(
+        out.contains("radix-failover-state.json"),
+        "names the file: {out}"
+    );
+    assert!(
+        out.to_lowercase().contains("fix"),
+        "says how to fix it: {out}"
+    );
     h.wait_epochs(1).await;
     assert!(h.committed().is_empty(), "no action taken blind");
     // The file is left as it was, for the operator to inspect.
-    assert!(std::fs::read_to_string(&state).expect("still there").ends_with("tru"));
+    assert!(std::fs::read_to_string(&state)
+        .expect("still there")
+        .ends_with("tru"));
 }

@@ -143,16 +143,15 @@ impl Ledger {
 }
 
 fn config(validator: ComponentAddress, template: Option<&str>) -> Config {
-    Config {
-        source: "engine-test.toml".into(),
-        network: NetworkDefinition::simulator(),
+    let mut c = Config::transaction_only(
+        NetworkDefinition::simulator(),
         validator,
-        backup_public_key: parse_secp256k1_public_key(BACKUP).unwrap(),
-        key_file: "/unused".into(),
-        fee_lock_xrd: Decimal::from(10),
-        manifest_template: template
-            .map(|t| ManifestTemplate::parse("t.rtm".into(), t.to_string()).unwrap()),
-    }
+        parse_secp256k1_public_key(BACKUP).unwrap(),
+        "/unused".into(),
+    );
+    c.manifest_template =
+        template.map(|t| ManifestTemplate::parse("t.rtm".into(), t.to_string()).unwrap());
+    c
 }
 
 fn owner_key() -> Ed25519PrivateKey {

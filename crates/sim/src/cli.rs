@@ -32,6 +32,9 @@ pub enum Command {
     Config(ConfigArgs),
     /// Step rounds as fast as the engine allows and print the achievable rounds per second.
     Bench(BenchArgs),
+    /// A real failover on this machine: the network, the radix-failover daemon, the primary
+    /// killed at a random round, and the timeline as it happens. Exits 0 only if it worked.
+    Demo(crate::demo::DemoArgs),
 }
 
 #[derive(Args, Debug, Clone)]

@@ -294,7 +294,10 @@ mod tests {
         // 2 s epochs: polls every round (100 ms floor), lag 5 rounds, deadline 6 epochs.
         assert_eq!(parsed["policy"]["poll_interval"].as_str(), Some("100ms"));
         assert_eq!(parsed["policy"]["max_source_lag"].as_str(), Some("500ms"));
-        assert_eq!(parsed["daemon"]["submit_deadline"].as_str(), Some("12000ms"));
+        assert_eq!(
+            parsed["daemon"]["submit_deadline"].as_str(),
+            Some("12000ms")
+        );
     }
 
     #[test]

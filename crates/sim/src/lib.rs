@@ -10,6 +10,7 @@ pub mod ledger;
 
 pub mod api;
 pub mod cli;
+pub mod demo;
 pub mod faults;
 pub mod info;
 pub mod scenario;

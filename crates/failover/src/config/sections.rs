@@ -161,7 +161,12 @@ pub struct DaemonParams {
 /// A field problem: (field, value, problem, fix).
 pub(super) type FieldProblem = (&'static str, String, String, String);
 
-fn problem(field: &'static str, value: &str, p: impl Into<String>, fix: impl Into<String>) -> FieldProblem {
+fn problem(
+    field: &'static str,
+    value: &str,
+    p: impl Into<String>,
+    fix: impl Into<String>,
+) -> FieldProblem {
     (field, value.to_string(), p.into(), fix.into())
 }
 
@@ -172,13 +177,28 @@ pub(super) fn parse_url(field: &'static str, s: &str, api: &str) -> Result<Url, 
         _ => "https://mainnet.radixdlt.com",
     };
     let url = Url::parse(s.trim()).map_err(|e| {
-        problem(field, s, format!("not a URL ({e})"), format!("write a full URL such as {example}"))
+        problem(
+            field,
+            s,
+            format!("not a URL ({e})"),
+            format!("write a full URL such as {example}"),
+        )
     })?;
     if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(problem(field, s, format!("scheme `{}` is not http or https", url.scheme()), format!("write a full URL such as {example}")));
+        return Err(problem(
+            field,
+            s,
+            format!("scheme `{}` is not http or https", url.scheme()),
+            format!("write a full URL such as {example}"),
+        ));
     }
     if url.host_str().is_none() {
-        return Err(problem(field, s, "has no host", format!("write a full URL such as {example}")));
+        return Err(problem(
+            field,
+            s,
+            "has no host",
+            format!("write a full URL such as {example}"),
+        ));
     }
     Ok(url)
 }
@@ -194,19 +214,43 @@ pub fn display_host(url: &Url) -> String {
 
 pub(super) fn parse_duration(field: &'static str, s: &str) -> Result<Duration, FieldProblem> {
     let d = humantime::parse_duration(s.trim()).map_err(|e| {
-        problem(field, s, format!("not a duration ({e})"), "write a duration such as \"5s\", \"500ms\" or \"2m\"")
+        problem(
+            field,
+            s,
+            format!("not a duration ({e})"),
+            "write a duration such as \"5s\", \"500ms\" or \"2m\"",
+        )
     })?;
     if d.is_zero() {
-        return Err(problem(field, s, "is zero", "give a duration above zero, such as \"5s\""));
+        return Err(problem(
+            field,
+            s,
+            "is zero",
+            "give a duration above zero, such as \"5s\"",
+        ));
     }
     Ok(d)
 }
 
-pub(super) fn nodes(primary: &RawNode, backup: &RawNode) -> Result<(NodeEndpoints, NodeEndpoints), FieldProblem> {
-    let one = |n: &RawNode, sys: &'static str, core: &'static str| -> Result<NodeEndpoints, FieldProblem> {
+pub(super) fn nodes(
+    primary: &RawNode,
+    backup: &RawNode,
+) -> Result<(NodeEndpoints, NodeEndpoints), FieldProblem> {
+    let one = |n: &RawNode,
+               sys: &'static str,
+               core: &'static str|
+     -> Result<NodeEndpoints, FieldProblem> {
         Ok(NodeEndpoints {
-            system_api: n.system_api.as_deref().map(|s| parse_url(sys, s, "system")).transpose()?,
-            core_api: n.core_api.as_deref().map(|s| parse_url(core, s, "core")).transpose()?,
+            system_api: n
+                .system_api
+                .as_deref()
+                .map(|s| parse_url(sys, s, "system"))
+                .transpose()?,
+            core_api: n
+                .core_api
+                .as_deref()
+                .map(|s| parse_url(core, s, "core"))
+                .transpose()?,
         })
     };
     Ok((
@@ -217,21 +261,41 @@ pub(super) fn nodes(primary: &RawNode, backup: &RawNode) -> Result<(NodeEndpoint
 
 /// Ledger sources in a fixed order: gateways, extra Core APIs, then the primary's and the
 /// backup's Core APIs. A URL given twice is an error: it would count twice towards a quorum.
-pub(super) fn sources(raw: &RawSources, primary: &NodeEndpoints, backup: &NodeEndpoints) -> Result<Vec<SourceSpec>, FieldProblem> {
+pub(super) fn sources(
+    raw: &RawSources,
+    primary: &NodeEndpoints,
+    backup: &NodeEndpoints,
+) -> Result<Vec<SourceSpec>, FieldProblem> {
     let mut out: Vec<SourceSpec> = Vec::new();
     for g in &raw.gateways {
         let url = parse_url("sources.gateways", g, "gateway")?;
-        out.push(SourceSpec { name: format!("gateway {}", display_host(&url)), kind: SourceKind::Gateway, url });
+        out.push(SourceSpec {
+            name: format!("gateway {}", display_host(&url)),
+            kind: SourceKind::Gateway,
+            url,
+        });
     }
     for c in &raw.core_apis {
         let url = parse_url("sources.core_apis", c, "core")?;
-        out.push(SourceSpec { name: format!("core {}", display_host(&url)), kind: SourceKind::Core, url });
+        out.push(SourceSpec {
+            name: format!("core {}", display_host(&url)),
+            kind: SourceKind::Core,
+            url,
+        });
     }
     if let Some(url) = &primary.core_api {
-        out.push(SourceSpec { name: "core primary".into(), kind: SourceKind::Core, url: url.clone() });
+        out.push(SourceSpec {
+            name: "core primary".into(),
+            kind: SourceKind::Core,
+            url: url.clone(),
+        });
     }
     if let Some(url) = &backup.core_api {
-        out.push(SourceSpec { name: "core backup".into(), kind: SourceKind::Core, url: url.clone() });
+        out.push(SourceSpec {
+            name: "core backup".into(),
+            kind: SourceKind::Core,
+            url: url.clone(),
+        });
     }
     for (i, a) in out.iter().enumerate() {
         if let Some(b) = out[i + 1..].iter().find(|b| same_endpoint(&a.url, &b.url)) {
@@ -258,7 +322,14 @@ pub(super) fn policy(raw: &RawPolicy) -> Result<PolicyParams, FieldProblem> {
         p.name = match n.trim() {
             "default" => PolicyName::Default,
             "legacy" => PolicyName::Legacy,
-            _ => return Err(problem("policy.name", n, "not a known policy", "use \"default\" (recommended) or \"legacy\" (the old script's rule)")),
+            _ => {
+                return Err(problem(
+                    "policy.name",
+                    n,
+                    "not a known policy",
+                    "use \"default\" (recommended) or \"legacy\" (the old script's rule)",
+                ))
+            }
         };
     }
     if let Some(s) = &raw.poll_interval {
@@ -269,7 +340,12 @@ pub(super) fn policy(raw: &RawPolicy) -> Result<PolicyParams, FieldProblem> {
     }
     if let Some(m) = raw.recent_proposals {
         if m == 0 || m > 1000 {
-            return Err(problem("policy.recent_proposals", &m.to_string(), "must be 1 to 1000", "use the default 5 unless you have a reason"));
+            return Err(problem(
+                "policy.recent_proposals",
+                &m.to_string(),
+                "must be 1 to 1000",
+                "use the default 5 unless you have a reason",
+            ));
         }
         p.recent_proposals = m;
     }
@@ -280,13 +356,21 @@ pub(super) fn policy(raw: &RawPolicy) -> Result<PolicyParams, FieldProblem> {
         return Err(problem(
             "policy.missed_proposals",
             &p.missed_proposals.to_string(),
-            format!("must be between 1 and policy.recent_proposals ({})", p.recent_proposals),
+            format!(
+                "must be between 1 and policy.recent_proposals ({})",
+                p.recent_proposals
+            ),
             "lower missed_proposals or raise recent_proposals (defaults: 3 of 5)",
         ));
     }
     if let Some(q) = raw.min_confirming_sources {
         if q == 0 {
-            return Err(problem("policy.min_confirming_sources", "0", "must be at least 1", "use 2 (the default) so one bad source cannot trigger a failover"));
+            return Err(problem(
+                "policy.min_confirming_sources",
+                "0",
+                "must be at least 1",
+                "use 2 (the default) so one bad source cannot trigger a failover",
+            ));
         }
         p.min_confirming_sources = q;
     }
@@ -298,14 +382,23 @@ pub(super) fn policy(raw: &RawPolicy) -> Result<PolicyParams, FieldProblem> {
     }
     if let Some(w) = raw.legacy_window_epochs {
         if w < 2 {
-            return Err(problem("policy.legacy_window_epochs", &w.to_string(), "must be at least 2 (the window includes the current, unfinished epoch)", "use 3, the old script's window"));
+            return Err(problem(
+                "policy.legacy_window_epochs",
+                &w.to_string(),
+                "must be at least 2 (the window includes the current, unfinished epoch)",
+                "use 3, the old script's window",
+            ));
         }
         p.legacy_window_epochs = w;
     }
     Ok(p)
 }
 
-pub(super) fn daemon(raw: &RawDaemon, raw_sources: &RawSources, base: &Path) -> Result<DaemonParams, FieldProblem> {
+pub(super) fn daemon(
+    raw: &RawDaemon,
+    raw_sources: &RawSources,
+    base: &Path,
+) -> Result<DaemonParams, FieldProblem> {
     let submit_deadline = match &raw.submit_deadline {
         Some(s) => parse_duration("daemon.submit_deadline", s)?,
         None => DEFAULT_SUBMIT_DEADLINE,
@@ -321,5 +414,9 @@ pub(super) fn daemon(raw: &RawDaemon, raw_sources: &RawSources, base: &Path) -> 
         Some(p) => Some(super::resolve(base, p)),
         None => None,
     };
-    Ok(DaemonParams { state_file, submit_deadline, request_timeout })
+    Ok(DaemonParams {
+        state_file,
+        submit_deadline,
+        request_timeout,
+    })
 }

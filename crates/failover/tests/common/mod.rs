@@ -176,7 +176,10 @@ impl Harness {
             if let Some(e) = self.ledger_key_change_epoch() {
                 return e;
             }
-            assert!(Instant::now() < deadline, "the backup's key never reached the ledger");
+            assert!(
+                Instant::now() < deadline,
+                "the backup's key never reached the ledger"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -276,7 +279,10 @@ impl Harness {
         let key = key.trim().to_lowercase();
         assert_eq!(key.len(), 64, "the key file holds a 32-byte hex key");
         for l in d.lines() {
-            assert!(!l.to_lowercase().contains(&key), "secret in a log line: {l}");
+            assert!(
+                !l.to_lowercase().contains(&key),
+                "secret in a log line: {l}"
+            );
         }
         for e in std::fs::read_dir(self.dir.path()).expect("dir").flatten() {
             let name = e.file_name().to_string_lossy().to_string();
@@ -315,8 +321,14 @@ impl Daemon {
             .expect("spawn radix-failover run");
         let lines = Arc::new(Mutex::new(Vec::new()));
         for stream in [
-            child.stdout.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
-            child.stderr.take().map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
         ]
         .into_iter()
         .flatten()
@@ -415,5 +427,133 @@ impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+// ---- Added for the fault suite (tests/fault_suite.rs) and the hostile-input tests. ----
+
+impl Harness {
+    /// Rewrites the written config with `f` (e.g. to add `[alerts]` or drop a source).
+    pub fn edit_config(&self, f: impl FnOnce(String) -> String) {
+        let text = std::fs::read_to_string(&self.config).expect("config");
+        std::fs::write(&self.config, f(text)).expect("write config");
+    }
+
+    /// `GET /faults` of the control API: the faults in force.
+    pub async fn faults_view(&self) -> Value {
+        self.http
+            .get(format!("{}/faults", self.info.control_url))
+            .send()
+            .await
+            .expect("control API answers")
+            .json()
+            .await
+            .expect("control JSON")
+    }
+
+    /// `host:port` of a node's Core API: what the daemon's source names show
+    /// (`core 127.0.0.1:PORT`).
+    pub fn core_host(&self, node: &str) -> String {
+        let url = &self.info.node(node).expect("node").core_api_url;
+        let u = url::Url::parse(url).expect("core URL");
+        format!(
+            "{}:{}",
+            u.host_str().unwrap_or_default(),
+            u.port_or_known_default().unwrap_or_default()
+        )
+    }
+
+    /// `host:port` of the gateway.
+    pub fn gateway_host(&self) -> String {
+        let u = url::Url::parse(&self.info.gateway_url).expect("gateway URL");
+        format!(
+            "{}:{}",
+            u.host_str().unwrap_or_default(),
+            u.port_or_known_default().unwrap_or_default()
+        )
+    }
+
+    pub fn state_file(&self) -> PathBuf {
+        self.dir.path().join("radix-failover-state.json")
+    }
+}
+
+/// A loopback webhook receiver: every JSON body POSTed to `/hook` is kept, in order.
+pub struct WebhookReceiver {
+    pub url: String,
+    bodies: Arc<Mutex<Vec<Value>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl WebhookReceiver {
+    pub async fn start() -> WebhookReceiver {
+        use axum::routing::post;
+        let bodies: Arc<Mutex<Vec<Value>>> = Arc::new(Mutex::new(Vec::new()));
+        let b = bodies.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            post(move |body: axum::body::Bytes| {
+                let b = b.clone();
+                async move {
+                    let v = serde_json::from_slice::<Value>(&body)
+                        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into()));
+                    b.lock().unwrap_or_else(|p| p.into_inner()).push(v);
+                    "ok"
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("addr");
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        WebhookReceiver {
+            url: format!("http://{addr}/hook"),
+            bodies,
+            task,
+        }
+    }
+
+    pub fn bodies(&self) -> Vec<Value> {
+        self.bodies
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Events (the webhook body's `event` field) received so far.
+    pub fn events(&self) -> Vec<String> {
+        self.bodies()
+            .iter()
+            .filter_map(|b| b["event"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// Waits for a body with `event` = `name` whose JSON text contains `needle`.
+    pub async fn wait_event(&self, name: &str, needle: &str, timeout: Duration) -> Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(b) = self
+                .bodies()
+                .into_iter()
+                .find(|b| b["event"] == name && b.to_string().contains(needle))
+            {
+                return b;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no {name:?} alert mentioning {needle:?} within {timeout:?}; received: {:?}",
+                self.bodies()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for WebhookReceiver {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
