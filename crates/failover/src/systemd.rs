@@ -159,16 +159,22 @@ pub enum SystemdError {
     },
 }
 
-/// Directories the unit hides (`ProtectHome=yes`); a binary, config, key file or state
-/// directory there would be invisible to the service.
-const HIDDEN_DIRS: [&str; 3] = ["/home", "/root", "/run/user"];
+/// Directories the unit hides from the service: a binary, config, key file or state directory
+/// there would be invisible to it (or, for the temporary directories, a different, empty one).
+const HIDDEN_DIRS: [(&str, &str); 5] = [
+    ("/home", "ProtectHome=yes"),
+    ("/root", "ProtectHome=yes"),
+    ("/run/user", "ProtectHome=yes"),
+    ("/tmp", "PrivateTmp=yes"),
+    ("/var/tmp", "PrivateTmp=yes"),
+];
 
 /// Why the service could not see `path` under this unit's sandbox, if it could not.
 pub fn hidden_by_unit(path: &Path) -> Option<String> {
     HIDDEN_DIRS
         .iter()
-        .find(|d| path.starts_with(d))
-        .map(|d| format!("{d} is hidden from the service (ProtectHome=yes)"))
+        .find(|(d, _)| path.starts_with(d))
+        .map(|(d, why)| format!("{d} is hidden from the service ({why})"))
 }
 
 fn option_err(
@@ -228,6 +234,67 @@ fn valid_name(s: &str) -> bool {
 }
 
 impl UnitOptions {
+    /// The unit for a loaded config: the config file itself (`Config::source`, absolute), the
+    /// state file's directory, the running binary unless `binary` is given, and
+    /// `recommended_watchdog_sec` for the config's timing unless `watchdog_sec` is given.
+    /// Also refuses a key file the sandbox would hide. Validated.
+    pub fn for_config(
+        config: &crate::config::Config,
+        user: &str,
+        group: &str,
+        binary: Option<&Path>,
+        watchdog_sec: Option<u64>,
+    ) -> Result<UnitOptions, SystemdError> {
+        let binary = match binary {
+            Some(b) => b.to_path_buf(),
+            None => std::env::current_exe()
+                .and_then(|p| p.canonicalize())
+                .map_err(|e| {
+                    option_err(
+                        "binary",
+                        "(this program)",
+                        format!("cannot find the running binary's path ({e})"),
+                        "give it with --binary /usr/local/bin/radix-failover",
+                    )
+                })?,
+        };
+        let state_dir = config
+            .daemon
+            .state_file
+            .as_deref()
+            .and_then(Path::parent)
+            .filter(|d| !d.as_os_str().is_empty())
+            .ok_or_else(|| {
+                option_err(
+                    "state directory",
+                    "",
+                    "the config sets no [daemon] state_file, so the unit does not know which directory to make writable",
+                    "add [daemon] state_file = \"/var/lib/radix-failover/state.json\" to the config",
+                )
+            })?
+            .to_path_buf();
+        if let Some(why) = hidden_by_unit(&config.key_file) {
+            return Err(option_err(
+                "key file",
+                &config.key_file.display().to_string(),
+                why,
+                "move the key file (mode 0600, owned by the service's user), such as to /etc/radix-failover/owner.key, and update key_file in the config",
+            ));
+        }
+        let opts = UnitOptions {
+            binary,
+            config: config.source.clone(),
+            user: user.to_string(),
+            group: group.to_string(),
+            state_dir,
+            watchdog_sec: watchdog_sec.unwrap_or_else(|| {
+                recommended_watchdog_sec(config.policy.poll_interval, config.daemon.request_timeout)
+            }),
+        };
+        opts.validate()?;
+        Ok(opts)
+    }
+
     /// Checks what would make the unit wrong or fail at start, with the fix.
     pub fn validate(&self) -> Result<(), SystemdError> {
         check_path("binary", &self.binary, "/usr/local/bin/radix-failover")?;

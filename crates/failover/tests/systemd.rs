@@ -480,3 +480,99 @@ fn journald_lines_carry_priorities_and_no_timestamps() {
         "<3>cannot write the state file\n<4>FAILOVER DECIDED\n<4>manifest line 2\n<6>poll epoch=42\n<7>details\n"
     );
 }
+
+fn write_config(dir: &Path, key_file: &str, daemon: bool) -> PathBuf {
+    use radix_common::network::NetworkDefinition;
+    use radix_common::types::EntityType;
+    // Any node id with the validator entity byte is a well-formed validator address.
+    let mut node_id = [7u8; 30];
+    node_id[0] = EntityType::GlobalValidator as u8;
+    let validator = radix_failover::keys::encode_address(&node_id, &NetworkDefinition::mainnet());
+    let mut text = format!(
+        "network = \"mainnet\"\nvalidator = \"{validator}\"\nbackup_public_key = \"029932e6683332a3c0d8cd2862c129e0c2501f45c17c88eecac27cc22baf7f80ed\"\nkey_file = \"{key_file}\"\n\n[policy]\npoll_interval = \"2s\"\n"
+    );
+    if daemon {
+        text.push_str("\n[daemon]\nstate_file = \"/var/lib/radix-failover/state.json\"\n");
+    }
+    let p = dir.join("config.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn unit_options_follow_the_loaded_config() {
+    use radix_failover::config::Config;
+    // Not under /tmp: the unit's PrivateTmp would hide a config there (checked below).
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let path = write_config(dir.path(), "/etc/radix-failover/owner.key", true);
+    let config = Config::load(&path).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    if let Some(why) = radix_failover::systemd::hidden_by_unit(&path)
+        .or(radix_failover::systemd::hidden_by_unit(&exe))
+    {
+        // A checkout under /home (say): the unit could not see this build, and says so.
+        let e = UnitOptions::for_config(&config, "radix-failover", "radix-failover", None, None)
+            .unwrap_err();
+        assert!(e.to_string().contains(&why), "{e}");
+        println!(
+            "NOTE: this build lives where the unit hides it ({why}); only the refusal was checked"
+        );
+        return;
+    }
+    let o =
+        UnitOptions::for_config(&config, "radix-failover", "radix-failover", None, None).unwrap();
+    assert_eq!(o.config, std::path::absolute(&path).unwrap());
+    assert_eq!(o.state_dir, Path::new("/var/lib/radix-failover"));
+    assert_eq!(
+        o.binary,
+        std::env::current_exe().unwrap().canonicalize().unwrap()
+    );
+    // 2 s polls, 3 s default request timeout: 2 x (2 + 30) s.
+    assert_eq!(o.watchdog_sec, 64);
+    let unit = unit_file(&o);
+    assert!(
+        unit.contains(&format!(
+            "ExecStart={} run --config {}\n",
+            o.binary.display(),
+            o.config.display()
+        )),
+        "{unit}"
+    );
+    let given = UnitOptions::for_config(
+        &config,
+        "svc",
+        "svc",
+        Some(Path::new("/usr/bin/radix-failover")),
+        Some(90),
+    )
+    .unwrap();
+    assert_eq!(
+        (given.binary.to_str(), given.watchdog_sec),
+        (Some("/usr/bin/radix-failover"), 90)
+    );
+
+    let err = |p: &Path| {
+        let c = Config::load(p).unwrap();
+        UnitOptions::for_config(&c, "radix-failover", "radix-failover", None, None)
+            .unwrap_err()
+            .to_string()
+    };
+    let e = err(&write_config(dir.path(), "/root/owner.key", true));
+    assert!(
+        e.contains("key file") && e.contains("ProtectHome") && e.contains("fix:"),
+        "{e}"
+    );
+    let e = err(&write_config(
+        dir.path(),
+        "/etc/radix-failover/owner.key",
+        false,
+    ));
+    assert!(e.contains("state_file") && e.contains("fix:"), "{e}");
+    let tmp = tempfile::tempdir_in("/tmp").unwrap();
+    let e = err(&write_config(
+        tmp.path(),
+        "/etc/radix-failover/owner.key",
+        true,
+    ));
+    assert!(e.contains("PrivateTmp") && e.contains("fix:"), "{e}");
+}
