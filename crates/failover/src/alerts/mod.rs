@@ -255,12 +255,16 @@ impl Alerter {
                 let mut items = lock(&q.items);
                 if items.len() >= QUEUE_CAPACITY {
                     if let Some(old) = items.pop_front() {
-                        inner.dropped.fetch_add(1, Ordering::Relaxed);
-                        warn!(
-                            "alerts: {} queue full ({QUEUE_CAPACITY}); dropped the oldest alert ({})",
-                            q.channel.kind(),
-                            old.event.name()
-                        );
+                        let total = inner.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                        // Logged at the 1st, 2nd, 4th, 8th... drop: a channel down for hours
+                        // must not flood the log with one line per alert.
+                        if total.is_power_of_two() {
+                            warn!(
+                                "alerts: {} queue full ({QUEUE_CAPACITY}); dropped the oldest alert ({}); {total} dropped so far",
+                                q.channel.kind(),
+                                old.event.name()
+                            );
+                        }
                     }
                 }
                 items.push_back(alert.clone());
