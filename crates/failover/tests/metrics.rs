@@ -650,3 +650,132 @@ fn grafana_dashboard_parses_and_uses_only_exported_metrics() {
         );
     }
 }
+
+/// A real poll of a radix-sim network (real engine, real HTTP) through the daemon's sources,
+/// scraped over HTTP: every configured source is up with the lag the engine's round timestamp
+/// gives; with the primary down its Core and System APIs go down and count an error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_of_real_polls_against_radix_sim() {
+    use radix_failover::config::Config;
+    use radix_failover::sources::Sources;
+    use radix_sim::api::{Network, Ports};
+    use radix_sim::faults::{change_ports, FaultAction, Faults};
+    use radix_sim::info::Info;
+    use radix_sim::ledger::{Sim, SimConfig};
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = SimConfig::new(5, dir.path().join("owner.key"));
+    // Short epochs: genesis and a few rounds stay quick.
+    cfg.rounds_per_epoch = 10;
+    let sim = tokio::task::spawn_blocking(move || Sim::genesis(cfg))
+        .await
+        .unwrap()
+        .unwrap();
+    let faults = Arc::new(Faults::new());
+    let net = Network::start(sim.clone(), faults.clone(), &Ports::default())
+        .await
+        .unwrap();
+    let info = Info::gather(&net, 5);
+    let path = dir.path().join("failover.toml");
+    std::fs::write(&path, info.failover_config()).unwrap();
+    let config = Config::load(&path).unwrap();
+    let s2 = sim.clone();
+    tokio::task::spawn_blocking(move || {
+        for _ in 0..3 {
+            s2.step_round().unwrap();
+        }
+    })
+    .await
+    .unwrap();
+
+    let metrics = Metrics::new();
+    let server = MetricsServer::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        metrics.clone(),
+        Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
+    let addr = server.local_addr().unwrap();
+    tokio::spawn(server.run(std::future::pending()));
+    let scrape = || async {
+        let text = reqwest::get(format!("http://{addr}/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        parse(&text).0
+    };
+
+    let sources = Sources::new(&config).unwrap();
+    let obs = sources.poll().await;
+    metrics.observe(&obs);
+    let engine_ts = sim.snapshot().position.proposer_round_timestamp_ms;
+    let s = scrape().await;
+    assert!(!config.sources.is_empty());
+    for src in &config.sources {
+        let l = [("source", src.name.as_str()), ("kind", src.kind.as_str())];
+        assert_eq!(
+            value(&s, "radix_failover_source_up", &l),
+            Some(1.0),
+            "{}",
+            src.name
+        );
+        assert_eq!(
+            value(&s, "radix_failover_source_lag_seconds", &l),
+            Some((obs.at_ms - engine_ts) as f64 / 1000.0),
+            "{}",
+            src.name
+        );
+        assert_eq!(
+            value(&s, "radix_failover_source_errors_total", &l),
+            Some(0.0)
+        );
+    }
+    let system = |s: &[Sample], who: &str| {
+        s.iter()
+            .find(|(n, l, _)| {
+                n == "radix_failover_source_up"
+                    && l["kind"] == "system"
+                    && l["source"].contains(who)
+            })
+            .map(|x| x.2)
+    };
+    assert_eq!(system(&s, "primary"), Some(1.0));
+    assert_eq!(system(&s, "backup"), Some(1.0));
+
+    // The primary node dies: its ports close.
+    let change = faults
+        .apply(
+            &sim,
+            &FaultAction::NodeDown {
+                node: "primary".into(),
+            },
+        )
+        .unwrap();
+    if let Some(change) = change {
+        change_ports(&net.state.servers, change).await.unwrap();
+    }
+    let obs = sources.poll().await;
+    metrics.observe(&obs);
+    let s = scrape().await;
+    let core_primary = [("source", "core primary"), ("kind", "core")];
+    assert_eq!(
+        value(&s, "radix_failover_source_up", &core_primary),
+        Some(0.0)
+    );
+    assert_eq!(
+        value(&s, "radix_failover_source_errors_total", &core_primary),
+        Some(1.0)
+    );
+    assert_eq!(
+        value(&s, "radix_failover_source_lag_seconds", &core_primary),
+        None
+    );
+    assert_eq!(system(&s, "primary"), Some(0.0));
+    assert_eq!(system(&s, "backup"), Some(1.0));
+    assert_eq!(value(&s, "radix_failover_polls_total", &[]), Some(2.0));
+    net.shutdown().await;
+}
