@@ -44,6 +44,48 @@ pub enum Command {
     /// Switch back to the primary's key, once the primary is healthy (the same checks, aimed
     /// at the primary).
     Failback(SwitchArgs),
+    /// The systemd unit: print it, or install it.
+    #[command(subcommand)]
+    Service(ServiceCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    /// Print the systemd unit for this config (Type=notify, watchdog, hardening).
+    Print(ServiceArgs),
+    /// Write the systemd unit file (mode 0644); with --dry-run, only show what would be written.
+    Install(ServiceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServiceArgs {
+    /// Config file (TOML) the service runs with (its absolute path goes into the unit).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+
+    /// User the daemon runs as (it must own the key file).
+    #[arg(long, default_value = "radix-failover")]
+    pub user: String,
+
+    /// Group the daemon runs as.
+    #[arg(long, default_value = "radix-failover")]
+    pub group: String,
+
+    /// The radix-failover binary (default: this one).
+    #[arg(long, value_name = "PATH")]
+    pub binary: Option<PathBuf>,
+
+    /// WatchdogSec (default: two worst-case polls, at least 60 s).
+    #[arg(long, value_name = "SECONDS")]
+    pub watchdog_sec: Option<u64>,
+
+    /// Unit file path (install).
+    #[arg(long, value_name = "PATH", default_value = radix_failover::systemd::DEFAULT_UNIT_PATH)]
+    pub path: PathBuf,
+
+    /// Install: show what would be written, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

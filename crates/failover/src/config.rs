@@ -82,6 +82,9 @@ pub struct RawConfig {
     pub policy: RawPolicy,
     #[serde(default)]
     pub daemon: RawDaemon,
+    pub alerts: Option<crate::alerts::RawAlerts>,
+    #[serde(default)]
+    pub metrics: crate::metrics::RawMetrics,
 }
 
 /// The validated configuration.
@@ -103,6 +106,10 @@ pub struct Config {
     pub sources: Vec<SourceSpec>,
     pub policy: PolicyParams,
     pub daemon: DaemonParams,
+    /// Alert channels (`[alerts]`); `None`: no alerts.
+    pub alerts: Option<crate::alerts::AlertsConfig>,
+    /// Where the Prometheus endpoint listens (`[metrics] listen`); `None`: off.
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -280,6 +287,13 @@ impl RawConfig {
         let sources = sections::sources(&self.sources, &primary, &backup).map_err(sec)?;
         let policy = sections::policy(&self.policy).map_err(sec)?;
         let daemon = sections::daemon(&self.daemon, &self.sources, base).map_err(sec)?;
+        let alerts = self
+            .alerts
+            .as_ref()
+            .map(|a| a.validate())
+            .transpose()
+            .map_err(sec)?;
+        let metrics_listen = self.metrics.validate().map_err(sec)?;
 
         Ok(Config {
             source: path.to_path_buf(),
@@ -295,6 +309,8 @@ impl RawConfig {
             sources,
             policy,
             daemon,
+            alerts,
+            metrics_listen,
         })
     }
 }
@@ -447,6 +463,8 @@ impl Config {
                 submit_deadline: DEFAULT_SUBMIT_DEADLINE,
                 request_timeout: DEFAULT_REQUEST_TIMEOUT,
             },
+            alerts: None,
+            metrics_listen: None,
         }
     }
 

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::{Cli, Command, ConfigCommand, KeysCommand, TxCommand};
+use cli::{Cli, Command, ConfigCommand, KeysCommand, ServiceCommand, TxCommand};
 
 /// Exit code for a failed command (bad input, invalid config, unusable key file, ...).
 /// clap itself exits with 2 for usage errors.
@@ -32,6 +32,8 @@ fn main() -> ExitCode {
         Command::Status(a) => watch_commands::status(a),
         Command::Failover(a) => watch_commands::switch(a, watch_commands::Direction::ToBackup),
         Command::Failback(a) => watch_commands::switch(a, watch_commands::Direction::ToPrimary),
+        Command::Service(ServiceCommand::Print(a)) => watch_commands::service(a, false),
+        Command::Service(ServiceCommand::Install(a)) => watch_commands::service(a, true),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -51,10 +53,21 @@ fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("RADIX_FAILOVER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    // Colours only on a terminal: under systemd or a pipe they would be noise in the log.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+    if radix_failover::systemd::under_journald() {
+        // journald stamps each line itself and reads the `<N>` syslog priority prefix, so the
+        // lines carry no timestamp of their own and warnings/errors keep their priority.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .event_format(radix_failover::systemd::JournaldFormat)
+            .try_init();
+    } else {
+        // Colours only on a terminal: in a pipe or a file they would be noise.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init();
+    }
 }

@@ -27,7 +27,9 @@ use std::time::Duration;
 use radix_common::crypto::Ed25519PrivateKey;
 use tracing::{error, info, warn};
 
+use crate::alerts::{AlertEvent, Alerter};
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::observe::Observation;
 use crate::policy::{Assessment, Decision, Gates, KeyOwner, Policy, PolicyKeys};
 use crate::preflight::{self, Aim, PreflightReport};
@@ -103,6 +105,8 @@ pub struct Runner<C: Clock> {
     said_waiting_for_proposal: bool,
     /// Polls so far.
     polls: u64,
+    alerter: Alerter,
+    metrics: Metrics,
 }
 
 fn hex_key(k: &radix_common::crypto::Secp256k1PublicKey) -> String {
@@ -146,6 +150,11 @@ impl<C: Clock> Runner<C> {
                 backup_key_hex: hex_key(&config.backup_public_key),
             },
         );
+        let alerter = config
+            .alerts
+            .clone()
+            .map(|c| Alerter::new(c, &config.validator_bech32(), &network))
+            .unwrap_or_else(Alerter::disabled);
         let submit_params =
             SubmitParams::scaled(config.daemon.submit_deadline, config.policy.poll_interval);
         Ok((
@@ -165,6 +174,8 @@ impl<C: Clock> Runner<C> {
                 save_failing: false,
                 said_waiting_for_proposal: false,
                 polls: 0,
+                alerter,
+                metrics: Metrics::new(),
             },
             lock,
         ))
@@ -174,29 +185,64 @@ impl<C: Clock> Runner<C> {
         &self.state.phase
     }
 
+    /// The metrics this runner updates (for the `/metrics` server).
+    pub fn metrics(&self) -> Metrics {
+        self.metrics.clone()
+    }
+
+    fn alert(&self, event: AlertEvent) {
+        self.alerter.send(event, self.clock.now_ms());
+    }
+
     /// Runs until `shutdown` resolves (or the poll limit). Shutdown is only taken between
     /// polls: a poll, its decision and its state write always complete.
     pub async fn run(&mut self, shutdown: impl Future<Output = ()>) -> Result<RunEnd, RunError> {
         self.log_start();
+        let alerts = self.alerter.start();
+        if self.alerter.is_enabled() {
+            info!("alerts to: {}", self.alerter.describe_channels().join(", "));
+        }
+        self.alert(AlertEvent::Started {
+            version: env!("CARGO_PKG_VERSION").into(),
+            dry_run: self.opts.dry_run,
+        });
         tokio::pin!(shutdown);
         let mut interval = tokio::time::interval(self.config.policy.poll_interval);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // systemd's watchdog: pinged from this loop at half its interval, so a hung poll
+        // (or a hung loop) stops the pings and systemd restarts the daemon.
+        let watchdog = crate::systemd::watchdog_interval();
+        let mut watchdog_tick =
+            tokio::time::interval(watchdog.map(|w| w / 2).unwrap_or(Duration::from_secs(3600)));
         let mut polls = 0u64;
-        loop {
+        let end = loop {
             tokio::select! {
                 biased;
                 _ = &mut shutdown => {
                     info!("shutting down (signal); phase {}", self.state.phase.name());
-                    return Ok(RunEnd::Shutdown);
+                    break RunEnd::Shutdown;
+                }
+                _ = watchdog_tick.tick(), if watchdog.is_some() => {
+                    crate::systemd::notify_watchdog();
+                    continue;
                 }
                 _ = interval.tick() => {}
             }
             self.poll_once().await?;
             polls += 1;
-            if self.opts.max_polls.is_some_and(|m| polls >= m) {
-                return Ok(RunEnd::PollLimit);
+            if polls == 1 {
+                // Pre-flight has run (if any source gave the epoch): the service is up.
+                crate::systemd::notify_ready();
             }
-        }
+            crate::systemd::notify_watchdog();
+            if self.opts.max_polls.is_some_and(|m| polls >= m) {
+                break RunEnd::PollLimit;
+            }
+        };
+        crate::systemd::notify_stopping();
+        // Give queued alerts a moment to go out; a slow channel never holds the exit long.
+        alerts.shutdown(Duration::from_secs(5)).await;
+        Ok(end)
     }
 
     fn log_start(&self) {
@@ -274,6 +320,18 @@ impl<C: Clock> Runner<C> {
                 warn!("pre-flight {}: FAIL: {}", c.name, c.detail);
             }
         }
+        if report.ok() {
+            self.alert(AlertEvent::PreflightRecovered);
+        } else {
+            self.alert(AlertEvent::PreflightFailed {
+                detail: report
+                    .failures()
+                    .map(|c| format!("{}: {}", c.name, c.detail))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            });
+        }
+        self.metrics.set_preflight(Some(report.ok()));
         match (was_ok, report.ok()) {
             (_, true) if was_ok != Some(true) => info!("pre-flight passed: automatic failover armed"),
             (_, false) if was_ok != Some(false) => warn!("pre-flight FAILED: automatic failover is blocked until every check passes (still watching)"),
@@ -331,7 +389,60 @@ impl<C: Clock> Runner<C> {
 
         let a = self.policy.observe(&obs, &self.gates());
         self.log_poll(&a);
-        self.act(&a, epoch).await
+        self.metrics.observe(&obs);
+        self.metrics
+            .set_epoch(a.view.epoch, a.view.epoch_made, a.view.epoch_missed);
+        self.metrics.record_decision(a.decision.label(), obs.at_ms);
+        self.alert_conditions(&a);
+        let result = self.act(&a, epoch).await;
+        self.metrics.set_phase(&self.state.phase);
+        self.metrics.set_alert_stats(self.alerter.stats());
+        crate::systemd::notify_status(&format!(
+            "phase {} | {}",
+            self.state.phase.name(),
+            a.decision.label()
+        ));
+        result
+    }
+
+    /// Alerts for conditions that hold now; the alerter dedupes repeats and sends a
+    /// recovery only for a condition it reported.
+    fn alert_conditions(&self, a: &Assessment) {
+        for s in &a.view.sources {
+            if s.trust == crate::policy::SourceTrust::Trusted {
+                self.alert(AlertEvent::SourceRecovered {
+                    source: s.name.clone(),
+                });
+            } else {
+                self.alert(AlertEvent::SourceDegraded {
+                    source: s.name.clone(),
+                    why: s.trust.describe(),
+                });
+            }
+        }
+        if matches!(self.state.phase, Phase::Watching)
+            && a.view.recent_missed > 0
+            && a.view.recent_missed < a.view.miss_threshold
+        {
+            self.alert(AlertEvent::MissesApproaching {
+                missed: a.view.recent_missed.into(),
+                threshold: a.view.miss_threshold.into(),
+            });
+        }
+        if let Decision::Blocked { reason, blocker } = &a.decision {
+            if matches!(self.state.phase, Phase::Watching) {
+                self.alert(AlertEvent::FailoverBlocked {
+                    reason: reason.clone(),
+                    blocker: blocker.clone(),
+                });
+            }
+        }
+        if matches!(self.state.phase, Phase::FailedOver { .. }) {
+            match &a.view.backup_ready {
+                Err(why) => self.alert(AlertEvent::BackupUnhealthy { why: why.clone() }),
+                Ok(()) => self.alert(AlertEvent::BackupRecovered),
+            }
+        }
     }
 
     fn log_poll(&self, a: &Assessment) {
@@ -384,6 +495,9 @@ impl<C: Clock> Runner<C> {
                         tx.start_epoch_inclusive(),
                         tx.end_epoch_exclusive()
                     );
+                    self.alert(AlertEvent::FailoverDecided {
+                        reason: reason.clone(),
+                    });
                     let inflight = submit::new_inflight(&tx, reason, now);
                     // Persist before the first submit: a crash after this point resumes this
                     // very intent.
@@ -439,6 +553,9 @@ impl<C: Clock> Runner<C> {
                         epoch.unwrap_or_default(),
                         a.view.epoch_made.unwrap_or_default()
                     );
+                    self.alert(AlertEvent::BackupValidating {
+                        epoch: epoch.unwrap_or(commit_epoch + 1),
+                    });
                     self.set_phase(
                         Phase::FailedOver {
                             intent_hash: Some(intent_hash),
@@ -460,6 +577,9 @@ impl<C: Clock> Runner<C> {
                     && a.view.key_in_force == KeyOwner::Primary
                 {
                     info!("the primary's key is back in force (a manual failback): watching again");
+                    self.alert(AlertEvent::Failback {
+                        detail: "the primary's key is in force again; watching".into(),
+                    });
                     self.set_phase(Phase::Watching, "failback seen on ledger".into());
                     self.preflight = None;
                 } else if let Err(why) = &a.view.backup_ready {
@@ -545,8 +665,17 @@ impl<C: Clock> Runner<C> {
         } else {
             Phase::FailingOver(inflight.clone())
         };
+        if inflight.submitted {
+            self.alert(AlertEvent::Submitted {
+                intent: inflight.intent_hash.clone(),
+            });
+        }
         match outcome {
             TickOutcome::Committed { intent_hash } => {
+                self.alert(AlertEvent::Committed {
+                    intent: intent_hash.clone(),
+                    epoch,
+                });
                 info!("COMMITTED: {intent_hash} (CommittedSuccess) in epoch {epoch}; the new key applies from epoch {}", epoch + 1);
                 self.set_phase(
                     Phase::Committed {
@@ -569,6 +698,9 @@ impl<C: Clock> Runner<C> {
                 );
             }
             TickOutcome::Failed { message } => {
+                self.alert(AlertEvent::CommitFailed {
+                    message: message.clone(),
+                });
                 error!("the failover transaction COMMITTED WITH FAILURE: {message}. Stopped; fix the cause and run `radix-failover failover` by hand");
                 self.set_phase(
                     Phase::Halted {
@@ -579,6 +711,9 @@ impl<C: Clock> Runner<C> {
                 );
             }
             TickOutcome::GaveUp { reason } => {
+                self.alert(AlertEvent::GaveUp {
+                    reason: reason.clone(),
+                });
                 error!("GAVE UP on the failover transaction: {reason}");
                 self.set_phase(
                     Phase::Halted {
@@ -592,6 +727,9 @@ impl<C: Clock> Runner<C> {
                 // The tick logged submits, status changes and rebuilds itself.
                 for e in &progress.persist_errors {
                     error!("cannot write the state file: {e}. The submission goes on; fix it so a restart resumes this intent");
+                    self.alert(AlertEvent::StateFileError {
+                        error: e.to_string(),
+                    });
                 }
                 if let Some(e) = &progress.rebuild_error {
                     error!(
@@ -619,11 +757,15 @@ impl<C: Clock> Runner<C> {
             Ok(()) => {
                 if self.save_failing {
                     info!("state file written again");
+                    self.alert(AlertEvent::StateFileRecovered);
                 }
                 self.save_failing = false;
             }
             Err(e) => {
                 error!("cannot write the state file: {e}. Carrying on with the state in memory; fix it so a restart resumes correctly");
+                self.alert(AlertEvent::StateFileError {
+                    error: e.to_string(),
+                });
                 self.save_failing = true;
             }
         }

@@ -16,7 +16,7 @@ use radix_failover::state::StateFile;
 use radix_failover::submit::{self, SubmitParams, TickOutcome};
 use radix_failover::tx::{build_update_key, UpdateKeyRequest, DEFAULT_VALID_EPOCHS};
 
-use crate::cli::{RunArgs, StatusArgs, SwitchArgs};
+use crate::cli::{RunArgs, ServiceArgs, StatusArgs, SwitchArgs};
 
 /// One thread is plenty: the daemon waits on a handful of HTTP requests per poll, and a
 /// single-threaded runtime keeps its memory and CPU footprint small.
@@ -65,8 +65,32 @@ pub fn run(args: &RunArgs) -> Result<()> {
             dry_run: args.dry_run,
             max_polls: None,
         };
+        let metrics_listen = config.metrics_listen;
+        let health_age = radix_failover::metrics::health_max_age(
+            config.policy.poll_interval,
+            config.daemon.request_timeout,
+        );
         let (mut runner, _lock) = Runner::new(config, key, SystemClock, opts)?;
-        runner.run(shutdown_signal()).await?;
+        // The metrics server runs beside the loop and stops with it.
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = match metrics_listen {
+            Some(addr) => {
+                let srv = radix_failover::metrics::MetricsServer::bind(addr, runner.metrics(), health_age)
+                    .await
+                    .with_context(|| format!("[metrics] listen = \"{addr}\": cannot listen there; fix: choose a free port, or set listen = \"off\""))?;
+                tracing::info!("metrics on http://{}/metrics and /healthz", srv.local_addr()?);
+                Some(tokio::spawn(srv.run(async {
+                    let _ = stop_rx.await;
+                })))
+            }
+            None => None,
+        };
+        let result = runner.run(shutdown_signal()).await;
+        let _ = stop_tx.send(());
+        if let Some(task) = server {
+            let _ = task.await;
+        }
+        result?;
         Ok(())
     })
 }
@@ -382,4 +406,31 @@ pub fn switch(args: &SwitchArgs, dir: Direction) -> Result<()> {
             tokio::time::sleep(config.policy.poll_interval.min(Duration::from_secs(5))).await;
         }
     })
+}
+
+/// `service print` / `service install`.
+pub fn service(args: &ServiceArgs, install: bool) -> Result<()> {
+    let config = load(&args.config, true)?;
+    let opts = radix_failover::systemd::UnitOptions::for_config(
+        &config,
+        &args.user,
+        &args.group,
+        args.binary.as_deref(),
+        args.watchdog_sec,
+    )?;
+    if !install {
+        opts.validate()?;
+        print!("{}", radix_failover::systemd::unit_file(&opts));
+        return Ok(());
+    }
+    let text = radix_failover::systemd::install(&opts, &args.path, args.dry_run)?;
+    if args.dry_run {
+        println!("# would write {}:\n{text}", args.path.display());
+    } else {
+        println!(
+            "wrote {}\nnext: systemctl daemon-reload && systemctl enable --now radix-failover\nthen: journalctl -u radix-failover -f",
+            args.path.display()
+        );
+    }
+    Ok(())
 }

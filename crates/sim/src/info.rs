@@ -182,6 +182,9 @@ impl Info {
             "\n[daemon]\nstate_file = \"radix-failover-state.json\"\nsubmit_deadline = \"{}ms\"\n",
             t.submit_deadline_ms
         ));
+        // An ephemeral port: several daemons (tests, the benchmarks) run side by side; the
+        // daemon logs the address it got.
+        s.push_str("\n[metrics]\nlisten = \"127.0.0.1:0\"\n");
         s
     }
 }
@@ -273,6 +276,7 @@ mod tests {
                 "daemon",
                 "fee_lock_xrd",
                 "key_file",
+                "metrics",
                 "network",
                 "policy",
                 "primary",
