@@ -44,6 +44,19 @@ pub enum AlertEvent {
     SourceDegraded { source: String, why: String },
     /// The source is trusted again (resolves its `SourceDegraded`).
     SourceRecovered { source: String },
+    /// The primary node looks unhealthy (its System API is down or not UP): the early signal.
+    PrimaryUnhealthy { why: String },
+    /// The primary looks healthy again (resolves `PrimaryUnhealthy`).
+    PrimaryRecovered,
+    /// While watching: the backup node is not ready, so a failover would be blocked.
+    BackupNotReady { why: String },
+    /// The backup node is ready again (resolves `BackupNotReady`).
+    BackupReady,
+    /// Another problem the policy sees (no quorum, sources disagree, unexpected key...), by the
+    /// policy's stable key.
+    Problem { key: String, message: String },
+    /// That problem is gone (resolves `Problem` with the same key).
+    ProblemCleared { key: String },
     /// Our recent proposals are being missed, close to the failover threshold.
     MissesApproaching { missed: u64, threshold: u64 },
     /// The policy decided to fail over.
@@ -82,6 +95,12 @@ impl AlertEvent {
             AlertEvent::PreflightRecovered => "preflight_recovered",
             AlertEvent::SourceDegraded { .. } => "source_degraded",
             AlertEvent::SourceRecovered { .. } => "source_recovered",
+            AlertEvent::PrimaryUnhealthy { .. } => "primary_unhealthy",
+            AlertEvent::PrimaryRecovered => "primary_recovered",
+            AlertEvent::BackupNotReady { .. } => "backup_not_ready",
+            AlertEvent::BackupReady => "backup_ready",
+            AlertEvent::Problem { .. } => "problem",
+            AlertEvent::ProblemCleared { .. } => "problem_cleared",
             AlertEvent::MissesApproaching { .. } => "misses_approaching",
             AlertEvent::FailoverDecided { .. } => "failover_decided",
             AlertEvent::FailoverBlocked { .. } => "failover_blocked",
@@ -106,8 +125,14 @@ impl AlertEvent {
             | AlertEvent::Submitted { .. }
             | AlertEvent::BackupValidating { .. }
             | AlertEvent::BackupRecovered
-            | AlertEvent::StateFileRecovered => Severity::Info,
+            | AlertEvent::StateFileRecovered
+            | AlertEvent::PrimaryRecovered
+            | AlertEvent::BackupReady
+            | AlertEvent::ProblemCleared { .. } => Severity::Info,
             AlertEvent::SourceDegraded { .. }
+            | AlertEvent::PrimaryUnhealthy { .. }
+            | AlertEvent::BackupNotReady { .. }
+            | AlertEvent::Problem { .. }
             | AlertEvent::MissesApproaching { .. }
             | AlertEvent::Committed { .. }
             | AlertEvent::Failback { .. } => Severity::Warning,
@@ -138,6 +163,15 @@ impl AlertEvent {
             AlertEvent::StateFileError { .. } | AlertEvent::StateFileRecovered => {
                 "state_file".into()
             }
+            AlertEvent::PrimaryUnhealthy { .. } | AlertEvent::PrimaryRecovered => {
+                "primary_unhealthy".into()
+            }
+            AlertEvent::BackupNotReady { .. } | AlertEvent::BackupReady => {
+                "backup_not_ready".into()
+            }
+            AlertEvent::Problem { key, .. } | AlertEvent::ProblemCleared { key } => {
+                format!("problem:{key}")
+            }
             AlertEvent::Submitted { intent } => format!("submitted:{intent}"),
             AlertEvent::Committed { intent, .. } => format!("committed:{intent}"),
             AlertEvent::BackupValidating { epoch } => format!("backup_validating:{epoch}"),
@@ -154,6 +188,9 @@ impl AlertEvent {
                 | AlertEvent::SourceRecovered { .. }
                 | AlertEvent::BackupRecovered
                 | AlertEvent::StateFileRecovered
+                | AlertEvent::PrimaryRecovered
+                | AlertEvent::BackupReady
+                | AlertEvent::ProblemCleared { .. }
         )
     }
 
@@ -172,6 +209,14 @@ impl AlertEvent {
             }
             AlertEvent::SourceDegraded { source, why } => format!("source {source} degraded: {why}"),
             AlertEvent::SourceRecovered { source } => format!("source {source} recovered"),
+            AlertEvent::PrimaryUnhealthy { why } => format!("the primary looks unhealthy: {why}"),
+            AlertEvent::PrimaryRecovered => "the primary looks healthy again".into(),
+            AlertEvent::BackupNotReady { why } => format!(
+                "the backup node is NOT READY, a failover would be blocked: {why}"
+            ),
+            AlertEvent::BackupReady => "the backup node is ready to take over".into(),
+            AlertEvent::Problem { message, .. } => message.clone(),
+            AlertEvent::ProblemCleared { key } => format!("resolved: {key}"),
             AlertEvent::MissesApproaching { missed, threshold } => format!(
                 "missed proposals approaching the failover threshold: {missed} missed (failover at {threshold})"
             ),
@@ -217,6 +262,11 @@ impl AlertEvent {
             AlertEvent::MissesApproaching { missed, threshold } => {
                 json!({ "missed": missed, "threshold": threshold })
             }
+            AlertEvent::PrimaryUnhealthy { why } | AlertEvent::BackupNotReady { why } => {
+                json!({ "why": why })
+            }
+            AlertEvent::Problem { key, message } => json!({ "key": key, "message": message }),
+            AlertEvent::ProblemCleared { key } => json!({ "key": key }),
             AlertEvent::FailoverDecided { reason } => json!({ "reason": reason }),
             AlertEvent::FailoverBlocked { reason, blocker } => {
                 json!({ "reason": reason, "blocker": blocker })
@@ -231,7 +281,9 @@ impl AlertEvent {
             AlertEvent::Failback { detail } => json!({ "detail": detail }),
             AlertEvent::PreflightRecovered
             | AlertEvent::BackupRecovered
-            | AlertEvent::StateFileRecovered => json!({}),
+            | AlertEvent::StateFileRecovered
+            | AlertEvent::PrimaryRecovered
+            | AlertEvent::BackupReady => json!({}),
         };
         match v {
             Value::Object(m) => m,

@@ -25,6 +25,7 @@ use tracing::{debug, warn};
 mod config;
 pub mod discord;
 mod event;
+mod from_policy;
 pub mod pagerduty;
 pub mod slack;
 pub mod telegram;
@@ -37,6 +38,7 @@ pub use config::{
     MIN_RESEND_INTERVAL,
 };
 pub use event::{truncate_chars, AlertEvent, Severity};
+pub use from_policy::from_assessment;
 
 /// Alerts waiting per channel: a burst (every source degrading at once on a network outage,
 /// plus the failover events) is a few dozen; beyond 256 the channel is down for good and
