@@ -232,7 +232,8 @@ impl SourceTrust {
         }
     }
 
-    fn describe(&self) -> String {
+    /// One human line: why the source is (not) trusted.
+    pub fn describe(&self) -> String {
         match self {
             SourceTrust::Trusted => "trusted".into(),
             SourceTrust::Failing { error } => format!("failing: {error}"),
