@@ -47,6 +47,58 @@ pub enum Command {
     /// The systemd unit: print it, or install it.
     #[command(subcommand)]
     Service(ServiceCommand),
+    /// Write a commented config: asks for each value (checked at once) on a terminal, or takes
+    /// them all from flags.
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write the config.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Replace an existing file.
+    #[arg(long)]
+    pub force: bool,
+    /// Never prompt: every required value must come from a flag.
+    #[arg(long)]
+    pub no_input: bool,
+    /// mainnet, stokenet, localnet, simulator or a numeric id.
+    #[arg(long)]
+    pub network: Option<String>,
+    /// Your validator's address.
+    #[arg(long)]
+    pub validator: Option<String>,
+    /// The primary node's key (66 hex, from its System API /identity).
+    #[arg(long, value_name = "HEX")]
+    pub primary_key: Option<String>,
+    /// The backup node's key (66 hex, from its System API /identity).
+    #[arg(long, value_name = "HEX")]
+    pub backup_key: Option<String>,
+    /// The badge account's key file (from `keys derive --out`).
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// The primary's System API URL (e.g. http://10.0.0.1:3334/system).
+    #[arg(long, value_name = "URL")]
+    pub primary_system_api: Option<String>,
+    /// The primary's Core API URL (e.g. http://10.0.0.1:3333/core).
+    #[arg(long, value_name = "URL")]
+    pub primary_core_api: Option<String>,
+    /// The backup's System API URL (required).
+    #[arg(long, value_name = "URL")]
+    pub backup_system_api: Option<String>,
+    /// The backup's Core API URL.
+    #[arg(long, value_name = "URL")]
+    pub backup_core_api: Option<String>,
+    /// A Gateway API URL (repeat for more).
+    #[arg(long = "gateway", value_name = "URL")]
+    pub gateways: Vec<String>,
+    /// The Core API URL of another synced node (repeat for more).
+    #[arg(long = "core-api", value_name = "URL")]
+    pub core_apis: Vec<String>,
+    /// The state file (default /var/lib/radix-failover/state.json).
+    #[arg(long, value_name = "FILE")]
+    pub state_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -24,6 +24,7 @@ use crate::network::{self, known_networks};
 use crate::tx::ManifestTemplate;
 
 mod sections;
+pub mod template;
 pub use sections::*;
 
 /// Fee locked when the config does not say: ~40x the ~0.26 XRD the update_key transaction

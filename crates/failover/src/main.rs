@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod init;
 mod watch_commands;
 
 use std::process::ExitCode;
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         Command::Status(a) => watch_commands::status(a),
         Command::Failover(a) => watch_commands::switch(a, watch_commands::Direction::ToBackup),
         Command::Failback(a) => watch_commands::switch(a, watch_commands::Direction::ToPrimary),
+        Command::Init(a) => init::init(a),
         Command::Service(ServiceCommand::Print(a)) => watch_commands::service(a, false),
         Command::Service(ServiceCommand::Install(a)) => watch_commands::service(a, true),
     };

@@ -320,17 +320,6 @@ impl<C: Clock> Runner<C> {
                 warn!("pre-flight {}: FAIL: {}", c.name, c.detail);
             }
         }
-        if report.ok() {
-            self.alert(AlertEvent::PreflightRecovered);
-        } else {
-            self.alert(AlertEvent::PreflightFailed {
-                detail: report
-                    .failures()
-                    .map(|c| format!("{}: {}", c.name, c.detail))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            });
-        }
         self.metrics.set_preflight(Some(report.ok()));
         match (was_ok, report.ok()) {
             (_, true) if was_ok != Some(true) => info!("pre-flight passed: automatic failover armed"),
@@ -406,36 +395,12 @@ impl<C: Clock> Runner<C> {
     }
 
     /// Alerts for conditions that hold now; the alerter dedupes repeats and sends a
-    /// recovery only for a condition it reported.
+    /// recovery only for a condition it reported. The policy's view gives the conditions
+    /// (sources, primary, backup readiness, misses approaching, pre-flight, a blocked
+    /// failover); the lifecycle events are sent where the loop acts.
     fn alert_conditions(&self, a: &Assessment) {
-        for s in &a.view.sources {
-            if s.trust == crate::policy::SourceTrust::Trusted {
-                self.alert(AlertEvent::SourceRecovered {
-                    source: s.name.clone(),
-                });
-            } else {
-                self.alert(AlertEvent::SourceDegraded {
-                    source: s.name.clone(),
-                    why: s.trust.describe(),
-                });
-            }
-        }
-        if matches!(self.state.phase, Phase::Watching)
-            && a.view.recent_missed > 0
-            && a.view.recent_missed < a.view.miss_threshold
-        {
-            self.alert(AlertEvent::MissesApproaching {
-                missed: a.view.recent_missed.into(),
-                threshold: a.view.miss_threshold.into(),
-            });
-        }
-        if let Decision::Blocked { reason, blocker } = &a.decision {
-            if matches!(self.state.phase, Phase::Watching) {
-                self.alert(AlertEvent::FailoverBlocked {
-                    reason: reason.clone(),
-                    blocker: blocker.clone(),
-                });
-            }
+        for e in crate::alerts::from_assessment(a) {
+            self.alert(e);
         }
         if matches!(self.state.phase, Phase::FailedOver { .. }) {
             match &a.view.backup_ready {

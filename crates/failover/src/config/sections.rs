@@ -159,7 +159,7 @@ pub struct DaemonParams {
 }
 
 /// A field problem: (field, value, problem, fix).
-pub(super) type FieldProblem = (&'static str, String, String, String);
+pub type FieldProblem = (&'static str, String, String, String);
 
 fn problem(
     field: &'static str,
@@ -170,7 +170,7 @@ fn problem(
     (field, value.to_string(), p.into(), fix.into())
 }
 
-pub(super) fn parse_url(field: &'static str, s: &str, api: &str) -> Result<Url, FieldProblem> {
+pub fn parse_url(field: &'static str, s: &str, api: &str) -> Result<Url, FieldProblem> {
     let example = match api {
         "system" => "http://10.0.0.1:3334/system",
         "core" => "http://10.0.0.1:3333/core",
