@@ -47,10 +47,13 @@ async fn primary_dies_failover_commits_in_the_same_epoch_and_backup_validates() 
         "VALIDATING_IN_CURRENT_EPOCH"
     );
     assert_eq!(h.committed().len(), 1, "exactly one transaction committed");
-    assert_eq!(
-        h.state_phase(&h.dir.path().join("radix-failover-state.json")),
-        "failed_over"
-    );
+    // The state file follows the log line within the same poll.
+    h.wait_for_state(
+        &h.dir.path().join("radix-failover-state.json"),
+        "failed_over",
+        Duration::from_secs(5),
+    )
+    .await;
 
     d.sigterm_and_wait(Duration::from_secs(10))
         .await
