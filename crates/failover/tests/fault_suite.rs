@@ -21,13 +21,27 @@ use serde_json::json;
 /// while a passing test only waits as long as the scenario needs.
 const LONG: Duration = Duration::from_secs(60);
 
-/// The daemon's last per-poll summary line (`epoch .. | phase ..`).
-fn last_summary(d: &Daemon) -> String {
-    d.lines()
-        .into_iter()
-        .rev()
-        .find(|l| l.contains("| phase "))
-        .unwrap_or_default()
+/// Adds `[alerts] webhook` pointing at a fresh loopback receiver to the harness's config.
+async fn with_webhook(h: &Harness) -> WebhookReceiver {
+    let hook = WebhookReceiver::start().await;
+    let url = hook.url.clone();
+    h.edit_config(|t| format!("{t}\n[alerts]\nwebhook = {{ url = \"{url}\" }}\n"));
+    hook
+}
+
+/// The badge account's key is in no alert either.
+fn assert_no_secret_in_alerts(h: &Harness, hook: &WebhookReceiver) {
+    let key = std::fs::read_to_string(h.dir.path().join("owner.key")).expect("key file");
+    let key = key.trim().to_lowercase();
+    assert_eq!(key.len(), 64);
+    let bodies = hook.bodies();
+    assert!(!bodies.is_empty(), "the webhook received alerts");
+    for b in bodies {
+        assert!(
+            !b.to_string().to_lowercase().contains(&key),
+            "secret in an alert: {b}"
+        );
+    }
 }
 
 /// 1. One of the Core sources lies, reporting misses that did not happen: it is found out
@@ -43,14 +57,21 @@ async fn a_lying_source_is_contradicted_and_causes_no_failover() {
     let liar = format!("core {}", h.core_host("validator-1"));
     // 10 extra misses: far above the miss threshold (3) and above the tolerance between
     // honest sources (2), so believing it would fail over at once.
+    let from = d.line_count();
     h.fault(json!({"action": "core_lies", "node": "validator-1", "extra_missed": 10}))
         .await;
-    let warning = d
-        .wait_line(&format!("source {liar} is not trusted"), LONG)
+    // Under load a source may also time out now and then; the warning that matters is the
+    // one that finds the lie.
+    let (at, warning) = d
+        .wait_line_after(
+            from,
+            &format!("source {liar} is not trusted: contradicted"),
+            LONG,
+        )
         .await;
     assert!(
-        warning.contains("contradicted") && warning.contains("10"),
-        "the warning says why: {warning}"
+        warning.contains("reports 1"),
+        "the warning gives the lying count (10 or more): {warning}"
     );
 
     // Over two epoch changes (the liar's count restarts from 10 each epoch), nothing happens.
@@ -69,14 +90,19 @@ async fn a_lying_source_is_contradicted_and_causes_no_failover() {
     if let Some(state) = h.state(&h.state_file()) {
         assert_eq!(Harness::phase_of(&state)["phase"], "watching", "{state}");
     }
-    let summary = last_summary(&d);
+    // From then on no poll trusted every source: the liar stayed untrusted. (It may be
+    // "trusted" alone on a poll where the other Core sources time out under load; then too
+    // few sources remain to confirm anything, which the no-decision checks above cover.)
+    let after = d.lines_from(at + 1);
+    let polls = after.iter().filter(|l| l.contains("| phase ")).count();
+    assert!(polls >= 10, "the daemon kept polling ({polls} polls)");
+    let all_trusted: Vec<&String> = after
+        .iter()
+        .filter(|l| l.contains("sources 5/5 trusted"))
+        .collect();
     assert!(
-        summary.contains("sources 4/5 trusted"),
-        "the liar stays untrusted (4 of 5 trusted): {summary}"
-    );
-    assert!(
-        !d.has_line(&format!("source {liar} is trusted again")),
-        "the liar was trusted again while lying"
+        all_trusted.is_empty(),
+        "the liar was trusted: {all_trusted:?}"
     );
 
     // The liar cannot block a real failover either: the honest sources still form a quorum.
@@ -94,12 +120,9 @@ async fn a_lying_source_is_contradicted_and_causes_no_failover() {
 /// 2. Every gateway is down while the primary is fine: no failover, and a `source_degraded`
 ///    alert naming the gateway reaches the operator's webhook.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs [alerts] wired into Config and the runner (lead); run with --ignored once it lands"]
 async fn every_gateway_down_is_no_failover_and_an_alert() {
     let h = Harness::start(32).await;
-    let hook = WebhookReceiver::start().await;
-    let url = hook.url.clone();
-    h.edit_config(|t| format!("{t}\n[alerts]\nwebhook = {{ url = \"{url}\" }}\n"));
+    let hook = with_webhook(&h).await;
     let mut d = Daemon::spawn(&h.config, &[], "daemon");
     d.wait_line("pre-flight passed", LONG).await;
 
@@ -125,13 +148,7 @@ async fn every_gateway_down_is_no_failover_and_an_alert() {
         .await
         .expect("clean exit on SIGTERM");
     h.assert_no_secrets(&d);
-    for b in hook.bodies() {
-        let key = std::fs::read_to_string(h.dir.path().join("owner.key")).expect("key");
-        assert!(
-            !b.to_string().contains(key.trim()),
-            "secret in an alert: {b}"
-        );
-    }
+    assert_no_secret_in_alerts(&h, &hook);
 }
 
 /// 3. A stale gateway (it keeps serving an old ledger) is not trusted, and the failover is
@@ -143,10 +160,15 @@ async fn a_stale_gateway_is_ignored_and_the_fresh_sources_decide() {
     d.wait_line("pre-flight passed", LONG).await;
     d.wait_line("| phase watching", LONG).await;
 
+    let from = d.line_count();
     h.fault(json!({"action": "gateway_stale"})).await;
     let gateway = format!("gateway {}", h.gateway_host());
-    let line = d
-        .wait_line(&format!("source {gateway} is not trusted: lagging"), LONG)
+    let (stale_at, line) = d
+        .wait_line_after(
+            from,
+            &format!("source {gateway} is not trusted: lagging"),
+            LONG,
+        )
         .await;
     assert!(line.contains("old"), "says how old: {line}");
 
@@ -163,9 +185,14 @@ async fn a_stale_gateway_is_ignored_and_the_fresh_sources_decide() {
     );
     assert_eq!(h.committed().len(), 1, "exactly one transaction");
     // The stale gateway was never trusted again meanwhile: the decision came from the others.
+    let trusted_again: Vec<String> = d
+        .lines_from(stale_at + 1)
+        .into_iter()
+        .filter(|l| l.contains(&format!("source {gateway} is trusted again")))
+        .collect();
     assert!(
-        !d.has_line(&format!("source {gateway} is trusted again")),
-        "the stale gateway was trusted"
+        trusted_again.is_empty(),
+        "the stale gateway was trusted: {trusted_again:?}"
     );
     d.wait_line("FAILOVER COMPLETE", LONG).await;
     assert_eq!(h.state_phase(&h.state_file()), "failed_over");
@@ -297,6 +324,7 @@ async fn an_expired_window_is_rebuilt_and_only_the_new_intent_commits() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backup_dies_after_failover_is_reported_and_nothing_switches_back() {
     let h = Harness::start(36).await;
+    let hook = with_webhook(&h).await;
     let mut d = Daemon::spawn(&h.config, &[], "daemon");
     d.wait_line("pre-flight passed", LONG).await;
     h.fault_early_in_epoch(json!({"action": "node_down", "node": "primary"}))
@@ -308,6 +336,10 @@ async fn backup_dies_after_failover_is_reported_and_nothing_switches_back() {
         .await;
     let line = d.wait_line("BACKUP IS NOT HEALTHY", LONG).await;
     assert!(line.contains("No automatic switch back"), "{line}");
+    let alert = hook
+        .wait_event("backup_unhealthy", "BACKUP IS NOT HEALTHY", LONG)
+        .await;
+    assert_eq!(alert["severity"], "critical", "{alert}");
     h.wait_epochs(2).await;
     assert_eq!(
         h.committed().len(),
@@ -329,8 +361,19 @@ async fn backup_dies_after_failover_is_reported_and_nothing_switches_back() {
         .filter(|l| l.contains("BACKUP IS NOT HEALTHY"))
         .count();
     assert_eq!(said, 1, "the backup alarm repeats every poll");
+    let events = hook.events();
+    assert!(
+        !events.iter().any(|e| e == "failback"),
+        "no fail back: {events:?}"
+    );
+    assert_eq!(
+        events.iter().filter(|e| *e == "failover_decided").count(),
+        1,
+        "{events:?}"
+    );
     d.sigterm_and_wait(Duration::from_secs(10))
         .await
         .expect("clean exit on SIGTERM");
     h.assert_no_secrets(&d);
+    assert_no_secret_in_alerts(&h, &hook);
 }

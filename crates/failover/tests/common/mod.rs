@@ -557,3 +557,54 @@ impl Drop for WebhookReceiver {
         self.task.abort();
     }
 }
+
+impl Daemon {
+    /// Lines logged so far: pass it to [`Daemon::wait_line_after`] to look only at what comes
+    /// after an action.
+    pub fn line_count(&self) -> usize {
+        self.lines.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Like [`Daemon::wait_line`], but only among the lines logged after the first `from`;
+    /// returns the line's index and text.
+    pub async fn wait_line_after(
+        &mut self,
+        from: usize,
+        pat: &str,
+        timeout: Duration,
+    ) -> (usize, String) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let lines = self.lines();
+            if let Some((i, l)) = lines
+                .iter()
+                .enumerate()
+                .skip(from)
+                .find(|(_, l)| l.contains(pat))
+            {
+                return (i, l.clone());
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "[{}] exited ({status}) before logging {pat:?}:\n{}",
+                    self.name,
+                    lines.join("\n")
+                );
+            }
+            if Instant::now() > deadline {
+                let tail = &lines[lines.len().saturating_sub(60)..];
+                panic!(
+                    "[{}] no line with {pat:?} within {timeout:?}; last lines:\n{}",
+                    self.name,
+                    tail.join("\n")
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The lines logged after the first `from`.
+    pub fn lines_from(&self, from: usize) -> Vec<String> {
+        self.lines().into_iter().skip(from).collect()
+    }
+}
