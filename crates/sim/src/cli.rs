@@ -35,6 +35,13 @@ pub enum Command {
     /// A real failover on this machine: the network, the radix-failover daemon, the primary
     /// killed at a random round, and the timeline as it happens. Exits 0 only if it worked.
     Demo(crate::demo::DemoArgs),
+    /// Missed proposals after a primary failure at fault positions through the epoch:
+    /// radix-failover's default policy vs the old tool's rule vs the unavoidable minimum,
+    /// with the real daemon binary (docs/benchmarks.md). Use --release.
+    BenchFailover(crate::bench::missed::BenchFailoverArgs),
+    /// The daemon's resident memory, CPU per hour, start-up time and binary size while it
+    /// watches a simulated network at the default 5 s poll (docs/benchmarks.md). Use --release.
+    BenchFootprint(crate::bench::footprint::BenchFootprintArgs),
 }
 
 #[derive(Args, Debug, Clone)]

@@ -9,8 +9,10 @@
 pub mod ledger;
 
 pub mod api;
+pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod faults;
+pub mod harness;
 pub mod info;
 pub mod scenario;

@@ -6,10 +6,12 @@ use radix_sim::cli::{self, Cli, Command};
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     // The demo prints its own timeline; the network's own info lines would drown it.
-    let default_level = if matches!(cli.command, Command::Demo(_)) {
-        "warn"
-    } else {
-        "info"
+    // The benchmarks print their own figures and report the clock's real pace (an overrun
+    // round is reflected in the measured epoch length), so only errors are logged.
+    let default_level = match cli.command {
+        Command::Demo(_) => "warn",
+        Command::BenchFailover(_) | Command::BenchFootprint(_) => "error",
+        _ => "info",
     };
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -41,6 +43,16 @@ fn main() -> std::process::ExitCode {
                     Err(anyhow::anyhow!("the failover did not complete"))
                 }
             }),
+        Command::BenchFailover(args) => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(radix_sim::bench::missed::run(args))),
+        Command::BenchFootprint(args) => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(radix_sim::bench::footprint::run(args))),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,0 +1,116 @@
+//! `radix-sim bench-failover --faults 2 --json` end to end: two fault positions, each run with
+//! the real radix-failover binary (default policy and the legacy baseline) against a fresh
+//! simulated network, and a JSON summary whose figures hold together.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Builds the radix-failover binary (dev profile) next to radix-sim and returns its path.
+fn failover_bin() -> PathBuf {
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "radix-failover",
+            "--bin",
+            "radix-failover",
+        ])
+        .status()
+        .expect("run cargo");
+    assert!(status.success(), "building radix-failover failed");
+    let sim = PathBuf::from(env!("CARGO_BIN_EXE_radix-sim"));
+    let bin = sim
+        .parent()
+        .expect("bin dir")
+        .join(format!("radix-failover{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.is_file(), "no radix-failover at {}", bin.display());
+    bin
+}
+
+#[test]
+fn bench_failover_runs_two_faults_and_prints_json() {
+    let bin = failover_bin();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = Command::new(env!("CARGO_BIN_EXE_radix-sim"))
+        .args([
+            "bench-failover",
+            "--faults",
+            "2",
+            "--json",
+            "--round-ms",
+            "50",
+            "--rounds-per-epoch",
+            "40",
+            "--parallel",
+            "2",
+            "--baseline-wait-epochs",
+            "6",
+            "--failover-bin",
+        ])
+        .arg(&bin)
+        .arg("--dir")
+        .arg(dir.path())
+        // Do not let the bench rebuild the daemon: it was just built.
+        .env_remove("CARGO")
+        .output()
+        .expect("run radix-sim");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "exit {}\n{stdout}\n{stderr}",
+        out.status
+    );
+    assert!(stdout.contains("total missed: ours"), "{stdout}");
+    assert!(
+        stdout.contains("target: ours missed <= 1.15 x unavoidable: "),
+        "{stdout}"
+    );
+    let last = stdout.lines().last().expect("output");
+    let v: serde_json::Value = serde_json::from_str(last).expect("last line is JSON");
+
+    assert_eq!(v["faults"], 2);
+    let n = |k: &str| {
+        v[k].as_u64()
+            .unwrap_or_else(|| panic!("{k} is not a count: {}", v[k]))
+    };
+    let (ours, base, unavoidable) = (
+        n("ours_missed"),
+        n("baseline_missed"),
+        n("unavoidable_missed"),
+    );
+    n("ours_extra_epochs");
+    assert!(v["median_detection_rounds"].is_number(), "{last}");
+    // Both daemons failed over at both positions, and nobody beats the minimum.
+    assert_eq!(n("ours_failed_over"), 2, "{stdout}\n{stderr}");
+    assert!(
+        unavoidable > 0,
+        "our validator leads rounds in every epoch: {last}"
+    );
+    assert!(ours >= unavoidable && base >= unavoidable, "{last}");
+    let positions = v["positions"].as_array().expect("positions");
+    let rounds: Vec<u64> = positions
+        .iter()
+        .map(|p| p["fault_round"].as_u64().expect("round"))
+        .collect();
+    assert_eq!(rounds, [1, 21], "evenly through a 40-round epoch");
+    let mut sum = 0;
+    for p in positions {
+        let o = &p["ours"];
+        assert_eq!(o["recovered"], true, "{p}");
+        assert!(o["missed"].as_u64() >= o["unavoidable"].as_u64(), "{p}");
+        // The same seed gives the same leader schedule to both rules up to the fault.
+        assert_eq!(o["unavoidable"], p["baseline"]["unavoidable"], "{p}");
+        assert!(
+            o["detection_rounds"].is_u64() && o["commit_rounds"].is_u64(),
+            "{p}"
+        );
+        sum += o["missed"].as_u64().expect("missed");
+        // Each run left its daemon's log, with the decision in it.
+        let log = PathBuf::from(o["daemon_log"].as_str().expect("log"));
+        let text = std::fs::read_to_string(&log).expect("daemon log");
+        assert!(text.contains("FAILOVER DECIDED"), "{}", log.display());
+    }
+    assert_eq!(sum, ours, "the total is the sum of the positions");
+}
