@@ -209,6 +209,8 @@ async fn dry_run_logs_the_transaction_and_submits_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn manual_failover_then_failback_leaves_the_primary_validating() {
     let h = Harness::start(27).await;
+    // Let the network run a little: right after genesis its ledger clock lags.
+    h.wait_epochs(1).await;
     let out = h.cli(&["failover", "--yes"]).await;
     assert!(out.contains("confirmed"), "{out}");
     assert_eq!(
