@@ -636,6 +636,17 @@ fn every_event_has_a_unique_name_and_recoveries_end_their_condition() {
             error: s("disk full"),
         },
         AlertEvent::StateFileRecovered,
+        AlertEvent::PrimaryUnhealthy { why: s("w") },
+        AlertEvent::PrimaryRecovered,
+        AlertEvent::BackupNotReady { why: s("w") },
+        AlertEvent::BackupReady,
+        AlertEvent::Problem {
+            key: s("no-quorum"),
+            message: s("m"),
+        },
+        AlertEvent::ProblemCleared {
+            key: s("no-quorum"),
+        },
     ];
     let names: std::collections::BTreeSet<&str> = all.iter().map(|e| e.name()).collect();
     assert_eq!(names.len(), all.len(), "names are unique");
@@ -701,4 +712,144 @@ async fn a_transient_failure_is_retried_until_delivered_honouring_retry_after() 
     assert!(reqs[2].at - reqs[1].at >= Duration::from_secs(3));
     let s = alerter.stats();
     assert_eq!((s.delivered, s.failed), (1, 0), "{s:?}");
+}
+
+/// The whole path on a real radix-sim network: its APIs polled by the daemon's sources, the
+/// real policy's assessment turned into alerts (`from_assessment`), delivered to a loopback
+/// webhook. A failing pre-flight and its recovery, then the primary dying: the webhook gets
+/// preflight_failed, preflight_recovered, source_degraded for the primary's Core API and
+/// primary_unhealthy, in that order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policy_events_of_a_real_network_become_alerts() {
+    use radix_failover::alerts::from_assessment;
+    use radix_failover::config::Config;
+    use radix_failover::policy::{Gates, Policy, PolicyKeys};
+    use radix_failover::sources::Sources;
+    use radix_sim::api::{Network, Ports};
+    use radix_sim::faults::{change_ports, FaultAction, Faults};
+    use radix_sim::info::Info;
+    use radix_sim::ledger::{Sim, SimConfig};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = SimConfig::new(11, dir.path().join("owner.key"));
+    // 200 ms rounds, 20 an epoch (as the daemon's end-to-end harness): the ledger moves
+    // between polls, so sources stay fresh.
+    cfg.round_length_ms = 200;
+    cfg.rounds_per_epoch = 20;
+    let sim = tokio::task::spawn_blocking(move || Sim::genesis(cfg))
+        .await
+        .unwrap()
+        .unwrap();
+    let faults = Arc::new(Faults::new());
+    let net = Network::start(sim.clone(), faults.clone(), &Ports::default())
+        .await
+        .unwrap();
+    let info = Info::gather(&net, 11);
+    let path = dir.path().join("failover.toml");
+    std::fs::write(&path, info.failover_config()).unwrap();
+    let daemon = Config::load(&path).unwrap();
+    let clock = sim.start_clock();
+
+    let sources = Sources::new(&daemon).unwrap();
+    let hex = |k: &radix_common::crypto::Secp256k1PublicKey| hex::encode(k.0);
+    let mut policy = Policy::new(
+        daemon.policy.clone(),
+        PolicyKeys {
+            validator_address: daemon.validator_bech32(),
+            primary_key_hex: daemon
+                .primary_public_key
+                .as_ref()
+                .map(hex)
+                .unwrap_or_default(),
+            backup_key_hex: hex(&daemon.backup_public_key),
+        },
+    );
+    let (base, seen) = receiver(Mode::Answer(200)).await;
+    let alerter = Alerter::new(
+        config(&format!("[webhook]\nurl = \"{base}/hook\"\n")),
+        &daemon.validator_bech32(),
+        "simulator",
+    );
+    let handle = alerter.start();
+    let failing = Gates {
+        preflight_ok: false,
+        preflight_problem: Some("preview: fee lock failed".into()),
+    };
+    // One poll of the daemon's loop as far as alerts go: observe, assess, alert.
+    async fn poll(sources: &Sources, policy: &mut Policy, alerter: &Alerter, gates: Gates) {
+        let obs = sources.poll().await;
+        let a = policy.observe(&obs, &gates);
+        for e in from_assessment(&a) {
+            alerter.send(e, obs.at_ms);
+        }
+        // A couple of the sim's 200 ms rounds between polls.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    poll(&sources, &mut policy, &alerter, failing).await;
+    poll(&sources, &mut policy, &alerter, Gates::ok()).await;
+    let change = faults
+        .apply(
+            &sim,
+            &FaultAction::NodeDown {
+                node: "primary".into(),
+            },
+        )
+        .unwrap();
+    if let Some(change) = change {
+        change_ports(&net.state.servers, change).await.unwrap();
+    }
+    // The early signal needs `primary_down_polls` polls in a row; a few more for margin.
+    for _ in 0..daemon.policy.primary_down_polls + 3 {
+        poll(&sources, &mut policy, &alerter, Gates::ok()).await;
+    }
+    assert!(handle.flush(Duration::from_secs(10)).await);
+    clock.stop();
+    net.shutdown().await;
+
+    let got: Vec<(String, Value)> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r.body["event"].as_str().unwrap().to_string(),
+                r.body["details"].clone(),
+            )
+        })
+        .collect();
+    println!("{got:#?}");
+    let pos = |event: &str, pred: &dyn Fn(&Value) -> bool| {
+        got.iter()
+            .position(|(e, d)| e == event && pred(d))
+            .unwrap_or_else(|| panic!("no {event} in {got:#?}"))
+    };
+    let failed = pos("preflight_failed", &|d| {
+        d["detail"].as_str().unwrap().contains("fee lock failed")
+    });
+    let recovered = pos("preflight_recovered", &|_| true);
+    let degraded = pos("source_degraded", &|d| d["source"] == "core primary");
+    let unhealthy = pos("primary_unhealthy", &|_| true);
+    // The reasons come without the policy's lead-ins (the alert text adds its own).
+    let text = |i: usize, k: &str| got[i].1[k].as_str().unwrap().to_string();
+    assert!(
+        text(failed, "detail").starts_with("preview: fee lock failed"),
+        "{got:#?}"
+    );
+    assert!(
+        text(degraded, "why").starts_with("failing: unreachable"),
+        "{got:#?}"
+    );
+    assert!(
+        text(unhealthy, "why").starts_with("System API unreachable"),
+        "{got:#?}"
+    );
+    assert!(
+        failed < recovered && recovered < degraded && degraded < unhealthy,
+        "{got:#?}"
+    );
+    // Nothing was alerted twice (the policy reports changes; dedupe would catch repeats).
+    let mut keys: Vec<String> = got.iter().map(|(e, d)| format!("{e} {d}")).collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), got.len(), "{got:#?}");
 }

@@ -13,23 +13,33 @@ use crate::policy::{Assessment, Decision, EventKind};
 /// The policy's warning key for a failed pre-flight: alerted as `PreflightFailed`.
 const PREFLIGHT_KEY: &str = "preflight-failed";
 
+/// The reason alone: the policy's messages are whole sentences (`the primary looks unhealthy:
+/// <why>`) and the alert adds its own lead-in. If the wording changes, the full message is
+/// kept (a repeated phrase, never a lost reason).
+fn reason(message: &str, lead_in: &str) -> String {
+    message.strip_prefix(lead_in).unwrap_or(message).to_string()
+}
+
 pub fn from_assessment(a: &Assessment) -> Vec<AlertEvent> {
     let mut out = Vec::new();
     for e in &a.events {
         let event = match e.kind {
             EventKind::SourceDegraded => AlertEvent::SourceDegraded {
                 source: e.subject.clone(),
-                why: e.message.clone(),
+                why: reason(
+                    &e.message,
+                    &format!("source {} is not trusted: ", e.subject),
+                ),
             },
             EventKind::SourceRecovered => AlertEvent::SourceRecovered {
                 source: e.subject.clone(),
             },
             EventKind::PrimaryUnhealthy => AlertEvent::PrimaryUnhealthy {
-                why: e.message.clone(),
+                why: reason(&e.message, "the primary looks unhealthy: "),
             },
             EventKind::PrimaryRecovered => AlertEvent::PrimaryRecovered,
             EventKind::BackupNotReady => AlertEvent::BackupNotReady {
-                why: e.message.clone(),
+                why: reason(&e.message, "the backup node is not ready: "),
             },
             EventKind::BackupReady => AlertEvent::BackupReady,
             EventKind::MissesApproaching => AlertEvent::MissesApproaching {
@@ -37,7 +47,7 @@ pub fn from_assessment(a: &Assessment) -> Vec<AlertEvent> {
                 threshold: u64::from(a.view.miss_threshold),
             },
             EventKind::ProblemRaised if e.subject == PREFLIGHT_KEY => AlertEvent::PreflightFailed {
-                detail: e.message.clone(),
+                detail: reason(&e.message, "pre-flight failed: "),
             },
             EventKind::ProblemCleared if e.subject == PREFLIGHT_KEY => {
                 AlertEvent::PreflightRecovered
