@@ -1,0 +1,996 @@
+//! Hostile input (issue 6 §4): property tests of everything that reads untrusted bytes.
+//!
+//! - **API answers**: the real source clients (`Sources`, the pre-flight and the transaction
+//!   endpoints) talk over loopback HTTP to a recording proxy in front of a real radix-sim
+//!   network. The proxy first records one real answer per endpoint, then replays them with ONE
+//!   endpoint's answer replaced by hostile bytes, arbitrary JSON, a mutated real answer or a
+//!   deeply nested document, under an arbitrary HTTP status. The clients must answer with an
+//!   error (or a reading), never panic, never run past their timeouts, and keep error messages
+//!   short (a hostile body is not copied into a log line).
+//! - **Config**: `Config::load` on arbitrary text and on mutations of a valid config.
+//! - **Key files**: `keyfile::parse_key_content` against an independent oracle, and errors of
+//!   `keyfile::load_ed25519_key` never echo the file's content.
+//! - **Mnemonics**: `keys::parse_mnemonic` on arbitrary text and on random word lists, and the
+//!   derivation on every valid mnemonic, network and index.
+//! - **Secrets**: `radix-failover keys derive` with a mnemonic on stdin never prints the
+//!   mnemonic or the private key (unless asked with --show-private-key).
+//!
+//! Budget: 64 cases per property by default (CI); `PROPTEST_CASES=10000 cargo test -p
+//! radix-failover --test hostile_input` for a long run (docs/testing.md).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use proptest::prelude::*;
+use proptest::test_runner::{Config as PtConfig, TestCaseError, TestRunner};
+use radix_failover::config::Config;
+use radix_failover::keyfile;
+use radix_failover::keys;
+use radix_failover::observe::TxEndpoint;
+use radix_failover::preflight::{self, Aim};
+use radix_failover::sources::Sources;
+use radix_failover::tx::{build_update_key, UpdateKeyRequest};
+use serde_json::Value;
+
+/// Cases per property unless `PROPTEST_CASES` says otherwise: small, so CI stays fast.
+const DEFAULT_CASES: u32 = 64;
+/// The longest error message a source may produce from a hostile answer: enough for the
+/// API's own message plus a bounded snippet of the body, far below a copied body.
+const MAX_ERROR_CHARS: usize = 2_000;
+
+fn pt_config() -> PtConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_CASES);
+    PtConfig {
+        cases,
+        // Failing inputs are reported in the panic message (shrunk); no files are written.
+        failure_persistence: None,
+        ..PtConfig::default()
+    }
+}
+
+/// Runs a property with `strategy`, panicking with the (shrunk) failing input.
+fn check<S: Strategy>(name: &str, strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>)
+where
+    S::Value: std::fmt::Debug,
+{
+    let mut runner = TestRunner::new(pt_config());
+    if let Err(e) = runner.run(&strategy, test) {
+        panic!("property {name} failed: {e}");
+    }
+}
+
+/// Arbitrary JSON: scalars (incl. huge and negative numbers, odd strings) nested in arrays
+/// and objects.
+fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        ".{0,40}".prop_map(Value::String),
+        // Strings that look like what the decoders expect.
+        prop_oneof![
+            Just("CommittedSuccess"),
+            Just("Pending"),
+            Just("UP"),
+            Just("EcdsaSecp256k1"),
+            Just("2026-01-01T00:00:00Z"),
+            Just("not a date"),
+            Just("validator_sim1"),
+            Just("-1"),
+            Just("1e400"),
+        ]
+        .prop_map(|s| Value::String(s.into())),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map("[a-z_]{1,24}", inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// `v` with the `index`-th node (pre-order) replaced by `with`.
+fn replace_nth(v: &Value, index: usize, with: &Value) -> Value {
+    fn walk(v: &Value, target: usize, at: &mut usize, with: &Value) -> Value {
+        if *at == target {
+            *at += 1;
+            return with.clone();
+        }
+        *at += 1;
+        match v {
+            Value::Array(a) => Value::Array(a.iter().map(|x| walk(x, target, at, with)).collect()),
+            Value::Object(o) => Value::Object(
+                o.iter()
+                    .map(|(k, x)| (k.clone(), walk(x, target, at, with)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+    let mut at = 0;
+    walk(v, index, &mut at, with)
+}
+
+fn count_nodes(v: &Value) -> usize {
+    1 + match v {
+        Value::Array(a) => a.iter().map(count_nodes).sum(),
+        Value::Object(o) => o.values().map(count_nodes).sum(),
+        _ => 0,
+    }
+}
+
+/// What the replaced endpoint answers.
+#[derive(Debug, Clone)]
+enum Hostile {
+    Bytes(Vec<u8>),
+    Json(Value),
+    /// The recorded real answer with one node replaced (index taken modulo the node count).
+    Mutated {
+        index: prop::sample::Index,
+        with: Value,
+    },
+    /// The recorded real answer with one field deleted.
+    Dropped(prop::sample::Index),
+    /// `[[[[…` thousands deep: a recursion bomb.
+    Nested(usize),
+    Empty,
+}
+
+fn arb_hostile() -> impl Strategy<Value = Hostile> {
+    prop_oneof![
+        1 => prop::collection::vec(any::<u8>(), 0..300).prop_map(Hostile::Bytes),
+        1 => arb_json().prop_map(Hostile::Json),
+        3 => (any::<prop::sample::Index>(), arb_json())
+            .prop_map(|(index, with)| Hostile::Mutated { index, with }),
+        2 => any::<prop::sample::Index>().prop_map(Hostile::Dropped),
+        1 => (100usize..20_000).prop_map(Hostile::Nested),
+        1 => Just(Hostile::Empty),
+    ]
+}
+
+fn arb_status() -> impl Strategy<Value = u16> {
+    prop_oneof![
+        6 => Just(200u16),
+        1 => prop_oneof![Just(202u16), Just(204), Just(400), Just(404), Just(429), Just(500), Just(503)],
+        1 => 100u16..600,
+    ]
+}
+
+fn drop_nth_field(v: &Value, n: usize) -> Value {
+    fn walk(v: &Value, target: usize, at: &mut usize) -> Value {
+        match v {
+            Value::Array(a) => Value::Array(a.iter().map(|x| walk(x, target, at)).collect()),
+            Value::Object(o) => {
+                let mut out = serde_json::Map::new();
+                for (k, x) in o {
+                    let me = *at;
+                    *at += 1;
+                    if me != target {
+                        out.insert(k.clone(), walk(x, target, at));
+                    }
+                }
+                Value::Object(out)
+            }
+            other => other.clone(),
+        }
+    }
+    let mut at = 0;
+    walk(v, n, &mut at)
+}
+
+fn count_fields(v: &Value) -> usize {
+    match v {
+        Value::Array(a) => a.iter().map(count_fields).sum(),
+        Value::Object(o) => o.len() + o.values().map(count_fields).sum::<usize>(),
+        _ => 0,
+    }
+}
+
+impl Hostile {
+    fn body(&self, recorded: &[u8]) -> Vec<u8> {
+        let real: Value = serde_json::from_slice(recorded).unwrap_or(Value::Null);
+        match self {
+            Hostile::Bytes(b) => b.clone(),
+            Hostile::Json(v) => v.to_string().into_bytes(),
+            Hostile::Mutated { index, with } => {
+                let i = index.index(count_nodes(&real));
+                replace_nth(&real, i, with).to_string().into_bytes()
+            }
+            Hostile::Dropped(index) => {
+                let n = count_fields(&real).max(1);
+                drop_nth_field(&real, index.index(n))
+                    .to_string()
+                    .into_bytes()
+            }
+            Hostile::Nested(depth) => {
+                let mut s = "[".repeat(*depth);
+                s.push_str(&"]".repeat(*depth));
+                s.into_bytes()
+            }
+            Hostile::Empty => Vec::new(),
+        }
+    }
+}
+
+// ---- The recording proxy ----
+
+#[derive(Clone)]
+struct Proxy {
+    /// First path segment -> upstream base URL.
+    upstreams: Arc<BTreeMap<String, String>>,
+    /// Path -> (status, body) of the last real answer.
+    recorded: Arc<Mutex<BTreeMap<String, (u16, Vec<u8>)>>>,
+    /// `Some`: replay, with this path answered by this (status, body).
+    replace: Arc<Mutex<Option<(String, u16, Vec<u8>)>>>,
+    http: reqwest::Client,
+}
+
+async fn proxy_handler(State(p): State<Proxy>, method: Method, uri: Uri, body: Bytes) -> Response {
+    let path = uri.path().to_string();
+    let replace = p.replace.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let json = [("content-type", "application/json")];
+    if let Some((target, status, hostile)) = replace {
+        if path == target {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            return (status, json, hostile).into_response();
+        }
+        let recorded = p
+            .recorded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&path)
+            .cloned();
+        return match recorded {
+            Some((status, body)) => (
+                StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+                json,
+                body,
+            )
+                .into_response(),
+            None => StatusCode::NOT_FOUND.into_response(),
+        };
+    }
+    // Record: forward to the real sim.
+    let mut parts = path.trim_start_matches('/').splitn(2, '/');
+    let (Some(prefix), rest) = (parts.next(), parts.next().unwrap_or("")) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let Some(base) = p.upstreams.get(prefix) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let url = format!("{base}/{rest}");
+    let req = if method == Method::GET {
+        p.http.get(url)
+    } else {
+        p.http
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body.to_vec())
+    };
+    match req.send().await {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            let bytes = r.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+            p.recorded
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(path, (status, bytes.clone()));
+            (
+                StatusCode::from_u16(status).unwrap_or(StatusCode::OK),
+                json,
+                bytes,
+            )
+                .into_response()
+        }
+        Err(_) => StatusCode::BAD_GATEWAY.into_response(),
+    }
+}
+
+/// Everything the daemon asks of its sources, once: a poll of every source, the pre-flight
+/// (account, validator, preview), and submit + status on every transaction endpoint.
+/// Returns every error message seen.
+async fn exercise(
+    config: &Config,
+    sources: &Sources,
+    tx: &radix_failover::tx::BuiltTransaction,
+) -> Vec<String> {
+    let mut errors = Vec::new();
+    let obs = sources.poll().await;
+    for s in &obs.ledger {
+        if let Err(e) = &s.result {
+            errors.push(e.to_string());
+        }
+    }
+    for n in [&obs.primary, &obs.backup].into_iter().flatten() {
+        if let Err(e) = &n.result {
+            errors.push(e.to_string());
+        }
+    }
+    let report = preflight::run(config, sources, &tx.account_address, tx, Aim::Backup).await;
+    for c in report.checks {
+        if !c.pass {
+            errors.push(c.detail);
+        }
+    }
+    for ep in sources.tx_endpoints() {
+        if let Err(e) = ep.submit(&tx.notarized_hex()).await {
+            errors.push(e.to_string());
+        }
+        if let Err(e) = ep.status(&tx.intent_hash_bech32).await {
+            errors.push(e.to_string());
+        }
+    }
+    errors
+}
+
+#[test]
+fn api_answer_decoders_survive_hostile_answers() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let h = rt.block_on(common::Harness::start(41));
+    let node = |n: &str| h.info.node(n).expect("node").clone();
+    let upstreams: BTreeMap<String, String> = [
+        ("gw", h.info.gateway_url.clone()),
+        ("c1", node("validator-1").core_api_url),
+        ("pc", node("primary").core_api_url),
+        ("ps", node("primary").system_api_url),
+        ("bc", node("backup").core_api_url),
+        ("bs", node("backup").system_api_url),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.trim_end_matches('/').to_string()))
+    .collect();
+    let proxy = Proxy {
+        upstreams: Arc::new(upstreams),
+        recorded: Arc::default(),
+        replace: Arc::default(),
+        http: reqwest::Client::new(),
+    };
+    let addr = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let app = axum::Router::new()
+            .fallback(proxy_handler)
+            .with_state(proxy.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        addr
+    });
+
+    // The sim's config, with every source behind the proxy.
+    let text = std::fs::read_to_string(&h.config).expect("config");
+    let mut t: toml::Table = text.parse().expect("the sim writes valid TOML");
+    let base = format!("http://{addr}");
+    let set = |t: &mut toml::Table, section: &str, key: &str, v: toml::Value| {
+        t.get_mut(section)
+            .and_then(|s| s.as_table_mut())
+            .expect("section")
+            .insert(key.into(), v);
+    };
+    let s = |p: &str| toml::Value::String(format!("{base}/{p}"));
+    set(&mut t, "primary", "core_api", s("pc"));
+    set(&mut t, "primary", "system_api", s("ps"));
+    set(&mut t, "backup", "core_api", s("bc"));
+    set(&mut t, "backup", "system_api", s("bs"));
+    set(
+        &mut t,
+        "sources",
+        "gateways",
+        toml::Value::Array(vec![s("gw")]),
+    );
+    set(
+        &mut t,
+        "sources",
+        "core_apis",
+        toml::Value::Array(vec![s("c1")]),
+    );
+    let path = h.dir.path().join("proxied.toml");
+    std::fs::write(&path, toml::to_string(&t).expect("TOML")).expect("write");
+    let config = Config::load(&path).expect("the proxied config is valid");
+    let key = keyfile::load_ed25519_key(&config.key_file).expect("the sim's key file");
+    let sources = Sources::new(&config).expect("sources");
+    let epoch = h.epoch();
+    let tx = build_update_key(
+        &config,
+        &key,
+        &UpdateKeyRequest {
+            new_key: config.backup_public_key,
+            start_epoch: epoch,
+            valid_epochs: 2,
+            nonce: None,
+        },
+    )
+    .expect("transaction");
+
+    // Record: every answer real, and the real answers make sense to the clients.
+    let errors = rt.block_on(exercise(&config, &sources, &tx));
+    let recorded = proxy
+        .recorded
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    assert!(
+        recorded.len() >= 12,
+        "the clients used every API: {:?}",
+        recorded.keys().collect::<Vec<_>>()
+    );
+    for prefix in ["gw", "c1", "pc", "ps", "bc", "bs"] {
+        assert!(
+            recorded
+                .keys()
+                .any(|k| k.starts_with(&format!("/{prefix}/"))),
+            "no request to {prefix}: {:?}",
+            recorded.keys().collect::<Vec<_>>()
+        );
+    }
+    let obs = rt.block_on(sources.poll());
+    assert!(
+        obs.ledger.iter().all(|s| s.result.is_ok()),
+        "through the proxy every source reads: {:?} (errors while recording: {errors:?})",
+        obs.ledger
+    );
+    h.net.state.clock.pause();
+    let paths: Vec<String> = recorded.keys().cloned().collect();
+    let timeout = config.daemon.request_timeout;
+
+    // Replay with nothing replaced: the errors every case shares (e.g. a re-submit of a known
+    // intent), so that a case can tell whether its hostile answer was noticed.
+    *proxy.replace.lock().unwrap_or_else(|e| e.into_inner()) =
+        Some(("/none".into(), 200, Vec::new()));
+    let baseline = rt.block_on(exercise(&config, &sources, &tx));
+    let cases = std::sync::atomic::AtomicUsize::new(0);
+    let noticed = std::sync::atomic::AtomicUsize::new(0);
+    check(
+        "api answers",
+        (prop::sample::select(paths), arb_status(), arb_hostile()),
+        |(path, status, hostile)| {
+            let real = recorded
+                .get(&path)
+                .map(|(_, b)| b.clone())
+                .unwrap_or_default();
+            let body = hostile.body(&real);
+            *proxy.replace.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some((path.clone(), status, body));
+            let started = Instant::now();
+            // Each request is bounded by the request timeout; the whole exercise makes a few
+            // dozen requests (50 at most for the paged validator list) that answer at once.
+            let bound = timeout * 4 + Duration::from_secs(10);
+            let errors = rt
+                .block_on(async {
+                    tokio::time::timeout(bound, exercise(&config, &sources, &tx)).await
+                })
+                .map_err(|_| TestCaseError::fail(format!("{path}: no answer within {bound:?}")))?;
+            let took = started.elapsed();
+            prop_assert!(took < bound, "{path}: took {took:?}");
+            cases.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if errors != baseline {
+                noticed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            for e in &errors {
+                prop_assert!(
+                    e.chars().count() <= MAX_ERROR_CHARS,
+                    "{path}: a {}-char error message: {}…",
+                    e.chars().count(),
+                    e.chars().take(200).collect::<String>()
+                );
+            }
+            Ok(())
+        },
+    );
+    // Not vacuous: most hostile answers reached a decoder and were reported as errors
+    // (some are harmless, e.g. a mutated field the clients do not read).
+    let (cases, noticed) = (cases.into_inner(), noticed.into_inner());
+    eprintln!("api answers: {cases} cases, {noticed} gave errors beyond the baseline {baseline:?}");
+    assert!(
+        noticed * 2 >= cases,
+        "only {noticed} of {cases} hostile answers were noticed"
+    );
+}
+
+// ---- Config ----
+
+/// The sim's valid config, written next to its key file.
+fn valid_config() -> (tempfile::TempDir, String, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key_hex = "1f".repeat(32);
+    let key_path = dir.path().join("owner.key");
+    std::fs::write(&key_path, format!("{key_hex}\n")).expect("key");
+    use radix_common::address::AddressBech32Encoder;
+    use radix_common::crypto::Secp256k1PrivateKey;
+    use radix_common::network::NetworkDefinition;
+    use radix_common::types::{ComponentAddress, EntityType};
+    let mut raw = [7u8; 30];
+    raw[0] = EntityType::GlobalValidator as u8;
+    let validator = AddressBech32Encoder::new(&NetworkDefinition::simulator())
+        .encode(ComponentAddress::new_or_panic(raw).as_node_id().as_bytes())
+        .expect("bech32");
+    let public = |n: u64| {
+        hex::encode(
+            Secp256k1PrivateKey::from_u64(n)
+                .expect("key")
+                .public_key()
+                .0,
+        )
+    };
+    let text = format!(
+        r#"network = "simulator"
+validator = "{validator}"
+primary_public_key = "{}"
+backup_public_key = "{}"
+key_file = "{}"
+fee_lock_xrd = "10"
+
+[primary]
+system_api = "http://127.0.0.1:3334/system"
+core_api = "http://127.0.0.1:3333/core"
+
+[backup]
+system_api = "http://127.0.0.2:3334/system"
+core_api = "http://127.0.0.2:3333/core"
+
+[sources]
+gateways = ["http://127.0.0.1:5308"]
+core_apis = ["http://127.0.0.3:3333/core", "http://127.0.0.4:3333/core"]
+request_timeout = "1s"
+
+[policy]
+poll_interval = "200ms"
+max_source_lag = "1s"
+
+[daemon]
+state_file = "radix-failover-state.json"
+submit_deadline = "30s"
+
+[metrics]
+listen = "off"
+"#,
+        public(1),
+        public(2),
+        key_path.display()
+    );
+    (dir, text, key_hex)
+}
+
+fn load_text(dir: &Path, text: &str) -> (PathBuf, Result<Config, String>) {
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).expect("write config");
+    let r = Config::load(&path).map_err(|e| e.to_string());
+    (path, r)
+}
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    DeleteLine(prop::sample::Index),
+    DuplicateLine(prop::sample::Index),
+    /// `key = <value>` keeps its key and gets an arbitrary value.
+    ReplaceValue(prop::sample::Index, String),
+    InsertLine(prop::sample::Index, String),
+    Truncate(prop::sample::Index),
+}
+
+fn arb_toml_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        ".{0,30}",
+        "\"[^\"\\\\]{0,40}\"",
+        any::<i64>().prop_map(|n| n.to_string()),
+        Just("\"\"".to_string()),
+        Just("[]".to_string()),
+        Just("{}".to_string()),
+        Just("\"-5s\"".to_string()),
+        Just("\"0ms\"".to_string()),
+        Just("\"99999999999999999999d\"".to_string()),
+        Just("\"http://[::1\"".to_string()),
+        Just("\"ftp://x\"".to_string()),
+        Just("\"https://user:pw@x:1/p?token=t\"".to_string()),
+        Just("\"02\"".to_string()),
+        Just("nan".to_string()),
+        Just("1e999".to_string()),
+    ]
+}
+
+fn arb_mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        1 => any::<prop::sample::Index>().prop_map(Mutation::DeleteLine),
+        1 => any::<prop::sample::Index>().prop_map(Mutation::DuplicateLine),
+        4 => (any::<prop::sample::Index>(), arb_toml_value()).prop_map(|(i, v)| Mutation::ReplaceValue(i, v)),
+        1 => (any::<prop::sample::Index>(), ".{0,60}").prop_map(|(i, s)| Mutation::InsertLine(i, s)),
+        1 => any::<prop::sample::Index>().prop_map(Mutation::Truncate),
+    ]
+}
+
+fn mutate(text: &str, muts: &[Mutation]) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    for m in muts {
+        if lines.is_empty() {
+            break;
+        }
+        match m {
+            Mutation::DeleteLine(i) => {
+                let i = i.index(lines.len());
+                lines.remove(i);
+            }
+            Mutation::DuplicateLine(i) => {
+                let i = i.index(lines.len());
+                let l = lines[i].clone();
+                lines.insert(i, l);
+            }
+            Mutation::ReplaceValue(i, v) => {
+                let i = i.index(lines.len());
+                if let Some((k, _)) = lines[i].split_once('=') {
+                    lines[i] = format!("{k}= {v}");
+                }
+            }
+            Mutation::InsertLine(i, s) => {
+                let i = i.index(lines.len() + 1);
+                lines.insert(i, s.clone());
+            }
+            Mutation::Truncate(i) => {
+                let text = lines.join("\n");
+                let mut at = i.index(text.len() + 1);
+                while !text.is_char_boundary(at) {
+                    at -= 1;
+                }
+                lines = text[..at].lines().map(str::to_string).collect();
+            }
+        }
+    }
+    lines.join("\n")
+}
+
+#[test]
+fn config_loading_never_panics_on_mutated_configs_and_never_echoes_the_key() {
+    let (dir, text, key_hex) = valid_config();
+    // The unmutated config is valid: the mutations start from a real config.
+    let (_, r) = load_text(dir.path(), &text);
+    assert!(r.is_ok(), "the base config loads: {r:?}");
+    check(
+        "mutated config",
+        prop::collection::vec(arb_mutation(), 1..4),
+        |muts| {
+            let mutated = mutate(&text, &muts);
+            let (path, r) = load_text(dir.path(), &mutated);
+            if let Err(msg) = r {
+                prop_assert!(!msg.is_empty());
+                prop_assert!(
+                    msg.contains(&path.display().to_string()),
+                    "the error names the file: {msg}"
+                );
+                prop_assert!(!msg.contains(&key_hex), "the key file's content in: {msg}");
+            }
+            Ok(())
+        },
+    );
+}
+
+#[test]
+fn config_loading_never_panics_on_arbitrary_text() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    check(
+        "arbitrary config text",
+        prop_oneof![
+            ".{0,400}",
+            // TOML-shaped lines.
+            prop::collection::vec("[a-z_\\[\\]]{1,12} ?= ?.{0,20}", 0..12)
+                .prop_map(|l| l.join("\n")),
+        ],
+        |text| {
+            let (path, r) = load_text(dir.path(), &text);
+            if let Err(msg) = r {
+                prop_assert!(msg.contains(&path.display().to_string()), "{msg}");
+            }
+            Ok(())
+        },
+    );
+}
+
+// ---- Key files ----
+
+/// The oracle: a key file holds exactly 64 hex digits, optionally followed by one `\n` or
+/// `\r\n` (every 32 bytes are a valid Ed25519 private key).
+fn is_valid_key_content(content: &[u8]) -> bool {
+    let body = content
+        .strip_suffix(b"\r\n")
+        .or_else(|| content.strip_suffix(b"\n"))
+        .unwrap_or(content);
+    body.len() == 64 && body.iter().all(u8::is_ascii_hexdigit)
+}
+
+fn arb_key_content() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..100),
+        // Near misses: hex of length 60..68 with optional endings and an odd character.
+        (
+            "[0-9a-fA-F]{60,68}",
+            prop_oneof![
+                Just(""),
+                Just("\n"),
+                Just("\r\n"),
+                Just("\n\n"),
+                Just(" "),
+                Just("\r")
+            ]
+        )
+            .prop_map(|(h, end)| format!("{h}{end}").into_bytes()),
+        ("[0-9a-f]{63}", "[^0-9a-fA-F]").prop_map(|(h, c)| format!("{h}{c}").into_bytes()),
+    ]
+}
+
+#[test]
+fn key_file_content_is_checked_exactly_and_never_echoed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    check("key file content", arb_key_content(), |content| {
+        let parsed = keyfile::parse_key_content(&content);
+        prop_assert_eq!(parsed.is_ok(), is_valid_key_content(&content));
+        // Through the file API too (a 0600 file), and the error never shows the content.
+        let path = dir.path().join("k.key");
+        let _ = std::fs::remove_file(&path);
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+                .expect("create key file");
+            f.write_all(&content).expect("write");
+        }
+        match keyfile::load_ed25519_key(&path) {
+            Ok(_) => prop_assert!(is_valid_key_content(&content)),
+            Err(e) => {
+                prop_assert!(!is_valid_key_content(&content));
+                let msg = e.to_string();
+                let text = String::from_utf8_lossy(&content);
+                let body = text.trim_end();
+                if body.len() >= 8 {
+                    prop_assert!(!msg.contains(body), "content echoed: {msg}");
+                }
+                // Not even a recognisable run of the hex.
+                if let Some(hex) = body
+                    .get(..16)
+                    .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+                {
+                    prop_assert!(!msg.contains(hex), "content echoed: {msg}");
+                }
+            }
+        }
+        Ok(())
+    });
+}
+
+// ---- Mnemonics ----
+
+fn english_words() -> &'static [&'static str; 2048] {
+    bip39::Language::English.word_list()
+}
+
+#[test]
+fn mnemonic_parsing_never_panics_and_never_echoes_the_phrase() {
+    let words = english_words();
+    let phrase = prop_oneof![
+        ".{0,200}",
+        // Word lists of every length, mostly valid words, sometimes a typo or odd spacing.
+        (
+            prop::collection::vec(
+                prop_oneof![
+                    8 => prop::sample::select(words.as_slice()).prop_map(str::to_string),
+                    1 => "[a-z]{1,9}",
+                    1 => prop::sample::select(words.as_slice()).prop_map(|w| w.to_uppercase()),
+                ],
+                0..26
+            ),
+            prop_oneof![
+                Just(" "),
+                Just("  "),
+                Just("\t"),
+                Just("\n"),
+                Just(" \u{3000} ")
+            ],
+        )
+            .prop_map(|(ws, sep)| ws.join(sep)),
+    ];
+    check("mnemonic text", phrase, |phrase| {
+        match keys::parse_mnemonic(&phrase) {
+            Ok(m) => {
+                let n = phrase.split_whitespace().count();
+                prop_assert!(matches!(n, 12 | 15 | 18 | 21 | 24), "{n} words accepted");
+                // Independent check: the bip39 crate accepts the same normalized phrase.
+                let lower = phrase
+                    .to_lowercase()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                prop_assert!(bip39::Mnemonic::parse_in_normalized(
+                    bip39::Language::English,
+                    &lower
+                )
+                .is_ok());
+                prop_assert_eq!(m.to_string(), lower);
+            }
+            Err(e) => {
+                let msg = e.to_string().to_lowercase();
+                let ws: Vec<String> = phrase
+                    .to_lowercase()
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect();
+                // Never two consecutive words of the phrase: the message does not echo it.
+                for pair in ws.windows(2) {
+                    let joined = format!("{} {}", pair[0], pair[1]);
+                    prop_assert!(!msg.contains(&joined), "phrase echoed ({joined:?}): {msg}");
+                }
+            }
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn derivation_works_for_every_valid_mnemonic_network_and_index() {
+    check(
+        "derivation",
+        (
+            prop::collection::vec(any::<u8>(), 16..=16),
+            prop_oneof![Just(16usize), Just(20), Just(24), Just(28), Just(32)],
+            ".{0,20}",
+            any::<u8>(),
+            any::<u32>(),
+            any::<bool>(),
+        ),
+        |(seed_bytes, len, passphrase, network_id, index, olympia)| {
+            let entropy: Vec<u8> = seed_bytes.iter().cycle().take(len).copied().collect();
+            let m = bip39::Mnemonic::from_entropy(&entropy)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let parsed = keys::parse_mnemonic(&m.to_string())
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let seed = keys::mnemonic_to_seed(&parsed, &passphrase);
+            let r = keys::derive_account_key(&seed, network_id, index, olympia);
+            if index >= 1 << 31 {
+                prop_assert!(
+                    r.is_err(),
+                    "index {index} must be refused (hardened indexes are < 2^31)"
+                );
+            } else {
+                let k = r.map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let public = k.public_key_hex();
+                prop_assert!(!public.is_empty());
+                // Deterministic.
+                let again = keys::derive_account_key(&seed, network_id, index, olympia)
+                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                prop_assert_eq!(again.public_key_hex(), public);
+            }
+            Ok(())
+        },
+    );
+}
+
+// ---- Secrets in output ----
+
+/// `radix-failover keys derive` with the official CAP-26 vector's mnemonic on stdin.
+fn derive_cli(args: &[&str], stdin: &str) -> (bool, String) {
+    let mut child = Command::new(common::BIN)
+        .args(["keys", "derive"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn radix-failover");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    let out = child.wait_with_output().expect("wait");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn keys_derive_never_prints_the_mnemonic_or_the_private_key() {
+    let vectors: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../specs/test-vectors/cap26_curve25519.json"
+        ))
+        .expect("official vectors"),
+    )
+    .expect("JSON");
+    let mnemonic = vectors["mnemonic"].as_str().expect("mnemonic").to_string();
+    let v0 = vectors["tests"]
+        .as_array()
+        .expect("tests")
+        .iter()
+        .find(|t| t["path"] == "m/44H/1022H/12H/525H/1460H/0H")
+        .expect("the network-12 account 0 vector")
+        .clone();
+    let private = v0["privateKey"].as_str().expect("private").to_string();
+    let public = v0["publicKey"].as_str().expect("public").to_string();
+    let words: Vec<&str> = mnemonic.split_whitespace().collect();
+    let assert_clean = |out: &str, what: &str| {
+        let lower = out.to_lowercase();
+        assert!(
+            !lower.contains(&private),
+            "{what}: the private key is printed:\n{out}"
+        );
+        for w in words.windows(2) {
+            let pair = w.join(" ");
+            assert!(
+                !lower.contains(&pair),
+                "{what}: the mnemonic is printed ({pair:?}):\n{out}"
+            );
+        }
+    };
+
+    let (ok, out) = derive_cli(&["--network", "12"], &format!("{mnemonic}\n"));
+    assert!(ok, "{out}");
+    assert!(
+        out.contains(&public),
+        "the derived public key is shown (the vector's):\n{out}"
+    );
+    assert_clean(&out, "text");
+
+    let (ok, out) = derive_cli(&["--network", "12", "--json"], &format!("{mnemonic}\n"));
+    assert!(ok, "{out}");
+    assert!(out.contains(&public), "{out}");
+    assert_clean(&out, "json");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("badge.key");
+    let file_s = file.display().to_string();
+    let (ok, out) = derive_cli(
+        &["--network", "12", "--out", &file_s],
+        &format!("{mnemonic}\n"),
+    );
+    assert!(ok, "{out}");
+    assert_clean(&out, "--out");
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("key file").trim(),
+        private,
+        "the file holds the vector's private key"
+    );
+
+    // A mistyped mnemonic: the error does not echo the phrase either.
+    let typo = mnemonic.replacen("roof", "rooof", 1);
+    let (ok, out) = derive_cli(&["--network", "12"], &format!("{typo}\n"));
+    assert!(!ok, "a typo is refused:\n{out}");
+    assert_clean(&out, "typo");
+
+    // Positive control: the check above does see a printed private key.
+    let (ok, out) = derive_cli(
+        &["--network", "12", "--show-private-key"],
+        &format!("{mnemonic}\n"),
+    );
+    assert!(ok, "{out}");
+    assert!(
+        out.to_lowercase().contains(&private),
+        "--show-private-key prints it:\n{out}"
+    );
+}
