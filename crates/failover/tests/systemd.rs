@@ -3,6 +3,8 @@
 //! variables, the unit file (each directive once, `systemd-analyze verify` where it exists),
 //! install, and journald detection and priority prefixes.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::unix::net::UnixDatagram;
@@ -575,4 +577,146 @@ fn unit_options_follow_the_loaded_config() {
         true,
     ));
     assert!(e.contains("PrivateTmp") && e.contains("fix:"), "{e}");
+}
+
+/// The real `radix-failover run` against a radix-sim network, started the way systemd starts
+/// the unit: NOTIFY_SOCKET, WATCHDOG_USEC and stderr connected to "the journal" (a file whose
+/// identity JOURNAL_STREAM gives). It says READY after its first poll, pings the watchdog,
+/// reports a STATUS, logs `<N>`-prefixed lines without timestamps, serves /metrics and
+/// /healthz, and says STOPPING on SIGTERM before a clean exit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_real_daemon_under_a_systemd_like_environment() {
+    use std::os::unix::fs::MetadataExt;
+    use std::time::Instant;
+    let h = common::Harness::start(41).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (sock, path) = listener(dir.path());
+    let journal = dir.path().join("journal.log");
+    let stderr = std::fs::File::create(&journal).unwrap();
+    let m = stderr.metadata().unwrap();
+    let mut child = Command::new(common::BIN)
+        .args(["run", "--config"])
+        .arg(&h.config)
+        .env("NOTIFY_SOCKET", &path)
+        // 2 s: pings every second, several within the test.
+        .env("WATCHDOG_USEC", "2000000")
+        .env("JOURNAL_STREAM", format!("{}:{}", m.dev(), m.ino()))
+        .env_remove("WATCHDOG_PID")
+        .env_remove("RADIX_FAILOVER_LOG")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+
+    // READY within a minute (genesis is done; the first poll and pre-flight take seconds).
+    let start = Instant::now();
+    sock.set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let mut before_ready = Vec::new();
+    loop {
+        let msg = recv(&sock);
+        if msg == "READY=1" {
+            break;
+        }
+        before_ready.push(msg);
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no READY: {before_ready:?}"
+        );
+    }
+    // After READY: watchdog pings and status lines keep coming.
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut after = Vec::new();
+    while after
+        .iter()
+        .filter(|m: &&String| *m == "WATCHDOG=1")
+        .count()
+        < 3
+    {
+        after.push(recv(&sock));
+    }
+    let status = after
+        .iter()
+        .chain(&before_ready)
+        .find(|m| m.starts_with("STATUS="))
+        .cloned()
+        .unwrap_or_else(|| panic!("no STATUS in {before_ready:?} {after:?}"));
+    assert!(status.contains("phase watching"), "{status}");
+
+    // Journal lines: every line carries a priority, none a timestamp of its own.
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(!lines.is_empty());
+    for l in &lines {
+        let (prio, rest) = l.split_at(3.min(l.len()));
+        assert!(
+            ["<3>", "<4>", "<6>", "<7>"].contains(&prio),
+            "no priority: {l}"
+        );
+        assert!(
+            !rest.starts_with("20") && !rest.contains("Z  INFO"),
+            "timestamped: {l}"
+        );
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("<6>") && l.contains("starting")),
+        "{text}"
+    );
+
+    // The metrics endpoint the log names.
+    let addr = lines
+        .iter()
+        .find_map(|l| l.split("metrics on http://").nth(1))
+        .and_then(|r| r.split('/').next())
+        .unwrap_or_else(|| panic!("no metrics address in the log:\n{text}"))
+        .to_string();
+    let body = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains("radix_failover_phase{phase=\"watching\"} 1"),
+        "{body}"
+    );
+    assert!(
+        body.contains("radix_failover_source_up{source=\"core primary\",kind=\"core\"} 1"),
+        "{body}"
+    );
+    let health = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+
+    // SIGTERM: STOPPING, then a clean exit.
+    let st = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    // Pings may still come first; STOPPING=1 must follow within the read timeout.
+    let mut stopping = false;
+    for _ in 0..50 {
+        let mut buf = [0u8; 256];
+        match sock.recv(&mut buf) {
+            Ok(n) if &buf[..n] == b"STOPPING=1" => {
+                stopping = true;
+                break;
+            }
+            Ok(_) => continue,
+            Err(_) => break,
+        }
+    }
+    let status = child.wait().unwrap();
+    assert!(stopping, "no STOPPING=1 after SIGTERM");
+    assert!(
+        status.success(),
+        "exit {status}:\n{}",
+        std::fs::read_to_string(&journal).unwrap()
+    );
 }
