@@ -22,6 +22,13 @@ async fn primary_dies_failover_commits_in_the_same_epoch_and_backup_validates() 
     let mut d = Daemon::spawn(&h.config, &[], "daemon");
     d.wait_line("pre-flight passed", LONG).await;
     d.wait_line("| phase watching", LONG).await;
+    let metrics_url = metrics_url(&mut d).await;
+    let m = scrape(&metrics_url).await;
+    assert!(
+        m.contains("radix_failover_phase{phase=\"watching\"} 1"),
+        "{m}"
+    );
+    assert!(m.contains("radix_failover_preflight_ok 1"), "{m}");
 
     let fault = h
         .fault_early_in_epoch(json!({"action": "node_down", "node": "primary"}))
@@ -54,6 +61,20 @@ async fn primary_dies_failover_commits_in_the_same_epoch_and_backup_validates() 
         Duration::from_secs(5),
     )
     .await;
+
+    let m = scrape(&metrics_url).await;
+    assert!(
+        m.contains("radix_failover_phase{phase=\"failed_over\"} 1"),
+        "{m}"
+    );
+    assert!(
+        m.contains("radix_failover_failover_tx_status{status=\"committed\"} 1"),
+        "{m}"
+    );
+    let health = reqwest::get(metrics_url.replace("/metrics", "/healthz"))
+        .await
+        .expect("healthz answers");
+    assert_eq!(health.status(), 200);
 
     d.sigterm_and_wait(Duration::from_secs(10))
         .await
@@ -318,4 +339,87 @@ async fn corrupt_state_file_stops_the_daemon_before_any_action() {
     assert!(std::fs::read_to_string(&state)
         .expect("still there")
         .ends_with("tru"));
+}
+
+/// The daemon's metrics URL, from its start-up line (the sim's config listens on port 0).
+async fn metrics_url(d: &mut Daemon) -> String {
+    let line = d.wait_line("metrics on http://", LONG).await;
+    let url = line
+        .split("metrics on ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .expect("a URL in the metrics line");
+    url.to_string()
+}
+
+async fn scrape(url: &str) -> String {
+    let r = reqwest::get(url).await.expect("metrics answer");
+    assert_eq!(r.status(), 200);
+    r.text().await.expect("metrics text")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_systemd_it_reports_ready_after_preflight_and_pings_the_watchdog() {
+    let h = Harness::start(30).await;
+    let sock_path = h.dir.path().join("notify.sock");
+    let sock = std::os::unix::net::UnixDatagram::bind(&sock_path).expect("bind notify socket");
+    sock.set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    let mut d = Daemon::spawn_with_env(
+        &h.config,
+        &[],
+        "systemd",
+        &[
+            ("NOTIFY_SOCKET", sock_path.to_str().expect("utf-8 path")),
+            // 2 s: the daemon must ping at least every second from its loop.
+            ("WATCHDOG_USEC", "2000000"),
+        ],
+    );
+    let mut got: Vec<String> = Vec::new();
+    let deadline = std::time::Instant::now() + LONG;
+    while std::time::Instant::now() < deadline {
+        let mut buf = [0u8; 4096];
+        if let Ok(n) = sock.recv(&mut buf) {
+            got.push(String::from_utf8_lossy(&buf[..n]).to_string());
+        }
+        let ready = got.iter().position(|m| m.lines().any(|l| l == "READY=1"));
+        let pings = got
+            .iter()
+            .filter(|m| m.lines().any(|l| l == "WATCHDOG=1"))
+            .count();
+        if ready.is_some() && pings >= 3 {
+            break;
+        }
+    }
+    let ready = got
+        .iter()
+        .position(|m| m.lines().any(|l| l == "READY=1"))
+        .unwrap_or_else(|| panic!("no READY=1 in {got:?}"));
+    assert!(
+        d.has_line("pre-flight passed"),
+        "READY comes after the pre-flight ran"
+    );
+    let pings_after = got[ready..]
+        .iter()
+        .filter(|m| m.lines().any(|l| l == "WATCHDOG=1"))
+        .count();
+    assert!(pings_after >= 1, "watchdog pings after READY: {got:?}");
+    assert!(
+        got.iter().any(|m| m.starts_with("STATUS=phase watching")),
+        "status line: {got:?}"
+    );
+    d.sigterm_and_wait(Duration::from_secs(10))
+        .await
+        .expect("clean exit");
+    let mut buf = [0u8; 4096];
+    let mut stopping = false;
+    while let Ok(n) = sock.recv(&mut buf) {
+        if String::from_utf8_lossy(&buf[..n])
+            .lines()
+            .any(|l| l == "STOPPING=1")
+        {
+            stopping = true;
+        }
+    }
+    assert!(stopping, "STOPPING=1 on SIGTERM");
 }

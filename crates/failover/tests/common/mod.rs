@@ -309,11 +309,22 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn spawn(config: &Path, extra: &[&str], name: &str) -> Daemon {
+        Self::spawn_with_env(config, extra, name, &[])
+    }
+
+    /// As `spawn`, with extra environment variables (e.g. systemd's NOTIFY_SOCKET).
+    pub fn spawn_with_env(
+        config: &Path,
+        extra: &[&str],
+        name: &str,
+        env: &[(&str, &str)],
+    ) -> Daemon {
         let mut child = Command::new(BIN)
             .arg("run")
             .arg("--config")
             .arg(config)
             .args(extra)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
