@@ -47,6 +47,9 @@ const DEFAULT_CASES: u32 = 64;
 /// The longest error message a source may produce from a hostile answer: enough for the
 /// API's own message plus a bounded snippet of the body, far below a copied body.
 const MAX_ERROR_CHARS: usize = 2_000;
+/// Scheduling slack on top of the request timeouts a call may use up: a loaded 2-core CI
+/// machine delays timers by a few hundred ms at worst.
+const CALL_SLACK: Duration = Duration::from_millis(1_500);
 
 fn pt_config() -> PtConfig {
     let cases = std::env::var("PROPTEST_CASES")
@@ -151,6 +154,28 @@ enum Hostile {
     /// `[[[[…` thousands deep: a recursion bomb.
     Nested(usize),
     Empty,
+    /// No answer at all (the connection stays open): only the client's timeout ends it.
+    StallBeforeHeaders,
+    /// A 200 and the first byte of a body, then nothing.
+    StallInBody,
+}
+
+/// How far the hostile endpoint gets before it stops answering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stall {
+    No,
+    BeforeHeaders,
+    InBody,
+}
+
+impl Hostile {
+    fn stall(&self) -> Stall {
+        match self {
+            Hostile::StallBeforeHeaders => Stall::BeforeHeaders,
+            Hostile::StallInBody => Stall::InBody,
+            _ => Stall::No,
+        }
+    }
 }
 
 fn arb_hostile() -> impl Strategy<Value = Hostile> {
@@ -162,6 +187,7 @@ fn arb_hostile() -> impl Strategy<Value = Hostile> {
         2 => any::<prop::sample::Index>().prop_map(Hostile::Dropped),
         1 => (100usize..20_000).prop_map(Hostile::Nested),
         1 => Just(Hostile::Empty),
+        1 => prop_oneof![Just(Hostile::StallBeforeHeaders), Just(Hostile::StallInBody)],
     ]
 }
 
@@ -224,7 +250,8 @@ impl Hostile {
                 s.push_str(&"]".repeat(*depth));
                 s.into_bytes()
             }
-            Hostile::Empty => Vec::new(),
+            Hostile::Empty | Hostile::StallBeforeHeaders => Vec::new(),
+            Hostile::StallInBody => b"{".to_vec(),
         }
     }
 }
@@ -238,7 +265,7 @@ struct Proxy {
     /// Path -> (status, body) of the last real answer.
     recorded: Arc<Mutex<BTreeMap<String, (u16, Vec<u8>)>>>,
     /// `Some`: replay, with this path answered by this (status, body).
-    replace: Arc<Mutex<Option<(String, u16, Vec<u8>)>>>,
+    replace: Arc<Mutex<Option<(String, u16, Vec<u8>, Stall)>>>,
     http: reqwest::Client,
 }
 
@@ -246,9 +273,28 @@ async fn proxy_handler(State(p): State<Proxy>, method: Method, uri: Uri, body: B
     let path = uri.path().to_string();
     let replace = p.replace.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let json = [("content-type", "application/json")];
-    if let Some((target, status, hostile)) = replace {
+    if let Some((target, status, hostile, stall)) = replace {
         if path == target {
+            /// Far longer than any test: the client must give up on its own.
+            const FOREVER: Duration = Duration::from_secs(3600);
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+            match stall {
+                Stall::No => {}
+                Stall::BeforeHeaders => {
+                    tokio::time::sleep(FOREVER).await;
+                }
+                Stall::InBody => {
+                    let first =
+                        futures_util::stream::iter([Ok::<_, std::io::Error>(Bytes::from(hostile))]);
+                    let never = futures_util::stream::unfold((), |()| async {
+                        tokio::time::sleep(FOREVER).await;
+                        None::<(Result<Bytes, std::io::Error>, ())>
+                    });
+                    use futures_util::StreamExt;
+                    let body = axum::body::Body::from_stream(first.chain(never));
+                    return (StatusCode::OK, json, body).into_response();
+                }
+            }
             return (status, json, hostile).into_response();
         }
         let recorded = p
@@ -305,14 +351,19 @@ async fn proxy_handler(State(p): State<Proxy>, method: Method, uri: Uri, body: B
 
 /// Everything the daemon asks of its sources, once: a poll of every source, the pre-flight
 /// (account, validator, preview), and submit + status on every transaction endpoint.
-/// Returns every error message seen.
+/// Returns every error message seen, and each call's duration in units of the request
+/// timeout's worth of sequential requests it may make.
 async fn exercise(
     config: &Config,
     sources: &Sources,
     tx: &radix_failover::tx::BuiltTransaction,
-) -> Vec<String> {
+) -> (Vec<String>, Vec<(&'static str, Duration, u32)>) {
     let mut errors = Vec::new();
+    let mut took = Vec::new();
+    let t = Instant::now();
     let obs = sources.poll().await;
+    // A gateway reading is up to 3 requests in a row (validator list, its next page, uptime).
+    took.push(("poll", t.elapsed(), 3));
     for s in &obs.ledger {
         if let Err(e) = &s.result {
             errors.push(e.to_string());
@@ -323,21 +374,28 @@ async fn exercise(
             errors.push(e.to_string());
         }
     }
+    let t = Instant::now();
     let report = preflight::run(config, sources, &tx.account_address, tx, Aim::Backup).await;
+    // Each check runs concurrently; the longest reads a reading then registration/details.
+    took.push(("pre-flight", t.elapsed(), 4));
     for c in report.checks {
         if !c.pass {
             errors.push(c.detail);
         }
     }
     for ep in sources.tx_endpoints() {
+        let t = Instant::now();
         if let Err(e) = ep.submit(&tx.notarized_hex()).await {
             errors.push(e.to_string());
         }
+        took.push(("submit", t.elapsed(), 1));
+        let t = Instant::now();
         if let Err(e) = ep.status(&tx.intent_hash_bech32).await {
             errors.push(e.to_string());
         }
+        took.push(("status", t.elapsed(), 1));
     }
-    errors
+    (errors, took)
 }
 
 #[test]
@@ -426,7 +484,7 @@ fn api_answer_decoders_survive_hostile_answers() {
     .expect("transaction");
 
     // Record: every answer real, and the real answers make sense to the clients.
-    let errors = rt.block_on(exercise(&config, &sources, &tx));
+    let (errors, _) = rt.block_on(exercise(&config, &sources, &tx));
     let recorded = proxy
         .recorded
         .lock()
@@ -459,8 +517,8 @@ fn api_answer_decoders_survive_hostile_answers() {
     // Replay with nothing replaced: the errors every case shares (e.g. a re-submit of a known
     // intent), so that a case can tell whether its hostile answer was noticed.
     *proxy.replace.lock().unwrap_or_else(|e| e.into_inner()) =
-        Some(("/none".into(), 200, Vec::new()));
-    let baseline = rt.block_on(exercise(&config, &sources, &tx));
+        Some(("/none".into(), 200, Vec::new(), Stall::No));
+    let (baseline, _) = rt.block_on(exercise(&config, &sources, &tx));
     let cases = std::sync::atomic::AtomicUsize::new(0);
     let noticed = std::sync::atomic::AtomicUsize::new(0);
     check(
@@ -473,18 +531,27 @@ fn api_answer_decoders_survive_hostile_answers() {
                 .unwrap_or_default();
             let body = hostile.body(&real);
             *proxy.replace.lock().unwrap_or_else(|e| e.into_inner()) =
-                Some((path.clone(), status, body));
+                Some((path.clone(), status, body, hostile.stall()));
             let started = Instant::now();
             // Each request is bounded by the request timeout; the whole exercise makes a few
             // dozen requests (50 at most for the paged validator list) that answer at once.
             let bound = timeout * 4 + Duration::from_secs(10);
-            let errors = rt
+            let (errors, calls) = rt
                 .block_on(async {
                     tokio::time::timeout(bound, exercise(&config, &sources, &tx)).await
                 })
                 .map_err(|_| TestCaseError::fail(format!("{path}: no answer within {bound:?}")))?;
             let took = started.elapsed();
             prop_assert!(took < bound, "{path}: took {took:?}");
+            // Never past its timeout: each call ends within its requests' timeouts, plus
+            // slack for a loaded machine.
+            for (call, d, requests) in calls {
+                let allowed = timeout * requests + CALL_SLACK;
+                prop_assert!(
+                    d <= allowed,
+                    "{path}: {call} took {d:?} (allowed {allowed:?})"
+                );
+            }
             cases.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if errors != baseline {
                 noticed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
