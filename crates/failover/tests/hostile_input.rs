@@ -258,14 +258,19 @@ impl Hostile {
 
 // ---- The recording proxy ----
 
+/// A real answer: status and body.
+type Recorded = (u16, Vec<u8>);
+/// The endpoint (path) answered with hostile (status, body, stall) instead of its recording.
+type Replacement = (String, u16, Vec<u8>, Stall);
+
 #[derive(Clone)]
 struct Proxy {
     /// First path segment -> upstream base URL.
     upstreams: Arc<BTreeMap<String, String>>,
     /// Path -> (status, body) of the last real answer.
-    recorded: Arc<Mutex<BTreeMap<String, (u16, Vec<u8>)>>>,
+    recorded: Arc<Mutex<BTreeMap<String, Recorded>>>,
     /// `Some`: replay, with this path answered by this (status, body).
-    replace: Arc<Mutex<Option<(String, u16, Vec<u8>, Stall)>>>,
+    replace: Arc<Mutex<Option<Replacement>>>,
     http: reqwest::Client,
 }
 
