@@ -47,6 +47,8 @@ const DEFAULT_CASES: u32 = 64;
 /// The longest error message a source may produce from a hostile answer: enough for the
 /// API's own message plus a bounded snippet of the body, far below a copied body.
 const MAX_ERROR_CHARS: usize = 2_000;
+/// Request timeout of the clients while replaying (answers come from memory).
+const REPLAY_TIMEOUT: Duration = Duration::from_millis(200);
 /// Scheduling slack on top of the request timeouts a call may use up: a loaded 2-core CI
 /// machine delays timers by a few hundred ms at worst.
 const CALL_SLACK: Duration = Duration::from_millis(1_500);
@@ -517,7 +519,21 @@ fn api_answer_decoders_survive_hostile_answers() {
     );
     h.net.state.clock.pause();
     let paths: Vec<String> = recorded.keys().cloned().collect();
+    eprintln!("recorded {} endpoints: {paths:?}", paths.len());
+
+    // Replay answers come from memory at once, so a short request timeout is plenty, and it
+    // keeps the stalled-endpoint cases cheap.
+    set(
+        &mut t,
+        "sources",
+        "request_timeout",
+        toml::Value::String(format!("{}ms", REPLAY_TIMEOUT.as_millis())),
+    );
+    std::fs::write(&path, toml::to_string(&t).expect("TOML")).expect("write");
+    let config = Config::load(&path).expect("the replay config is valid");
+    let sources = Sources::new(&config).expect("sources");
     let timeout = config.daemon.request_timeout;
+    assert_eq!(timeout, REPLAY_TIMEOUT);
 
     // Replay with nothing replaced: the errors every case shares (e.g. a re-submit of a known
     // intent), so that a case can tell whether its hostile answer was noticed.
