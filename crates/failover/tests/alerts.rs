@@ -827,7 +827,10 @@ async fn policy_events_of_a_real_network_become_alerts() {
         d["detail"].as_str().unwrap().contains("fee lock failed")
     });
     let recovered = pos("preflight_recovered", &|_| true);
-    let degraded = pos("source_degraded", &|d| d["source"] == "core primary");
+    // Its death (a lag on a loaded machine could degrade it briefly before).
+    let degraded = pos("source_degraded", &|d| {
+        d["source"] == "core primary" && d["why"].as_str().unwrap_or("").contains("unreachable")
+    });
     let unhealthy = pos("primary_unhealthy", &|_| true);
     // The reasons come without the policy's lead-ins (the alert text adds its own).
     let text = |i: usize, k: &str| got[i].1[k].as_str().unwrap().to_string();
@@ -847,9 +850,17 @@ async fn policy_events_of_a_real_network_become_alerts() {
         failed < recovered && recovered < degraded && degraded < unhealthy,
         "{got:#?}"
     );
-    // Nothing was alerted twice (the policy reports changes; dedupe would catch repeats).
-    let mut keys: Vec<String> = got.iter().map(|(e, d)| format!("{e} {d}")).collect();
-    keys.sort();
-    keys.dedup();
-    assert_eq!(keys.len(), got.len(), "{got:#?}");
+    // Conditions that held for several polls were alerted once (the policy reports changes,
+    // dedupe drops repeats). Other sources may flap on a loaded machine: not checked.
+    for once in [
+        "preflight_failed",
+        "preflight_recovered",
+        "primary_unhealthy",
+    ] {
+        assert_eq!(
+            got.iter().filter(|(e, _)| e == once).count(),
+            1,
+            "{once}: {got:#?}"
+        );
+    }
 }
