@@ -619,3 +619,40 @@ impl Daemon {
         self.lines().into_iter().skip(from).collect()
     }
 }
+
+// ---- Added for the crash-safety tests (tests/crash_safety.rs). ----
+
+impl Daemon {
+    /// The process has not exited (no crash, no exit on an error).
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Harness {
+    /// Waits until the state file parses and `pred` holds for its phase object; returns it.
+    /// Polls every 2 ms: some phases (a decision not yet submitted) last a few hundred ms.
+    pub async fn wait_for_phase_where(
+        &self,
+        path: &Path,
+        what: &str,
+        pred: impl Fn(&Value) -> bool,
+        timeout: Duration,
+    ) -> Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(s) = self.state(path) {
+                let p = Self::phase_of(&s);
+                if pred(&p) {
+                    return p;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the state file never showed {what} within {timeout:?}; last: {:?}",
+                self.state(path)
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+}
