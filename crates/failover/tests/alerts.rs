@@ -36,6 +36,8 @@ enum Mode {
     Hang(Duration),
     /// Answers the n-th request with the n-th status (429s with `Retry-After: 2`), then 200.
     Sequence(&'static [u16]),
+    /// 401 with the request's path as the body (an API echoing what it got, token included).
+    EchoPath401,
 }
 
 #[derive(Clone)]
@@ -64,7 +66,12 @@ async fn record(
         seen.len()
     };
     let mut h = HeaderMap::new();
+    if let Mode::EchoPath401 = r.mode {
+        let path = r.seen.lock().unwrap()[n - 1].path.clone();
+        return (StatusCode::UNAUTHORIZED, h, path).into_response();
+    }
     let code = match r.mode {
+        Mode::EchoPath401 => 401,
         Mode::Answer(code) => code,
         Mode::Hang(d) => {
             tokio::time::sleep(d).await;
@@ -78,7 +85,7 @@ async fn record(
             code
         }
     };
-    (StatusCode::from_u16(code).unwrap(), h, "{\"ok\":true}")
+    (StatusCode::from_u16(code).unwrap(), h, "{\"ok\":true}").into_response()
 }
 
 /// Starts a recording receiver on 127.0.0.1:<free port>; returns its base URL and log.
@@ -862,5 +869,75 @@ async fn policy_events_of_a_real_network_become_alerts() {
             1,
             "{once}: {got:#?}"
         );
+    }
+}
+
+#[derive(Clone, Default)]
+struct LogBuf(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Failed deliveries are logged at warn, naming the channel and the HTTP status, and never
+/// the token: not from the URL (reqwest's errors print it), nor from an error body that
+/// echoes it back.
+#[tokio::test]
+async fn delivery_failures_are_logged_without_secrets() {
+    let logs = LogBuf::default();
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || sink.clone())
+        .finish();
+    // This test's runtime has one thread: the delivery tasks log through this subscriber.
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let (echo, seen) = receiver(Mode::EchoPath401).await;
+    // A port nothing listens on: connection refused, an error that names the URL in reqwest.
+    let refused = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut cfg = config(&format!(
+        "[telegram]\nbot_token = \"{TG_TOKEN}\"\nchat_id = 1\napi_url = \"{echo}/tg\"\n\
+         [discord]\nwebhook_url = \"http://{refused}/api/webhooks/9/discord-secret\"\n"
+    ));
+    cfg.attempt_timeout = Duration::from_secs(2);
+    let alerter = Alerter::new(cfg, VALIDATOR, NETWORK);
+    let handle = alerter.start();
+    alerter.send(
+        AlertEvent::GaveUp {
+            reason: "deadline".into(),
+        },
+        T0,
+    );
+    assert!(handle.flush(Duration::from_secs(15)).await);
+    assert_eq!(seen.lock().unwrap().len(), 1, "a 401 is not retried");
+    assert_eq!(alerter.stats().failed, 2);
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    println!("{text}");
+    let warns: Vec<&str> = text.lines().filter(|l| l.contains("WARN")).collect();
+    assert!(
+        warns
+            .iter()
+            .any(|l| l.contains("telegram") && l.contains("401")),
+        "{text}"
+    );
+    assert!(
+        warns.iter().any(|l| l.contains("discord")
+            && l.contains("after 3 attempts")
+            && l.to_lowercase().contains("refused")),
+        "the cause is named: {text}"
+    );
+    for secret in [TG_TOKEN, "discord-secret", "123456789:"] {
+        assert!(!text.contains(secret), "{secret} in the log:\n{text}");
     }
 }

@@ -460,6 +460,16 @@ fn request(
     }
 }
 
+/// Replaces every secret in `text` (an API may echo the token back in its error).
+fn scrub(mut text: String, secrets: &[String]) -> String {
+    for s in secrets {
+        if !s.is_empty() {
+            text = text.replace(s.as_str(), "REDACTED");
+        }
+    }
+    text
+}
+
 async fn deliver(
     client: &reqwest::Client,
     channel: &Channel,
@@ -471,8 +481,19 @@ async fn deliver(
             return Ok(Delivered::NotForThisChannel);
         };
         let outcome = match rb.send().await {
-            // `without_url`: reqwest's errors print the URL, which may hold a token.
-            Err(e) => Attempt::Retry(e.without_url().to_string(), None),
+            // `without_url`: reqwest's errors print the URL, which may hold a token. The
+            // causes say what went wrong ("connection refused"), and are scrubbed too.
+            Err(e) => {
+                let e = e.without_url();
+                let mut msg = e.to_string();
+                let mut cause = std::error::Error::source(&e);
+                while let Some(c) = cause {
+                    msg.push_str(": ");
+                    msg.push_str(&c.to_string());
+                    cause = c.source();
+                }
+                Attempt::Retry(scrub(msg, &secrets), None)
+            }
             Ok(resp) => {
                 let status = resp.status();
                 if status.is_success() {
@@ -486,12 +507,7 @@ async fn deliver(
                         .filter(|s| s.is_finite() && *s >= 0.0)
                         .map(|s| Duration::from_secs_f64(s).min(MAX_RETRY_AFTER));
                     let text = resp.text().await.unwrap_or_default();
-                    let mut text = truncate_chars(text.trim(), MAX_LOGGED_BODY);
-                    for s in &secrets {
-                        if !s.is_empty() {
-                            text = text.replace(s.as_str(), "REDACTED");
-                        }
-                    }
+                    let text = scrub(truncate_chars(text.trim(), MAX_LOGGED_BODY), &secrets);
                     let msg = format!("HTTP {status}: {text}");
                     if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS
                     {
