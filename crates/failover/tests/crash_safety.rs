@@ -146,6 +146,12 @@ async fn sigkill_while_deciding_then_restart_submits_the_persisted_intent_once()
     let intent = intent_of(&phase);
     h.clock("pause").await;
     assert!(h.committed().is_empty(), "nothing committed yet");
+    // On the engine: the killed daemon never sent it.
+    assert!(
+        matches!(h.sim.intent_status(&intent), IntentStatus::Unknown),
+        "the intent reached the network before the kill: {:?}",
+        h.sim.intent_status(&intent)
+    );
     // The file on disk after the kill is whole and still names that intent.
     let on_disk = Harness::phase_of(&h.state(&state).expect("state file is valid JSON"));
     assert_eq!(on_disk["phase"], "failing_over");
@@ -183,9 +189,20 @@ async fn sigkill_after_submit_then_restart_commits_the_same_intent_once() {
             LONG,
         )
         .await;
+    let intent = intent_of(&phase);
+    // The state says submitted before the send (so that a crash in between is covered);
+    // wait until the engine has it too: pending, held by the stall.
+    let deadline = std::time::Instant::now() + LONG;
+    while !matches!(h.sim.intent_status(&intent), IntentStatus::Pending { .. }) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the persisted intent never reached the network: {:?}",
+            h.sim.intent_status(&intent)
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     h.clock("pause").await;
     d.kill();
-    let intent = intent_of(&phase);
     assert!(
         h.committed().is_empty(),
         "the stall holds the transaction: {:?}",
@@ -313,16 +330,16 @@ fn tmp_of(state: &Path) -> std::path::PathBuf {
     s.into()
 }
 
-/// The disk is full when the state is written: a directory where the save's temp file goes
-/// makes every save fail (as root, chmod would not). The daemon neither crashes nor stops, it
-/// logs and alerts the error, and the failover still commits and completes; once the blocker
-/// is gone the state file is written again.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn disk_full_while_writing_the_state_still_fails_over_and_recovers() {
-    let h = Harness::start(66).await;
-    let hook = with_webhook(&h).await;
+/// Fails over with the disk full when the state is written: a directory where the save's temp
+/// file goes makes every save fail (as root, chmod would not). Checks that the daemon neither
+/// crashes nor stops, logs and alerts the error, and that the failover still commits (once)
+/// and completes, on the engine. Returns the blocker directory and the committed intent.
+async fn fail_over_with_a_full_disk(
+    h: &Harness,
+    hook: &WebhookReceiver,
+    d: &mut Daemon,
+) -> (std::path::PathBuf, String) {
     let state = h.state_file();
-    let mut d = armed(&h, "daemon").await;
     let blocker = tmp_of(&state);
     std::fs::create_dir(&blocker).expect("mkdir the blocker");
 
@@ -355,27 +372,74 @@ async fn disk_full_while_writing_the_state_still_fails_over_and_recovers() {
             .unwrap_or(true),
         "the state file was written despite the blocker"
     );
+    (blocker, committed[0].0.clone())
+}
 
-    // The disk has room again: the daemon writes its state.
-    let from = d.line_count();
-    std::fs::remove_dir(&blocker).expect("rmdir the blocker");
-    d.wait_line_after(from, "state file written again", LONG)
-        .await;
-    let phase = h.wait_for_state(&state, "failed_over", LONG).await;
-    assert_eq!(intent_of(&phase), committed[0].0);
-    hook.wait_event("state_file_recovered", "", LONG).await;
-    assert!(d.is_running());
-    assert_eq!(h.committed().len(), 1);
-    d.sigterm_and_wait(EXIT).await.expect("clean exit");
-    h.assert_no_secrets(&d);
+fn assert_no_secret_in_alerts(h: &Harness, hook: &WebhookReceiver) {
     let key = std::fs::read_to_string(h.dir.path().join("owner.key")).expect("key file");
     let key = key.trim().to_lowercase();
+    assert_eq!(key.len(), 64);
     for b in hook.bodies() {
         assert!(
             !b.to_string().to_lowercase().contains(&key),
             "secret in an alert: {b}"
         );
     }
+}
+
+/// Disk full during the failover: it still completes; and no crash loop: a daemon restarted
+/// (after a SIGKILL) with the disk still full starts, keeps running, finds the backup's key on
+/// ledger and submits nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disk_full_while_writing_the_state_still_fails_over_and_a_restart_runs() {
+    let h = Harness::start(66).await;
+    let hook = with_webhook(&h).await;
+    let mut d = armed(&h, "daemon").await;
+    let (blocker, _) = fail_over_with_a_full_disk(&h, &hook, &mut d).await;
+    d.kill();
+    h.assert_no_secrets(&d);
+
+    // Nothing could be saved, so the restart starts from "watching" and must learn from the
+    // ledger that the failover is done.
+    let mut d2 = restart(&h, "restarted", "watching").await;
+    d2.wait_line("already the backup's: failed over", LONG)
+        .await;
+    d2.wait_line("cannot write the state file", LONG).await;
+    h.wait_epochs(1).await;
+    assert!(d2.is_running(), "no exit (crash loop) with the disk full");
+    assert!(blocker.is_dir(), "the daemon left the blocker alone");
+    assert_eq!(h.committed().len(), 1, "the restart submitted something");
+    assert!(
+        !d2.has_line("FAILOVER DECIDED"),
+        "the restart decided again"
+    );
+    d2.sigterm_and_wait(EXIT).await.expect("clean exit");
+    h.assert_no_secrets(&d2);
+    assert_no_secret_in_alerts(&h, &hook);
+}
+
+/// Disk full during the failover, then room again once it is complete: the daemon writes the
+/// state file again (`failed_over`, the committed intent), says so, and resolves the alert.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disk_full_then_room_again_the_state_file_is_written_again() {
+    let h = Harness::start(68).await;
+    let hook = with_webhook(&h).await;
+    let state = h.state_file();
+    let mut d = armed(&h, "daemon").await;
+    let (blocker, intent) = fail_over_with_a_full_disk(&h, &hook, &mut d).await;
+
+    let from = d.line_count();
+    std::fs::remove_dir(&blocker).expect("rmdir the blocker");
+    d.wait_line_after(from, "state file written again", LONG)
+        .await;
+    let phase = h.wait_for_state(&state, "failed_over", LONG).await;
+    assert_eq!(intent_of(&phase), intent);
+    hook.wait_event("state_file_recovered", "", LONG).await;
+    assert!(d.is_running());
+    assert_eq!(h.committed().len(), 1);
+    d.sigterm_and_wait(EXIT).await.expect("clean exit");
+    h.assert_no_secrets(&d);
+    assert_no_secret_in_alerts(&h, &hook);
 }
 
 /// SIGTERM during a failover (`failing_over`, submitted, pending): a clean exit (0) within a
@@ -415,6 +479,11 @@ async fn sigterm_while_failing_over_exits_cleanly_and_restart_completes() {
     assert_eq!(intent_of(&on_disk), intent);
     assert_eq!(on_disk["submitted"], true);
     assert!(!tmp_of(&state).exists(), "no temp file left behind");
+    assert!(
+        matches!(h.sim.intent_status(&intent), IntentStatus::Pending { .. }),
+        "the intent is pending on the network: {:?}",
+        h.sim.intent_status(&intent)
+    );
     h.assert_no_secrets(&d);
 
     let mut d2 = restart(&h, "restarted", "failing_over").await;
