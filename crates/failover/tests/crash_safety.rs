@@ -168,8 +168,8 @@ async fn sigkill_while_deciding_then_restart_submits_the_persisted_intent_once()
 }
 
 /// SIGKILL after the submit (`failing_over`, submitted == true), the transaction pending (a
-/// mempool stall) and the ledger frozen while the daemon is down: the restart follows the same
-/// intent, which commits once.
+/// mempool stall) and the ledger frozen while the daemon is down, a half-written temp file
+/// left beside the state file: the restart follows the same intent, which commits once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_after_submit_then_restart_commits_the_same_intent_once() {
     let h = Harness::start(62).await;
@@ -209,8 +209,16 @@ async fn sigkill_after_submit_then_restart_commits_the_same_intent_once() {
         h.committed()
     );
     h.assert_no_secrets(&d);
+    // What a SIGKILL in the middle of a save leaves: a half-written temp file beside the good
+    // state file. The restart must read the good file and clear the leftover.
+    let tmp = tmp_of(&state);
+    std::fs::write(&tmp, b"{\"format\": 1, \"validator\": \"valid").expect("write leftover");
 
     let mut d2 = restart(&h, "restarted", "failing_over").await;
+    assert!(
+        !tmp.exists(),
+        "the restart removed the half-written temp file"
+    );
     h.clock("resume").await;
     h.fault(json!({"action": "mempool_stall", "rounds": 0}))
         .await;
