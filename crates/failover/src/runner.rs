@@ -384,6 +384,9 @@ impl<C: Clock> Runner<C> {
         self.metrics.record_decision(a.decision.label(), obs.at_ms);
         self.alert_conditions(&a);
         let result = self.act(&a, epoch).await;
+        if self.save_failing {
+            self.save_state();
+        }
         self.metrics.set_phase(&self.state.phase);
         self.metrics.set_alert_stats(self.alerter.stats());
         crate::systemd::notify_status(&format!(
@@ -695,6 +698,8 @@ impl<C: Clock> Runner<C> {
                     self.alert(AlertEvent::StateFileError {
                         error: e.to_string(),
                     });
+                    // Retried from the next poll on (save_state), until it works.
+                    self.save_failing = true;
                 }
                 if let Some(e) = &progress.rebuild_error {
                     error!(
@@ -718,6 +723,12 @@ impl<C: Clock> Runner<C> {
         );
         self.state.phase = phase;
         self.state.record(now, why);
+        self.save_state();
+    }
+
+    /// Writes the state file. A failed write (disk full, ...) is logged and alerted once per
+    /// episode, and retried on every poll until it works, so the file never stays stale.
+    fn save_state(&mut self) {
         match self.state_file.save(&self.state) {
             Ok(()) => {
                 if self.save_failing {
@@ -727,7 +738,9 @@ impl<C: Clock> Runner<C> {
                 self.save_failing = false;
             }
             Err(e) => {
-                error!("cannot write the state file: {e}. Carrying on with the state in memory; fix it so a restart resumes correctly");
+                if !self.save_failing {
+                    error!("cannot write the state file: {e}. Carrying on with the state in memory; fix it so a restart resumes correctly");
+                }
                 self.alert(AlertEvent::StateFileError {
                     error: e.to_string(),
                 });
