@@ -377,3 +377,169 @@ async fn backup_dies_after_failover_is_reported_and_nothing_switches_back() {
     h.assert_no_secrets(&d);
     assert_no_secret_in_alerts(&h, &hook);
 }
+
+/// After a SIGKILL: a restart on the same config and state file starts in `expect_phase`
+/// (what the state file says), completes the failover with exactly one `update_key`
+/// committed, never decides a second failover, and stays failed over.
+async fn restart_completes_exactly_once(h: &Harness, expect_phase: &str) {
+    let committed_at_kill = h.committed().len();
+    let mut d2 = Daemon::spawn(&h.config, &[], "restarted");
+    let start = d2.wait_line("state file ", LONG).await;
+    assert!(
+        start.contains(&format!("(phase {expect_phase})")),
+        "the restart starts in phase {expect_phase}: {start}"
+    );
+    h.clock("resume").await;
+    d2.wait_line("FAILOVER COMPLETE", LONG).await;
+    let committed = h.committed();
+    assert_eq!(
+        committed.len(),
+        1,
+        "exactly one update_key ({committed_at_kill} committed at the kill): {committed:?}"
+    );
+    assert!(matches!(committed[0].1, IntentStatus::CommittedSuccess(_)));
+    if expect_phase != "watching" {
+        assert!(
+            !d2.has_line("FAILOVER DECIDED"),
+            "the restart decided a second failover"
+        );
+    }
+    // Stays failed over: nothing more is sent over the next epoch.
+    h.wait_epochs(1).await;
+    assert_eq!(h.committed().len(), 1);
+    assert_eq!(h.state_phase(&h.state_file()), "failed_over");
+    d2.sigterm_and_wait(Duration::from_secs(10))
+        .await
+        .expect("clean exit on SIGTERM");
+    h.assert_no_secrets(&d2);
+}
+
+/// SIGKILL while deciding: the primary is seen down, but with the ledger held still no miss
+/// can be confirmed and nothing decided yet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_while_deciding_then_restart_commits_exactly_once() {
+    let h = Harness::start(37).await;
+    let mut d = Daemon::spawn(&h.config, &[], "first");
+    d.wait_line("pre-flight passed", LONG).await;
+    d.wait_line("| phase watching", LONG).await;
+    h.clock("pause").await;
+    let from = d.line_count();
+    h.fault(json!({"action": "node_down", "node": "primary"}))
+        .await;
+    d.wait_line_after(from, "primary DOWN", LONG).await;
+    d.kill();
+    h.assert_no_secrets(&d);
+    assert!(
+        !d.has_line("FAILOVER DECIDED"),
+        "killed before any decision"
+    );
+    if let Some(state) = h.state(&h.state_file()) {
+        assert_eq!(Harness::phase_of(&state)["phase"], "watching", "{state}");
+    }
+    restart_completes_exactly_once(&h, "watching").await;
+}
+
+/// SIGKILL after the commit, while waiting for the epoch change that puts the key in force.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_after_commit_waiting_for_the_epoch_then_restart_confirms_it() {
+    let h = Harness::start(38).await;
+    let mut d = Daemon::spawn(&h.config, &[], "first");
+    d.wait_line("pre-flight passed", LONG).await;
+    h.fault_early_in_epoch(json!({"action": "node_down", "node": "primary"}))
+        .await;
+    // The moment "committed" is on disk: the key changes on ledger only at the epoch change.
+    h.wait_for_state(&h.state_file(), "committed", LONG).await;
+    d.kill();
+    h.assert_no_secrets(&d);
+    assert_eq!(h.committed().len(), 1);
+    restart_completes_exactly_once(&h, "committed").await;
+}
+
+/// SIGKILL once failed over: the restart stays failed over and sends nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_when_failed_over_then_restart_stays_failed_over() {
+    let h = Harness::start(39).await;
+    let mut d = Daemon::spawn(&h.config, &[], "first");
+    d.wait_line("pre-flight passed", LONG).await;
+    h.fault_early_in_epoch(json!({"action": "node_down", "node": "primary"}))
+        .await;
+    d.wait_line("FAILOVER COMPLETE", LONG).await;
+    d.kill();
+    let mut d2 = Daemon::spawn(&h.config, &[], "restarted");
+    let start = d2.wait_line("state file ", LONG).await;
+    assert!(start.contains("(phase failed_over)"), "{start}");
+    d2.wait_line("| phase failed_over", LONG).await;
+    h.wait_epochs(2).await;
+    assert_eq!(h.committed().len(), 1, "{:?}", h.committed());
+    assert!(!d2.has_line("FAILOVER DECIDED"));
+    assert_eq!(h.state_phase(&h.state_file()), "failed_over");
+    d2.sigterm_and_wait(Duration::from_secs(10))
+        .await
+        .expect("clean exit on SIGTERM");
+    h.assert_no_secrets(&d);
+    h.assert_no_secrets(&d2);
+}
+
+/// The disk is full when the state is written (every write fails: a directory sits where the
+/// temporary file goes): no crash, an alert, and the failover still completes; once writes
+/// work again the state file catches up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disk_full_while_failing_over_alerts_and_still_completes() {
+    let h = Harness::start(40).await;
+    let hook = with_webhook(&h).await;
+    let mut d = Daemon::spawn(&h.config, &[], "daemon");
+    d.wait_line("pre-flight passed", LONG).await;
+    let tmp = h.dir.path().join("radix-failover-state.json.tmp");
+    std::fs::create_dir(&tmp).expect("block the state file's temporary path");
+
+    h.fault_early_in_epoch(json!({"action": "node_down", "node": "primary"}))
+        .await;
+    d.wait_line("FAILOVER DECIDED", LONG).await;
+    let line = d.wait_line("cannot write the state file", LONG).await;
+    assert!(
+        line.contains("radix-failover-state.json"),
+        "names the file: {line}"
+    );
+    hook.wait_event("state_file_error", "state file", LONG)
+        .await;
+    d.wait_line("COMMITTED", LONG).await;
+    assert_eq!(
+        h.committed().len(),
+        1,
+        "the failover went on without its state file"
+    );
+
+    // Writes work again: the next phase change is written.
+    std::fs::remove_dir(&tmp).expect("unblock");
+    d.wait_line("FAILOVER COMPLETE", LONG).await;
+    d.wait_line("state file written again", LONG).await;
+    assert_eq!(h.state_phase(&h.state_file()), "failed_over");
+    assert_eq!(h.committed().len(), 1);
+    d.sigterm_and_wait(Duration::from_secs(10))
+        .await
+        .expect("still running, clean exit on SIGTERM");
+    h.assert_no_secrets(&d);
+    assert_no_secret_in_alerts(&h, &hook);
+}
+
+/// The state file cannot be read at start (here it is a directory): a clear error naming it,
+/// and nothing is done blind, even with the primary down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreadable_state_file_stops_the_daemon_before_any_action() {
+    let h = Harness::start(42).await;
+    std::fs::create_dir(h.state_file()).expect("a directory where the state file goes");
+    h.fault(json!({"action": "node_down", "node": "primary"}))
+        .await;
+    let out = h.cli_fails(&["run"]).await;
+    assert!(
+        out.contains("radix-failover-state.json"),
+        "names the file: {out}"
+    );
+    assert!(
+        out.to_lowercase().contains("fix"),
+        "says how to fix it: {out}"
+    );
+    h.wait_epochs(1).await;
+    assert!(h.committed().is_empty(), "no action taken blind");
+    assert!(h.state_file().is_dir(), "left as it was");
+}
