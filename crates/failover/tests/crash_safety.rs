@@ -228,6 +228,90 @@ async fn sigkill_after_submit_then_restart_commits_the_same_intent_once() {
     h.assert_no_secrets(&d2);
 }
 
+/// SIGKILL after the submit, and the daemon stays down until the intent's epoch window has
+/// ended (the transaction held pending by a mempool stall meanwhile): the restart finds an
+/// intent that can never commit, rebuilds it, and only the new intent commits; the old one is
+/// rejected by the network.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_and_down_past_the_window_then_restart_rebuilds_and_only_the_new_intent_commits() {
+    let h = Harness::start(69).await;
+    let state = h.state_file();
+    let mut d = armed(&h, "first").await;
+    // From round 1-2 of epoch E: an intent decided in E has the window E..E+2. The stall holds
+    // everything past that window (it is ended by hand once the restart has rebuilt).
+    let fault = h
+        .fault_early_in_epoch(json!({"action": "node_down", "node": "primary"}))
+        .await;
+    h.fault(json!({"action": "mempool_stall", "rounds": 4 * common::ROUNDS_PER_EPOCH}))
+        .await;
+    let phase = h
+        .wait_for_phase_where(
+            &state,
+            "failing_over with submitted == true",
+            |p| p["phase"] == "failing_over" && p["submitted"] == true,
+            LONG,
+        )
+        .await;
+    let old = intent_of(&phase);
+    let end_epoch = phase["end_epoch"].as_u64().expect("end_epoch");
+    assert!(
+        end_epoch <= fault.epoch + 2,
+        "window ends by {}: {phase}",
+        fault.epoch + 2
+    );
+    let deadline = std::time::Instant::now() + LONG;
+    while !matches!(h.sim.intent_status(&old), IntentStatus::Pending { .. }) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the intent never reached the network: {:?}",
+            h.sim.intent_status(&old)
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    d.kill();
+    h.assert_no_secrets(&d);
+    // Down while the window ends.
+    let deadline = std::time::Instant::now() + LONG;
+    while h.epoch() < end_epoch {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sim's clock stalled"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(h.committed().is_empty(), "{:?}", h.committed());
+
+    let mut d2 = restart(&h, "restarted", "failing_over").await;
+    let rebuilt = d2.wait_line("REBUILT the transaction", LONG).await;
+    assert!(rebuilt.contains(&old), "names the old intent: {rebuilt}");
+    let phase = h
+        .wait_for_phase_where(
+            &state,
+            "the rebuilt intent, submitted",
+            |p| p["phase"] == "failing_over" && p["intent_hash"] != old.as_str(),
+            LONG,
+        )
+        .await;
+    let new = intent_of(&phase);
+    assert!(
+        phase["previous_intents"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|i| i == old.as_str())),
+        "the state file remembers the old intent: {phase}"
+    );
+    h.fault(json!({"action": "mempool_stall", "rounds": 0}))
+        .await;
+    d2.wait_line("COMMITTED", LONG).await;
+    assert_failed_over_once(&h, Some(&new)).await;
+    let old_status = h.sim.intent_status(&old);
+    assert!(
+        matches!(old_status, IntentStatus::PermanentlyRejected { .. }),
+        "the old intent never commits: {old_status:?}"
+    );
+    d2.sigterm_and_wait(EXIT).await.expect("clean exit");
+    h.assert_no_secrets(&d2);
+}
+
 /// SIGKILL in `committed`, before the epoch change (the clock paused at once): the restart
 /// submits nothing, waits for the epoch change and confirms the backup.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
