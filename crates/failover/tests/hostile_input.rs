@@ -600,7 +600,21 @@ fn api_answer_decoders_survive_hostile_answers() {
 
 // ---- Config ----
 
-/// The sim's valid config, written next to its key file.
+/// Secrets in the alert channels of the valid config: no error may show them.
+const WEBHOOK_PATH_SECRET: &str = "T0KENinTHEpath7f3a";
+const WEBHOOK_QUERY_SECRET: &str = "QUERYs3cretValue91";
+const HEADER_SECRET: &str = "HeaderBearerS3cret55";
+const TELEGRAM_SECRET: &str = "987650321:SecretTgTokenQq0042xyz";
+const PAGERDUTY_SECRET: &str = "R0UTINGkeySecret0123456789abcdef";
+const SECRETS: [&str; 5] = [
+    WEBHOOK_PATH_SECRET,
+    WEBHOOK_QUERY_SECRET,
+    HEADER_SECRET,
+    TELEGRAM_SECRET,
+    PAGERDUTY_SECRET,
+];
+
+/// A valid config (with every kind of secret), written next to its key file.
 fn valid_config() -> (tempfile::TempDir, String, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let key_hex = "1f".repeat(32);
@@ -654,6 +668,17 @@ submit_deadline = "30s"
 
 [metrics]
 listen = "off"
+
+[alerts.webhook]
+url = "https://hooks.example.com/{WEBHOOK_PATH_SECRET}?key={WEBHOOK_QUERY_SECRET}"
+headers = {{ Authorization = "Bearer {HEADER_SECRET}" }}
+
+[alerts.telegram]
+bot_token = "{TELEGRAM_SECRET}"
+chat_id = -1001234567890
+
+[alerts.pagerduty]
+routing_key = "{PAGERDUTY_SECRET}"
 "#,
         public(1),
         public(2),
@@ -749,7 +774,7 @@ fn mutate(text: &str, muts: &[Mutation]) -> String {
 }
 
 #[test]
-fn config_loading_never_panics_on_mutated_configs_and_never_echoes_the_key() {
+fn config_loading_never_panics_on_mutated_configs_and_never_echoes_secrets() {
     let (dir, text, key_hex) = valid_config();
     // The unmutated config is valid: the mutations start from a real config.
     let (_, r) = load_text(dir.path(), &text);
@@ -767,6 +792,11 @@ fn config_loading_never_panics_on_mutated_configs_and_never_echoes_the_key() {
                     "the error names the file: {msg}"
                 );
                 prop_assert!(!msg.contains(&key_hex), "the key file's content in: {msg}");
+                for secret in SECRETS {
+                    // A mutation may have cut the secret; its first 12 characters are enough to
+                    // recognise it.
+                    prop_assert!(!msg.contains(&secret[..12]), "secret {secret:?} in: {msg}");
+                }
             }
             Ok(())
         },
@@ -1080,5 +1110,112 @@ fn keys_derive_never_prints_the_mnemonic_or_the_private_key() {
     assert!(
         out.to_lowercase().contains(&private),
         "--show-private-key prints it:\n{out}"
+    );
+}
+
+// ---- State file ----
+
+#[derive(Debug, Clone)]
+enum StateDamage {
+    Bytes(Vec<u8>),
+    Replace(prop::sample::Index, Value),
+    Drop(prop::sample::Index),
+    Truncate(prop::sample::Index),
+}
+
+#[test]
+fn state_file_loading_never_panics_and_a_bad_file_is_a_clear_error() {
+    use radix_failover::state::{DaemonState, InFlight, Phase, StateFile};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (validator, network) = ("validator_sim1xyz", "simulator");
+    let inflight = InFlight {
+        intent_hash: "txid_sim1abc".into(),
+        notarized_hex: "4d22".into(),
+        new_key_hex: "02".repeat(33),
+        start_epoch: 7,
+        end_epoch: 9,
+        attempt: 2,
+        decided_at_ms: 1_700_000_000_000,
+        reason: "3 of the last 5 proposals missed".into(),
+        submitted: true,
+        previous_intents: vec!["txid_sim1old".into()],
+        next_try_at_ms: 1_700_000_001_000,
+        last_status: [("gateway x".to_string(), "pending".to_string())].into(),
+    };
+    let phases = vec![
+        Phase::Watching,
+        Phase::FailingOver(inflight.clone()),
+        Phase::Committed {
+            intent_hash: "txid_sim1abc".into(),
+            commit_epoch: 8,
+            committed_at_ms: 1_700_000_002_000,
+        },
+        Phase::FailedOver {
+            intent_hash: Some("txid_sim1abc".into()),
+            since_epoch: 9,
+        },
+        Phase::Halted {
+            reason: "deadline".into(),
+            intent_hash: None,
+        },
+        Phase::FailingBack(inflight),
+    ];
+    // Real state files of every phase, as the daemon writes them.
+    let mut originals = Vec::new();
+    for (i, phase) in phases.into_iter().enumerate() {
+        let path = dir.path().join(format!("state-{i}.json"));
+        let file = StateFile::new(path.clone());
+        let mut st = DaemonState::new(validator, network, 1_700_000_000_000);
+        st.record(1_700_000_000_000, "started");
+        st.phase = phase;
+        file.save(&st).expect("save");
+        let loaded = file
+            .load(validator, network)
+            .expect("reads back")
+            .expect("present");
+        assert_eq!(loaded.phase, st.phase, "round trip");
+        originals.push(std::fs::read(&path).expect("read"));
+    }
+    let path = dir.path().join("damaged.json");
+    let damage = prop_oneof![
+        1 => prop::collection::vec(any::<u8>(), 0..200).prop_map(StateDamage::Bytes),
+        4 => (any::<prop::sample::Index>(), arb_json()).prop_map(|(i, v)| StateDamage::Replace(i, v)),
+        2 => any::<prop::sample::Index>().prop_map(StateDamage::Drop),
+        1 => any::<prop::sample::Index>().prop_map(StateDamage::Truncate),
+    ];
+    check(
+        "damaged state file",
+        (prop::sample::select(originals), damage),
+        |(original, damage)| {
+            let real: Value = serde_json::from_slice(&original).unwrap_or(Value::Null);
+            let bytes = match &damage {
+                StateDamage::Bytes(b) => b.clone(),
+                StateDamage::Replace(i, v) => replace_nth(&real, i.index(count_nodes(&real)), v)
+                    .to_string()
+                    .into_bytes(),
+                StateDamage::Drop(i) => drop_nth_field(&real, i.index(count_fields(&real).max(1)))
+                    .to_string()
+                    .into_bytes(),
+                StateDamage::Truncate(i) => original[..i.index(original.len())].to_vec(),
+            };
+            std::fs::write(&path, &bytes).expect("write");
+            match StateFile::new(path.clone()).load(validator, network) {
+                Ok(_) => {}
+                Err(e) => {
+                    let msg = e.to_string();
+                    prop_assert!(
+                        msg.contains(&path.display().to_string()),
+                        "names the file: {msg}"
+                    );
+                    prop_assert!(msg.contains("fix"), "says how to fix it: {msg}");
+                    prop_assert!(
+                        msg.chars().count() <= MAX_ERROR_CHARS,
+                        "a {}-char message",
+                        msg.len()
+                    );
+                }
+            }
+            Ok(())
+        },
     );
 }
