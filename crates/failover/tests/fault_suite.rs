@@ -543,3 +543,140 @@ async fn unreadable_state_file_stops_the_daemon_before_any_action() {
     assert!(h.committed().is_empty(), "no action taken blind");
     assert!(h.state_file().is_dir(), "left as it was");
 }
+
+/// 1b. Exactly three real-time sources (the Core APIs of one independent node, the primary and
+///     the backup), one of which lies: it is outvoted, nothing fails over; and the real outage
+///     afterwards still fails over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_of_three_core_sources_lies_and_nothing_fails_over() {
+    let h = Harness::start(43).await;
+    three_core_sources(&h);
+    let mut d = Daemon::spawn(&h.config, &[], "daemon");
+    d.wait_line("pre-flight passed", LONG).await;
+    let first = d.wait_line("| phase watching", LONG).await;
+    assert!(
+        first.contains("/4 trusted"),
+        "a gateway and three Core APIs: {first}"
+    );
+
+    let liar = format!("core {}", h.core_host("validator-1"));
+    let from = d.line_count();
+    h.fault(json!({"action": "core_lies", "node": "validator-1", "extra_missed": 10}))
+        .await;
+    let (at, _) = d
+        .wait_line_after(
+            from,
+            &format!("source {liar} is not trusted: contradicted"),
+            LONG,
+        )
+        .await;
+    h.wait_epochs(2).await;
+    assert!(
+        !d.has_line("FAILOVER DECIDED"),
+        "a liar made the daemon fail over"
+    );
+    assert!(
+        !d.has_line("failover needed"),
+        "a liar made the daemon want a failover"
+    );
+    assert!(h.committed().is_empty());
+    let all_trusted: Vec<String> = d
+        .lines_from(at + 1)
+        .into_iter()
+        .filter(|l| l.contains("sources 4/4 trusted"))
+        .collect();
+    assert!(
+        all_trusted.is_empty(),
+        "the liar was trusted: {all_trusted:?}"
+    );
+
+    // The real outage: the primary's Core API goes down with it, so one honest Core source
+    // (the backup's) is left against the liar.
+    h.fault_early_in_epoch(json!({"action": "node_down", "node": "primary"}))
+        .await;
+    d.wait_line("FAILOVER DECIDED", LONG).await;
+    d.wait_line("COMMITTED", LONG).await;
+    assert_eq!(h.committed().len(), 1);
+    d.sigterm_and_wait(Duration::from_secs(10))
+        .await
+        .expect("clean exit on SIGTERM");
+    h.assert_no_secrets(&d);
+}
+
+/// Edits the config to exactly three real-time sources: the Core APIs of validator-1, the
+/// primary and the backup (and the gateway).
+fn three_core_sources(h: &Harness) {
+    let v1 = h
+        .info
+        .node("validator-1")
+        .expect("node")
+        .core_api_url
+        .clone();
+    h.edit_config(|t| {
+        t.lines()
+            .map(|l| {
+                if l.starts_with("core_apis = ") {
+                    format!("core_apis = [\"{v1}\"]")
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+}
+
+/// While the failover transaction is in flight the policy's view may turn to Blocked (here
+/// the backup falls out of sync for a second while the mempool holds the transaction). The
+/// daemon keeps submitting all along, so it must not tell the operator "failover NEEDED but
+/// BLOCKED ... Nothing is submitted until this is fixed" (a `failover_blocked` alert) about the
+/// failover it is carrying out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_failover_blocked_alert_while_the_failover_is_in_flight() {
+    let h = Harness::start(44).await;
+    let hook = with_webhook(&h).await;
+    let mut d = Daemon::spawn(&h.config, &[], "daemon");
+    d.wait_line("pre-flight passed", LONG).await;
+    // Nothing commits until the check below is done.
+    h.fault(json!({"action": "mempool_stall", "rounds": 100_000}))
+        .await;
+    h.fault_early_in_epoch(json!({"action": "node_down", "node": "primary"}))
+        .await;
+    h.wait_for_state(&h.state_file(), "failing_over", LONG)
+        .await;
+    let from = d.line_count();
+    h.fault(json!({"action": "node_out_of_sync", "node": "backup"}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    h.fault(json!({"action": "node_in_sync", "node": "backup"}))
+        .await;
+    h.fault(json!({"action": "mempool_stall", "rounds": 0}))
+        .await;
+    let polls = d
+        .lines_from(from)
+        .iter()
+        .filter(|l| l.contains("| phase failing_over"))
+        .count();
+    assert!(
+        polls >= 3,
+        "the daemon kept polling while failing over ({polls})"
+    );
+    d.wait_line("FAILOVER COMPLETE", LONG).await;
+    assert_eq!(h.committed().len(), 1);
+    let events = hook.events();
+    assert!(events.iter().any(|e| e == "failover_decided"), "{events:?}");
+    let blocked: Vec<_> = hook
+        .bodies()
+        .into_iter()
+        .filter(|b| b["event"] == "failover_blocked")
+        .collect();
+    assert!(
+        blocked.is_empty(),
+        "a failover_blocked alert while the failover was being submitted: {blocked:?}"
+    );
+    d.sigterm_and_wait(Duration::from_secs(10))
+        .await
+        .expect("clean exit on SIGTERM");
+    h.assert_no_secrets(&d);
+    assert_no_secret_in_alerts(&h, &hook);
+}
