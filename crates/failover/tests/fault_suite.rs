@@ -680,3 +680,61 @@ async fn no_failover_blocked_alert_while_the_failover_is_in_flight() {
     h.assert_no_secrets(&d);
     assert_no_secret_in_alerts(&h, &hook);
 }
+
+/// The submit never gets through before the submit deadline: the daemon gives up loudly (a
+/// `gave_up` alert, phase halted), keeps running, and submits nothing more on its own even once
+/// the endpoints work again; an operator's manual failover then commits, and the daemon
+/// follows the ledger to failed over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn submit_deadline_gives_up_halts_and_follows_a_manual_failover() {
+    let h = Harness::start(45).await;
+    // 3 s: a short deadline keeps the test short (the written config has 6 epochs).
+    h.edit_config(|t| {
+        t.lines()
+            .map(|l| {
+                if l.starts_with("submit_deadline = ") {
+                    "submit_deadline = \"3s\"".to_string()
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    let hook = with_webhook(&h).await;
+    let mut d = Daemon::spawn(&h.config, &[], "daemon");
+    d.wait_line("pre-flight passed", LONG).await;
+    h.fault(json!({"action": "submit_failing", "count": 1_000_000}))
+        .await;
+    h.fault(json!({"action": "node_down", "node": "primary"}))
+        .await;
+    d.wait_line("FAILOVER DECIDED", LONG).await;
+    let line = d.wait_line("GAVE UP", LONG).await;
+    assert!(line.contains("deadline"), "says why: {line}");
+    hook.wait_event("gave_up", "GAVE UP", LONG).await;
+    h.wait_for_state(&h.state_file(), "halted", LONG).await;
+
+    // The endpoints work again: a halted daemon still sends nothing by itself.
+    h.fault(json!({"action": "submit_failing", "count": 0}))
+        .await;
+    h.wait_epochs(1).await;
+    assert!(
+        h.committed().is_empty(),
+        "a halted daemon submitted: {:?}",
+        h.committed()
+    );
+    assert_eq!(h.state_phase(&h.state_file()), "halted");
+
+    // The operator fails over by hand; the daemon follows the ledger.
+    // --no-wait: the CLI's own wait for the backup to validate would use the 3 s deadline.
+    let out = h.cli(&["failover", "--yes", "--no-wait"]).await;
+    assert!(out.to_lowercase().contains("committed"), "{out}");
+    d.wait_line("no longer halted", LONG).await;
+    h.wait_for_state(&h.state_file(), "failed_over", LONG).await;
+    assert_eq!(h.committed().len(), 1, "{:?}", h.committed());
+    d.sigterm_and_wait(Duration::from_secs(10))
+        .await
+        .expect("clean exit on SIGTERM");
+    h.assert_no_secrets(&d);
+    assert_no_secret_in_alerts(&h, &hook);
+}
