@@ -160,6 +160,10 @@ enum Hostile {
     StallBeforeHeaders,
     /// A 200 and the first byte of a body, then nothing.
     StallInBody,
+    /// A 307 to itself, forever.
+    RedirectLoop,
+    /// A 307 to another origin (a server that counts what reaches it).
+    RedirectAway,
 }
 
 /// How far the hostile endpoint gets before it stops answering.
@@ -168,6 +172,8 @@ enum Stall {
     No,
     BeforeHeaders,
     InBody,
+    RedirectLoop,
+    RedirectAway,
 }
 
 impl Hostile {
@@ -175,6 +181,8 @@ impl Hostile {
         match self {
             Hostile::StallBeforeHeaders => Stall::BeforeHeaders,
             Hostile::StallInBody => Stall::InBody,
+            Hostile::RedirectLoop => Stall::RedirectLoop,
+            Hostile::RedirectAway => Stall::RedirectAway,
             _ => Stall::No,
         }
     }
@@ -190,6 +198,7 @@ fn arb_hostile() -> impl Strategy<Value = Hostile> {
         1 => (100usize..20_000).prop_map(Hostile::Nested),
         1 => Just(Hostile::Empty),
         1 => prop_oneof![Just(Hostile::StallBeforeHeaders), Just(Hostile::StallInBody)],
+        1 => prop_oneof![Just(Hostile::RedirectLoop), Just(Hostile::RedirectAway)],
     ]
 }
 
@@ -254,6 +263,7 @@ impl Hostile {
             }
             Hostile::Empty | Hostile::StallBeforeHeaders => Vec::new(),
             Hostile::StallInBody => b"{".to_vec(),
+            Hostile::RedirectLoop | Hostile::RedirectAway => Vec::new(),
         }
     }
 }
@@ -274,6 +284,8 @@ struct Proxy {
     /// `Some`: replay, with this path answered by this (status, body).
     replace: Arc<Mutex<Option<Replacement>>>,
     http: reqwest::Client,
+    /// Base URL of another origin, for redirects away.
+    away: String,
 }
 
 async fn proxy_handler(State(p): State<Proxy>, method: Method, uri: Uri, body: Bytes) -> Response {
@@ -287,6 +299,14 @@ async fn proxy_handler(State(p): State<Proxy>, method: Method, uri: Uri, body: B
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
             match stall {
                 Stall::No => {}
+                Stall::RedirectLoop => {
+                    let to = [("location", path.clone())];
+                    return (StatusCode::TEMPORARY_REDIRECT, to).into_response();
+                }
+                Stall::RedirectAway => {
+                    let to = [("location", format!("{}{path}", p.away))];
+                    return (StatusCode::TEMPORARY_REDIRECT, to).into_response();
+                }
                 Stall::BeforeHeaders => {
                     tokio::time::sleep(FOREVER).await;
                 }
@@ -425,11 +445,31 @@ fn api_answer_decoders_survive_hostile_answers() {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.trim_end_matches('/').to_string()))
     .collect();
+    // Another origin: anything a client sends here followed a redirect it must not follow
+    // (a signed transaction or a query going to a host that is not the configured source).
+    let away_hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let away = rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let hits = away_hits.clone();
+        let app = axum::Router::new().fallback(move || {
+            hits.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async { "{}" }
+        });
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        // Same IP, another port: another origin.
+        format!("http://{addr}")
+    });
     let proxy = Proxy {
         upstreams: Arc::new(upstreams),
         recorded: Arc::default(),
         replace: Arc::default(),
         http: reqwest::Client::new(),
+        away,
     };
     let addr = rt.block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -591,6 +631,27 @@ fn api_answer_decoders_survive_hostile_answers() {
     // Not vacuous: most hostile answers reached a decoder and were reported as errors
     // (some are harmless, e.g. a mutated field the clients do not read).
     let (cases, noticed) = (cases.into_inner(), noticed.into_inner());
+    assert_eq!(
+        away_hits.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "a client followed a redirect to another origin"
+    );
+    // Positive control: a client that follows redirects does reach the other origin.
+    *proxy.replace.lock().unwrap_or_else(|e| e.into_inner()) =
+        Some(("/gw/x".into(), 200, Vec::new(), Stall::RedirectAway));
+    let followed = rt.block_on(async {
+        reqwest::Client::new()
+            .get(format!("http://{addr}/gw/x"))
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+    });
+    assert_eq!(
+        followed.ok(),
+        Some(200),
+        "the redirect leads to the other origin"
+    );
+    assert_eq!(away_hits.load(std::sync::atomic::Ordering::SeqCst), 1);
     eprintln!("api answers: {cases} cases, {noticed} gave errors beyond the baseline {baseline:?}");
     assert!(
         noticed * 2 >= cases,
