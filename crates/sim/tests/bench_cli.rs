@@ -114,3 +114,47 @@ fn bench_failover_runs_two_faults_and_prints_json() {
     }
     assert_eq!(sum, ours, "the total is the sum of the positions");
 }
+
+#[test]
+fn bench_footprint_samples_the_daemon_and_prints_json() {
+    let bin = failover_bin();
+    let out = Command::new(env!("CARGO_BIN_EXE_radix-sim"))
+        // 9 s: a few polls at the default 5 s interval (the real run is 3 minutes or more).
+        .args([
+            "bench-footprint",
+            "--minutes",
+            "0.15",
+            "--json",
+            "--failover-bin",
+        ])
+        .arg(&bin)
+        .env_remove("CARGO")
+        .output()
+        .expect("run radix-sim");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "exit {}\n{stdout}\n{stderr}",
+        out.status
+    );
+    assert!(stdout.contains("resident memory"), "{stdout}");
+    let v: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().expect("output")).expect("last line is JSON");
+    let size = std::fs::metadata(&bin).expect("stat").len();
+    assert_eq!(v["binary_bytes"].as_u64(), Some(size));
+    // The test builds the dev profile, and the bench must say it is not a release build.
+    assert_eq!(v["release_build"], false, "{v}");
+    assert!(stdout.contains("DEBUG build"), "{stdout}");
+    // A poll right at start and one every 5 s after it.
+    let polls = v["polls"].as_u64().expect("polls");
+    assert!((2..=3).contains(&polls), "{v}");
+    let f = |k: &str| v[k].as_f64().unwrap_or_else(|| panic!("{k}: {v}"));
+    assert!(
+        f("rss_steady_mb") > 1.0 && f("rss_peak_mb") >= f("rss_steady_mb"),
+        "{v}"
+    );
+    assert!(f("startup_to_first_poll_ms") > 0.0 && f("startup_to_first_poll_ms") < 60_000.0);
+    assert!(f("cpu_seconds") >= 0.0 && f("core_percent") < 100.0, "{v}");
+    assert_eq!(v["rss_pass"], f("rss_peak_mb") < 15.0);
+}

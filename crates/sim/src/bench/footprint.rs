@@ -173,7 +173,7 @@ pub async fn bench_footprint(args: BenchFootprintArgs) -> Result<Footprint> {
     let steady: Vec<&Sample> = samples.iter().filter(|s| s.at >= steady_from).collect();
     let s0 = steady.first().copied().copied().unwrap_or(first);
     let steady_wall = last.at.duration_since(s0.at).as_secs_f64().max(1e-9);
-    let steady_cpu = (last.cpu_ticks - s0.cpu_ticks) as f64 / ticks;
+    let steady_cpu = last.cpu_ticks.saturating_sub(s0.cpu_ticks) as f64 / ticks;
     let rss_steady_mb =
         median(steady.iter().map(|s| s.rss_kb as f64 / 1024.0).collect()).unwrap_or(0.0);
     let rss_peak_mb = last.hwm_kb as f64 / 1024.0;
