@@ -538,6 +538,77 @@ async fn disk_full_then_room_again_the_state_file_is_written_again() {
     assert_no_secret_in_alerts(&h, &hook);
 }
 
+/// The worst case of a full disk: the daemon submits (the state file cannot record it), is
+/// killed, and restarts in a later epoch, while its transaction is still pending (a mempool
+/// stall). The restart knows nothing of the pending intent from its state file; still, exactly
+/// one `update_key` may commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disk_full_then_sigkill_after_submit_and_restart_next_epoch_commits_once() {
+    let h = Harness::start(70).await;
+    let state = h.state_file();
+    let mut d = armed(&h, "first").await;
+    std::fs::create_dir(tmp_of(&state)).expect("mkdir the blocker");
+    let fault = h
+        .fault_early_in_epoch(json!({"action": "node_down", "node": "primary"}))
+        .await;
+    h.fault(json!({"action": "mempool_stall", "rounds": 4 * common::ROUNDS_PER_EPOCH}))
+        .await;
+    let decided = d.wait_line("FAILOVER DECIDED", LONG).await;
+    let first = decided
+        .split_whitespace()
+        .find(|w| w.starts_with("txid_"))
+        .unwrap_or_else(|| panic!("no intent in {decided}"))
+        .to_string();
+    let deadline = std::time::Instant::now() + LONG;
+    while !matches!(h.sim.intent_status(&first), IntentStatus::Pending { .. }) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the intent never reached the network: {:?}",
+            h.sim.intent_status(&first)
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    d.kill();
+    assert!(d.has_line("cannot write the state file"));
+    h.assert_no_secrets(&d);
+    // Down into the next epoch; the first intent's window (2 epochs) is still open.
+    let deadline = std::time::Instant::now() + LONG;
+    while h.epoch() <= fault.epoch {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the sim's clock stalled"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let mut d2 = restart(&h, "restarted", "watching").await;
+    // Whatever the restart does (adopt the pending intent or decide anew), give it time to
+    // act, then let the mempool run.
+    d2.wait_line("phase failing_over", LONG).await;
+    // Let the mempool run while the first intent's window is still open (it was built for
+    // the fault's epoch and is valid for 2 epochs): it can still commit.
+    h.clock("pause").await;
+    assert!(
+        h.epoch() < fault.epoch + 2,
+        "the first intent's window is still open (epoch {}, fault in {})",
+        h.epoch(),
+        fault.epoch
+    );
+    h.fault(json!({"action": "mempool_stall", "rounds": 0}))
+        .await;
+    h.clock("resume").await;
+    d2.wait_line("FAILOVER COMPLETE", LONG).await;
+    h.wait_epochs(1).await;
+    let committed = h.committed();
+    assert_eq!(
+        committed.len(),
+        1,
+        "exactly one update_key committed (first daemon's intent {first}): {committed:?}"
+    );
+    d2.sigterm_and_wait(EXIT).await.expect("clean exit");
+    h.assert_no_secrets(&d2);
+}
+
 /// SIGTERM during a failover (`failing_over`, submitted, pending): a clean exit (0) within a
 /// few seconds, the state file whole and naming the intent, no temp file left, and a restart
 /// completes the same intent.
