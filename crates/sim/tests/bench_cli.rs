@@ -81,6 +81,15 @@ fn bench_failover_runs_two_faults_and_prints_json() {
         n("unavoidable_missed"),
     );
     n("ours_extra_epochs");
+    // The daemons really ran with the poll intervals the bench reports (their start-up line).
+    for (rule, key) in [("ours", "ours_poll_ms"), ("baseline", "baseline_poll_ms")] {
+        let said = format!("{:?}", std::time::Duration::from_millis(n(key)));
+        assert_eq!(
+            v[format!("{rule}_daemon_poll")].as_str(),
+            Some(said.as_str()),
+            "{last}"
+        );
+    }
     assert!(v["median_detection_rounds"].is_number(), "{last}");
     // Both daemons failed over at both positions, and nobody beats the minimum.
     assert_eq!(n("ours_failed_over"), 2, "{stdout}\n{stderr}");

@@ -130,6 +130,8 @@ pub struct RunResult {
     pub decision: Option<String>,
     /// Wall-clock length of an epoch on this run (the clock can fall behind on a busy machine).
     pub measured_epoch_ms: f64,
+    /// The poll interval the daemon reported at start-up (its own `Debug` of the duration).
+    pub daemon_poll: Option<String>,
     pub daemon_log: PathBuf,
 }
 
@@ -268,7 +270,11 @@ async fn run_one(spec: &Spec, rule: Rule, fault_round: u64) -> Result<RunResult>
         });
     daemon.stop();
     n.net.shutdown().await;
-    let (decided, fault) = outcome?;
+    let Followed {
+        decided,
+        fault,
+        daemon_poll,
+    } = outcome?;
     let fault = fault.context("the fault never happened (the clock stopped?)")?;
     let m = analyse(
         &rounds,
@@ -293,8 +299,16 @@ async fn run_one(spec: &Spec, rule: Rule, fault_round: u64) -> Result<RunResult>
             t[i..].split("; intent").next().unwrap_or("").to_string()
         }),
         measured_epoch_ms,
+        daemon_poll,
         daemon_log: log,
     })
+}
+
+struct Followed {
+    decided: Option<LogLine>,
+    fault: Option<(u64, u64)>,
+    /// The poll interval from the daemon's start-up line, e.g. "83ms".
+    daemon_poll: Option<String>,
 }
 
 /// Waits until the backup makes one of our proposals after the fault, or `deadline_epoch`
@@ -304,15 +318,23 @@ async fn follow(
     daemon: &mut DaemonProcess,
     marks: &Arc<Mutex<crate::harness::Marks>>,
     deadline_epoch: u64,
-) -> Result<(Option<LogLine>, Option<(u64, u64)>)> {
+) -> Result<Followed> {
     let ours = n.info.our_validator.clone();
     let mut armed = false;
+    let mut daemon_poll: Option<String> = None;
     let mut decided: Option<LogLine> = None;
     loop {
         tokio::time::sleep(Duration::from_millis(20)).await;
         for l in daemon.take_timed_lines() {
             if l.text.contains("pre-flight passed") {
                 armed = true;
+            }
+            // The start-up line says which policy and poll interval the daemon really uses.
+            if let Some(i) = l.text.find(" starting: ").and(l.text.find("poll every ")) {
+                daemon_poll = l.text[i + "poll every ".len()..]
+                    .split([',', ' '])
+                    .next()
+                    .map(str::to_string);
             }
             if decided.is_none() && l.text.contains("FAILOVER DECIDED: ") {
                 decided = Some(l);
@@ -334,11 +356,19 @@ async fn follow(
                 .iter()
                 .any(|r| (r.epoch, r.round) > f && r.leader_address == ours && r.made);
             if back {
-                return Ok((decided, fault));
+                return Ok(Followed {
+                    decided,
+                    fault,
+                    daemon_poll,
+                });
             }
         }
         if n.sim.snapshot().position.epoch > deadline_epoch {
-            return Ok((decided, fault));
+            return Ok(Followed {
+                decided,
+                fault,
+                daemon_poll,
+            });
         }
         if let Some(status) = daemon.exited() {
             bail!(
@@ -370,6 +400,9 @@ pub struct BenchReport {
     pub scale: f64,
     pub ours_poll_ms: u64,
     pub baseline_poll_ms: u64,
+    /// What the daemons said at start-up (ours, baseline): proof the config was applied.
+    pub ours_daemon_poll: Option<String>,
+    pub baseline_daemon_poll: Option<String>,
     pub ours_missed: u64,
     pub baseline_missed: Option<u64>,
     /// True when some baseline run never failed over within its wait: its misses are counted
@@ -543,6 +576,14 @@ pub async fn bench_failover(args: BenchFailoverArgs) -> Result<BenchReport> {
         scale,
         ours_poll_ms: timing.poll_interval_ms,
         baseline_poll_ms: spec.baseline_poll_ms(),
+        ours_daemon_poll: results
+            .iter()
+            .find(|x| x.rule == Rule::Ours)
+            .and_then(|x| x.daemon_poll.clone()),
+        baseline_daemon_poll: results
+            .iter()
+            .find(|x| x.rule == Rule::Baseline)
+            .and_then(|x| x.daemon_poll.clone()),
         ours_missed,
         baseline_missed,
         baseline_missed_is_lower_bound: positions
@@ -601,6 +642,11 @@ pub fn table(r: &BenchReport) -> String {
     s.push_str(&format!(
         "ours = radix-failover default policy, poll {} ms (5 s scaled); baseline = legacy rule (>5 misses in the finished epochs of a 3-epoch window), poll {} ms (4 min scaled)\n",
         r.ours_poll_ms, r.baseline_poll_ms
+    ));
+    s.push_str(&format!(
+        "the daemons report at start-up: ours polls every {}, baseline every {}\n",
+        r.ours_daemon_poll.as_deref().unwrap_or("?"),
+        r.baseline_daemon_poll.as_deref().unwrap_or("-")
     ));
     s.push_str(&format!(
         "measured epoch length: median {} ms over the runs (nominal {} ms)\n\n",
