@@ -103,6 +103,8 @@ pub struct Runner<C: Clock> {
     save_failing: bool,
     /// "Waiting for the backup's first proposal" was logged (once per failover).
     said_waiting_for_proposal: bool,
+    /// "Confirmed on ledger" was logged (once per failover).
+    said_key_confirmed: bool,
     /// Polls so far.
     polls: u64,
     alerter: Alerter,
@@ -173,6 +175,7 @@ impl<C: Clock> Runner<C> {
                 dry_run_logged: false,
                 save_failing: false,
                 said_waiting_for_proposal: false,
+                said_key_confirmed: false,
                 polls: 0,
                 alerter,
                 metrics: Metrics::new(),
@@ -507,6 +510,12 @@ impl<C: Clock> Runner<C> {
                     && a.view.key_in_force != KeyOwner::Backup
                 {
                     warn!("committed {intent_hash}, but the trusted sources do not show the backup's key on ledger yet");
+                } else if !self.said_key_confirmed {
+                    info!(
+                        "confirmed on ledger: the validator's key is the backup's; it is in force from epoch {}",
+                        commit_epoch + 1
+                    );
+                    self.said_key_confirmed = true;
                 }
                 let new_epoch = epoch.is_some_and(|e| e > commit_epoch);
                 let backup_validating = a.view.backup_validating;
