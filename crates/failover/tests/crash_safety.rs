@@ -630,9 +630,11 @@ async fn sigterm_while_failing_over_exits_cleanly_and_restart_completes() {
         )
         .await;
     let intent = intent_of(&phase);
+    let t = std::time::Instant::now();
     d.sigterm_and_wait(EXIT)
         .await
         .expect("exit 0 on SIGTERM during a failover");
+    eprintln!("SIGTERM -> exit 0 in {:?} during a failover", t.elapsed());
     h.clock("pause").await;
     assert!(
         d.has_line("shutting down (signal); phase failing_over"),
@@ -660,5 +662,100 @@ async fn sigterm_while_failing_over_exits_cleanly_and_restart_completes() {
     d2.wait_line("COMMITTED", LONG).await;
     assert_failed_over_once(&h, Some(&intent)).await;
     d2.sigterm_and_wait(EXIT).await.expect("clean exit");
+    h.assert_no_secrets(&d2);
+}
+
+/// A webhook that accepts connections and never answers: what a hung alert endpoint looks like.
+/// Holds every connection open until dropped.
+struct HangingWebhook {
+    url: String,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl HangingWebhook {
+    async fn start() -> HangingWebhook {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("addr");
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let n = accepted.clone();
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((sock, _)) = listener.accept().await {
+                n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                held.push(sock);
+            }
+        });
+        HangingWebhook {
+            url: format!("http://{addr}/hook"),
+            accepted,
+            task,
+        }
+    }
+}
+
+impl Drop for HangingWebhook {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// SIGTERM during a failover while the alert channel hangs (its webhook accepts and never
+/// answers, so deliveries are stuck): the daemon still exits 0 promptly with its state whole,
+/// and a restart completes the same intent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_while_failing_over_with_a_hung_alert_channel_still_exits_promptly() {
+    let h = Harness::start(71).await;
+    let hook = HangingWebhook::start().await;
+    let url = hook.url.clone();
+    h.edit_config(|t| format!("{t}\n[alerts]\nwebhook = {{ url = \"{url}\" }}\n"));
+    let state = h.state_file();
+    let mut d = armed(&h, "first").await;
+    h.fault_early_in_epoch(json!({"action": "node_down", "node": "primary"}))
+        .await;
+    h.fault(json!({"action": "mempool_stall", "rounds": STALL_ROUNDS}))
+        .await;
+    let phase = h
+        .wait_for_phase_where(
+            &state,
+            "failing_over with submitted == true",
+            |p| p["phase"] == "failing_over" && p["submitted"] == true,
+            LONG,
+        )
+        .await;
+    let intent = intent_of(&phase);
+    assert!(
+        hook.accepted.load(std::sync::atomic::Ordering::SeqCst) > 0,
+        "the daemon tried to deliver alerts to the hung webhook"
+    );
+    // The loop ends after its poll, then gives stuck alerts at most 5 s: 15 s allows for load.
+    let t = std::time::Instant::now();
+    d.sigterm_and_wait(Duration::from_secs(15))
+        .await
+        .expect("exit 0 on SIGTERM with a hung alert channel");
+    eprintln!(
+        "SIGTERM -> exit 0 in {:?} with a hung alert channel",
+        t.elapsed()
+    );
+    h.clock("pause").await;
+    let text = std::fs::read_to_string(&state).expect("state file");
+    let on_disk: Value = serde_json::from_str(&text).expect("the state file is whole JSON");
+    let on_disk = Harness::phase_of(&on_disk);
+    assert_eq!(on_disk["phase"], "failing_over", "{on_disk}");
+    assert_eq!(intent_of(&on_disk), intent);
+    assert!(h.committed().is_empty(), "{:?}", h.committed());
+    h.assert_no_secrets(&d);
+
+    let mut d2 = restart(&h, "restarted", "failing_over").await;
+    h.clock("resume").await;
+    h.fault(json!({"action": "mempool_stall", "rounds": 0}))
+        .await;
+    d2.wait_line("COMMITTED", LONG).await;
+    assert_failed_over_once(&h, Some(&intent)).await;
+    d2.sigterm_and_wait(Duration::from_secs(15))
+        .await
+        .expect("clean exit");
     h.assert_no_secrets(&d2);
 }
