@@ -53,7 +53,7 @@ async fn post_fault(State(st): State<AppState>, body: Bytes) -> Response {
                 format!(
                     "invalid fault: {e}. Send {{\"action\": \"<name>\", ...}} with one of node_down, node_up, \
                      node_out_of_sync, node_in_sync, gateway_down, gateway_up, gateway_slow, gateway_failing, \
-                     gateway_garbage, gateway_stale, gateway_healthy, submit_failing"
+                     gateway_garbage, gateway_stale, gateway_healthy, submit_failing, core_lies, mempool_stall"
                 ),
             )
         }
