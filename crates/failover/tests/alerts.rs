@@ -12,6 +12,9 @@ use axum::response::IntoResponse;
 use radix_failover::alerts::{AlertEvent, Alerter, AlertsConfig, RawAlerts};
 use serde_json::Value;
 
+mod support;
+use support::SimNet;
+
 const VALIDATOR: &str = "validator_tdx_2_1sd5368vqdmjk0y2w7ymdts02cz9gvxlq5ylaeq6a94gnhv9dc02yy9";
 const NETWORK: &str = "stokenet";
 const TG_TOKEN: &str = "123456789:AAE-secret_token_for_tests_0123456789";
@@ -729,33 +732,20 @@ async fn a_transient_failure_is_retried_until_delivered_honouring_retry_after() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn policy_events_of_a_real_network_become_alerts() {
     use radix_failover::alerts::from_assessment;
-    use radix_failover::config::Config;
     use radix_failover::policy::{Gates, Policy, PolicyKeys};
     use radix_failover::sources::Sources;
-    use radix_sim::api::{Network, Ports};
-    use radix_sim::faults::{change_ports, FaultAction, Faults};
-    use radix_sim::info::Info;
-    use radix_sim::ledger::{Sim, SimConfig};
+    use radix_sim::faults::FaultAction;
 
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = SimConfig::new(11, dir.path().join("owner.key"));
-    // 200 ms rounds, 20 an epoch (as the daemon's end-to-end harness): the ledger moves
-    // between polls, so sources stay fresh.
-    cfg.round_length_ms = 200;
-    cfg.rounds_per_epoch = 20;
-    let sim = tokio::task::spawn_blocking(move || Sim::genesis(cfg))
-        .await
-        .unwrap()
-        .unwrap();
-    let faults = Arc::new(Faults::new());
-    let net = Network::start(sim.clone(), faults.clone(), &Ports::default())
-        .await
-        .unwrap();
-    let info = Info::gather(&net, 11);
-    let path = dir.path().join("failover.toml");
-    std::fs::write(&path, info.failover_config()).unwrap();
-    let daemon = Config::load(&path).unwrap();
-    let clock = sim.start_clock();
+    let network = SimNet::start(dir.path(), 11, |cfg| {
+        // 200 ms rounds, 20 an epoch (as the daemon's end-to-end harness): the ledger moves
+        // between polls, so sources stay fresh.
+        cfg.round_length_ms = 200;
+        cfg.rounds_per_epoch = 20;
+    })
+    .await;
+    let daemon = network.daemon_config(dir.path());
+    let clock = network.sim.start_clock();
 
     let sources = Sources::new(&daemon).unwrap();
     let hex = |k: &radix_common::crypto::Secp256k1PublicKey| hex::encode(k.0);
@@ -794,24 +784,18 @@ async fn policy_events_of_a_real_network_become_alerts() {
     }
     poll(&sources, &mut policy, &alerter, failing).await;
     poll(&sources, &mut policy, &alerter, Gates::ok()).await;
-    let change = faults
-        .apply(
-            &sim,
-            &FaultAction::NodeDown {
-                node: "primary".into(),
-            },
-        )
-        .unwrap();
-    if let Some(change) = change {
-        change_ports(&net.state.servers, change).await.unwrap();
-    }
+    network
+        .fault(FaultAction::NodeDown {
+            node: "primary".into(),
+        })
+        .await;
     // The early signal needs `primary_down_polls` polls in a row; a few more for margin.
     for _ in 0..daemon.policy.primary_down_polls + 3 {
         poll(&sources, &mut policy, &alerter, Gates::ok()).await;
     }
     assert!(handle.flush(Duration::from_secs(10)).await);
     clock.stop();
-    net.shutdown().await;
+    network.net.shutdown().await;
 
     let got: Vec<(String, Value)> = seen
         .lock()

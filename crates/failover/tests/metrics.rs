@@ -16,6 +16,9 @@ use radix_failover::observe::{
 };
 use radix_failover::state::{InFlight, Phase};
 
+mod support;
+use support::SimNet;
+
 /// A parsed sample: metric name, labels, value.
 type Sample = (String, BTreeMap<String, String>, f64);
 
@@ -656,38 +659,14 @@ fn grafana_dashboard_parses_and_uses_only_exported_metrics() {
 /// gives; with the primary down its Core and System APIs go down and count an error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_of_real_polls_against_radix_sim() {
-    use radix_failover::config::Config;
     use radix_failover::sources::Sources;
-    use radix_sim::api::{Network, Ports};
-    use radix_sim::faults::{change_ports, FaultAction, Faults};
-    use radix_sim::info::Info;
-    use radix_sim::ledger::{Sim, SimConfig};
-    use std::sync::Arc;
+    use radix_sim::faults::FaultAction;
 
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = SimConfig::new(5, dir.path().join("owner.key"));
     // Short epochs: genesis and a few rounds stay quick.
-    cfg.rounds_per_epoch = 10;
-    let sim = tokio::task::spawn_blocking(move || Sim::genesis(cfg))
-        .await
-        .unwrap()
-        .unwrap();
-    let faults = Arc::new(Faults::new());
-    let net = Network::start(sim.clone(), faults.clone(), &Ports::default())
-        .await
-        .unwrap();
-    let info = Info::gather(&net, 5);
-    let path = dir.path().join("failover.toml");
-    std::fs::write(&path, info.failover_config()).unwrap();
-    let config = Config::load(&path).unwrap();
-    let s2 = sim.clone();
-    tokio::task::spawn_blocking(move || {
-        for _ in 0..3 {
-            s2.step_round().unwrap();
-        }
-    })
-    .await
-    .unwrap();
+    let network = SimNet::start(dir.path(), 5, |cfg| cfg.rounds_per_epoch = 10).await;
+    let config = network.daemon_config(dir.path());
+    network.step(3).await;
 
     let metrics = Metrics::new();
     let server = MetricsServer::bind(
@@ -712,7 +691,7 @@ async fn metrics_of_real_polls_against_radix_sim() {
     let sources = Sources::new(&config).unwrap();
     let obs = sources.poll().await;
     metrics.observe(&obs);
-    let engine_ts = sim.snapshot().position.proposer_round_timestamp_ms;
+    let engine_ts = network.sim.snapshot().position.proposer_round_timestamp_ms;
     let s = scrape().await;
     assert!(!config.sources.is_empty());
     for src in &config.sources {
@@ -747,17 +726,11 @@ async fn metrics_of_real_polls_against_radix_sim() {
     assert_eq!(system(&s, "backup"), Some(1.0));
 
     // The primary node dies: its ports close.
-    let change = faults
-        .apply(
-            &sim,
-            &FaultAction::NodeDown {
-                node: "primary".into(),
-            },
-        )
-        .unwrap();
-    if let Some(change) = change {
-        change_ports(&net.state.servers, change).await.unwrap();
-    }
+    network
+        .fault(FaultAction::NodeDown {
+            node: "primary".into(),
+        })
+        .await;
     let obs = sources.poll().await;
     metrics.observe(&obs);
     let s = scrape().await;
@@ -777,5 +750,5 @@ async fn metrics_of_real_polls_against_radix_sim() {
     assert_eq!(system(&s, "primary"), Some(0.0));
     assert_eq!(system(&s, "backup"), Some(1.0));
     assert_eq!(value(&s, "radix_failover_polls_total", &[]), Some(2.0));
-    net.shutdown().await;
+    network.net.shutdown().await;
 }

@@ -14,21 +14,28 @@ use radix_failover::observe::{
 use radix_failover::preflight::{self, Aim, PreflightReport};
 use radix_failover::sources::{LedgerClient, Sources};
 use radix_failover::tx::{build_update_key, BuiltTransaction, UpdateKeyRequest};
-use radix_sim::api::{Network, Ports};
-use radix_sim::faults::{change_ports, FailMode, FaultAction, Faults, SyncStatus};
-use radix_sim::info::Info;
+use radix_sim::faults::{FailMode, FaultAction, SyncStatus};
 use radix_sim::ledger::types::LedgerSnapshot;
-use radix_sim::ledger::{Sim, SimConfig};
+use radix_sim::ledger::SimConfig;
+
+mod support;
+use support::SimNet;
 
 /// Short epochs so a test crosses epoch changes in a few dozen rounds.
 const ROUNDS_PER_EPOCH: u64 = 10;
 
 struct Net {
-    sim: Sim,
-    net: Network,
-    faults: Arc<Faults>,
-    info: Info,
+    s: SimNet,
     dir: tempfile::TempDir,
+}
+
+/// The network's sim, servers, faults and info are `SimNet`'s; `Net` adds the config a user
+/// would write for it.
+impl std::ops::Deref for Net {
+    type Target = SimNet;
+    fn deref(&self) -> &SimNet {
+        &self.s
+    }
 }
 
 impl Net {
@@ -38,25 +45,12 @@ impl Net {
 
     async fn start_with(seed: u64, tweak: impl FnOnce(&mut SimConfig)) -> Net {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut cfg = SimConfig::new(seed, dir.path().join("owner.key"));
-        cfg.rounds_per_epoch = ROUNDS_PER_EPOCH;
-        tweak(&mut cfg);
-        let sim = tokio::task::spawn_blocking(move || Sim::genesis(cfg))
-            .await
-            .expect("genesis task")
-            .expect("genesis");
-        let faults = Arc::new(Faults::new());
-        let net = Network::start(sim.clone(), faults.clone(), &Ports::default())
-            .await
-            .expect("servers bind on loopback");
-        let info = Info::gather(&net, seed);
-        Net {
-            sim,
-            net,
-            faults,
-            info,
-            dir,
-        }
+        let s = SimNet::start(dir.path(), seed, |cfg| {
+            cfg.rounds_per_epoch = ROUNDS_PER_EPOCH;
+            tweak(cfg);
+        })
+        .await;
+        Net { s, dir }
     }
 
     fn node(&self, name: &str) -> &radix_sim::info::NodeInfo {
@@ -102,29 +96,6 @@ impl Net {
 
     fn config(&self) -> Config {
         self.load(&self.config_text("2s", "", ""))
-    }
-
-    async fn step(&self, n: u64) {
-        let sim = self.sim.clone();
-        tokio::task::spawn_blocking(move || {
-            for _ in 0..n {
-                sim.step_round().expect("round");
-            }
-        })
-        .await
-        .expect("step task");
-    }
-
-    async fn fault(&self, action: FaultAction) {
-        let change = self
-            .faults
-            .apply(&self.sim, &action)
-            .expect("fault applies");
-        if let Some(change) = change {
-            change_ports(&self.net.state.servers, change)
-                .await
-                .expect("ports change");
-        }
     }
 
     fn snap(&self) -> Arc<LedgerSnapshot> {

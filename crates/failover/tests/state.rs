@@ -11,7 +11,6 @@
 //! Time is the test's own counter (`now`), so backoffs cost nothing; rounds are stepped by hand.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use radix_api::gateway as gw;
 use radix_common::crypto::Ed25519PrivateKey;
@@ -19,13 +18,13 @@ use radix_failover::config::Config;
 use radix_failover::observe::SourceError;
 use radix_failover::sources::{LedgerClient, Sources};
 use radix_failover::state::{DaemonState, InFlight, Phase, StateFile};
-use radix_failover::submit::{self, SubmitParams, TickOutcome};
+use radix_failover::submit::{self, Progress, SubmitParams, TickOutcome};
 use radix_failover::tx::{self, BuiltTransaction, TxError, UpdateKeyRequest, DEFAULT_VALID_EPOCHS};
-use radix_sim::api::{Network, Ports};
-use radix_sim::faults::{FaultAction, Faults};
-use radix_sim::info::Info;
-use radix_sim::ledger::{Sim, SimConfig};
+use radix_sim::faults::FaultAction;
 use serde_json::json;
+
+mod support;
+use support::SimNet;
 
 const ROUNDS_PER_EPOCH: u64 = 10;
 /// Test clock step per tick: one simulated second.
@@ -41,37 +40,28 @@ fn params() -> SubmitParams {
 }
 
 struct Net {
-    sim: Sim,
-    net: Network,
-    faults: Arc<Faults>,
-    info: Info,
+    s: SimNet,
     config: Config,
     key: Ed25519PrivateKey,
     http: reqwest::Client,
 }
 
+/// The network's sim, servers, faults and info are `SimNet`'s; `Net` adds the daemon's config
+/// and notary key for it.
+impl std::ops::Deref for Net {
+    type Target = SimNet;
+    fn deref(&self) -> &SimNet {
+        &self.s
+    }
+}
+
 impl Net {
     async fn start(dir: &Path, seed: u64) -> Net {
-        let mut cfg = SimConfig::new(seed, dir.join("owner.key"));
-        cfg.rounds_per_epoch = ROUNDS_PER_EPOCH;
-        let sim = tokio::task::spawn_blocking(move || Sim::genesis(cfg))
-            .await
-            .expect("genesis task")
-            .expect("genesis");
-        let faults = Arc::new(Faults::new());
-        let net = Network::start(sim.clone(), faults.clone(), &Ports::default())
-            .await
-            .expect("servers bind on loopback");
-        let info = Info::gather(&net, seed);
-        let config_path = dir.join("failover.toml");
-        std::fs::write(&config_path, info.failover_config()).expect("write config");
-        let config = Config::load(&config_path).expect("the sim's config loads");
+        let s = SimNet::start(dir, seed, |cfg| cfg.rounds_per_epoch = ROUNDS_PER_EPOCH).await;
+        let config = s.daemon_config(dir);
         let key = config.load_notary_key().expect("key file");
         Net {
-            sim,
-            net,
-            faults,
-            info,
+            s,
             config,
             key,
             http: reqwest::Client::new(),
@@ -80,12 +70,6 @@ impl Net {
 
     fn sources(&self) -> Sources {
         Sources::new(&self.config).expect("sources")
-    }
-
-    fn fault(&self, action: FaultAction) {
-        self.faults
-            .apply(&self.sim, &action)
-            .expect("fault applies");
     }
 
     fn build(&self, start_epoch: u64) -> Result<BuiltTransaction, TxError> {
@@ -99,17 +83,6 @@ impl Net {
                 nonce: None,
             },
         )
-    }
-
-    async fn step(&self, n: u64) {
-        let sim = self.sim.clone();
-        tokio::task::spawn_blocking(move || {
-            for _ in 0..n {
-                sim.step_round().expect("round");
-            }
-        })
-        .await
-        .expect("step task");
     }
 
     /// (epoch, key on ledger is the backup's) per the gateway, through the real client.
@@ -167,6 +140,54 @@ impl Net {
     }
 }
 
+impl Net {
+    /// One tick that must leave the transaction in flight: its progress.
+    async fn following(
+        &self,
+        endpoints: &[&LedgerClient],
+        sources: &Sources,
+        inflight: &mut InFlight,
+        now: i64,
+        persist: &mut dyn FnMut(&InFlight) -> Result<(), radix_failover::state::StateError>,
+    ) -> Progress {
+        match self.tick(endpoints, sources, inflight, now, persist).await {
+            TickOutcome::Following(p) => p,
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    }
+
+    /// Ticks (one `TICK_MS` apart, from `*now`) until the intent commits, at most `max_ticks`
+    /// times; `on_following` sees each tick's progress and says whether a round runs before
+    /// the next tick. The committed intent.
+    // `tick`'s own inputs plus the loop's bound and observer.
+    #[allow(clippy::too_many_arguments)]
+    async fn until_committed(
+        &self,
+        endpoints: &[&LedgerClient],
+        sources: &Sources,
+        inflight: &mut InFlight,
+        now: &mut i64,
+        max_ticks: i64,
+        persist: &mut dyn FnMut(&InFlight) -> Result<(), radix_failover::state::StateError>,
+        on_following: &mut dyn FnMut(Progress) -> bool,
+    ) -> String {
+        let until = *now + max_ticks * TICK_MS;
+        loop {
+            assert!(*now < until, "no commit within {max_ticks} ticks");
+            match self.tick(endpoints, sources, inflight, *now, persist).await {
+                TickOutcome::Committed { intent_hash } => return intent_hash,
+                TickOutcome::Following(p) => {
+                    if on_following(p) {
+                        self.step(1).await;
+                    }
+                }
+                other => panic!("unexpected outcome {other:?}"),
+            }
+            *now += TICK_MS;
+        }
+    }
+}
+
 fn no_persist() -> impl FnMut(&InFlight) -> Result<(), radix_failover::state::StateError> {
     |_: &InFlight| Ok(())
 }
@@ -183,19 +204,20 @@ async fn submit_failing_three_times_still_commits_the_same_intent() {
     let tx = net.build(epoch).expect("build");
     let mut now = 1_000_000;
     let mut inflight = submit::new_inflight(&tx, "test: submit fails 3 times", now);
-    net.fault(FaultAction::SubmitFailing { count: 3 });
+    net.fault(FaultAction::SubmitFailing { count: 3 }).await;
 
     let mut failed_rounds = 0;
     let mut accepted_rounds = 0;
     let mut persist = no_persist();
-    let committed = loop {
-        assert!(now < 1_000_000 + 120_000, "no commit within 120 ticks");
-        match net
-            .tick(&endpoints, &sources, &mut inflight, now, &mut persist)
-            .await
-        {
-            TickOutcome::Committed { intent_hash } => break intent_hash,
-            TickOutcome::Following(p) => {
+    let committed = net
+        .until_committed(
+            &endpoints,
+            &sources,
+            &mut inflight,
+            &mut now,
+            120,
+            &mut persist,
+            &mut |p| {
                 assert!(p.rebuilt.is_none(), "a transient failure never rebuilds");
                 for (_, answer) in &p.submits {
                     match answer {
@@ -208,14 +230,11 @@ async fn submit_failing_three_times_still_commits_the_same_intent() {
                         other => panic!("unexpected submit answer {other:?}"),
                     }
                 }
-                if accepted_rounds > 0 {
-                    net.step(1).await;
-                }
-            }
-            other => panic!("unexpected outcome {other:?}"),
-        }
-        now += TICK_MS;
-    };
+                // A round runs once the transaction is in the mempool.
+                accepted_rounds > 0
+            },
+        )
+        .await;
     assert_eq!(failed_rounds, 3, "the three injected failures were seen");
     assert!(accepted_rounds >= 1);
     assert_eq!(committed, tx.intent_hash_bech32, "the first intent commits");
@@ -237,17 +256,13 @@ async fn expired_window_is_rebuilt_and_only_the_new_intent_commits() {
     let mut now = 1_000_000;
     let mut inflight = submit::new_inflight(&first, "test: window expires", now);
     // Every submit fails while the window runs out: the transaction never gets in.
-    net.fault(FaultAction::SubmitFailing { count: 1_000_000 });
+    net.fault(FaultAction::SubmitFailing { count: 1_000_000 })
+        .await;
     let mut persist = no_persist();
-    match net
-        .tick(&endpoints, &sources, &mut inflight, now, &mut persist)
-        .await
-    {
-        TickOutcome::Following(p) => {
-            assert!(p.submits.iter().all(|(_, a)| a.is_err()), "{:?}", p.submits)
-        }
-        other => panic!("unexpected outcome {other:?}"),
-    }
+    let p = net
+        .following(&endpoints, &sources, &mut inflight, now, &mut persist)
+        .await;
+    assert!(p.submits.iter().all(|(_, a)| a.is_err()), "{:?}", p.submits);
     // Step until the window [start, start + 2) has ended, ticking as the daemon would.
     loop {
         now += TICK_MS;
@@ -256,41 +271,33 @@ async fn expired_window_is_rebuilt_and_only_the_new_intent_commits() {
         if epoch >= first.end_epoch_exclusive() {
             break;
         }
-        match net
-            .tick(&endpoints, &sources, &mut inflight, now, &mut persist)
-            .await
-        {
-            TickOutcome::Following(p) => assert!(p.rebuilt.is_none(), "window still open"),
-            other => panic!("unexpected outcome {other:?}"),
-        }
+        let p = net
+            .following(&endpoints, &sources, &mut inflight, now, &mut persist)
+            .await;
+        assert!(p.rebuilt.is_none(), "window still open");
     }
-    net.fault(FaultAction::SubmitFailing { count: 0 });
+    net.fault(FaultAction::SubmitFailing { count: 0 }).await;
     let (epoch_now, _) = net.ledger(&sources).await;
 
     now += TICK_MS;
-    match net
-        .tick(&endpoints, &sources, &mut inflight, now, &mut persist)
-        .await
-    {
-        TickOutcome::Following(p) => {
-            let rebuilt = p.rebuilt.expect("rebuilt");
-            assert_eq!(rebuilt.from, first.intent_hash_bech32);
-            assert!(
-                rebuilt.reason.contains("window ended"),
-                "{}",
-                rebuilt.reason
-            );
-            assert!(
-                p.submits.iter().any(|(_, a)| matches!(
-                    a,
-                    Ok(radix_failover::observe::SubmitAnswer::Accepted { .. })
-                )),
-                "the new intent is submitted in the same tick: {:?}",
-                p.submits
-            );
-        }
-        other => panic!("unexpected outcome {other:?}"),
-    }
+    let p = net
+        .following(&endpoints, &sources, &mut inflight, now, &mut persist)
+        .await;
+    let rebuilt = p.rebuilt.expect("rebuilt");
+    assert_eq!(rebuilt.from, first.intent_hash_bech32);
+    assert!(
+        rebuilt.reason.contains("window ended"),
+        "{}",
+        rebuilt.reason
+    );
+    assert!(
+        p.submits.iter().any(|(_, a)| matches!(
+            a,
+            Ok(radix_failover::observe::SubmitAnswer::Accepted { .. })
+        )),
+        "the new intent is submitted in the same tick: {:?}",
+        p.submits
+    );
     assert_ne!(inflight.intent_hash, first.intent_hash_bech32);
     assert_eq!(
         inflight.previous_intents,
@@ -393,21 +400,16 @@ async fn restart_resumes_the_same_intent_and_exactly_one_update_key_commits() {
         let endpoints = sources.tx_endpoints();
         let mut persist = |f: &InFlight| save_inflight(&file, &base, f);
         now += TICK_MS;
-        match net
-            .tick(&endpoints, &sources, &mut inflight, now, &mut persist)
-            .await
-        {
-            TickOutcome::Following(p) => {
-                assert!(
-                    p.rebuilt.is_none(),
-                    "resume, never rebuild: {:?}",
-                    p.rebuilt
-                );
-                assert!(p.persist_errors.is_empty(), "{:?}", p.persist_errors);
-                assert!(!p.submits.is_empty());
-            }
-            other => panic!("unexpected outcome {other:?}"),
-        }
+        let p = net
+            .following(&endpoints, &sources, &mut inflight, now, &mut persist)
+            .await;
+        assert!(
+            p.rebuilt.is_none(),
+            "resume, never rebuild: {:?}",
+            p.rebuilt
+        );
+        assert!(p.persist_errors.is_empty(), "{:?}", p.persist_errors);
+        assert!(!p.submits.is_empty());
     }
     // The state file says submitted; the transaction sits in the mempool.
     let file = StateFile::new(state_path.clone());
@@ -461,18 +463,17 @@ async fn a_second_watcher_finds_the_key_rotated_and_submits_nothing() {
     let tx = net.build(epoch).expect("build");
     let mut first = submit::new_inflight(&tx, "watcher 1", now);
     let mut persist = no_persist();
-    let done = loop {
-        assert!(now < 1_000_000 + 60_000, "no commit");
-        match net
-            .tick(&endpoints, &sources, &mut first, now, &mut persist)
-            .await
-        {
-            TickOutcome::Committed { intent_hash } => break intent_hash,
-            TickOutcome::Following(_) => net.step(1).await,
-            other => panic!("unexpected outcome {other:?}"),
-        }
-        now += TICK_MS;
-    };
+    let done = net
+        .until_committed(
+            &endpoints,
+            &sources,
+            &mut first,
+            &mut now,
+            60,
+            &mut persist,
+            &mut |_| true,
+        )
+        .await;
     // Watcher 2 decided an epoch later (a different intent), and checks the ledger first.
     net.step(ROUNDS_PER_EPOCH).await;
     let (later, target) = net.ledger(&sources).await;
@@ -512,21 +513,20 @@ async fn disk_full_state_writes_fail_but_the_failover_still_commits() {
     let base = DaemonState::new(&net.info.our_validator, "simulator", 0);
     let mut persist = |f: &InFlight| save_inflight(&file, &base, f);
     let mut persist_errors = Vec::new();
-    let committed = loop {
-        assert!(now < 1_000_000 + 60_000, "no commit");
-        match net
-            .tick(&endpoints, &sources, &mut inflight, now, &mut persist)
-            .await
-        {
-            TickOutcome::Committed { intent_hash } => break intent_hash,
-            TickOutcome::Following(p) => {
+    let committed = net
+        .until_committed(
+            &endpoints,
+            &sources,
+            &mut inflight,
+            &mut now,
+            60,
+            &mut persist,
+            &mut |p| {
                 persist_errors.extend(p.persist_errors.into_iter().map(|e| e.to_string()));
-                net.step(1).await;
-            }
-            other => panic!("unexpected outcome {other:?}"),
-        }
-        now += TICK_MS;
-    };
+                true
+            },
+        )
+        .await;
     assert_eq!(committed, tx.intent_hash_bech32);
     assert!(!persist_errors.is_empty(), "the failed writes are reported");
     assert!(
