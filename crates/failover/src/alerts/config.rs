@@ -14,7 +14,8 @@ use url::Url;
 
 /// A field problem: (field, value, problem, fix), the shape `config.rs` turns into
 /// `ConfigError::Field`. Secret values are given as `REDACTED`.
-pub type FieldProblem = (&'static str, String, String, String);
+pub use crate::config::FieldProblem;
+use crate::config::{duration_text, problem};
 
 /// Re-send a condition that still holds once an hour: a reminder that something is still
 /// wrong, without flooding a channel with one message per poll.
@@ -197,15 +198,6 @@ pub struct AlertsConfig {
 /// out a slow moment and still lets the retries finish within a minute.
 pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
-fn problem(
-    field: &'static str,
-    value: &str,
-    p: impl Into<String>,
-    fix: impl Into<String>,
-) -> FieldProblem {
-    (field, value.to_string(), p.into(), fix.into())
-}
-
 /// `scheme://host[:port]/…`: enough to recognise the endpoint, no path, query or credentials.
 pub fn redact_url(url: &Url) -> String {
     let host = url.host_str().unwrap_or("?");
@@ -279,14 +271,11 @@ impl RawAlerts {
         let resend_interval = match &self.resend_interval {
             None => DEFAULT_RESEND_INTERVAL,
             Some(s) => {
-                let d = humantime::parse_duration(s.trim()).map_err(|e| {
-                    problem(
-                        "alerts.resend_interval",
-                        s,
-                        format!("not a duration ({e})"),
-                        "write a duration such as \"1h\" or \"30m\"",
-                    )
-                })?;
+                let d = duration_text(
+                    "alerts.resend_interval",
+                    s,
+                    "write a duration such as \"1h\" or \"30m\"",
+                )?;
                 if d < MIN_RESEND_INTERVAL {
                     return Err(problem(
                         "alerts.resend_interval",

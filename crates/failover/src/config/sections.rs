@@ -161,7 +161,7 @@ pub struct DaemonParams {
 /// A field problem: (field, value, problem, fix).
 pub type FieldProblem = (&'static str, String, String, String);
 
-fn problem(
+pub(crate) fn problem(
     field: &'static str,
     value: &str,
     p: impl Into<String>,
@@ -212,15 +212,23 @@ pub fn display_host(url: &Url) -> String {
     }
 }
 
+/// A duration as written (`"5s"`, `"500ms"`, `"2m"`); `fix` shows what to write instead. Each
+/// caller then checks its own lower bound.
+pub(crate) fn duration_text(
+    field: &'static str,
+    s: &str,
+    fix: &str,
+) -> Result<Duration, FieldProblem> {
+    humantime::parse_duration(s.trim())
+        .map_err(|e| problem(field, s, format!("not a duration ({e})"), fix))
+}
+
 pub(super) fn parse_duration(field: &'static str, s: &str) -> Result<Duration, FieldProblem> {
-    let d = humantime::parse_duration(s.trim()).map_err(|e| {
-        problem(
-            field,
-            s,
-            format!("not a duration ({e})"),
-            "write a duration such as \"5s\", \"500ms\" or \"2m\"",
-        )
-    })?;
+    let d = duration_text(
+        field,
+        s,
+        "write a duration such as \"5s\", \"500ms\" or \"2m\"",
+    )?;
     if d.is_zero() {
         return Err(problem(
             field,
