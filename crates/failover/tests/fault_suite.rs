@@ -1,62 +1,47 @@
 //! The fault suite (issue 6 §3): each scenario runs the real `radix-failover run` binary against
 //! a real radix-sim network (real Radix Engine, loopback HTTP), injects one fault through the
 //! sim's control API and asserts the outcome on the sim's ledger (what committed, when the key
-//! changed), on the daemon's state file and on its log, never on the daemon's claims alone.
+//! changed), on the daemon's state file, its log and the alerts a loopback webhook receives;
+//! never on the daemon's claims alone.
 //!
-//! Every scenario also checks that the badge account's private key appears in no log line and
-//! no state file (`Harness::assert_no_secrets`).
+//! Every scenario also checks that the badge account's private key appears in no log line, no
+//! state file and no alert (`Harness::stop`, `Harness::assert_no_secret_in_alerts`).
 //!
 //! Timing: the harness's sim has 4 s epochs (20 rounds of 200 ms); the daemon polls every
-//! 200 ms (the config radix-sim writes). Each test takes roughly 5–25 s.
+//! 200 ms (the config radix-sim writes). Each test takes roughly 5–25 s. SIGKILL in each phase,
+//! SIGTERM and a full disk are in `crash_safety.rs`.
 
 mod common;
 
 use std::time::Duration;
 
-use common::{Daemon, Harness, WebhookReceiver};
+use common::{Daemon, Harness, STEP};
 use radix_sim::ledger::types::IntentStatus;
 use serde_json::json;
 
-/// Waits for commits, epoch changes and log lines: generous for a loaded 2-core CI machine,
-/// while a passing test only waits as long as the scenario needs.
-const LONG: Duration = Duration::from_secs(60);
-
-/// Adds `[alerts] webhook` pointing at a fresh loopback receiver to the harness's config.
-async fn with_webhook(h: &Harness) -> WebhookReceiver {
-    let hook = WebhookReceiver::start().await;
-    let url = hook.url.clone();
-    h.edit_config(|t| format!("{t}\n[alerts]\nwebhook = {{ url = \"{url}\" }}\n"));
-    hook
+/// The intent the state file records for the failover in flight.
+async fn decided_intent(h: &Harness) -> String {
+    let decided = h
+        .wait_for_state(&h.state_file(), "failing_over", STEP)
+        .await;
+    decided["intent_hash"]
+        .as_str()
+        .expect("the intent is in the state file")
+        .to_string()
 }
 
-/// The badge account's key is in no alert either.
-fn assert_no_secret_in_alerts(h: &Harness, hook: &WebhookReceiver) {
-    let key = std::fs::read_to_string(h.dir.path().join("owner.key")).expect("key file");
-    let key = key.trim().to_lowercase();
-    assert_eq!(key.len(), 64);
-    let bodies = hook.bodies();
-    assert!(!bodies.is_empty(), "the webhook received alerts");
-    for b in bodies {
-        assert!(
-            !b.to_string().to_lowercase().contains(&key),
-            "secret in an alert: {b}"
-        );
-    }
+/// How many log lines contain `pat`.
+fn count_lines(d: &Daemon, pat: &str) -> usize {
+    d.lines().iter().filter(|l| l.contains(pat)).count()
 }
 
-/// 1. One of the Core sources lies, reporting misses that did not happen: it is found out
-///    (contradicted by the others), named in a warning, and nothing fails over. The real
-///    outage afterwards still fails over, with the liar still lying.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_lying_source_is_contradicted_and_causes_no_failover() {
-    let h = Harness::start(31).await;
-    let mut d = Daemon::spawn(&h.config, &[], "daemon");
-    d.wait_line("pre-flight passed", LONG).await;
-    d.wait_line("| phase watching", LONG).await;
-
+/// Makes validator-1's Core API lie (+10 misses for our validator: far above the miss
+/// threshold of 3 and the tolerance of 2 between honest sources, so believing it would fail
+/// over at once) and checks, over two epoch changes (the liar's count restarts from 10 each
+/// epoch), that it is named as contradicted, never trusted again, and that nothing fails over.
+/// `all_trusted` is the summary's text when every ledger source is trusted.
+async fn lie_and_check_nothing_happens(h: &Harness, d: &mut Daemon, all_trusted: &str) {
     let liar = format!("core {}", h.core_host("validator-1"));
-    // 10 extra misses: far above the miss threshold (3) and above the tolerance between
-    // honest sources (2), so believing it would fail over at once.
     let from = d.line_count();
     h.fault(json!({"action": "core_lies", "node": "validator-1", "extra_missed": 10}))
         .await;
@@ -66,55 +51,61 @@ async fn a_lying_source_is_contradicted_and_causes_no_failover() {
         .wait_line_after(
             from,
             &format!("source {liar} is not trusted: contradicted"),
-            LONG,
+            STEP,
         )
         .await;
     assert!(
         warning.contains("reports 1"),
         "the warning gives the lying count (10 or more): {warning}"
     );
-
-    // Over two epoch changes (the liar's count restarts from 10 each epoch), nothing happens.
     let start = h.epoch();
     h.wait_epochs(2).await;
     assert!(h.epoch() >= start + 2);
-    assert!(
-        !d.has_line("FAILOVER DECIDED"),
-        "a liar made the daemon fail over"
-    );
-    assert!(
-        !d.has_line("failover needed"),
-        "a liar made the daemon want a failover (blocked or not)"
-    );
-    assert!(h.committed().is_empty(), "nothing may be submitted");
-    if let Some(state) = h.state(&h.state_file()) {
-        assert_eq!(Harness::phase_of(&state)["phase"], "watching", "{state}");
-    }
+    h.assert_no_failover(d, "a lying source");
     // From then on no poll trusted every source: the liar stayed untrusted. (It may be
     // "trusted" alone on a poll where the other Core sources time out under load; then too
-    // few sources remain to confirm anything, which the no-decision checks above cover.)
-    let after = d.lines_from(at + 1);
-    let polls = after.iter().filter(|l| l.contains("| phase ")).count();
+    // few sources remain to confirm anything, which the no-failover checks cover.)
+    let polls = d.polls_after_with(at + 1, "").len();
     assert!(polls >= 10, "the daemon kept polling ({polls} polls)");
-    let all_trusted: Vec<&String> = after
-        .iter()
-        .filter(|l| l.contains("sources 5/5 trusted"))
-        .collect();
-    assert!(
-        all_trusted.is_empty(),
-        "the liar was trusted: {all_trusted:?}"
-    );
+    let trusted = d.polls_after_with(at + 1, all_trusted);
+    assert!(trusted.is_empty(), "the liar was trusted: {trusted:?}");
+}
 
-    // The liar cannot block a real failover either: the honest sources still form a quorum.
-    h.fault_early_in_epoch(json!({"action": "node_down", "node": "primary"}))
-        .await;
-    d.wait_line("FAILOVER DECIDED", LONG).await;
-    d.wait_line("COMMITTED", LONG).await;
-    assert_eq!(h.committed().len(), 1, "exactly one transaction");
-    d.sigterm_and_wait(Duration::from_secs(10))
-        .await
-        .expect("clean exit on SIGTERM");
-    h.assert_no_secrets(&d);
+/// 1. One of the Core sources lies, reporting misses that did not happen: it is found out
+///    (contradicted by the others), named in a warning, and nothing fails over. The real
+///    outage afterwards still fails over, with the liar still lying.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lying_source_is_contradicted_and_causes_no_failover() {
+    let h = Harness::start(31).await;
+    let mut d = h.armed("daemon").await;
+    lie_and_check_nothing_happens(&h, &mut d, "sources 5/5 trusted").await;
+    // The liar cannot block a real failover: the honest sources still form a quorum.
+    h.primary_dies_and_one_commits(&mut d).await;
+    h.stop(&mut d).await;
+}
+
+/// 1b. Exactly three real-time sources (the Core APIs of one independent node, the primary and
+///     the backup), one of which lies: it is outvoted and nothing fails over; the real outage
+///     afterwards still fails over (by the early signal: with the primary's Core API down, the
+///     liar and the backup's disagree, so no miss can be confirmed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_of_three_core_sources_lies_and_nothing_fails_over() {
+    let h = Harness::start(43).await;
+    let v1 = h
+        .info
+        .node("validator-1")
+        .expect("node")
+        .core_api_url
+        .clone();
+    h.set_config("core_apis", &format!("[\"{v1}\"]"));
+    let mut d = h.armed("daemon").await;
+    assert!(
+        d.has_line("/4 trusted"),
+        "a gateway and three Core APIs are the ledger sources"
+    );
+    lie_and_check_nothing_happens(&h, &mut d, "sources 4/4 trusted").await;
+    h.primary_dies_and_one_commits(&mut d).await;
+    h.stop(&mut d).await;
 }
 
 /// 2. Every gateway is down while the primary is fine: no failover, and a `source_degraded`
@@ -122,13 +113,12 @@ async fn a_lying_source_is_contradicted_and_causes_no_failover() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_gateway_down_is_no_failover_and_an_alert() {
     let h = Harness::start(32).await;
-    let hook = with_webhook(&h).await;
-    let mut d = Daemon::spawn(&h.config, &[], "daemon");
-    d.wait_line("pre-flight passed", LONG).await;
+    let hook = h.webhook().await;
+    let mut d = h.armed("daemon").await;
 
     h.fault(json!({"action": "gateway_down"})).await;
     let gateway = format!("gateway {}", h.gateway_host());
-    let alert = hook.wait_event("source_degraded", &gateway, LONG).await;
+    let alert = hook.wait_event("source_degraded", &gateway, STEP).await;
     assert_ne!(
         alert["severity"], "info",
         "a degraded source is no info: {alert}"
@@ -136,19 +126,14 @@ async fn every_gateway_down_is_no_failover_and_an_alert() {
     assert_eq!(alert["validator"], h.info.our_validator.as_str());
 
     h.wait_epochs(2).await;
-    assert!(!d.has_line("FAILOVER DECIDED"));
-    assert!(!d.has_line("failover needed"));
-    assert!(h.committed().is_empty());
+    h.assert_no_failover(&d, "every gateway down");
+    let events = hook.events();
     assert!(
-        !hook.events().iter().any(|e| e == "failover_decided"),
-        "{:?}",
-        hook.events()
+        !events.iter().any(|e| e == "failover_decided"),
+        "{events:?}"
     );
-    d.sigterm_and_wait(Duration::from_secs(10))
-        .await
-        .expect("clean exit on SIGTERM");
-    h.assert_no_secrets(&d);
-    assert_no_secret_in_alerts(&h, &hook);
+    h.stop(&mut d).await;
+    h.assert_no_secret_in_alerts(&hook);
 }
 
 /// 3. A stale gateway (it keeps serving an old ledger) is not trusted, and the failover is
@@ -156,9 +141,7 @@ async fn every_gateway_down_is_no_failover_and_an_alert() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_gateway_is_ignored_and_the_fresh_sources_decide() {
     let h = Harness::start(33).await;
-    let mut d = Daemon::spawn(&h.config, &[], "daemon");
-    d.wait_line("pre-flight passed", LONG).await;
-    d.wait_line("| phase watching", LONG).await;
+    let mut d = h.armed("daemon").await;
 
     let from = d.line_count();
     h.fault(json!({"action": "gateway_stale"})).await;
@@ -167,39 +150,32 @@ async fn a_stale_gateway_is_ignored_and_the_fresh_sources_decide() {
         .wait_line_after(
             from,
             &format!("source {gateway} is not trusted: lagging"),
-            LONG,
+            STEP,
         )
         .await;
     assert!(line.contains("old"), "says how old: {line}");
 
-    let fault = h
-        .fault_early_in_epoch(json!({"action": "node_down", "node": "primary"}))
-        .await;
-    d.wait_line("FAILOVER DECIDED", LONG).await;
-    d.wait_line("COMMITTED", LONG).await;
+    let fault = h.primary_dies_and_one_commits(&mut d).await;
     let commit = h.wait_key_change_epoch().await;
     assert_eq!(
         commit, fault.epoch,
         "committed in epoch {commit}, the fault was in epoch {}",
         fault.epoch
     );
-    assert_eq!(h.committed().len(), 1, "exactly one transaction");
     // The stale gateway was never trusted again meanwhile: the decision came from the others.
-    let trusted_again: Vec<String> = d
+    let again = format!("source {gateway} is trusted again");
+    let trusted: Vec<String> = d
         .lines_from(stale_at + 1)
         .into_iter()
-        .filter(|l| l.contains(&format!("source {gateway} is trusted again")))
+        .filter(|l| l.contains(&again))
         .collect();
     assert!(
-        trusted_again.is_empty(),
-        "the stale gateway was trusted: {trusted_again:?}"
+        trusted.is_empty(),
+        "the stale gateway was trusted: {trusted:?}"
     );
-    d.wait_line("FAILOVER COMPLETE", LONG).await;
+    d.wait_line("FAILOVER COMPLETE", STEP).await;
     assert_eq!(h.state_phase(&h.state_file()), "failed_over");
-    d.sigterm_and_wait(Duration::from_secs(10))
-        .await
-        .expect("clean exit on SIGTERM");
-    h.assert_no_secrets(&d);
+    h.stop(&mut d).await;
 }
 
 /// 4. The submit fails transiently three times in a row on every endpoint: the same intent is
@@ -207,9 +183,7 @@ async fn a_stale_gateway_is_ignored_and_the_fresh_sources_decide() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_transient_submit_failures_still_commit_one_transaction() {
     let h = Harness::start(34).await;
-    let mut d = Daemon::spawn(&h.config, &[], "daemon");
-    d.wait_line("pre-flight passed", LONG).await;
-    d.wait_line("| phase watching", LONG).await;
+    let mut d = h.armed("daemon").await;
 
     // The daemon sends to every ledger source at once: the gateway and 4 Core APIs, of which
     // the dead primary's refuses connections (no sim failure consumed). 4 reachable endpoints
@@ -218,43 +192,31 @@ async fn three_transient_submit_failures_still_commit_one_transaction() {
     const FAILURES: u32 = REACHABLE_TX_ENDPOINTS * 3;
     h.fault(json!({"action": "submit_failing", "count": FAILURES}))
         .await;
-    let fault = h
-        .fault_early_in_epoch(json!({"action": "node_down", "node": "primary"}))
-        .await;
-    let decided = h
-        .wait_for_state(&h.state_file(), "failing_over", LONG)
-        .await;
-    let intent = decided["intent_hash"]
-        .as_str()
-        .expect("the intent is in the state file")
-        .to_string();
-    d.wait_line("COMMITTED", LONG).await;
+    let fault = h.primary_dies_and_one_commits(&mut d).await;
 
     let committed = h.committed();
-    assert_eq!(committed.len(), 1, "exactly one transaction: {committed:?}");
+    let decided = d.wait_line("FAILOVER DECIDED", STEP).await;
+    assert!(
+        decided.contains(&format!("intent {} ", committed[0].0)),
+        "the intent decided first is the one committed: {decided}"
+    );
     assert_eq!(
-        committed[0].0, intent,
-        "the intent decided first is the one committed"
+        count_lines(&d, "REBUILT"),
+        0,
+        "no rebuild for transient failures"
     );
     assert!(matches!(committed[0].1, IntentStatus::CommittedSuccess(_)));
     // Every injected failure was consumed: the daemon really submitted more than 12 times.
     let view = h.faults_view().await;
     assert_eq!(view["submit_failures_remaining"], 0, "{view}");
-    let failed = d
-        .lines()
-        .iter()
-        .filter(|l| l.contains("submit failed") || l.contains("Injected fault submit_failing"))
-        .count();
+    let failed = count_lines(&d, "fault submit_failing");
     assert!(
         failed >= FAILURES as usize,
         "each failed submit is logged ({failed} of {FAILURES})"
     );
     let commit = h.wait_key_change_epoch().await;
     assert_eq!(commit, fault.epoch, "the retries fit in the fault's epoch");
-    d.sigterm_and_wait(Duration::from_secs(10))
-        .await
-        .expect("clean exit on SIGTERM");
-    h.assert_no_secrets(&d);
+    h.stop(&mut d).await;
 }
 
 /// 5. The mempool executes nothing until the transaction's epoch window has ended: the daemon
@@ -262,9 +224,7 @@ async fn three_transient_submit_failures_still_commit_one_transaction() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_window_is_rebuilt_and_only_the_new_intent_commits() {
     let h = Harness::start(35).await;
-    let mut d = Daemon::spawn(&h.config, &[], "daemon");
-    d.wait_line("pre-flight passed", LONG).await;
-    d.wait_line("| phase watching", LONG).await;
+    let mut d = h.armed("daemon").await;
 
     // From round 1-2 of epoch E: the window of an intent built in E is E..E+2 (2 epochs), so a
     // stall of 2 epochs + 8 rounds outlives it by about 8 rounds, giving the daemon time to
@@ -275,19 +235,13 @@ async fn an_expired_window_is_rebuilt_and_only_the_new_intent_commits() {
         .await;
     h.fault(json!({"action": "node_down", "node": "primary"}))
         .await;
-    let decided = h
-        .wait_for_state(&h.state_file(), "failing_over", LONG)
-        .await;
-    let old = decided["intent_hash"]
-        .as_str()
-        .expect("intent in the state file")
-        .to_string();
+    let old = decided_intent(&h).await;
     assert_eq!(h.epoch(), fault.epoch, "decided in the fault's epoch");
 
-    let rebuilt = d.wait_line("REBUILT the transaction", LONG).await;
+    let rebuilt = d.wait_line("REBUILT the transaction", STEP).await;
     assert!(rebuilt.contains(&old), "names the old intent: {rebuilt}");
     assert!(rebuilt.contains("window ended"), "says why: {rebuilt}");
-    d.wait_line("COMMITTED", LONG).await;
+    d.wait_line("COMMITTED", STEP).await;
 
     let committed = h.committed();
     assert_eq!(committed.len(), 1, "exactly one transaction: {committed:?}");
@@ -312,11 +266,8 @@ async fn an_expired_window_is_rebuilt_and_only_the_new_intent_commits() {
         matches!(old_status, IntentStatus::PermanentlyRejected { .. }),
         "old intent: {old_status:?}"
     );
-    d.wait_line("FAILOVER COMPLETE", LONG).await;
-    d.sigterm_and_wait(Duration::from_secs(10))
-        .await
-        .expect("clean exit on SIGTERM");
-    h.assert_no_secrets(&d);
+    d.wait_line("FAILOVER COMPLETE", STEP).await;
+    h.stop(&mut d).await;
 }
 
 /// 6. The backup dies after the failover (the primary is dead too): the daemon says so loudly
@@ -324,20 +275,17 @@ async fn an_expired_window_is_rebuilt_and_only_the_new_intent_commits() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backup_dies_after_failover_is_reported_and_nothing_switches_back() {
     let h = Harness::start(36).await;
-    let hook = with_webhook(&h).await;
-    let mut d = Daemon::spawn(&h.config, &[], "daemon");
-    d.wait_line("pre-flight passed", LONG).await;
-    h.fault_early_in_epoch(json!({"action": "node_down", "node": "primary"}))
-        .await;
-    d.wait_line("FAILOVER COMPLETE", LONG).await;
-    assert_eq!(h.committed().len(), 1);
+    let hook = h.webhook().await;
+    let mut d = h.armed("daemon").await;
+    h.primary_dies_and_one_commits(&mut d).await;
+    d.wait_line("FAILOVER COMPLETE", STEP).await;
 
     h.fault(json!({"action": "node_down", "node": "backup"}))
         .await;
-    let line = d.wait_line("BACKUP IS NOT HEALTHY", LONG).await;
+    let line = d.wait_line("BACKUP IS NOT HEALTHY", STEP).await;
     assert!(line.contains("No automatic switch back"), "{line}");
     let alert = hook
-        .wait_event("backup_unhealthy", "BACKUP IS NOT HEALTHY", LONG)
+        .wait_event("backup_unhealthy", "BACKUP IS NOT HEALTHY", STEP)
         .await;
     assert_eq!(alert["severity"], "critical", "{alert}");
     h.wait_epochs(2).await;
@@ -348,34 +296,22 @@ async fn backup_dies_after_failover_is_reported_and_nothing_switches_back() {
         h.committed()
     );
     assert_eq!(h.state_phase(&h.state_file()), "failed_over");
-    let decided = d
-        .lines()
-        .iter()
-        .filter(|l| l.contains("FAILOVER DECIDED"))
-        .count();
-    assert_eq!(decided, 1, "one decision only");
+    assert_eq!(count_lines(&d, "FAILOVER DECIDED"), 1, "one decision only");
     // Said once per episode, not on every poll.
-    let said = d
-        .lines()
-        .iter()
-        .filter(|l| l.contains("BACKUP IS NOT HEALTHY"))
-        .count();
-    assert_eq!(said, 1, "the backup alarm repeats every poll");
+    assert_eq!(
+        count_lines(&d, "BACKUP IS NOT HEALTHY"),
+        1,
+        "the backup alarm repeats every poll"
+    );
     let events = hook.events();
     assert!(
         !events.iter().any(|e| e == "failback"),
         "no fail back: {events:?}"
     );
-    assert_eq!(
-        events.iter().filter(|e| *e == "failover_decided").count(),
-        1,
-        "{events:?}"
-    );
-    d.sigterm_and_wait(Duration::from_secs(10))
-        .await
-        .expect("clean exit on SIGTERM");
-    h.assert_no_secrets(&d);
-    assert_no_secret_in_alerts(&h, &hook);
+    let decided = events.iter().filter(|e| *e == "failover_decided").count();
+    assert_eq!(decided, 1, "{events:?}");
+    h.stop(&mut d).await;
+    h.assert_no_secret_in_alerts(&hook);
 }
 
 /// The state file cannot be read at start (here it is a directory): a clear error naming it,
@@ -384,102 +320,8 @@ async fn backup_dies_after_failover_is_reported_and_nothing_switches_back() {
 async fn unreadable_state_file_stops_the_daemon_before_any_action() {
     let h = Harness::start(42).await;
     std::fs::create_dir(h.state_file()).expect("a directory where the state file goes");
-    h.fault(json!({"action": "node_down", "node": "primary"}))
-        .await;
-    let out = h.cli_fails(&["run"]).await;
-    assert!(
-        out.contains("radix-failover-state.json"),
-        "names the file: {out}"
-    );
-    assert!(
-        out.to_lowercase().contains("fix"),
-        "says how to fix it: {out}"
-    );
-    h.wait_epochs(1).await;
-    assert!(h.committed().is_empty(), "no action taken blind");
+    h.assert_run_refuses_blind().await;
     assert!(h.state_file().is_dir(), "left as it was");
-}
-
-/// 1b. Exactly three real-time sources (the Core APIs of one independent node, the primary and
-///     the backup), one of which lies: it is outvoted, nothing fails over; and the real outage
-///     afterwards still fails over.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_of_three_core_sources_lies_and_nothing_fails_over() {
-    let h = Harness::start(43).await;
-    three_core_sources(&h);
-    let mut d = Daemon::spawn(&h.config, &[], "daemon");
-    d.wait_line("pre-flight passed", LONG).await;
-    let first = d.wait_line("| phase watching", LONG).await;
-    assert!(
-        first.contains("/4 trusted"),
-        "a gateway and three Core APIs: {first}"
-    );
-
-    let liar = format!("core {}", h.core_host("validator-1"));
-    let from = d.line_count();
-    h.fault(json!({"action": "core_lies", "node": "validator-1", "extra_missed": 10}))
-        .await;
-    let (at, _) = d
-        .wait_line_after(
-            from,
-            &format!("source {liar} is not trusted: contradicted"),
-            LONG,
-        )
-        .await;
-    h.wait_epochs(2).await;
-    assert!(
-        !d.has_line("FAILOVER DECIDED"),
-        "a liar made the daemon fail over"
-    );
-    assert!(
-        !d.has_line("failover needed"),
-        "a liar made the daemon want a failover"
-    );
-    assert!(h.committed().is_empty());
-    let all_trusted: Vec<String> = d
-        .lines_from(at + 1)
-        .into_iter()
-        .filter(|l| l.contains("sources 4/4 trusted"))
-        .collect();
-    assert!(
-        all_trusted.is_empty(),
-        "the liar was trusted: {all_trusted:?}"
-    );
-
-    // The real outage: the primary's Core API goes down with it, so one honest Core source
-    // (the backup's) is left against the liar.
-    h.fault_early_in_epoch(json!({"action": "node_down", "node": "primary"}))
-        .await;
-    d.wait_line("FAILOVER DECIDED", LONG).await;
-    d.wait_line("COMMITTED", LONG).await;
-    assert_eq!(h.committed().len(), 1);
-    d.sigterm_and_wait(Duration::from_secs(10))
-        .await
-        .expect("clean exit on SIGTERM");
-    h.assert_no_secrets(&d);
-}
-
-/// Edits the config to exactly three real-time sources: the Core APIs of validator-1, the
-/// primary and the backup (and the gateway).
-fn three_core_sources(h: &Harness) {
-    let v1 = h
-        .info
-        .node("validator-1")
-        .expect("node")
-        .core_api_url
-        .clone();
-    h.edit_config(|t| {
-        t.lines()
-            .map(|l| {
-                if l.starts_with("core_apis = ") {
-                    format!("core_apis = [\"{v1}\"]")
-                } else {
-                    l.to_string()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    });
 }
 
 /// While the failover transaction is in flight the policy's view may turn to Blocked (here
@@ -490,16 +332,14 @@ fn three_core_sources(h: &Harness) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_failover_blocked_alert_while_the_failover_is_in_flight() {
     let h = Harness::start(44).await;
-    let hook = with_webhook(&h).await;
-    let mut d = Daemon::spawn(&h.config, &[], "daemon");
-    d.wait_line("pre-flight passed", LONG).await;
+    let hook = h.webhook().await;
+    let mut d = h.armed("daemon").await;
     // Nothing commits until the check below is done.
     h.fault(json!({"action": "mempool_stall", "rounds": 100_000}))
         .await;
     h.fault_early_in_epoch(json!({"action": "node_down", "node": "primary"}))
         .await;
-    h.wait_for_state(&h.state_file(), "failing_over", LONG)
-        .await;
+    decided_intent(&h).await;
     let from = d.line_count();
     h.fault(json!({"action": "node_out_of_sync", "node": "backup"}))
         .await;
@@ -508,16 +348,12 @@ async fn no_failover_blocked_alert_while_the_failover_is_in_flight() {
         .await;
     h.fault(json!({"action": "mempool_stall", "rounds": 0}))
         .await;
-    let polls = d
-        .lines_from(from)
-        .iter()
-        .filter(|l| l.contains("| phase failing_over"))
-        .count();
+    let polls = d.polls_after_with(from, "| phase failing_over").len();
     assert!(
         polls >= 3,
         "the daemon kept polling while failing over ({polls})"
     );
-    d.wait_line("FAILOVER COMPLETE", LONG).await;
+    d.wait_line("FAILOVER COMPLETE", STEP).await;
     assert_eq!(h.committed().len(), 1);
     let events = hook.events();
     assert!(events.iter().any(|e| e == "failover_decided"), "{events:?}");
@@ -530,11 +366,8 @@ async fn no_failover_blocked_alert_while_the_failover_is_in_flight() {
         blocked.is_empty(),
         "a failover_blocked alert while the failover was being submitted: {blocked:?}"
     );
-    d.sigterm_and_wait(Duration::from_secs(10))
-        .await
-        .expect("clean exit on SIGTERM");
-    h.assert_no_secrets(&d);
-    assert_no_secret_in_alerts(&h, &hook);
+    h.stop(&mut d).await;
+    h.assert_no_secret_in_alerts(&hook);
 }
 
 /// The submit never gets through before the submit deadline: the daemon gives up loudly (a
@@ -545,30 +378,18 @@ async fn no_failover_blocked_alert_while_the_failover_is_in_flight() {
 async fn submit_deadline_gives_up_halts_and_follows_a_manual_failover() {
     let h = Harness::start(45).await;
     // 3 s: a short deadline keeps the test short (the written config has 6 epochs).
-    h.edit_config(|t| {
-        t.lines()
-            .map(|l| {
-                if l.starts_with("submit_deadline = ") {
-                    "submit_deadline = \"3s\"".to_string()
-                } else {
-                    l.to_string()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    });
-    let hook = with_webhook(&h).await;
-    let mut d = Daemon::spawn(&h.config, &[], "daemon");
-    d.wait_line("pre-flight passed", LONG).await;
+    h.set_config("submit_deadline", "\"3s\"");
+    let hook = h.webhook().await;
+    let mut d = h.armed("daemon").await;
     h.fault(json!({"action": "submit_failing", "count": 1_000_000}))
         .await;
     h.fault(json!({"action": "node_down", "node": "primary"}))
         .await;
-    d.wait_line("FAILOVER DECIDED", LONG).await;
-    let line = d.wait_line("GAVE UP", LONG).await;
+    d.wait_line("FAILOVER DECIDED", STEP).await;
+    let line = d.wait_line("GAVE UP", STEP).await;
     assert!(line.contains("deadline"), "says why: {line}");
-    hook.wait_event("gave_up", "GAVE UP", LONG).await;
-    h.wait_for_state(&h.state_file(), "halted", LONG).await;
+    hook.wait_event("gave_up", "GAVE UP", STEP).await;
+    h.wait_for_state(&h.state_file(), "halted", STEP).await;
 
     // The endpoints work again: a halted daemon still sends nothing by itself.
     h.fault(json!({"action": "submit_failing", "count": 0}))
@@ -585,12 +406,9 @@ async fn submit_deadline_gives_up_halts_and_follows_a_manual_failover() {
     // --no-wait: the CLI's own wait for the backup to validate would use the 3 s deadline.
     let out = h.cli(&["failover", "--yes", "--no-wait"]).await;
     assert!(out.to_lowercase().contains("committed"), "{out}");
-    d.wait_line("no longer halted", LONG).await;
-    h.wait_for_state(&h.state_file(), "failed_over", LONG).await;
+    d.wait_line("no longer halted", STEP).await;
+    h.wait_for_state(&h.state_file(), "failed_over", STEP).await;
     assert_eq!(h.committed().len(), 1, "{:?}", h.committed());
-    d.sigterm_and_wait(Duration::from_secs(10))
-        .await
-        .expect("clean exit on SIGTERM");
-    h.assert_no_secrets(&d);
-    assert_no_secret_in_alerts(&h, &hook);
+    h.stop(&mut d).await;
+    h.assert_no_secret_in_alerts(&hook);
 }

@@ -656,3 +656,139 @@ impl Harness {
         }
     }
 }
+
+// ---- Shared steps of the end-to-end scenarios (fault suite; usable by any E2E test). ----
+
+/// Waits in scenario steps: generous for a loaded 2-core machine; a passing test only waits
+/// as long as the scenario needs.
+pub const STEP: Duration = Duration::from_secs(60);
+
+impl Harness {
+    /// `radix-failover run` on this harness's config, armed (pre-flight passed) and watching.
+    pub async fn armed(&self, name: &str) -> Daemon {
+        let mut d = Daemon::spawn(&self.config, &[], name);
+        d.wait_line("pre-flight passed", STEP).await;
+        d.wait_line("| phase watching", STEP).await;
+        d
+    }
+
+    /// Replaces every `key = ...` line of the written config with `key = value` (TOML text).
+    pub fn set_config(&self, key: &str, value: &str) {
+        let prefix = format!("{key} = ");
+        self.edit_config(|t| {
+            assert!(
+                t.lines().any(|l| l.starts_with(&prefix)),
+                "no {key} in the config"
+            );
+            t.lines()
+                .map(|l| {
+                    if l.starts_with(&prefix) {
+                        format!("{prefix}{value}")
+                    } else {
+                        l.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        });
+    }
+
+    /// A loopback receiver wired into the config as `[alerts] webhook`.
+    pub async fn webhook(&self) -> WebhookReceiver {
+        let hook = WebhookReceiver::start().await;
+        let url = hook.url.clone();
+        self.edit_config(|t| format!("{t}\n[alerts]\nwebhook = {{ url = \"{url}\" }}\n"));
+        hook
+    }
+
+    /// SIGTERM, a clean exit, and the key in no log line and no state file.
+    pub async fn stop(&self, d: &mut Daemon) {
+        d.sigterm_and_wait(Duration::from_secs(10))
+            .await
+            .expect("clean exit on SIGTERM");
+        self.assert_no_secrets(d);
+    }
+
+    /// The badge account's key is in no alert either (and alerts were received).
+    pub fn assert_no_secret_in_alerts(&self, hook: &WebhookReceiver) {
+        let key = std::fs::read_to_string(self.dir.path().join("owner.key")).expect("key file");
+        let key = key.trim().to_lowercase();
+        assert_eq!(key.len(), 64, "the key file holds a 32-byte hex key");
+        let bodies = hook.bodies();
+        assert!(!bodies.is_empty(), "the webhook received alerts");
+        for b in bodies {
+            let text = b.to_string().to_lowercase();
+            assert!(!text.contains(&key), "secret in an alert: {b}");
+        }
+    }
+
+    /// Nothing failed over: no decision (acted on or blocked), nothing committed, the state
+    /// file (if any) still watching.
+    pub fn assert_no_failover(&self, d: &Daemon, why: &str) {
+        assert!(
+            !d.has_line("FAILOVER DECIDED"),
+            "{why}: the daemon failed over"
+        );
+        assert!(
+            !d.has_line("failover needed"),
+            "{why}: the daemon wanted a failover (blocked or not)"
+        );
+        assert!(
+            self.committed().is_empty(),
+            "{why}: something was committed"
+        );
+        if let Some(state) = self.state(&self.state_file()) {
+            assert_eq!(
+                Self::phase_of(&state)["phase"],
+                "watching",
+                "{why}: {state}"
+            );
+        }
+    }
+
+    /// The primary dies early in an epoch; the daemon decides and commits exactly one
+    /// transaction. Returns where the fault happened.
+    pub async fn primary_dies_and_one_commits(&self, d: &mut Daemon) -> Position {
+        let fault = self
+            .fault_early_in_epoch(serde_json::json!({"action": "node_down", "node": "primary"}))
+            .await;
+        d.wait_line("FAILOVER DECIDED", STEP).await;
+        d.wait_line("COMMITTED", STEP).await;
+        assert_eq!(self.committed().len(), 1, "exactly one transaction");
+        fault
+    }
+
+    /// With the primary down, `run` refuses to start: the error names the state file and the
+    /// fix, and nothing is committed over the next epoch.
+    pub async fn assert_run_refuses_blind(&self) -> String {
+        self.fault(serde_json::json!({"action": "node_down", "node": "primary"}))
+            .await;
+        let out = self.cli_fails(&["run"]).await;
+        assert!(
+            out.contains("radix-failover-state.json"),
+            "names the file: {out}"
+        );
+        assert!(
+            out.to_lowercase().contains("fix"),
+            "says how to fix it: {out}"
+        );
+        self.wait_epochs(1).await;
+        assert!(self.committed().is_empty(), "no action taken blind");
+        out
+    }
+}
+
+impl Daemon {
+    /// Waits for `pat` in the lines logged after `from`; returns its index.
+    pub async fn wait_index_after(&mut self, from: usize, pat: &str) -> usize {
+        self.wait_line_after(from, pat, STEP).await.0
+    }
+
+    /// The per-poll summary lines (`... | phase ...`) logged after `from` that contain `pat`.
+    pub fn polls_after_with(&self, from: usize, pat: &str) -> Vec<String> {
+        self.lines_from(from)
+            .into_iter()
+            .filter(|l| l.contains("| phase ") && l.contains(pat))
+            .collect()
+    }
+}
