@@ -779,11 +779,6 @@ impl Harness {
 }
 
 impl Daemon {
-    /// Waits for `pat` in the lines logged after `from`; returns its index.
-    pub async fn wait_index_after(&mut self, from: usize, pat: &str) -> usize {
-        self.wait_line_after(from, pat, STEP).await.0
-    }
-
     /// The per-poll summary lines (`... | phase ...`) logged after `from` that contain `pat`.
     pub fn polls_after_with(&self, from: usize, pat: &str) -> Vec<String> {
         self.lines_from(from)
