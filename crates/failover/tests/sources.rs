@@ -877,6 +877,20 @@ fn with_gateway(n: &Net, url: &str, timeout: &str) -> Config {
     n.load(&text)
 }
 
+/// Sources whose only gateway is a canned server answering `canned`.
+async fn canned_gateway(n: &Net, canned: Canned, timeout: &str) -> Sources {
+    let url = canned_server(canned).await;
+    Sources::new(&with_gateway(n, &url, timeout)).expect("sources")
+}
+
+/// The message of a `Malformed` error; anything else fails the test.
+fn malformed<T: std::fmt::Debug>(answer: Result<T, SourceError>) -> String {
+    match answer {
+        Err(SourceError::Malformed(m)) => m,
+        other => panic!("{other:?}"),
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_or_broken_gateways_give_errors_never_panics() {
     let n = Net::start(41).await;
@@ -898,66 +912,55 @@ async fn hostile_or_broken_gateways_give_errors_never_panics() {
         .as_array_mut()
         .expect("items")
         .retain(|v| v["address"] != n.info.our_validator.as_str());
-    let url = canned_server(http_200_json(&missing.to_string())).await;
-    let sources = Sources::new(&with_gateway(&n, &url, "2s")).expect("sources");
-    match gateway(&sources).reading().await {
-        Err(SourceError::Malformed(m)) => assert!(m.contains(&n.info.our_validator), "{m}"),
-        other => panic!("{other:?}"),
-    }
+    let sources = canned_gateway(&n, http_200_json(&missing.to_string()), "2s").await;
+    let m = malformed(gateway(&sources).reading().await);
+    assert!(m.contains(&n.info.our_validator), "{m}");
 
     // Another network's gateway: Malformed, naming both networks.
     let mut other_net = real.clone();
     other_net["ledger_state"]["network"] = "mainnet".into();
-    let url = canned_server(http_200_json(&other_net.to_string())).await;
-    let sources = Sources::new(&with_gateway(&n, &url, "2s")).expect("sources");
-    match gateway(&sources).reading().await {
-        Err(SourceError::Malformed(m)) => {
-            assert!(m.contains("mainnet") && m.contains("simulator"), "{m}")
-        }
-        other => panic!("{other:?}"),
-    }
+    let sources = canned_gateway(&n, http_200_json(&other_net.to_string()), "2s").await;
+    let m = malformed(gateway(&sources).reading().await);
+    assert!(m.contains("mainnet") && m.contains("simulator"), "{m}");
 
     // A nonsense timestamp: Malformed.
     let mut bad_time = real.clone();
     bad_time["ledger_state"]["proposer_round_timestamp"] = "soon".into();
-    let url = canned_server(http_200_json(&bad_time.to_string())).await;
-    let sources = Sources::new(&with_gateway(&n, &url, "2s")).expect("sources");
-    assert!(matches!(
-        gateway(&sources).reading().await,
-        Err(SourceError::Malformed(_))
-    ));
+    let sources = canned_gateway(&n, http_200_json(&bad_time.to_string()), "2s").await;
+    malformed(gateway(&sources).reading().await);
 
     // An endless body, with and without a Content-Length: refused past the cap.
-    let url = canned_server(Canned::Endless(9 * 1024 * 1024)).await;
-    let sources = Sources::new(&with_gateway(&n, &url, "5s")).expect("sources");
-    match gateway(&sources).reading().await {
-        Err(SourceError::Malformed(m)) => assert!(m.contains("larger than 8 MiB"), "{m}"),
-        other => panic!("{other:?}"),
-    }
-    let url = canned_server(Canned::Raw(
-        b"HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\nConnection: close\r\n\r\n[[[".to_vec(),
-    ))
+    let sources = canned_gateway(&n, Canned::Endless(9 * 1024 * 1024), "5s").await;
+    let m = malformed(gateway(&sources).reading().await);
+    assert!(m.contains("larger than 8 MiB"), "{m}");
+    let sources = canned_gateway(
+        &n,
+        Canned::Raw(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 100000000\r\nConnection: close\r\n\r\n[[["
+                .to_vec(),
+        ),
+        "2s",
+    )
     .await;
-    let sources = Sources::new(&with_gateway(&n, &url, "2s")).expect("sources");
-    match gateway(&sources).reading().await {
-        Err(SourceError::Malformed(m)) => assert!(m.contains("larger than 8 MiB"), "{m}"),
-        other => panic!("{other:?}"),
-    }
+    let m = malformed(gateway(&sources).reading().await);
+    assert!(m.contains("larger than 8 MiB"), "{m}");
 
     // A redirect to another host is not followed (a signed transaction must not go elsewhere).
-    let url = canned_server(Canned::Raw(
-        b"HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.2:9/transaction/submit\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
-    ))
+    let sources = canned_gateway(
+        &n,
+        Canned::Raw(
+            b"HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.2:9/transaction/submit\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(),
+        ),
+        "2s",
+    )
     .await;
-    let sources = Sources::new(&with_gateway(&n, &url, "2s")).expect("sources");
     assert!(matches!(
         gateway(&sources).submit("00").await,
         Err(SourceError::Http { status: 307, .. })
     ));
 
     // A server that accepts and never answers: Timeout after the configured request timeout.
-    let url = canned_server(Canned::Silent).await;
-    let sources = Sources::new(&with_gateway(&n, &url, "250ms")).expect("sources");
+    let sources = canned_gateway(&n, Canned::Silent, "250ms").await;
     let started = std::time::Instant::now();
     assert_eq!(
         gateway(&sources).reading().await,
@@ -966,20 +969,20 @@ async fn hostile_or_broken_gateways_give_errors_never_panics() {
     assert!(started.elapsed() < Duration::from_secs(2));
 
     // An unknown transaction status string: Malformed, not a guess.
-    let url = canned_server(http_200_json(
-        &serde_json::json!({
-            "ledger_state": real["ledger_state"],
-            "status": "Pending", "intent_status": "SomethingNew",
-            "intent_status_description": "?", "known_payloads": []
-        })
-        .to_string(),
-    ))
+    let sources = canned_gateway(
+        &n,
+        http_200_json(
+            &serde_json::json!({
+                "ledger_state": real["ledger_state"],
+                "status": "Pending", "intent_status": "SomethingNew",
+                "intent_status_description": "?", "known_payloads": []
+            })
+            .to_string(),
+        ),
+        "2s",
+    )
     .await;
-    let sources = Sources::new(&with_gateway(&n, &url, "2s")).expect("sources");
-    assert!(matches!(
-        gateway(&sources).status("txid_sim1x").await,
-        Err(SourceError::Malformed(_))
-    ));
+    malformed(gateway(&sources).status("txid_sim1x").await);
     n.net.shutdown().await;
 }
 
@@ -1177,12 +1180,12 @@ async fn a_validator_outside_the_active_set_has_no_key_in_force_and_no_counts() 
             v.as_object_mut().expect("object").remove("active_in_epoch");
         }
     }
-    let url = canned_server(Canned::ByPath(vec![(
-        "/state/validators/list",
-        list.to_string(),
-    )]))
+    let sources = canned_gateway(
+        &n,
+        Canned::ByPath(vec![("/state/validators/list", list.to_string())]),
+        "2s",
+    )
     .await;
-    let sources = Sources::new(&with_gateway(&n, &url, "2s")).expect("sources");
     let r = gateway(&sources).reading().await.expect("a reading");
     assert_eq!(r.key_in_force, None);
     assert_eq!(
@@ -1214,12 +1217,15 @@ async fn the_validator_list_is_followed_page_by_page_and_bounded() {
         .expect("items")
         .retain(|v| v["address"] == ours);
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let url = canned_server(Canned::Pages(
-        Arc::new(vec![first.to_string(), second.to_string()]),
-        seen.clone(),
-    ))
+    let sources = canned_gateway(
+        &n,
+        Canned::Pages(
+            Arc::new(vec![first.to_string(), second.to_string()]),
+            seen.clone(),
+        ),
+        "2s",
+    )
     .await;
-    let sources = Sources::new(&with_gateway(&n, &url, "2s")).expect("sources");
     let r = gateway(&sources).reading().await.expect("found on page 2");
     assert_eq!(
         r.key_in_force.as_deref(),
@@ -1239,16 +1245,14 @@ async fn the_validator_list_is_followed_page_by_page_and_bounded() {
 
     // A gateway that sends cursors forever without us: bounded, Malformed.
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let url = canned_server(Canned::Pages(
-        Arc::new(vec![first.to_string()]),
-        seen.clone(),
-    ))
+    let sources = canned_gateway(
+        &n,
+        Canned::Pages(Arc::new(vec![first.to_string()]), seen.clone()),
+        "2s",
+    )
     .await;
-    let sources = Sources::new(&with_gateway(&n, &url, "2s")).expect("sources");
-    match gateway(&sources).reading().await {
-        Err(SourceError::Malformed(m)) => assert!(m.contains("pages"), "{m}"),
-        other => panic!("{other:?}"),
-    }
+    let m = malformed(gateway(&sources).reading().await);
+    assert!(m.contains("pages"), "{m}");
     assert_eq!(seen.lock().expect("lock").len(), 50);
     n.net.shutdown().await;
 }
