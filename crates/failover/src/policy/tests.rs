@@ -116,6 +116,12 @@ impl Scenario {
         ])
     }
 
+    /// No System API of the primary watched: no early signal, only the miss rule.
+    fn without_primary(mut self) -> Scenario {
+        self.primary = None;
+        self
+    }
+
     fn sources(mut self, list: &[(&str, SourceKind)]) -> Scenario {
         self.sources = list
             .iter()
@@ -305,6 +311,13 @@ fn blocker(a: &Assessment) -> String {
     }
 }
 
+fn failover_reason(a: &Assessment) -> &str {
+    match &a.decision {
+        Decision::FailOver { reason } => reason,
+        d => panic!("expected FailOver, got {d:?}"),
+    }
+}
+
 /// Index of the first FailOver, if any.
 fn first_failover(list: &[Assessment]) -> Option<usize> {
     list.iter().position(|a| a.decision.is_fail_over())
@@ -367,8 +380,7 @@ fn counts_seen_at_start_are_a_baseline_not_misses() {
 
 #[test]
 fn misses_alone_fail_over_at_the_nth_miss_with_approaching_event() {
-    let mut s = Scenario::new();
-    s.primary = None; // no System API: only the miss rule
+    let mut s = Scenario::new().without_primary();
     s.run(3, 2, 0);
     let a1 = s.lead(0, 1).poll();
     assert!(
@@ -386,9 +398,7 @@ fn misses_alone_fail_over_at_the_nth_miss_with_approaching_event() {
         a2.events
     );
     let a3 = s.lead(0, 1).poll();
-    let Decision::FailOver { reason } = &a3.decision else {
-        panic!("{:?}", a3.decision)
-    };
+    let reason = failover_reason(&a3);
     assert!(reason.contains("3 of our last 5"), "{reason}");
     assert_eq!(a3.view.recent_missed, 3);
     // It keeps saying so until the key changes on ledger; then never again.
@@ -402,8 +412,7 @@ fn misses_alone_fail_over_at_the_nth_miss_with_approaching_event() {
 #[test]
 fn made_before_missed_within_a_poll_is_pessimistic() {
     // One poll with 2 made and 3 missed: whatever the true order, 3 of the last 5 are missed.
-    let mut s = Scenario::new();
-    s.primary = None;
+    let mut s = Scenario::new().without_primary();
     s.run(2, 3, 0);
     let a = s.lead(2, 3).poll();
     assert!(a.decision.is_fail_over(), "{:?}", a.decision);
@@ -439,9 +448,7 @@ fn dead_primary_that_leads_nothing_fails_over_after_primary_down_polls() {
     s.kill_primary();
     let list = s.run(5, 0, 0);
     assert_eq!(first_failover(&list), Some(2));
-    let Decision::FailOver { reason } = &list[2].decision else {
-        unreachable!()
-    };
+    let reason = failover_reason(&list[2]);
     assert!(
         reason.contains("3 polls") && reason.contains("advancing"),
         "{reason}"
@@ -497,9 +504,7 @@ fn early_signal_lowers_the_threshold_to_one_confirmed_miss() {
     );
     assert_eq!(list[2].view.miss_threshold, 1);
     let a = s.lead(0, 1).poll();
-    let Decision::FailOver { reason } = &a.decision else {
-        panic!("{:?}", a.decision)
-    };
+    let reason = failover_reason(&a);
     assert!(
         reason.contains("1 of our last") && reason.contains("threshold lowered to 1"),
         "{reason}"
@@ -600,8 +605,7 @@ fn one_lying_core_source_never_fails_over_and_is_named() {
 
 #[test]
 fn a_liar_does_not_block_the_honest_sources_from_failing_over() {
-    let mut s = Scenario::new();
-    s.primary = None;
+    let mut s = Scenario::new().without_primary();
     s.run(2, 1, 0);
     s.fault("core a", Fault::ExtraMissed(7));
     let list = s.run(3, 0, 1);
@@ -611,9 +615,9 @@ fn a_liar_does_not_block_the_honest_sources_from_failing_over() {
 
 #[test]
 fn two_core_sources_that_disagree_are_neither_believed() {
-    let mut s =
-        Scenario::new().sources(&[("core a", SourceKind::Core), ("core b", SourceKind::Core)]);
-    s.primary = None;
+    let mut s = Scenario::new()
+        .sources(&[("core a", SourceKind::Core), ("core b", SourceKind::Core)])
+        .without_primary();
     s.run(2, 1, 0);
     s.fault("core b", Fault::ExtraMissed(1));
     // core b sees its fake misses grow; core a sees none.
@@ -654,8 +658,7 @@ fn gateway_down_is_a_warning_only() {
 #[test]
 fn gateway_down_during_an_outage_then_the_quorum_decides() {
     // The e2e story: the gateway goes down during the outage; the Core quorum still decides.
-    let mut s = Scenario::new();
-    s.primary = None;
+    let mut s = Scenario::new().without_primary();
     s.run(2, 1, 0);
     s.fault("gateway g", Fault::Down(unreachable()));
     s.fault("core c", Fault::Down(unreachable()));
@@ -672,8 +675,7 @@ fn gateway_down_during_an_outage_then_the_quorum_decides() {
 
 #[test]
 fn lagging_source_is_ignored_and_fresh_ones_decide() {
-    let mut s = Scenario::new();
-    s.primary = None;
+    let mut s = Scenario::new().without_primary();
     s.run(2, 1, 0);
     s.stale("core a", 60_000);
     let a = s.lead(1, 0).poll();
@@ -761,11 +763,12 @@ fn no_trusted_source_at_all_is_unknown() {
 #[test]
 fn a_gateway_only_setup_cannot_confirm_misses_but_the_early_signal_acts() {
     // Gateways cannot see misses in real time.
-    let mut s = Scenario::new().sources(&[
-        ("gateway g", SourceKind::Gateway),
-        ("gateway h", SourceKind::Gateway),
-    ]);
-    s.primary = None;
+    let mut s = Scenario::new()
+        .sources(&[
+            ("gateway g", SourceKind::Gateway),
+            ("gateway h", SourceKind::Gateway),
+        ])
+        .without_primary();
     let list = s.run(6, 0, 1);
     for a in &list {
         assert!(
@@ -1005,8 +1008,7 @@ fn validator_out_of_the_active_set_is_said() {
 
 #[test]
 fn epoch_change_mid_outage_keeps_the_window() {
-    let mut s = Scenario::new();
-    s.primary = None;
+    let mut s = Scenario::new().without_primary();
     s.run(3, 2, 0);
     let before = s.run(2, 0, 1);
     assert!(before.iter().all(|a| !a.decision.is_fail_over()));
@@ -1019,8 +1021,7 @@ fn epoch_change_mid_outage_keeps_the_window() {
 
 #[test]
 fn counters_restart_from_zero_in_a_new_epoch() {
-    let mut s = Scenario::new();
-    s.primary = None;
+    let mut s = Scenario::new().without_primary();
     s.run(3, 10, 0);
     s.lead(5, 1).poll();
     // New epoch: counts 3 made, 0 missed. Deltas from 0, not from the old epoch's 35/1.
@@ -1050,8 +1051,7 @@ fn sources_straddling_an_epoch_change_stay_trusted() {
 fn a_long_gap_with_scattered_misses_is_not_a_burst() {
     // The watcher loses every source for 2 minutes; meanwhile the healthy validator made 40
     // and missed 2, scattered. Back online, the delta is spread, not piled up at the end.
-    let mut s = Scenario::new();
-    s.primary = None;
+    let mut s = Scenario::new().without_primary();
     s.run(2, 1, 0);
     for name in ["core a", "core b", "core c", "gateway g"] {
         s.fault(name, Fault::Down(unreachable()));
@@ -1065,8 +1065,7 @@ fn a_long_gap_with_scattered_misses_is_not_a_burst() {
     assert!(a.view.recent_missed <= 1, "{}", a.view.summary_line());
     assert!(!a.decision.is_fail_over());
     // While a gap made of misses only is still a burst.
-    let mut s = Scenario::new();
-    s.primary = None;
+    let mut s = Scenario::new().without_primary();
     s.run(2, 1, 0);
     for name in ["core a", "core b", "core c"] {
         s.fault(name, Fault::Down(unreachable()));
@@ -1082,12 +1081,11 @@ fn a_long_gap_with_scattered_misses_is_not_a_burst() {
 // Legacy
 
 fn legacy() -> Scenario {
-    let mut s = Scenario::with(PolicyParams {
+    Scenario::with(PolicyParams {
         name: PolicyName::Legacy,
         ..PolicyParams::default()
-    });
-    s.primary = None;
-    s
+    })
+    .without_primary()
 }
 
 #[test]
@@ -1110,9 +1108,7 @@ fn legacy_fires_above_five_finished_misses_not_at_five() {
     // Window now 11..=12: 2 + 10 = 12 missed.
     let a = s.poll();
     assert_eq!(a.view.finished_missed, Some(12));
-    let Decision::FailOver { reason } = &a.decision else {
-        panic!("{:?}", a.decision)
-    };
+    let reason = failover_reason(&a);
     assert!(
         reason.contains("12 missed proposals in finished epochs 11..=12"),
         "{reason}"
