@@ -907,6 +907,31 @@ mod tests {
             .block_on(f)
     }
 
+    /// One `tick` at `NOW` with the test params and the key not yet on ledger, which must leave
+    /// the intent in flight: its progress.
+    fn following(
+        endpoints: &[&Fake],
+        fl: &mut InFlight,
+        current_epoch: u64,
+        rebuild: &dyn Fn(u64) -> Result<BuiltTransaction, String>,
+        persist: &mut dyn FnMut(&InFlight) -> Result<(), StateError>,
+    ) -> Progress {
+        let out = run(tick(
+            endpoints,
+            fl,
+            current_epoch,
+            false,
+            NOW,
+            &params(),
+            rebuild,
+            persist,
+        ));
+        let TickOutcome::Following(p) = out else {
+            panic!("expected Following, got {out:?}")
+        };
+        p
+    }
+
     #[test]
     fn tick_persists_a_fresh_intent_before_sending_it_and_sends_to_every_endpoint() {
         let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -937,19 +962,7 @@ mod tests {
             persisted.push(f.clone());
             Ok(())
         };
-        let out = run(tick(
-            &[&a, &b],
-            &mut fl,
-            10,
-            false,
-            NOW,
-            &params(),
-            &no_rebuild,
-            &mut persist,
-        ));
-        let TickOutcome::Following(p) = out else {
-            panic!("expected Following, got {out:?}")
-        };
+        let p = following(&[&a, &b], &mut fl, 10, &no_rebuild, &mut persist);
         assert_eq!(p.submits.len(), 2);
         let log = log.lock().map(|l| l.clone()).unwrap_or_default();
         let first_submit = log
@@ -993,19 +1006,7 @@ mod tests {
         let failing =
             |_: u64| -> Result<BuiltTransaction, String> { Err("key file unreadable".into()) };
         let mut persist = |_: &InFlight| -> Result<(), StateError> { Ok(()) };
-        let out = run(tick(
-            &[&a],
-            &mut fl,
-            12,
-            false,
-            NOW,
-            &params(),
-            &failing,
-            &mut persist,
-        ));
-        let TickOutcome::Following(p) = out else {
-            panic!("expected Following, got {out:?}")
-        };
+        let p = following(&[&a], &mut fl, 12, &failing, &mut persist);
         assert_eq!(p.rebuild_error.as_deref(), Some("key file unreadable"));
         assert_eq!(fl.intent_hash, before);
         let sent = log
@@ -1034,19 +1035,7 @@ mod tests {
                 source: std::io::Error::from(std::io::ErrorKind::StorageFull),
             })
         };
-        let out = run(tick(
-            &[&a],
-            &mut fl,
-            10,
-            false,
-            NOW,
-            &params(),
-            &no_rebuild,
-            &mut persist,
-        ));
-        let TickOutcome::Following(p) = out else {
-            panic!("expected Following, got {out:?}")
-        };
+        let p = following(&[&a], &mut fl, 10, &no_rebuild, &mut persist);
         assert_eq!(p.persist_errors.len(), 2, "before the send and at the end");
         assert_eq!(p.submits.len(), 1, "submitted anyway");
     }
