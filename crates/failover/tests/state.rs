@@ -85,6 +85,13 @@ impl Net {
         )
     }
 
+    /// The failover transaction a daemon deciding now builds: its window starts in the
+    /// current epoch (per the gateway).
+    async fn build_now(&self, sources: &Sources) -> BuiltTransaction {
+        let (epoch, _) = self.ledger(sources).await;
+        self.build(epoch).expect("build")
+    }
+
     /// (epoch, key on ledger is the backup's) per the gateway, through the real client.
     async fn ledger(&self, sources: &Sources) -> (u64, bool) {
         let gateway = sources.first_gateway().expect("a gateway");
@@ -200,8 +207,7 @@ async fn submit_failing_three_times_still_commits_the_same_intent() {
     // The gateway only, so each failed submit is one failed round (the fault counts submits).
     let gateway = sources.first_gateway().expect("gateway");
     let endpoints = [gateway];
-    let (epoch, _) = net.ledger(&sources).await;
-    let tx = net.build(epoch).expect("build");
+    let tx = net.build_now(&sources).await;
     let mut now = 1_000_000;
     let mut inflight = submit::new_inflight(&tx, "test: submit fails 3 times", now);
     net.fault(FaultAction::SubmitFailing { count: 3 }).await;
@@ -251,8 +257,7 @@ async fn expired_window_is_rebuilt_and_only_the_new_intent_commits() {
     let net = Net::start(dir.path(), 22).await;
     let sources = net.sources();
     let endpoints = sources.tx_endpoints();
-    let (start, _) = net.ledger(&sources).await;
-    let first = net.build(start).expect("build");
+    let first = net.build_now(&sources).await;
     let mut now = 1_000_000;
     let mut inflight = submit::new_inflight(&first, "test: window expires", now);
     // Every submit fails while the window runs out: the transaction never gets in.
@@ -367,8 +372,7 @@ async fn restart_resumes_the_same_intent_and_exactly_one_update_key_commits() {
         let file = StateFile::new(state_path.clone());
         let _lock = file.lock().expect("lock");
         let sources = net.sources();
-        let (epoch, _) = net.ledger(&sources).await;
-        let tx = net.build(epoch).expect("build");
+        let tx = net.build_now(&sources).await;
         let inflight = submit::new_inflight(&tx, "test: restart", now);
         save_inflight(&file, &base, &inflight).expect("save");
         tx
@@ -457,10 +461,9 @@ async fn a_second_watcher_finds_the_key_rotated_and_submits_nothing() {
     let net = Net::start(dir.path(), 24).await;
     let sources = net.sources();
     let endpoints = sources.tx_endpoints();
-    let (epoch, _) = net.ledger(&sources).await;
     let mut now = 1_000_000;
     // Watcher 1 fails over and commits.
-    let tx = net.build(epoch).expect("build");
+    let tx = net.build_now(&sources).await;
     let mut first = submit::new_inflight(&tx, "watcher 1", now);
     let mut persist = no_persist();
     let done = net
@@ -503,8 +506,7 @@ async fn disk_full_state_writes_fail_but_the_failover_still_commits() {
     let net = Net::start(dir.path(), 25).await;
     let sources = net.sources();
     let endpoints = sources.tx_endpoints();
-    let (epoch, _) = net.ledger(&sources).await;
-    let tx = net.build(epoch).expect("build");
+    let tx = net.build_now(&sources).await;
     let mut now = 1_000_000;
     let mut inflight = submit::new_inflight(&tx, "test: disk full", now);
     // Every save fails with ENOSPC, as on a full disk (the temporary file is /dev/full).
