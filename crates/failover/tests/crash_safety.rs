@@ -37,14 +37,6 @@ const STALL_ROUNDS: u64 = 30;
 
 // ---- Steps the scenarios share. ----
 
-/// Starts the daemon and waits until it is armed (pre-flight passed) and watching.
-async fn armed(h: &Harness, name: &str) -> Daemon {
-    let mut d = Daemon::spawn(&h.config, &[], name);
-    d.wait_line("pre-flight passed", LONG).await;
-    d.wait_line("| phase watching", LONG).await;
-    d
-}
-
 /// Starts the daemon again with the same config and waits for it to load `phase` from the
 /// state file (the start-up line `state file ... (phase X)`).
 async fn restart(h: &Harness, phase: &str) -> Daemon {
@@ -203,22 +195,6 @@ fn tmp_of(state: &Path) -> PathBuf {
     s.into()
 }
 
-fn webhook_config(h: &Harness, url: &str) {
-    h.edit_config(|t| format!("{t}\n[alerts]\nwebhook = {{ url = \"{url}\" }}\n"));
-}
-
-fn assert_no_secret_in_alerts(h: &Harness, hook: &WebhookReceiver) {
-    let key = std::fs::read_to_string(h.dir.path().join("owner.key")).expect("key file");
-    let key = key.trim().to_lowercase();
-    assert_eq!(key.len(), 64);
-    for b in hook.bodies() {
-        assert!(
-            !b.to_string().to_lowercase().contains(&key),
-            "secret in an alert: {b}"
-        );
-    }
-}
-
 // ---- SIGKILL in each phase. ----
 
 /// SIGKILL while deciding: the state file already says `failing_over` with the intent, but
@@ -227,7 +203,7 @@ fn assert_no_secret_in_alerts(h: &Harness, hook: &WebhookReceiver) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_while_deciding_then_restart_submits_the_persisted_intent_once() {
     let h = Harness::start(61).await;
-    let mut d = armed(&h, "first").await;
+    let mut d = h.armed("first").await;
     // After the pre-flight (which needs the gateway) has passed; the Core sources still give
     // the quorum, and the gateway's status answer now takes longer than the request timeout.
     h.fault(json!({"action": "gateway_slow", "latency_ms": 3000}))
@@ -269,7 +245,7 @@ async fn sigkill_while_deciding_then_restart_submits_the_persisted_intent_once()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_after_submit_then_restart_commits_the_same_intent_once() {
     let h = Harness::start(62).await;
-    let mut d = armed(&h, "first").await;
+    let mut d = h.armed("first").await;
     primary_dies(&h, Some(STALL_ROUNDS)).await;
     let (_, intent) = wait_submitted_and_pending(&h).await;
     h.clock("pause").await;
@@ -300,7 +276,7 @@ async fn sigkill_after_submit_then_restart_commits_the_same_intent_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_and_down_past_the_window_then_restart_rebuilds_and_only_the_new_intent_commits() {
     let h = Harness::start(69).await;
-    let mut d = armed(&h, "first").await;
+    let mut d = h.armed("first").await;
     // From round 1-2 of epoch E: an intent decided in E has the window E..E+2. The stall holds
     // everything past that window (it is ended by hand once the restart has rebuilt).
     let fault = primary_dies(&h, Some(4 * ROUNDS_PER_EPOCH)).await;
@@ -348,7 +324,7 @@ async fn sigkill_and_down_past_the_window_then_restart_rebuilds_and_only_the_new
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_when_committed_before_the_epoch_change_then_restart_completes() {
     let h = Harness::start(63).await;
-    let mut d = armed(&h, "first").await;
+    let mut d = h.armed("first").await;
     primary_dies(&h, None).await;
     let phase = h.wait_for_state(&h.state_file(), "committed", LONG).await;
     h.clock("pause").await;
@@ -377,7 +353,7 @@ async fn sigkill_when_committed_before_the_epoch_change_then_restart_completes()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_while_waiting_for_the_epoch_and_restart_after_it_completes() {
     let h = Harness::start(64).await;
-    let mut d = armed(&h, "first").await;
+    let mut d = h.armed("first").await;
     primary_dies(&h, None).await;
     let phase = h.wait_for_state(&h.state_file(), "committed", LONG).await;
     d.kill();
@@ -401,7 +377,7 @@ async fn sigkill_while_waiting_for_the_epoch_and_restart_after_it_completes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_when_failed_over_then_restart_submits_nothing() {
     let h = Harness::start(65).await;
-    let mut d = armed(&h, "first").await;
+    let mut d = h.armed("first").await;
     primary_dies(&h, None).await;
     let intent = assert_failed_over_once(&h, None).await;
     d.kill();
@@ -469,9 +445,8 @@ async fn fail_over_with_a_full_disk(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disk_full_while_writing_the_state_still_fails_over_and_a_restart_runs() {
     let h = Harness::start(66).await;
-    let hook = WebhookReceiver::start().await;
-    webhook_config(&h, &hook.url);
-    let mut d = armed(&h, "daemon").await;
+    let hook = h.webhook().await;
+    let mut d = h.armed("daemon").await;
     let (blocker, _) = fail_over_with_a_full_disk(&h, &hook, &mut d).await;
     d.kill();
     h.assert_no_secrets(&d);
@@ -492,7 +467,7 @@ async fn disk_full_while_writing_the_state_still_fails_over_and_a_restart_runs()
     );
     sigterm(&mut d2, "with the disk full").await;
     h.assert_no_secrets(&d2);
-    assert_no_secret_in_alerts(&h, &hook);
+    h.assert_no_secret_in_alerts(&hook);
 }
 
 /// Disk full during the failover, then room again once it is complete: the daemon writes the
@@ -500,9 +475,8 @@ async fn disk_full_while_writing_the_state_still_fails_over_and_a_restart_runs()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disk_full_then_room_again_the_state_file_is_written_again() {
     let h = Harness::start(68).await;
-    let hook = WebhookReceiver::start().await;
-    webhook_config(&h, &hook.url);
-    let mut d = armed(&h, "daemon").await;
+    let hook = h.webhook().await;
+    let mut d = h.armed("daemon").await;
     let (blocker, intent) = fail_over_with_a_full_disk(&h, &hook, &mut d).await;
 
     let from = d.line_count();
@@ -516,7 +490,7 @@ async fn disk_full_then_room_again_the_state_file_is_written_again() {
     assert_eq!(h.committed().len(), 1);
     sigterm(&mut d, "after the disk recovered").await;
     h.assert_no_secrets(&d);
-    assert_no_secret_in_alerts(&h, &hook);
+    h.assert_no_secret_in_alerts(&hook);
 }
 
 /// The worst case of a full disk: the daemon submits (the state file cannot record it), is
@@ -526,7 +500,7 @@ async fn disk_full_then_room_again_the_state_file_is_written_again() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn disk_full_then_sigkill_after_submit_and_restart_next_epoch_commits_once() {
     let h = Harness::start(70).await;
-    let mut d = armed(&h, "first").await;
+    let mut d = h.armed("first").await;
     std::fs::create_dir(tmp_of(&h.state_file())).expect("mkdir the blocker");
     let fault = primary_dies(&h, Some(4 * ROUNDS_PER_EPOCH)).await;
     let decided = d.wait_line("FAILOVER DECIDED", LONG).await;
@@ -604,7 +578,7 @@ async fn sigterm_while_failing_over(h: &Harness, d: &mut Daemon) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_while_failing_over_exits_cleanly_and_restart_completes() {
     let h = Harness::start(67).await;
-    let mut d = armed(&h, "first").await;
+    let mut d = h.armed("first").await;
     let intent = sigterm_while_failing_over(&h, &mut d).await;
     let d2 = restart(&h, "failing_over").await;
     complete_after_restart(&h, d2, Some(&intent)).await;
@@ -654,8 +628,9 @@ impl Drop for HangingWebhook {
 async fn sigterm_while_failing_over_with_a_hung_alert_channel_still_exits_promptly() {
     let h = Harness::start(71).await;
     let hook = HangingWebhook::start().await;
-    webhook_config(&h, &hook.url);
-    let mut d = armed(&h, "first").await;
+    let url = hook.url.clone();
+    h.edit_config(|t| format!("{t}\n[alerts]\nwebhook = {{ url = \"{url}\" }}\n"));
+    let mut d = h.armed("first").await;
     let intent = sigterm_while_failing_over(&h, &mut d).await;
     assert!(
         hook.accepted.load(Ordering::SeqCst) > 0,
