@@ -15,7 +15,7 @@ use url::Url;
 /// A field problem: (field, value, problem, fix), the shape `config.rs` turns into
 /// `ConfigError::Field`. Secret values are given as `REDACTED`.
 pub use crate::config::FieldProblem;
-use crate::config::{duration_text, problem};
+use crate::config::{duration_text, problem, url_text};
 
 /// Re-send a condition that still holds once an hour: a reminder that something is still
 /// wrong, without flooding a channel with one message per poll.
@@ -230,14 +230,12 @@ fn endpoint(
     shown: &str,
     example: &str,
 ) -> Result<Url, FieldProblem> {
-    let url = Url::parse(raw.trim()).map_err(|e| {
-        problem(
-            field,
-            shown,
-            format!("not a URL ({e})"),
-            format!("write the full URL, such as {example}"),
-        )
-    })?;
+    let url = url_text(
+        field,
+        raw,
+        shown,
+        &format!("write the full URL, such as {example}"),
+    )?;
     if url.host_str().is_none() {
         return Err(problem(
             field,

@@ -176,14 +176,7 @@ pub fn parse_url(field: &'static str, s: &str, api: &str) -> Result<Url, FieldPr
         "core" => "http://10.0.0.1:3333/core",
         _ => "https://mainnet.radixdlt.com",
     };
-    let url = Url::parse(s.trim()).map_err(|e| {
-        problem(
-            field,
-            s,
-            format!("not a URL ({e})"),
-            format!("write a full URL such as {example}"),
-        )
-    })?;
+    let url = url_text(field, s, s, &format!("write a full URL such as {example}"))?;
     if url.scheme() != "http" && url.scheme() != "https" {
         return Err(problem(
             field,
@@ -201,6 +194,17 @@ pub fn parse_url(field: &'static str, s: &str, api: &str) -> Result<Url, FieldPr
         ));
     }
     Ok(url)
+}
+
+/// A URL as written; `shown` is the value an error quotes (`REDACTED` for a secret one) and
+/// `fix` what to write instead. Each caller then checks its own schemes.
+pub(crate) fn url_text(
+    field: &'static str,
+    raw: &str,
+    shown: &str,
+    fix: &str,
+) -> Result<Url, FieldProblem> {
+    Url::parse(raw.trim()).map_err(|e| problem(field, shown, format!("not a URL ({e})"), fix))
 }
 
 /// `host:port` of a URL, without credentials or path: for names and logs.
