@@ -513,6 +513,26 @@ fn problem(text: &str) -> (String, String, String, String) {
     (f.to_string(), v, p, x)
 }
 
+/// The URL and duration parsing shared with the main config (`config::sections`) keeps the
+/// alerts section's own wording: the problem, then what to write instead.
+#[test]
+fn an_unparsable_url_or_duration_says_what_to_write() {
+    let (f, v, p, fix) =
+        problem("[slack]\nwebhook_url = \"hooks.slack.com/services/slack-token\"\n");
+    assert_eq!(f, "alerts.slack.webhook_url");
+    assert!(p.starts_with("not a URL ("), "{p}");
+    assert_eq!(
+        fix,
+        "write the full URL, such as https://hooks.slack.com/services/T…/B…/…"
+    );
+    assert!(!v.contains("slack-token"), "{v}");
+    let (f, v, p, fix) =
+        problem("resend_interval = \"soon\"\n[webhook]\nurl = \"https://example.com/h\"\n");
+    assert_eq!((f.as_str(), v.as_str()), ("alerts.resend_interval", "soon"));
+    assert!(p.starts_with("not a duration ("), "{p}");
+    assert_eq!(fix, "write a duration such as \"1h\" or \"30m\"");
+}
+
 #[test]
 fn config_errors_name_the_field_and_never_show_a_secret() {
     let base = "https://example.com";
