@@ -35,40 +35,52 @@ fn count_lines(d: &Daemon, pat: &str) -> usize {
     d.lines().iter().filter(|l| l.contains(pat)).count()
 }
 
-/// Makes validator-1's Core API lie (+10 misses for our validator: far above the miss
-/// threshold of 3 and the tolerance of 2 between honest sources, so believing it would fail
-/// over at once) and checks, over two epoch changes (the liar's count restarts from 10 each
-/// epoch), that it is named as contradicted, never trusted again, and that nothing fails over.
-/// `all_trusted` is the summary's text when every ledger source is trusted.
-async fn lie_and_check_nothing_happens(h: &Harness, d: &mut Daemon, all_trusted: &str) {
-    let liar = format!("core {}", h.core_host("validator-1"));
+/// Makes the Core APIs of `liars` lie (+10 misses for our validator: far above the miss
+/// threshold of 3 and the tolerance of 2 between honest sources, so believing them would fail
+/// over at once) and checks, over two epoch changes (a liar's count restarts from 10 each
+/// epoch), that each is named as contradicted, that no poll trusts every source again, and
+/// that nothing fails over. `all_trusted` is the summary's text when every ledger source is
+/// trusted.
+async fn lie_and_check_nothing_happens(
+    h: &Harness,
+    d: &mut Daemon,
+    liars: &[&str],
+    all_trusted: &str,
+) {
     let from = d.line_count();
-    h.fault(json!({"action": "core_lies", "node": "validator-1", "extra_missed": 10}))
-        .await;
+    for node in liars {
+        h.fault(json!({"action": "core_lies", "node": node, "extra_missed": 10}))
+            .await;
+    }
     // Under load a source may also time out now and then; the warning that matters is the
     // one that finds the lie.
-    let (at, warning) = d
-        .wait_line_after(
-            from,
-            &format!("source {liar} is not trusted: contradicted"),
-            STEP,
-        )
-        .await;
-    assert!(
-        warning.contains("reports 1"),
-        "the warning gives the lying count (10 or more): {warning}"
-    );
+    let mut last = from;
+    for node in liars {
+        let liar = format!("core {}", h.core_host(node));
+        let (at, warning) = d
+            .wait_line_after(
+                from,
+                &format!("source {liar} is not trusted: contradicted"),
+                STEP,
+            )
+            .await;
+        assert!(
+            warning.contains("reports 1"),
+            "the warning gives the lying count (10 or more): {warning}"
+        );
+        last = last.max(at);
+    }
     let start = h.epoch();
     h.wait_epochs(2).await;
     assert!(h.epoch() >= start + 2);
-    h.assert_no_failover(d, "a lying source");
-    // From then on no poll trusted every source: the liar stayed untrusted. (It may be
-    // "trusted" alone on a poll where the other Core sources time out under load; then too
-    // few sources remain to confirm anything, which the no-failover checks cover.)
-    let polls = d.polls_after_with(at + 1, "").len();
+    h.assert_no_failover(d, "lying sources");
+    // From then on no poll trusted every source: the liars stayed untrusted. (One may be
+    // "trusted" on a poll where the other Core sources time out under load; then too few
+    // sources remain to confirm anything, which the no-failover checks cover.)
+    let polls = d.polls_after_with(last + 1, "").len();
     assert!(polls >= 10, "the daemon kept polling ({polls} polls)");
-    let trusted = d.polls_after_with(at + 1, all_trusted);
-    assert!(trusted.is_empty(), "the liar was trusted: {trusted:?}");
+    let trusted = d.polls_after_with(last + 1, all_trusted);
+    assert!(trusted.is_empty(), "a liar was trusted: {trusted:?}");
 }
 
 /// 1. One of the Core sources lies, reporting misses that did not happen: it is found out
@@ -78,7 +90,7 @@ async fn lie_and_check_nothing_happens(h: &Harness, d: &mut Daemon, all_trusted:
 async fn a_lying_source_is_contradicted_and_causes_no_failover() {
     let h = Harness::start(31).await;
     let mut d = h.armed("daemon").await;
-    lie_and_check_nothing_happens(&h, &mut d, "sources 5/5 trusted").await;
+    lie_and_check_nothing_happens(&h, &mut d, &["validator-1"], "sources 5/5 trusted").await;
     // The liar cannot block a real failover: the honest sources still form a quorum.
     h.primary_dies_and_one_commits(&mut d).await;
     h.stop(&mut d).await;
@@ -103,7 +115,7 @@ async fn one_of_three_core_sources_lies_and_nothing_fails_over() {
         d.has_line("/4 trusted"),
         "a gateway and three Core APIs are the ledger sources"
     );
-    lie_and_check_nothing_happens(&h, &mut d, "sources 4/4 trusted").await;
+    lie_and_check_nothing_happens(&h, &mut d, &["validator-1"], "sources 4/4 trusted").await;
     h.primary_dies_and_one_commits(&mut d).await;
     h.stop(&mut d).await;
 }
@@ -411,4 +423,20 @@ async fn submit_deadline_gives_up_halts_and_follows_a_manual_failover() {
     assert_eq!(h.committed().len(), 1, "{:?}", h.committed());
     h.stop(&mut d).await;
     h.assert_no_secret_in_alerts(&hook);
+}
+
+/// 1c. Two of the four Core sources tell the same lie (colluding, or one bad upstream behind
+///     both): each is still contradicted by most of the others, and nothing fails over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_of_four_core_sources_telling_the_same_lie_cause_no_failover() {
+    let h = Harness::start(46).await;
+    let mut d = h.armed("daemon").await;
+    lie_and_check_nothing_happens(
+        &h,
+        &mut d,
+        &["validator-1", "validator-2"],
+        "sources 5/5 trusted",
+    )
+    .await;
+    h.stop(&mut d).await;
 }
