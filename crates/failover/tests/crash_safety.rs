@@ -502,31 +502,41 @@ async fn disk_full_then_sigkill_after_submit_and_restart_next_epoch_commits_once
     let h = Harness::start(70).await;
     let mut d = h.armed("first").await;
     std::fs::create_dir(tmp_of(&h.state_file())).expect("mkdir the blocker");
-    let fault = primary_dies(&h, Some(4 * ROUNDS_PER_EPOCH)).await;
+    primary_dies(&h, Some(4 * ROUNDS_PER_EPOCH)).await;
     let decided = d.wait_line("FAILOVER DECIDED", LONG).await;
     let first = decided
         .split_whitespace()
         .find(|w| w.starts_with("txid_"))
         .unwrap_or_else(|| panic!("no intent in {decided}"))
         .to_string();
+    // "(valid epochs S..E)": the first intent's window.
+    let window: Vec<u64> = decided
+        .rsplit("valid epochs ")
+        .next()
+        .and_then(|w| w.split(')').next())
+        .map(|w| w.split("..").filter_map(|n| n.parse().ok()).collect())
+        .unwrap_or_default();
+    let [start, end] = window[..] else {
+        panic!("no window in {decided}")
+    };
     wait_pending(&h, &first).await;
     d.kill();
     assert!(d.has_line("cannot write the state file"));
     h.assert_no_secrets(&d);
-    // Down into the next epoch; the first intent's window (2 epochs) is still open.
-    wait_for_epoch(&h, fault.epoch + 1).await;
+    // Down into the next epoch: a new decision builds another intent, while the first one's
+    // window is still open.
+    wait_for_epoch(&h, start + 1).await;
 
     let mut d2 = restart(&h, "watching").await;
     // Whatever the restart does (adopt the pending intent or decide anew), give it time to
-    // act, then let the mempool run while the first intent's window is still open (it was
-    // built for the fault's epoch and is valid for 2 epochs): it can still commit.
+    // act, then let the mempool run while the first intent's window is still open: it can
+    // still commit.
     d2.wait_line("phase failing_over", LONG).await;
     h.clock("pause").await;
     assert!(
-        h.epoch() < fault.epoch + 2,
-        "the first intent's window is still open (epoch {}, fault in {})",
-        h.epoch(),
-        fault.epoch
+        h.epoch() < end,
+        "the first intent's window {start}..{end} is still open (epoch {})",
+        h.epoch()
     );
     stall(&h, 0).await;
     h.clock("resume").await;
