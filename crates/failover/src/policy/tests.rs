@@ -311,6 +311,12 @@ fn blocker(a: &Assessment) -> String {
     }
 }
 
+/// Blocked, by a blocker that says `part`.
+fn assert_blocked_by(a: &Assessment, part: &str) {
+    let b = blocker(a);
+    assert!(b.contains(part), "{b}");
+}
+
 fn failover_reason(a: &Assessment) -> &str {
     match &a.decision {
         Decision::FailOver { reason } => reason,
@@ -811,10 +817,9 @@ fn backup_not_synced_blocks() {
             n.detail = "12 versions behind".into();
         });
     });
-    assert!(
-        blocker(&a).contains("backup not ready: its health is SYNCING (12 versions behind)"),
-        "{}",
-        blocker(&a)
+    assert_blocked_by(
+        &a,
+        "backup not ready: its health is SYNCING (12 versions behind)",
     );
     assert!(has_warning(&a, "backup-not-ready"));
 }
@@ -824,19 +829,11 @@ fn backup_for_another_validator_blocks() {
     let a = outage_with(|s| {
         s.backup_node(|n| n.validator_address = Some("validator_sim1other".into()));
     });
-    assert!(
-        blocker(&a).contains("configured for validator validator_sim1other, not ours"),
-        "{}",
-        blocker(&a)
-    );
+    assert_blocked_by(&a, "configured for validator validator_sim1other, not ours");
     let a = outage_with(|s| {
         s.backup_node(|n| n.validator_address = None);
     });
-    assert!(
-        blocker(&a).contains("not configured for a validator"),
-        "{}",
-        blocker(&a)
-    );
+    assert_blocked_by(&a, "not configured for a validator");
 }
 
 #[test]
@@ -844,29 +841,18 @@ fn backup_with_the_wrong_key_blocks() {
     let a = outage_with(|s| {
         s.backup_node(|n| n.public_key_hex = OTHER_KEY.into());
     });
-    assert!(
-        blocker(&a).contains(&format!(
-            "its key is {OTHER_KEY}, not the configured backup_public_key"
-        )),
-        "{}",
-        blocker(&a)
+    assert_blocked_by(
+        &a,
+        &format!("its key is {OTHER_KEY}, not the configured backup_public_key"),
     );
 }
 
 #[test]
 fn backup_unreachable_or_unwatched_blocks() {
     let a = outage_with(|s| s.backup = Some(Err(unreachable())));
-    assert!(
-        blocker(&a).contains("gives no answer: unreachable: connection refused"),
-        "{}",
-        blocker(&a)
-    );
+    assert_blocked_by(&a, "gives no answer: unreachable: connection refused");
     let a = outage_with(|s| s.backup = None);
-    assert!(
-        blocker(&a).contains("add [backup] system_api"),
-        "{}",
-        blocker(&a)
-    );
+    assert_blocked_by(&a, "add [backup] system_api");
 }
 
 #[test]
@@ -950,22 +936,14 @@ fn a_minority_saying_backup_blocks_instead_of_a_second_failover() {
             Fault::Keys(Some(PRIMARY_KEY.into()), Some(BACKUP_KEY.into())),
         );
     });
-    assert!(
-        blocker(&a).contains("a failover may already have happened"),
-        "{}",
-        blocker(&a)
-    );
+    assert_blocked_by(&a, "a failover may already have happened");
     assert!(has_warning(&a, "key-disagreement:key on ledger"));
 }
 
 #[test]
 fn an_unexpected_key_on_ledger_blocks() {
     let a = outage_with(|s| s.key_on_ledger = OTHER_KEY.into());
-    assert!(
-        blocker(&a).contains("neither the primary's nor the backup's"),
-        "{}",
-        blocker(&a)
-    );
+    assert_blocked_by(&a, "neither the primary's nor the backup's");
     assert!(has_warning(&a, "key-unexpected"));
 }
 
