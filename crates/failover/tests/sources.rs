@@ -896,15 +896,7 @@ async fn hostile_or_broken_gateways_give_errors_never_panics() {
     let n = Net::start(41).await;
     n.step(2).await;
     // The real answer, to doctor.
-    let real: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/state/validators/list", n.info.gateway_url))
-        .json(&serde_json::json!({}))
-        .send()
-        .await
-        .expect("sim gateway answers")
-        .json()
-        .await
-        .expect("json");
+    let real = validator_list(&n).await;
 
     // Our validator missing from the list: Malformed, naming the validator.
     let mut missing = real.clone();
@@ -1044,15 +1036,7 @@ async fn finished_epoch_counts_are_required_only_by_the_legacy_policy() {
     let n = Net::start(44).await;
     n.step(ROUNDS_PER_EPOCH + 2).await;
     assert!(n.snap().position.epoch >= 2, "an epoch has finished");
-    let list: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/state/validators/list", n.info.gateway_url))
-        .json(&serde_json::json!({}))
-        .send()
-        .await
-        .expect("sim gateway answers")
-        .json()
-        .await
-        .expect("json");
+    let list = validator_list(&n).await;
     // This gateway answers every endpoint with the validator list, so its uptime answer is
     // nonsense while its list is fine.
     let url = canned_server(http_200_json(&list.to_string())).await;
@@ -1093,6 +1077,15 @@ async fn fetch(url: &str, body: serde_json::Value) -> serde_json::Value {
         .json()
         .await
         .expect("json")
+}
+
+/// The sim gateway's own validator list, to doctor.
+async fn validator_list(n: &Net) -> serde_json::Value {
+    fetch(
+        &format!("{}/state/validators/list", n.info.gateway_url),
+        serde_json::json!({}),
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1170,11 +1163,7 @@ async fn a_validator_outside_the_active_set_has_no_key_in_force_and_no_counts() 
     ));
 
     // The gateway's view of the same: no active_in_epoch, so no key in force.
-    let mut list = fetch(
-        &format!("{}/state/validators/list", n.info.gateway_url),
-        serde_json::json!({}),
-    )
-    .await;
+    let mut list = validator_list(&n).await;
     for v in list["validators"]["items"].as_array_mut().expect("items") {
         if v["address"] == ours {
             v.as_object_mut().expect("object").remove("active_in_epoch");
@@ -1200,11 +1189,7 @@ async fn the_validator_list_is_followed_page_by_page_and_bounded() {
     let n = Net::start(46).await;
     n.step(2).await;
     let ours = n.info.our_validator.as_str();
-    let full = fetch(
-        &format!("{}/state/validators/list", n.info.gateway_url),
-        serde_json::json!({}),
-    )
-    .await;
+    let full = validator_list(&n).await;
     // Page 1: everyone but us, with a cursor; page 2: us.
     let (mut first, mut second) = (full.clone(), full.clone());
     first["validators"]["items"]
