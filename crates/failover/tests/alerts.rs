@@ -713,15 +713,10 @@ fn every_event_has_a_unique_name_and_recoveries_end_their_condition() {
     assert_eq!((a.stats().accepted, a.stats().suppressed), (2, 1));
 }
 
-#[tokio::test]
-async fn a_transient_failure_is_retried_until_delivered_honouring_retry_after() {
-    // 429 (Retry-After: 2 s), then 503, then 200.
-    let (base, seen) = receiver(Mode::Sequence(&[429, 503])).await;
-    let alerter = Alerter::new(
-        config(&format!("[slack]\nwebhook_url = \"{base}/services/x\"\n")),
-        VALIDATOR,
-        NETWORK,
-    );
+/// An alerter on `cfg` that was sent one GaveUp alert and has finished delivering it, retries
+/// included (15 s: the three attempts' pauses and timeouts fit well within).
+async fn gave_up_delivered(cfg: AlertsConfig) -> Alerter {
+    let alerter = Alerter::new(cfg, VALIDATOR, NETWORK);
     let handle = alerter.start();
     alerter.send(
         AlertEvent::GaveUp {
@@ -730,6 +725,17 @@ async fn a_transient_failure_is_retried_until_delivered_honouring_retry_after() 
         T0,
     );
     assert!(handle.flush(Duration::from_secs(15)).await);
+    alerter
+}
+
+#[tokio::test]
+async fn a_transient_failure_is_retried_until_delivered_honouring_retry_after() {
+    // 429 (Retry-After: 2 s), then 503, then 200.
+    let (base, seen) = receiver(Mode::Sequence(&[429, 503])).await;
+    let alerter = gave_up_delivered(config(&format!(
+        "[slack]\nwebhook_url = \"{base}/services/x\"\n"
+    )))
+    .await;
     let reqs = seen.lock().unwrap().clone();
     assert_eq!(reqs.len(), 3, "two failures, then delivered");
     assert!(
@@ -915,15 +921,7 @@ async fn delivery_failures_are_logged_without_secrets() {
          [discord]\nwebhook_url = \"http://{refused}/api/webhooks/9/discord-secret\"\n"
     ));
     cfg.attempt_timeout = Duration::from_secs(2);
-    let alerter = Alerter::new(cfg, VALIDATOR, NETWORK);
-    let handle = alerter.start();
-    alerter.send(
-        AlertEvent::GaveUp {
-            reason: "deadline".into(),
-        },
-        T0,
-    );
-    assert!(handle.flush(Duration::from_secs(15)).await);
+    let alerter = gave_up_delivered(cfg).await;
     assert_eq!(seen.lock().unwrap().len(), 1, "a 401 is not retried");
     assert_eq!(alerter.stats().failed, 2);
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
