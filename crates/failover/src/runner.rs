@@ -444,7 +444,13 @@ impl<C: Clock> Runner<C> {
                         warn!("failover decided ({reason}) but no trusted source gives the current epoch; waiting");
                         return Ok(());
                     };
-                    let tx = self.build(self.config.backup_public_key, epoch)?;
+                    // An intent built for an earlier start epoch whose window is still open may
+                    // sit in a mempool (another watcher's, or ours before a crash that lost the
+                    // state file): follow that one rather than build a second transaction.
+                    let (tx, adopted) = match self.open_earlier_intent(epoch).await {
+                        Some(t) => (t, true),
+                        None => (self.build(self.config.backup_public_key, epoch)?, false),
+                    };
                     if self.opts.dry_run {
                         if !self.dry_run_logged {
                             warn!(
@@ -469,7 +475,16 @@ impl<C: Clock> Runner<C> {
                     self.alert(AlertEvent::FailoverDecided {
                         reason: reason.clone(),
                     });
-                    let inflight = submit::new_inflight(&tx, reason, now);
+                    let mut inflight = submit::new_inflight(&tx, reason, now);
+                    if adopted {
+                        warn!(
+                            "an intent of this failover built for an earlier epoch is already pending ({}, valid epochs {}..{}): following it instead of building a second one",
+                            tx.intent_hash_bech32,
+                            tx.start_epoch_inclusive(),
+                            tx.end_epoch_exclusive()
+                        );
+                        inflight.submitted = true;
+                    }
                     // Persist before the first submit: a crash after this point resumes this
                     // very intent.
                     self.set_phase(
@@ -590,6 +605,37 @@ impl<C: Clock> Runner<C> {
             }
         }
         Ok(())
+    }
+
+    /// The failover intent built for an earlier start epoch whose window still includes
+    /// `epoch`, if any source says it is pending (or committed). Intents are deterministic per
+    /// start epoch, so this finds another watcher's transaction, or our own from before a crash
+    /// whose state write failed.
+    async fn open_earlier_intent(&self, epoch: u64) -> Option<BuiltTransaction> {
+        use crate::observe::{TxEndpoint, TxStatus};
+        let first = epoch.saturating_sub(DEFAULT_VALID_EPOCHS - 1);
+        for start in (first..epoch).rev() {
+            let Ok(tx) = self.build(self.config.backup_public_key, start) else {
+                continue;
+            };
+            let endpoints = self.sources.tx_endpoints();
+            let answers = futures_util::future::join_all(
+                endpoints.iter().map(|e| e.status(&tx.intent_hash_bech32)),
+            )
+            .await;
+            let live = answers.iter().any(|a| {
+                matches!(
+                    a,
+                    Ok(TxStatus::Pending
+                        | TxStatus::CommittedSuccess
+                        | TxStatus::LikelyRejected { .. })
+                )
+            });
+            if live {
+                return Some(tx);
+            }
+        }
+        None
     }
 
     /// Advances the submission in flight by one step.
