@@ -58,11 +58,20 @@ impl Asker {
             print!("{prompt}{hint}: ");
             std::io::stdout().flush().ok();
             let mut line = String::new();
-            if stdin.lock().read_line(&mut line).context("cannot read the answer")? == 0 {
+            if stdin
+                .lock()
+                .read_line(&mut line)
+                .context("cannot read the answer")?
+                == 0
+            {
                 bail!("no answer for {prompt} (end of input)");
             }
             let t = line.trim();
-            let t = if t.is_empty() { default.unwrap_or("") } else { t };
+            let t = if t.is_empty() {
+                default.unwrap_or("")
+            } else {
+                t
+            };
             if t.is_empty() && optional {
                 return Ok(None);
             }
@@ -82,7 +91,15 @@ fn url_check(field: &'static str, api: &'static str) -> impl Fn(&str) -> Result<
     }
 }
 
-fn urls(asker: &Asker, flag: &str, prompt: &str, given: &[String], default: Option<&str>, field: &'static str, api: &'static str) -> Result<Vec<String>> {
+fn urls(
+    asker: &Asker,
+    flag: &str,
+    prompt: &str,
+    given: &[String],
+    default: Option<&str>,
+    field: &'static str,
+    api: &'static str,
+) -> Result<Vec<String>> {
     let check = url_check(field, api);
     if !given.is_empty() {
         return given
@@ -100,28 +117,57 @@ fn urls(asker: &Asker, flag: &str, prompt: &str, given: &[String], default: Opti
     };
     Ok(asker
         .ask(flag, prompt, None, default, true, &list_check)?
-        .map(|s| s.split(',').filter(|x| !x.is_empty()).map(String::from).collect())
+        .map(|s| {
+            s.split(',')
+                .filter(|x| !x.is_empty())
+                .map(String::from)
+                .collect()
+        })
         .unwrap_or_default())
 }
 
 pub fn init(a: &InitArgs) -> Result<()> {
     if a.out.exists() && !a.force {
-        bail!("{} exists; fix: choose another --out, or add --force to replace it", a.out.display());
+        bail!(
+            "{} exists; fix: choose another --out, or add --force to replace it",
+            a.out.display()
+        );
     }
     let asker = Asker {
         interactive: !a.no_input && std::io::stdin().is_terminal(),
     };
     let req = |v: Option<String>| v.ok_or_else(|| anyhow!("internal: a required value is missing"));
 
-    let network = req(asker.ask("network", "Network (mainnet, stokenet, ...)", a.network.as_deref(), Some("mainnet"), false, &|s| {
-        parse_network(s).map(|n| n.logical_name.to_string()).map_err(|e| e.to_string())
-    })?)?;
+    let network = req(asker.ask(
+        "network",
+        "Network (mainnet, stokenet, ...)",
+        a.network.as_deref(),
+        Some("mainnet"),
+        false,
+        &|s| {
+            parse_network(s)
+                .map(|n| n.logical_name.to_string())
+                .map_err(|e| e.to_string())
+        },
+    )?)?;
     let net = parse_network(&network).map_err(|e| anyhow!("{e}"))?;
-    let validator = req(asker.ask("validator", "Your validator's address", a.validator.as_deref(), None, false, &|s| {
-        parse_validator_address(s, &net).map(|_| s.trim().to_string())
-    })?)?;
+    let validator = req(asker.ask(
+        "validator",
+        "Your validator's address",
+        a.validator.as_deref(),
+        None,
+        false,
+        &|s| parse_validator_address(s, &net).map(|_| s.trim().to_string()),
+    )?)?;
     let key_check = |s: &str| parse_secp256k1_public_key(s).map(|k| hex::encode(k.0));
-    let primary = req(asker.ask("primary-key", "The primary node's key (System API /identity public_key_hex)", a.primary_key.as_deref(), None, false, &key_check)?)?;
+    let primary = req(asker.ask(
+        "primary-key",
+        "The primary node's key (System API /identity public_key_hex)",
+        a.primary_key.as_deref(),
+        None,
+        false,
+        &key_check,
+    )?)?;
     let backup_check = |s: &str| {
         let k = key_check(s)?;
         if k == primary {
@@ -129,11 +175,21 @@ pub fn init(a: &InitArgs) -> Result<()> {
         }
         Ok(k)
     };
-    let backup = req(asker.ask("backup-key", "The backup node's key", a.backup_key.as_deref(), None, false, &backup_check)?)?;
+    let backup = req(asker.ask(
+        "backup-key",
+        "The backup node's key",
+        a.backup_key.as_deref(),
+        None,
+        false,
+        &backup_check,
+    )?)?;
     let key_file_check = |s: &str| {
         let p = PathBuf::from(s.trim());
         let key = load_ed25519_key(&p).map_err(|e| e.to_string())?;
-        let account = account_address(&radix_common::crypto::PublicKey::Ed25519(key.public_key()), &net);
+        let account = account_address(
+            &radix_common::crypto::PublicKey::Ed25519(key.public_key()),
+            &net,
+        );
         println!("  key file OK: account {account} (it must hold the owner badge)");
         let abs = std::path::absolute(&p).unwrap_or(p);
         Ok(abs.display().to_string())
@@ -146,17 +202,61 @@ pub fn init(a: &InitArgs) -> Result<()> {
         false,
         &key_file_check,
     )?)?);
-    let backup_system_api = req(asker.ask("backup-system-api", "The backup's System API URL", a.backup_system_api.as_deref(), None, false, &url_check("backup.system_api", "system"))?)?;
-    let backup_core_api = asker.ask("backup-core-api", "The backup's Core API URL", a.backup_core_api.as_deref(), None, true, &url_check("backup.core_api", "core"))?;
-    let primary_system_api = asker.ask("primary-system-api", "The primary's System API URL", a.primary_system_api.as_deref(), None, true, &url_check("primary.system_api", "system"))?;
-    let primary_core_api = asker.ask("primary-core-api", "The primary's Core API URL", a.primary_core_api.as_deref(), None, true, &url_check("primary.core_api", "core"))?;
+    let backup_system_api = req(asker.ask(
+        "backup-system-api",
+        "The backup's System API URL",
+        a.backup_system_api.as_deref(),
+        None,
+        false,
+        &url_check("backup.system_api", "system"),
+    )?)?;
+    let backup_core_api = asker.ask(
+        "backup-core-api",
+        "The backup's Core API URL",
+        a.backup_core_api.as_deref(),
+        None,
+        true,
+        &url_check("backup.core_api", "core"),
+    )?;
+    let primary_system_api = asker.ask(
+        "primary-system-api",
+        "The primary's System API URL",
+        a.primary_system_api.as_deref(),
+        None,
+        true,
+        &url_check("primary.system_api", "system"),
+    )?;
+    let primary_core_api = asker.ask(
+        "primary-core-api",
+        "The primary's Core API URL",
+        a.primary_core_api.as_deref(),
+        None,
+        true,
+        &url_check("primary.core_api", "core"),
+    )?;
     let default_gateway = match net.id {
         1 => Some("https://mainnet.radixdlt.com"),
         2 => Some("https://stokenet.radixdlt.com"),
         _ => None,
     };
-    let gateways = urls(&asker, "gateway", "Gateway URLs, comma separated", &a.gateways, default_gateway.filter(|_| a.gateways.is_empty() && a.core_apis.is_empty()), "sources.gateways", "gateway")?;
-    let core_apis = urls(&asker, "core-api", "Core API URLs of other synced nodes, comma separated", &a.core_apis, None, "sources.core_apis", "core")?;
+    let gateways = urls(
+        &asker,
+        "gateway",
+        "Gateway URLs, comma separated",
+        &a.gateways,
+        default_gateway.filter(|_| a.gateways.is_empty() && a.core_apis.is_empty()),
+        "sources.gateways",
+        "gateway",
+    )?;
+    let core_apis = urls(
+        &asker,
+        "core-api",
+        "Core API URLs of other synced nodes, comma separated",
+        &a.core_apis,
+        None,
+        "sources.core_apis",
+        "core",
+    )?;
     let state_file = PathBuf::from(req(asker.ask(
         "state-file",
         "State file",

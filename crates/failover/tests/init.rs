@@ -30,21 +30,37 @@ fn init(dir: &Path, extra: &[&str]) -> Output {
     let key = key_file(dir);
     let v = validator();
     let mut args: Vec<String> = vec![
-        "init".into(), "--no-input".into(), "--out".into(), out.display().to_string(),
-        "--network".into(), "stokenet".into(), "--validator".into(), v,
-        "--primary-key".into(), PRIMARY.into(), "--backup-key".into(), BACKUP.into(),
-        "--key-file".into(), key.display().to_string(),
-        "--backup-system-api".into(), "http://10.0.0.2:3334/system".into(),
-        "--backup-core-api".into(), "http://10.0.0.2:3333/core".into(),
-        "--primary-system-api".into(), "http://10.0.0.1:3334/system".into(),
-        "--core-api".into(), "http://10.0.0.3:3333/core".into(),
-        "--state-file".into(), dir.join("state.json").display().to_string(),
+        "init".into(),
+        "--no-input".into(),
+        "--out".into(),
+        out.display().to_string(),
+        "--network".into(),
+        "stokenet".into(),
+        "--validator".into(),
+        v,
+        "--primary-key".into(),
+        PRIMARY.into(),
+        "--backup-key".into(),
+        BACKUP.into(),
+        "--key-file".into(),
+        key.display().to_string(),
+        "--backup-system-api".into(),
+        "http://10.0.0.2:3334/system".into(),
+        "--backup-core-api".into(),
+        "http://10.0.0.2:3333/core".into(),
+        "--primary-system-api".into(),
+        "http://10.0.0.1:3334/system".into(),
+        "--core-api".into(),
+        "http://10.0.0.3:3333/core".into(),
+        "--state-file".into(),
+        dir.join("state.json").display().to_string(),
     ];
     // A flag given in `extra` replaces the default one (with its value).
     let mut i = 0;
     while i < extra.len() {
         if let Some(pos) = args.iter().position(|a| a == extra[i]) {
-            if extra[i].starts_with("--") && i + 1 < extra.len() && !extra[i + 1].starts_with("--") {
+            if extra[i].starts_with("--") && i + 1 < extra.len() && !extra[i + 1].starts_with("--")
+            {
                 args[pos + 1] = extra[i + 1].to_string();
                 i += 2;
                 continue;
@@ -53,7 +69,11 @@ fn init(dir: &Path, extra: &[&str]) -> Output {
         args.push(extra[i].to_string());
         i += 1;
     }
-    Command::new(BIN).args(&args).stdin(Stdio::null()).output().expect("run init")
+    Command::new(BIN)
+        .args(&args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run init")
 }
 
 fn drop_flag(dir: &Path, flag: &str) -> Output {
@@ -66,40 +86,64 @@ fn drop_flag(dir: &Path, flag: &str) -> Output {
     let key = key_file(dir);
     let v = validator();
     let all = [
-        ("--network", "stokenet".to_string()), ("--validator", v),
-        ("--primary-key", PRIMARY.into()), ("--backup-key", BACKUP.into()),
+        ("--network", "stokenet".to_string()),
+        ("--validator", v),
+        ("--primary-key", PRIMARY.into()),
+        ("--backup-key", BACKUP.into()),
         ("--key-file", key.display().to_string()),
         ("--backup-system-api", "http://10.0.0.2:3334/system".into()),
         ("--state-file", dir.join("state.json").display().to_string()),
     ];
-    let mut args = vec!["init".to_string(), "--no-input".into(), "--out".into(), dir.join("failover.toml").display().to_string()];
+    let mut args = vec![
+        "init".to_string(),
+        "--no-input".into(),
+        "--out".into(),
+        dir.join("failover.toml").display().to_string(),
+    ];
     for (f, val) in all {
         if f != flag {
             args.push(f.into());
             args.push(val);
         }
     }
-    Command::new(BIN).args(&args).stdin(Stdio::null()).output().expect("run init")
+    Command::new(BIN)
+        .args(&args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run init")
 }
 
 #[test]
 fn flags_only_init_writes_a_commented_config_that_loads() {
     let dir = tempfile::tempdir().expect("dir");
     let out = init(dir.path(), &[]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let path = dir.path().join("failover.toml");
     let text = std::fs::read_to_string(&path).expect("written");
-    assert!(text.lines().filter(|l| l.starts_with('#')).count() > 10, "commented:\n{text}");
+    assert!(
+        text.lines().filter(|l| l.starts_with('#')).count() > 10,
+        "commented:\n{text}"
+    );
     let c = Config::load(&path).expect("loads");
     c.require_watch(true).expect("has what `run` needs");
     assert_eq!(c.network.id, 2);
     assert_eq!(c.validator_bech32(), validator());
     assert_eq!(hex::encode(c.backup_public_key.0), BACKUP);
-    assert_eq!(c.primary_public_key.map(|k| hex::encode(k.0)).as_deref(), Some(PRIMARY));
+    assert_eq!(
+        c.primary_public_key.map(|k| hex::encode(k.0)).as_deref(),
+        Some(PRIMARY)
+    );
     let names: Vec<&str> = c.sources.iter().map(|s| s.name.as_str()).collect();
     // The stokenet gateway is not added when Core APIs were given by flag.
     assert_eq!(names, ["core 10.0.0.3:3333", "core backup"]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("account_tdx_2_1"), "shows the key's account");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("account_tdx_2_1"),
+        "shows the key's account"
+    );
     // No secret in what init printed or wrote.
     let secret = "11".repeat(32);
     assert!(!text.contains(&secret) && !String::from_utf8_lossy(&out.stdout).contains(&secret));
@@ -109,7 +153,11 @@ fn flags_only_init_writes_a_commented_config_that_loads() {
 fn default_gateway_for_the_network_when_no_source_is_given() {
     let dir = tempfile::tempdir().expect("dir");
     let out = drop_flag(dir.path(), "--none");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let c = Config::load(&dir.path().join("failover.toml")).expect("loads");
     assert_eq!(c.sources[0].url.as_str(), "https://stokenet.radixdlt.com/");
 }
@@ -128,8 +176,14 @@ fn each_bad_answer_is_named_with_its_flag() {
         let out = init(dir.path(), &[flag, bad]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{flag} {bad} accepted");
-        assert!(err.contains(flag) && err.contains(expect), "{flag} {bad}: {err}");
-        assert!(!dir.path().join("failover.toml").exists(), "nothing written on error");
+        assert!(
+            err.contains(flag) && err.contains(expect),
+            "{flag} {bad}: {err}"
+        );
+        assert!(
+            !dir.path().join("failover.toml").exists(),
+            "nothing written on error"
+        );
     }
 }
 
@@ -149,7 +203,14 @@ fn an_existing_config_is_not_replaced_without_force() {
     let out = init(dir.path(), &[]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
-    assert_eq!(std::fs::read_to_string(dir.path().join("failover.toml")).expect("read"), "keep me");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("failover.toml")).expect("read"),
+        "keep me"
+    );
     let out = init(dir.path(), &["--force"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

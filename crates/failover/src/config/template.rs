@@ -24,7 +24,10 @@ fn q(s: &str) -> String {
 }
 
 fn list(v: &[String]) -> String {
-    format!("[{}]", v.iter().map(|s| q(s)).collect::<Vec<_>>().join(", "))
+    format!(
+        "[{}]",
+        v.iter().map(|s| q(s)).collect::<Vec<_>>().join(", ")
+    )
 }
 
 /// A complete config with a comment on every key (defaults written out, commented, so an
@@ -34,8 +37,14 @@ pub fn render(a: &InitAnswers) -> String {
     s.push_str("# radix-failover config, written by `radix-failover init`.\n");
     s.push_str("# Every key is explained in docs/config.md. Check it with:\n");
     s.push_str("#   radix-failover config check --config <this file>\n\n");
-    s.push_str(&format!("# The network: mainnet, stokenet, localnet, simulator or a numeric id.\nnetwork = {}\n", q(&a.network)));
-    s.push_str(&format!("# Your validator.\nvalidator = {}\n", q(&a.validator)));
+    s.push_str(&format!(
+        "# The network: mainnet, stokenet, localnet, simulator or a numeric id.\nnetwork = {}\n",
+        q(&a.network)
+    ));
+    s.push_str(&format!(
+        "# Your validator.\nvalidator = {}\n",
+        q(&a.validator)
+    ));
     s.push_str(&format!(
         "# The primary node's consensus key (its System API /identity public_key_hex).\nprimary_public_key = {}\n",
         q(&a.primary_public_key)
@@ -59,7 +68,9 @@ pub fn render(a: &InitAnswers) -> String {
         Some(u) => s.push_str(&format!("core_api = {}\n", q(u))),
         None => s.push_str("# core_api = \"http://<primary host>:3333/core\"\n"),
     }
-    s.push_str("\n[backup]\n# Required: the backup's health and identity gate every automatic failover.\n");
+    s.push_str(
+        "\n[backup]\n# Required: the backup's health and identity gate every automatic failover.\n",
+    );
     s.push_str(&format!("system_api = {}\n", q(&a.backup_system_api)));
     match &a.backup_core_api {
         Some(u) => s.push_str(&format!("core_api = {}\n", q(u))),
@@ -72,12 +83,19 @@ pub fn render(a: &InitAnswers) -> String {
     s.push_str(&format!("core_apis = {}\n", list(&a.core_apis)));
     s.push_str("# request_timeout = \"3s\"\n");
 
-    s.push_str("\n[policy]\n# See docs/policy.md. The defaults suit small and large validators alike.\n");
+    s.push_str(
+        "\n[policy]\n# See docs/policy.md. The defaults suit small and large validators alike.\n",
+    );
     s.push_str("# name = \"default\"           # or \"legacy\": the old script's rule\n");
     s.push_str("# poll_interval = \"5s\"\n# missed_proposals = 3\n# recent_proposals = 5\n# min_confirming_sources = 2\n# primary_down_polls = 3\n# max_source_lag = \"30s\"\n");
 
-    s.push_str("\n[daemon]\n# Phase and transaction in flight; a directory only the daemon writes.\n");
-    s.push_str(&format!("state_file = {}\n", q(&a.state_file.display().to_string())));
+    s.push_str(
+        "\n[daemon]\n# Phase and transaction in flight; a directory only the daemon writes.\n",
+    );
+    s.push_str(&format!(
+        "state_file = {}\n",
+        q(&a.state_file.display().to_string())
+    ));
     s.push_str("# submit_deadline = \"30m\"\n");
 
     s.push_str("\n[metrics]\n# Prometheus /metrics and /healthz; loopback by default, \"off\" to disable.\n# listen = \"127.0.0.1:9464\"\n");
