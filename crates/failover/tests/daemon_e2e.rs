@@ -35,8 +35,11 @@ async fn primary_dies_failover_commits_in_the_same_epoch_and_backup_validates() 
         .await;
     d.wait_line("FAILOVER DECIDED", LONG).await;
     d.wait_line("COMMITTED", LONG).await;
-    d.wait_line("confirmed on ledger: the validator's key is the backup's", LONG)
-        .await;
+    d.wait_line(
+        "confirmed on ledger: the validator's key is the backup's",
+        LONG,
+    )
+    .await;
     d.wait_line("FAILOVER COMPLETE", LONG).await;
 
     let commit = h.wait_key_change_epoch().await;
