@@ -71,6 +71,7 @@ fn bench_failover_runs_two_faults_and_prints_json() {
     let v: serde_json::Value = serde_json::from_str(last).expect("last line is JSON");
 
     assert_eq!(v["faults"], 2);
+    assert_eq!(v["fault"], "down", "the default fault: the primary dies");
     let n = |k: &str| {
         v[k].as_u64()
             .unwrap_or_else(|| panic!("{k} is not a count: {}", v[k]))

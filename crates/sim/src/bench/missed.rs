@@ -53,6 +53,11 @@ pub struct BenchFailoverArgs {
     /// Only run radix-failover's default policy (no baseline).
     #[arg(long)]
     pub skip_baseline: bool,
+    /// How the primary fails: `down` (the node dies: it proposes nothing and its APIs refuse
+    /// connections; issue 6's benchmark) or `silent` (it stops proposing but its APIs stay up
+    /// and report healthy, so only the ledger's miss counts show it).
+    #[arg(long, value_enum, default_value_t = FaultKind::Down)]
+    pub fault: FaultKind,
     /// The radix-failover binary (default: next to this one; built first when run by cargo).
     #[arg(long, value_name = "PATH")]
     pub failover_bin: Option<PathBuf>,
@@ -75,6 +80,13 @@ const LAST_FRACTION: f64 = 0.10;
 const MAINNET_EPOCH_MS: u64 = 5 * 60 * 1000;
 const LEGACY_POLL_MS: u64 = 4 * 60 * 1000;
 const MAINNET_DEFAULT_POLL_MS: u64 = 5_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum FaultKind {
+    Down,
+    Silent,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -194,6 +206,7 @@ pub fn analyse(
 }
 
 struct Spec {
+    fault: FaultKind,
     bin: PathBuf,
     dir: PathBuf,
     seed: u64,
@@ -230,9 +243,17 @@ async fn run_one(spec: &Spec, rule: Rule, fault_round: u64) -> Result<RunResult>
         let faults = n.faults.clone();
         let ports = n.ports.clone();
         let mut fired = false;
+        let kind = spec.fault;
         n.sim.add_round_hook(Box::new(move |sim, epoch, round| {
             if !fired && (epoch > fault_epoch || (epoch == fault_epoch && round >= fault_round)) {
                 fired = true;
+                if kind == FaultKind::Silent {
+                    // Not proposing, but every API still answers (and /health says UP).
+                    if let Err(e) = sim.set_node_up("primary", false) {
+                        tracing::error!(error = %e, "cannot stop the primary");
+                    }
+                    return;
+                }
                 let action = FaultAction::NodeDown {
                     node: "primary".into(),
                 };
@@ -392,6 +413,8 @@ pub struct Position {
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchReport {
     pub faults: u64,
+    /// How the primary failed (`down` or `silent`).
+    pub fault: FaultKind,
     pub seed: u64,
     pub round_ms: u64,
     pub rounds_per_epoch: u64,
@@ -460,6 +483,7 @@ pub async fn bench_failover(args: BenchFailoverArgs) -> Result<BenchReport> {
         round_ms: args.round_ms,
         rounds_per_epoch: args.rounds_per_epoch,
         baseline_wait_epochs: args.baseline_wait_epochs,
+        fault: args.fault,
     });
     let timing = SimTiming::for_epoch(args.round_ms, args.rounds_per_epoch);
     let epoch_ms = spec.epoch_ms();
@@ -569,6 +593,7 @@ pub async fn bench_failover(args: BenchFailoverArgs) -> Result<BenchReport> {
         |f: &dyn Fn(&Position) -> Option<f64>| median(positions.iter().filter_map(f).collect());
     let report = BenchReport {
         faults: positions.len() as u64,
+        fault: args.fault,
         seed: args.seed,
         round_ms: args.round_ms,
         rounds_per_epoch: args.rounds_per_epoch,
@@ -636,8 +661,13 @@ fn secs(v: Option<f64>) -> String {
 pub fn table(r: &BenchReport) -> String {
     let mut s = String::new();
     s.push_str(&format!(
-        "radix-sim bench-failover: {} fault positions, seed {}, epochs of {} rounds x {} ms = {} ms (mainnet 5 min -> scale 1:{:.0})\n",
-        r.faults, r.seed, r.rounds_per_epoch, r.round_ms, r.epoch_ms, 1.0 / r.scale
+        "radix-sim bench-failover: {} fault positions ({}), seed {}, epochs of {} rounds x {} ms = {} ms (mainnet 5 min -> scale 1:{:.0})\n",
+        r.faults,
+        match r.fault {
+            FaultKind::Down => "the primary dies",
+            FaultKind::Silent => "the primary stops proposing, its APIs stay up",
+        },
+        r.seed, r.rounds_per_epoch, r.round_ms, r.epoch_ms, 1.0 / r.scale
     ));
     s.push_str(&format!(
         "ours = radix-failover default policy, poll {} ms (5 s scaled); baseline = legacy rule (>5 misses in the finished epochs of a 3-epoch window), poll {} ms (4 min scaled)\n",
