@@ -60,8 +60,13 @@ fn pt_config() -> PtConfig {
         .unwrap_or(DEFAULT_CASES);
     PtConfig {
         cases,
-        // Failing inputs are reported in the panic message (shrunk); no files are written.
-        failure_persistence: None,
+        // A failing case's seed is saved here (relative to crates/failover, where cargo runs
+        // the tests) and replayed first on every later run; commit the file with the fix.
+        failure_persistence: Some(Box::new(
+            proptest::test_runner::FileFailurePersistence::Direct(
+                "tests/proptest-regressions/hostile_input.txt",
+            ),
+        )),
         ..PtConfig::default()
     }
 }
