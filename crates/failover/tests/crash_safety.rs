@@ -549,6 +549,10 @@ async fn disk_full_then_sigkill_after_submit_and_restart_next_epoch_commits_once
         "exactly one update_key committed (first daemon's intent {first}): {:?}",
         committed_ids(&h)
     );
+    assert_eq!(
+        committed[0].0, first,
+        "the pending intent (still valid) is the one that commits"
+    );
     sigterm(&mut d2, "after the failover").await;
     h.assert_no_secrets(&d2);
 }
