@@ -405,7 +405,13 @@ impl<C: Clock> Runner<C> {
     /// (sources, primary, backup readiness, misses approaching, pre-flight, a blocked
     /// failover); the lifecycle events are sent where the loop acts.
     fn alert_conditions(&self, a: &Assessment) {
+        let watching = matches!(self.state.phase, Phase::Watching);
         for e in crate::alerts::from_assessment(a) {
+            // "Blocked" is about a failover not yet started; once one is under way (or done)
+            // it would be a false alarm.
+            if !watching && matches!(e, AlertEvent::FailoverBlocked { .. }) {
+                continue;
+            }
             self.alert(e);
         }
         if matches!(self.state.phase, Phase::FailedOver { .. }) {

@@ -342,7 +342,6 @@ async fn unreadable_state_file_stops_the_daemon_before_any_action() {
 /// BLOCKED ... Nothing is submitted until this is fixed" (a `failover_blocked` alert) about the
 /// failover it is carrying out.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "daemon bug (board, F 14:45): runner.alert_conditions sends FailoverBlocked in every phase; remove this once it only does in watching"]
 async fn no_failover_blocked_alert_while_the_failover_is_in_flight() {
     let h = Harness::start(44).await;
     let hook = h.webhook().await;
