@@ -19,9 +19,7 @@ const LONG: Duration = Duration::from_secs(60);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn primary_dies_failover_commits_in_the_same_epoch_and_backup_validates() {
     let h = Harness::start(21).await;
-    let mut d = Daemon::spawn(&h.config, &[], "daemon");
-    d.wait_line("pre-flight passed", LONG).await;
-    d.wait_line("| phase watching", LONG).await;
+    let mut d = h.armed("daemon").await;
     let metrics_url = metrics_url(&mut d).await;
     let m = scrape(&metrics_url).await;
     assert!(
@@ -81,17 +79,13 @@ async fn primary_dies_failover_commits_in_the_same_epoch_and_backup_validates() 
         .expect("healthz answers");
     assert_eq!(health.status(), 200);
 
-    d.sigterm_and_wait(Duration::from_secs(10))
-        .await
-        .expect("clean exit on SIGTERM");
-    h.assert_no_secrets(&d);
+    h.stop(&mut d).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gateway_down_alone_is_no_failover_and_the_quorum_still_acts() {
     let h = Harness::start(22).await;
-    let mut d = Daemon::spawn(&h.config, &[], "daemon");
-    d.wait_line("pre-flight passed", LONG).await;
+    let mut d = h.armed("daemon").await;
 
     h.fault(json!({"action": "gateway_down"})).await;
     // Several polls with the gateway refusing connections: a warning, no decision.
@@ -111,17 +105,13 @@ async fn gateway_down_alone_is_no_failover_and_the_quorum_still_acts() {
     let commit = h.wait_key_change_epoch().await;
     assert_eq!(commit, fault.epoch);
     assert_eq!(h.committed().len(), 1);
-    d.sigterm_and_wait(Duration::from_secs(10))
-        .await
-        .expect("clean exit");
-    h.assert_no_secrets(&d);
+    h.stop(&mut d).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backup_not_synced_blocks_the_failover_loudly() {
     let h = Harness::start(23).await;
-    let mut d = Daemon::spawn(&h.config, &[], "daemon");
-    d.wait_line("pre-flight passed", LONG).await;
+    let mut d = h.armed("daemon").await;
 
     h.fault(json!({"action": "node_out_of_sync", "node": "backup"}))
         .await;
@@ -144,18 +134,14 @@ async fn backup_not_synced_blocks_the_failover_loudly() {
         .await;
     d.wait_line("COMMITTED", LONG).await;
     assert_eq!(h.committed().len(), 1);
-    d.sigterm_and_wait(Duration::from_secs(10))
-        .await
-        .expect("clean exit");
-    h.assert_no_secrets(&d);
+    h.stop(&mut d).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_after_submit_resumes_the_same_intent() {
     let h = Harness::start(24).await;
     let state = h.dir.path().join("radix-failover-state.json");
-    let mut d = Daemon::spawn(&h.config, &[], "first");
-    d.wait_line("pre-flight passed", LONG).await;
+    let mut d = h.armed("first").await;
 
     h.fault(json!({"action": "node_down", "node": "primary"}))
         .await;
@@ -226,10 +212,7 @@ async fn dry_run_logs_the_transaction_and_submits_nothing() {
     h.wait_epochs(2).await;
     assert!(h.committed().is_empty(), "dry run submitted something");
     assert!(h.ledger_key_change_epoch().is_none());
-    d.sigterm_and_wait(Duration::from_secs(10))
-        .await
-        .expect("clean exit");
-    h.assert_no_secrets(&d);
+    h.stop(&mut d).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
