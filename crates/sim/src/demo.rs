@@ -212,6 +212,15 @@ pub async fn demo(args: DemoArgs) -> Result<bool> {
             "failover worked: {} of our proposals missed; {} were unavoidable (no tool can switch keys before the next epoch); {:.1} s",
             result.missed_proposals, result.unavoidable_missed_proposals, result.seconds
         )?;
+        if result.commit_epoch.is_some_and(|c| c > result.fault_epoch) {
+            writeln!(
+                out,
+                "the fault came at round {} of epoch {}, too close to its end to detect it and commit before the epoch change, so epoch {} was lost too (see docs/benchmarks.md)",
+                result.fault_round,
+                result.fault_epoch,
+                result.fault_epoch + 1
+            )?;
+        }
     } else {
         writeln!(
             out,
