@@ -2,31 +2,11 @@
 //! the real radix-failover binary (default policy and the legacy baseline) against a fresh
 //! simulated network, and a JSON summary whose figures hold together.
 
+mod common;
+
+use common::failover_bin;
 use std::path::PathBuf;
 use std::process::Command;
-
-/// Builds the radix-failover binary (dev profile) next to radix-sim and returns its path.
-fn failover_bin() -> PathBuf {
-    let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "radix-failover",
-            "--bin",
-            "radix-failover",
-        ])
-        .status()
-        .expect("run cargo");
-    assert!(status.success(), "building radix-failover failed");
-    let sim = PathBuf::from(env!("CARGO_BIN_EXE_radix-sim"));
-    let bin = sim
-        .parent()
-        .expect("bin dir")
-        .join(format!("radix-failover{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.is_file(), "no radix-failover at {}", bin.display());
-    bin
-}
 
 #[test]
 fn bench_failover_runs_two_faults_and_prints_json() {

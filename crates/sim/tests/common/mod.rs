@@ -424,3 +424,27 @@ pub fn our_item<'a>(
 pub fn network_body() -> Value {
     json!({ "network": "simulator" })
 }
+
+/// The radix-failover binary next to radix-sim, built here with the dev profile if needed (the
+/// workspace's test run has usually built it already).
+pub fn failover_bin() -> std::path::PathBuf {
+    let status = std::process::Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "radix-failover",
+            "--bin",
+            "radix-failover",
+        ])
+        .status()
+        .expect("run cargo");
+    assert!(status.success(), "building radix-failover failed");
+    let sim = std::path::PathBuf::from(env!("CARGO_BIN_EXE_radix-sim"));
+    let bin = sim
+        .parent()
+        .expect("bin dir")
+        .join(format!("radix-failover{}", std::env::consts::EXE_SUFFIX));
+    assert!(bin.is_file(), "no radix-failover at {}", bin.display());
+    bin
+}
