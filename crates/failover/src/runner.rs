@@ -140,18 +140,7 @@ impl<C: Clock> Runner<C> {
             None => DaemonState::new(&validator, &network, now),
         };
         let sources = Sources::new(&config).map_err(|e| RunError::Sources(e.to_string()))?;
-        let primary_key_hex = config
-            .primary_public_key
-            .map(|k| hex_key(&k))
-            .unwrap_or_default();
-        let policy = Policy::new(
-            config.policy.clone(),
-            PolicyKeys {
-                validator_address: validator,
-                primary_key_hex,
-                backup_key_hex: hex_key(&config.backup_public_key),
-            },
-        );
+        let policy = policy_for(&config);
         let alerter = config
             .alerts
             .clone()
@@ -842,7 +831,17 @@ pub fn redact(url: &url::Url) -> String {
     u.to_string()
 }
 
-/// Sleeps that a test can shorten: the poll interval in the sim is a few hundred ms.
-pub fn poll_interval(config: &Config) -> Duration {
-    config.policy.poll_interval
+/// The policy for a config: its parameters, our validator, and the two keys.
+pub fn policy_for(config: &Config) -> Policy {
+    Policy::new(
+        config.policy.clone(),
+        PolicyKeys {
+            validator_address: config.validator_bech32(),
+            primary_key_hex: config
+                .primary_public_key
+                .map(|k| hex_key(&k))
+                .unwrap_or_default(),
+            backup_key_hex: hex_key(&config.backup_public_key),
+        },
+    )
 }

@@ -8,9 +8,9 @@ use serde_json::json;
 
 use radix_failover::config::Config;
 use radix_failover::observe::Observation;
-use radix_failover::policy::{Gates, KeyOwner, Policy, PolicyKeys, View};
+use radix_failover::policy::{Gates, KeyOwner, View};
 use radix_failover::preflight::{self, Aim};
-use radix_failover::runner::{agreed_epoch, Clock, RunOptions, Runner, SystemClock};
+use radix_failover::runner::{agreed_epoch, policy_for, Clock, RunOptions, Runner, SystemClock};
 use radix_failover::sources::Sources;
 use radix_failover::state::StateFile;
 use radix_failover::submit::{self, SubmitParams, TickOutcome};
@@ -93,20 +93,6 @@ pub fn run(args: &RunArgs) -> Result<()> {
         result?;
         Ok(())
     })
-}
-
-fn policy_for(config: &Config) -> Policy {
-    Policy::new(
-        config.policy.clone(),
-        PolicyKeys {
-            validator_address: config.validator_bech32(),
-            primary_key_hex: config
-                .primary_public_key
-                .map(|k| hex::encode(k.0))
-                .unwrap_or_default(),
-            backup_key_hex: hex::encode(config.backup_public_key.0),
-        },
-    )
 }
 
 async fn observe(sources: &Sources) -> Observation {
