@@ -186,7 +186,8 @@ async fn a_stale_gateway_is_ignored_and_the_fresh_sources_decide() {
         "the stale gateway was trusted: {trusted:?}"
     );
     d.wait_line("FAILOVER COMPLETE", STEP).await;
-    assert_eq!(h.state_phase(&h.state_file()), "failed_over");
+    // The state file follows the log line within the same poll.
+    h.wait_for_state(&h.state_file(), "failed_over", STEP).await;
     h.stop(&mut d).await;
 }
 
