@@ -1,7 +1,7 @@
 //! What the watcher sees in one poll: plain data, no I/O.
 //!
 //! This is the contract between the sources (`sources/`, HTTP clients that fill these types)
-//! and the policy (`policy.rs`, a pure state machine that reads them). Everything the policy
+//! and the policy (`policy/`, a pure state machine that reads them). Everything the policy
 //! needs to know about the outside world arrives here, including the time (`at_ms`), so the
 //! policy can be tested with scenarios and no clock.
 

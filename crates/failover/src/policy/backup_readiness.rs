@@ -1,0 +1,107 @@
+//! Rule 4: the backup must be ready, and every gate a failover passes.
+//!
+//! A failover to a backup that is not synced, not configured for our validator or not holding
+//! the configured key would take the validator down: every failover is gated on it, on the
+//! keys (rule 5) and on the runner's pre-flight checks.
+
+use super::source_trust::Seen;
+use super::{Decision, Gates, Policy, BACKUP_CORE_SOURCE};
+use crate::observe::{NodeHealth, NodeReading, SourceObservation};
+
+impl Policy {
+    /// Rule 4: the backup node can take over now.
+    pub(super) fn backup_readiness(
+        &self,
+        backup: Option<&SourceObservation<NodeReading>>,
+        seen: &[Seen<'_>],
+    ) -> Result<(), String> {
+        let Some(b) = backup else {
+            return Err("the backup's System API is not configured: add [backup] system_api so its readiness can be checked".into());
+        };
+        let node = match &b.result {
+            Err(e) => return Err(format!("its System API ({}) gives no answer: {e}", b.name)),
+            Ok(n) => n,
+        };
+        if node.health != NodeHealth::Up {
+            return Err(format!(
+                "its health is {} ({}), not UP: wait until it is synced",
+                health_text(node.health),
+                node.detail
+            ));
+        }
+        match node.validator_address.as_deref().map(str::trim) {
+            None | Some("") => {
+                return Err(format!(
+                    "it is not configured for a validator: set its validator address to {}",
+                    self.keys.validator_address
+                ))
+            }
+            Some(v) if v != self.keys.validator_address => {
+                return Err(format!(
+                    "it is configured for validator {v}, not ours ({}): fix the backup node's validator address",
+                    self.keys.validator_address
+                ))
+            }
+            Some(_) => {}
+        }
+        let key = node.public_key_hex.trim().to_ascii_lowercase();
+        if key != self.keys.backup_key_hex {
+            return Err(format!(
+                "its key is {key}, not the configured backup_public_key {}: the failover would hand our validator to a key no node holds",
+                self.keys.backup_key_hex
+            ));
+        }
+        if let Some(s) = seen.iter().find(|s| s.name == BACKUP_CORE_SOURCE) {
+            if !s.trust.is_trusted() {
+                return Err(format!(
+                    "its Core API is not trusted ({})",
+                    s.trust.describe()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The gates every failover passes (rules 4 and 5 and the pre-flight): all blockers are named.
+pub(super) fn gate(
+    reason: String,
+    key_problem: Option<String>,
+    gates: &Gates,
+    backup_ready: &Result<(), String>,
+) -> Decision {
+    let mut blockers: Vec<String> = key_problem.into_iter().collect();
+    if !gates.preflight_ok {
+        blockers.push(format!(
+            "pre-flight failed: {}",
+            gates
+                .preflight_problem
+                .as_deref()
+                .unwrap_or("(no reason given)")
+        ));
+    }
+    if let Err(e) = backup_ready {
+        blockers.push(format!("backup not ready: {e}"));
+    }
+    if blockers.is_empty() {
+        Decision::FailOver { reason }
+    } else {
+        Decision::Blocked {
+            reason,
+            blocker: blockers.join("; "),
+        }
+    }
+}
+
+pub(super) fn health_text(h: NodeHealth) -> &'static str {
+    match h {
+        NodeHealth::Up => "UP",
+        NodeHealth::Syncing => "SYNCING",
+        NodeHealth::OutOfSync => "OUT_OF_SYNC",
+        NodeHealth::BootingPreGenesis => "BOOTING_PRE_GENESIS",
+    }
+}
+
+#[cfg(test)]
+#[path = "tests/backup_readiness.rs"]
+mod tests;

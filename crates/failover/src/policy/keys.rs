@@ -1,0 +1,152 @@
+//! Rule 5: the keys, and never twice.
+//!
+//! The key in force and the key on ledger are what a strict majority of the trusted sources
+//! report. When that is the backup's key the failover has happened: the decision is
+//! `already_failed_over`, never a second failover and never a fail-back.
+
+use serde::Serialize;
+
+use super::assessment::Warning;
+use super::source_trust::Seen;
+use super::Policy;
+use crate::observe::LedgerReading;
+
+/// Whose key a source reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "owner", content = "key", rename_all = "snake_case")]
+pub enum KeyOwner {
+    Primary,
+    Backup,
+    /// Neither configured key (someone else rotated it, or the config is wrong).
+    Other(String),
+    /// Our validator is not in the current active set (key in force only).
+    NotInActiveSet,
+    /// No trusted source reports it, or they do not agree.
+    Unknown,
+}
+
+impl KeyOwner {
+    pub(super) fn as_text(&self) -> String {
+        match self {
+            KeyOwner::Primary => "primary".into(),
+            KeyOwner::Backup => "backup".into(),
+            KeyOwner::Other(k) => format!("other ({k})"),
+            KeyOwner::NotInActiveSet => "not in active set".into(),
+            KeyOwner::Unknown => "unknown".into(),
+        }
+    }
+}
+
+impl Policy {
+    pub(super) fn owner(&self, key: &str) -> KeyOwner {
+        let k = key.trim().to_ascii_lowercase();
+        if k == self.keys.primary_key_hex {
+            KeyOwner::Primary
+        } else if k == self.keys.backup_key_hex {
+            KeyOwner::Backup
+        } else {
+            KeyOwner::Other(k)
+        }
+    }
+
+    /// Rule 5: the keys the trusted sources agree on (a strict majority of those reporting),
+    /// and a problem that blocks any failover (a minority says backup; an unexpected key; a
+    /// fail-back in progress).
+    pub(super) fn agree_keys(
+        &self,
+        seen: &[Seen<'_>],
+        trusted: &[usize],
+        warnings: &mut Vec<Warning>,
+    ) -> (KeyOwner, KeyOwner, Option<String>) {
+        let readings: Vec<&LedgerReading> =
+            trusted.iter().filter_map(|&i| seen[i].reading).collect();
+        let in_force: Vec<KeyOwner> = readings
+            .iter()
+            .map(|r| {
+                r.key_in_force
+                    .as_deref()
+                    .map_or(KeyOwner::NotInActiveSet, |k| self.owner(k))
+            })
+            .collect();
+        let on_ledger: Vec<KeyOwner> = readings
+            .iter()
+            .filter_map(|r| r.key_on_ledger.as_deref().map(|k| self.owner(k)))
+            .collect();
+        let in_force_agreed = majority(&in_force);
+        let on_ledger_agreed = majority(&on_ledger);
+        let mut problem = None;
+        for (what, votes, agreed) in [
+            ("key in force", &in_force, &in_force_agreed),
+            ("key on ledger", &on_ledger, &on_ledger_agreed),
+        ] {
+            if votes.iter().any(|v| v != &votes[0]) {
+                let list = votes
+                    .iter()
+                    .map(|v| v.as_text())
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                warnings.push(Warning {
+                    key: format!("key-disagreement:{what}"),
+                    message: format!("trusted sources disagree on the {what}: {list}"),
+                });
+                if votes.contains(&KeyOwner::Backup) && agreed != &KeyOwner::Backup {
+                    problem = Some(format!(
+                        "trusted sources disagree on the {what} and some say it is the backup's ({list}): a failover may already have happened"
+                    ));
+                }
+            }
+        }
+        if let KeyOwner::Other(k) = &on_ledger_agreed {
+            warnings.push(Warning {
+                key: "key-unexpected".into(),
+                message: format!("the key on ledger is {k}, neither the primary's nor the backup's: check primary_public_key/backup_public_key"),
+            });
+            problem.get_or_insert_with(|| {
+                format!("the key on ledger is {k}, neither the primary's nor the backup's")
+            });
+        } else if on_ledger_agreed == KeyOwner::Primary && in_force_agreed == KeyOwner::Backup {
+            warnings.push(Warning {
+                key: "failback-pending".into(),
+                message: "the primary's key is on ledger but the backup's is in force until the epoch ends: a fail-back is pending".into(),
+            });
+            problem.get_or_insert_with(|| {
+                "a fail-back is pending (the backup's key is in force until the epoch ends)".into()
+            });
+        }
+        if in_force_agreed == KeyOwner::NotInActiveSet {
+            warnings.push(Warning {
+                key: "not-in-active-set".into(),
+                message:
+                    "our validator is not in the current active set: it proposes nothing this epoch"
+                        .into(),
+            });
+        }
+        (in_force_agreed, on_ledger_agreed, problem)
+    }
+}
+
+/// Never twice: the trusted sources say the backup's key is on ledger, or, when none reports
+/// the key on ledger, that it is in force.
+pub(super) fn already_failed_over(key_in_force: &KeyOwner, key_on_ledger: &KeyOwner) -> bool {
+    key_on_ledger == &KeyOwner::Backup
+        || (key_on_ledger == &KeyOwner::Unknown && key_in_force == &KeyOwner::Backup)
+}
+
+/// A key that names one of our two nodes (not unknown, not someone else's).
+pub(super) fn is_known(k: &KeyOwner) -> bool {
+    matches!(k, KeyOwner::Primary | KeyOwner::Backup)
+}
+
+/// The value held by a strict majority of the votes, else `Unknown` (also for no votes).
+fn majority(votes: &[KeyOwner]) -> KeyOwner {
+    for v in votes {
+        if votes.iter().filter(|w| *w == v).count() * 2 > votes.len() {
+            return v.clone();
+        }
+    }
+    KeyOwner::Unknown
+}
+
+#[cfg(test)]
+#[path = "tests/keys.rs"]
+mod tests;
