@@ -75,10 +75,9 @@ impl Policy {
         let in_force_agreed = majority(&in_force);
         let on_ledger_agreed = majority(&on_ledger);
         let mut problem = None;
-        for (what, votes, agreed) in [
-            ("key in force", &in_force, &in_force_agreed),
-            ("key on ledger", &on_ledger, &on_ledger_agreed),
-        ] {
+        // A minority saying the backup's key is warned about but blocks nothing: re-sending
+        // update_key(backup) is harmless, and a block would let one source suppress a failover.
+        for (what, votes) in [("key in force", &in_force), ("key on ledger", &on_ledger)] {
             if votes.iter().any(|v| v != &votes[0]) {
                 let list = votes
                     .iter()
@@ -89,11 +88,6 @@ impl Policy {
                     key: format!("key-disagreement:{what}"),
                     message: format!("trusted sources disagree on the {what}: {list}"),
                 });
-                if votes.contains(&KeyOwner::Backup) && agreed != &KeyOwner::Backup {
-                    problem = Some(format!(
-                        "trusted sources disagree on the {what} and some say it is the backup's ({list}): a failover may already have happened"
-                    ));
-                }
             }
         }
         if let KeyOwner::Other(k) = &on_ledger_agreed {

@@ -71,7 +71,7 @@ pub use assessment::{
     View, Warning,
 };
 pub use keys::KeyOwner;
-pub use source_trust::{SourceTrust, EPOCH_TOLERANCE, MISSED_TOLERANCE};
+pub use source_trust::{SourceTrust, CLOCK_AHEAD_TOLERANCE_MS, EPOCH_TOLERANCE, MISSED_TOLERANCE};
 
 use default_rule::Evidence;
 use events::Previous;
@@ -126,7 +126,8 @@ impl Policy {
     pub fn observe(&mut self, obs: &Observation, gates: &Gates) -> Assessment {
         let mut warnings: Vec<Warning> = Vec::new();
         // Rule 1: which sources count.
-        let seen = source_trust::judge_sources(&self.params, obs, &mut warnings);
+        let previous_epoch = self.previous.as_ref().and_then(|p| p.epoch);
+        let seen = source_trust::judge_sources(&self.params, obs, previous_epoch, &mut warnings);
         let trusted: Vec<usize> = (0..seen.len())
             .filter(|&i| seen[i].trust.is_trusted())
             .collect();

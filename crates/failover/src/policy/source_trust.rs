@@ -19,6 +19,12 @@ pub const MISSED_TOLERANCE: u64 = 2;
 /// Epochs a source may be away from the others' (median) epoch and still be trusted: around an
 /// epoch change honest sources straddle it by one; two apart means stuck or on another network.
 pub const EPOCH_TOLERANCE: u64 = 1;
+/// How far a source's ledger timestamp may be ahead of the watcher's clock and still be
+/// trusted. Proposer timestamps come from the leaders' clocks, which consensus keeps within a
+/// few seconds of real time, and NTP keeps the watcher's within milliseconds: 10 s ahead is a
+/// wrong clock (the source's or ours) or a forged answer, never jitter. A source whose clock
+/// runs ahead would otherwise pass the freshness check while stuck.
+pub const CLOCK_AHEAD_TOLERANCE_MS: u64 = 10_000;
 
 /// Why a ledger source is (not) used this poll.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -32,6 +38,11 @@ pub enum SourceTrust {
     /// Its ledger is older than `max_source_lag`.
     Lagging {
         lag_ms: i64,
+    },
+    /// Its ledger timestamp is ahead of the watcher's clock by more than
+    /// [`CLOCK_AHEAD_TOLERANCE_MS`].
+    ClockAhead {
+        ahead_ms: i64,
     },
     /// Its epoch is more than [`EPOCH_TOLERANCE`] away from the others' median epoch.
     EpochMismatch {
@@ -56,6 +67,7 @@ impl SourceTrust {
             SourceTrust::Trusted => "trusted",
             SourceTrust::Failing { .. } => "failing",
             SourceTrust::Lagging { .. } => "lagging",
+            SourceTrust::ClockAhead { .. } => "clock-ahead",
             SourceTrust::EpochMismatch { .. } => "epoch",
             SourceTrust::Contradicted { .. } => "contradicted",
         }
@@ -67,6 +79,10 @@ impl SourceTrust {
             SourceTrust::Trusted => "trusted".into(),
             SourceTrust::Failing { error } => format!("failing: {error}"),
             SourceTrust::Lagging { lag_ms } => format!("lagging: its ledger is {:.1} s old", *lag_ms as f64 / 1000.0),
+            SourceTrust::ClockAhead { ahead_ms } => format!(
+                "its ledger time is {:.1} s ahead of this machine's clock",
+                *ahead_ms as f64 / 1000.0
+            ),
             SourceTrust::EpochMismatch { epoch, reference_epoch } => {
                 format!("at epoch {epoch} while the other sources are at epoch {reference_epoch}")
             }
@@ -90,10 +106,12 @@ pub(super) struct Seen<'a> {
 pub(super) fn judge_sources<'a>(
     params: &PolicyParams,
     obs: &'a Observation,
+    previous_epoch: Option<u64>,
     warnings: &mut Vec<Warning>,
 ) -> Vec<Seen<'a>> {
     let mut seen = answered_and_fresh(params, obs);
-    mark_out_of_step(&mut seen);
+    warn_if_the_watchers_clock_is_wrong(&seen, warnings);
+    mark_out_of_step(&mut seen, previous_epoch);
     mark_contradicted(&mut seen, warnings);
     for s in &seen {
         if !s.trust.is_trusted() {
@@ -122,8 +140,11 @@ fn answered_and_fresh<'a>(params: &PolicyParams, obs: &'a Observation) -> Vec<Se
             },
             Ok(r) => {
                 let lag_ms = obs.at_ms.saturating_sub(r.ledger_time_ms);
+                let ahead_limit = i64::try_from(CLOCK_AHEAD_TOLERANCE_MS).unwrap_or(i64::MAX);
                 let trust = if lag_ms > lag_limit {
                     SourceTrust::Lagging { lag_ms }
+                } else if lag_ms < -ahead_limit {
+                    SourceTrust::ClockAhead { ahead_ms: -lag_ms }
                 } else {
                     SourceTrust::Trusted
                 };
@@ -138,16 +159,36 @@ fn answered_and_fresh<'a>(params: &PolicyParams, obs: &'a Observation) -> Vec<Se
         .collect()
 }
 
-/// In step: within EPOCH_TOLERANCE of the median epoch of the fresh sources (the median, not
-/// the maximum, so one source claiming a far epoch cannot push out the others).
-fn mark_out_of_step(seen: &mut [Seen<'_>]) {
-    let mut epochs: Vec<u64> = seen
+/// Every source that answered is ahead of the watcher's clock: the likely cause is this
+/// machine's clock, not all of them.
+fn warn_if_the_watchers_clock_is_wrong(seen: &[Seen<'_>], warnings: &mut Vec<Warning>) {
+    let answered: Vec<&Seen<'_>> = seen.iter().filter(|s| s.reading.is_some()).collect();
+    let ahead = answered
+        .iter()
+        .filter(|s| matches!(s.trust, SourceTrust::ClockAhead { .. }))
+        .count();
+    if ahead > 0 && ahead == answered.len() {
+        warnings.push(Warning {
+            key: "watcher-clock".into(),
+            message: format!(
+                "every source that answered ({ahead}) has a ledger time ahead of this machine's clock by more than {} s: this machine's clock is probably behind; fix its time sync (timedatectl, chrony or systemd-timesyncd)",
+                CLOCK_AHEAD_TOLERANCE_MS / 1000
+            ),
+        });
+    }
+}
+
+/// In step: within EPOCH_TOLERANCE of the reference epoch, the epoch most fresh sources are
+/// near. Not the maximum, so one source claiming a far epoch cannot push out the others; on a
+/// tie (two sources, one of them lying) the epoch nearest to the last agreed one wins, then the
+/// lower, so a liar cannot push out the honest source either way.
+fn mark_out_of_step(seen: &mut [Seen<'_>], previous_epoch: Option<u64>) {
+    let epochs: Vec<u64> = seen
         .iter()
         .filter(|s| s.trust.is_trusted())
         .filter_map(|s| s.reading.map(|r| r.epoch))
         .collect();
-    epochs.sort_unstable();
-    let Some(&reference_epoch) = epochs.get(epochs.len() / 2) else {
+    let Some(reference_epoch) = reference_epoch(&epochs, previous_epoch) else {
         return;
     };
     for s in seen.iter_mut().filter(|s| s.trust.is_trusted()) {
@@ -160,6 +201,24 @@ fn mark_out_of_step(seen: &mut [Seen<'_>]) {
             }
         }
     }
+}
+
+/// The epoch with the most sources within EPOCH_TOLERANCE of it; ties go to the one nearest
+/// the previous poll's epoch, then to the lower.
+fn reference_epoch(epochs: &[u64], previous_epoch: Option<u64>) -> Option<u64> {
+    let support = |e: u64| {
+        epochs
+            .iter()
+            .filter(|&&x| x.abs_diff(e) <= EPOCH_TOLERANCE)
+            .count()
+    };
+    epochs.iter().copied().min_by_key(|&e| {
+        (
+            std::cmp::Reverse(support(e)),
+            previous_epoch.map_or(0, |p| p.abs_diff(e)),
+            e,
+        )
+    })
 }
 
 /// Not contradicted: compare current-epoch misses with the other fresh Core sources of the

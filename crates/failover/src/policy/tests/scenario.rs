@@ -35,6 +35,8 @@ pub(crate) enum Fault {
     WrongEpoch(u64),
     /// Reports these keys instead of the real ones (in force, on ledger).
     Keys(Option<String>, Option<String>),
+    /// Its ledger timestamp is this many ms ahead of the truth (a wrong clock or a forger).
+    ClockAhead(i64),
     /// Reports this many finished-epoch misses (a Gateway).
     FinishedMissed(u64),
 }
@@ -261,6 +263,11 @@ impl Scenario {
                     Fault::WrongEpoch(e) => {
                         let mut r = self.truth(s.kind);
                         r.epoch = *e;
+                        Ok(r)
+                    }
+                    Fault::ClockAhead(ms) => {
+                        let mut r = self.truth(s.kind);
+                        r.ledger_time_ms += ms;
                         Ok(r)
                     }
                     Fault::FinishedMissed(x) => {

@@ -219,3 +219,63 @@ fn a_gateway_only_setup_cannot_confirm_misses_but_the_early_signal_acts() {
     assert!(!list[1].decision.is_fail_over());
     assert!(list[2].decision.is_fail_over(), "{:?}", list[2].decision);
 }
+
+#[test]
+fn with_two_sources_one_claiming_a_far_epoch_does_not_push_out_the_honest_one() {
+    for liar_epoch in [99, 1] {
+        let mut s =
+            Scenario::new().sources(&[("core a", SourceKind::Core), ("core b", SourceKind::Core)]);
+        s.run(2, 1, 0);
+        s.fault("core b", Fault::WrongEpoch(liar_epoch));
+        let a = s.lead(1, 0).poll();
+        assert!(has_warning(&a, "source-epoch:core b"), "{:?}", a.warnings);
+        assert!(!has_warning(&a, "source-epoch:core a"), "{:?}", a.warnings);
+        assert_eq!(a.view.sources[0].trust, SourceTrust::Trusted);
+        assert_eq!(a.view.epoch, Some(10));
+    }
+}
+
+#[test]
+fn a_source_whose_ledger_is_ahead_of_the_watchers_clock_is_not_trusted() {
+    let mut s = Scenario::new();
+    s.run(2, 1, 0);
+    // A little ahead is clock jitter between the proposer and the watcher: still trusted.
+    s.fault(
+        "core a",
+        Fault::ClockAhead(CLOCK_AHEAD_TOLERANCE_MS as i64 - 1_000),
+    );
+    let a = s.lead(1, 0).poll();
+    assert_eq!(
+        a.view.sources[0].trust,
+        SourceTrust::Trusted,
+        "{:?}",
+        a.warnings
+    );
+    s.fault("core a", Fault::ClockAhead(60_000));
+    let a = s.lead(1, 0).poll();
+    assert!(
+        has_warning(&a, "source-clock-ahead:core a"),
+        "{:?}",
+        a.warnings
+    );
+    assert!(!has_warning(&a, "watcher-clock"), "{:?}", a.warnings);
+    assert_eq!(a.view.trusted_sources, 3);
+}
+
+#[test]
+fn when_every_source_is_ahead_the_watchers_clock_is_named() {
+    let mut s = Scenario::new();
+    s.run(2, 1, 0);
+    for n in ["core a", "core b", "core c", "gateway g"] {
+        s.fault(n, Fault::ClockAhead(120_000));
+    }
+    let a = s.lead(1, 0).poll();
+    assert_eq!(a.view.trusted_sources, 0);
+    let w = a
+        .warnings
+        .iter()
+        .find(|w| w.key == "watcher-clock")
+        .expect("watcher-clock warning");
+    assert!(w.message.contains("this machine's clock"), "{}", w.message);
+    assert!(!a.decision.is_fail_over());
+}
