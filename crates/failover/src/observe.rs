@@ -96,6 +96,10 @@ pub struct LedgerReading {
     pub current_epoch: Option<ProposalCounts>,
     /// Finished-epoch counts (Gateway only, when asked for); `None` otherwise.
     pub finished: Option<FinishedEpochs>,
+    /// Made/missed proposals of the current epoch summed over every *other* validator of the
+    /// active set (Core API): tells a network-wide problem from our node's.
+    #[serde(default)]
+    pub others_current_epoch: Option<ProposalCounts>,
 }
 
 /// What a node's System API says about that node.

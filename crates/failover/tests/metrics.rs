@@ -148,6 +148,7 @@ fn reading(epoch: u64, ledger_time_ms: i64) -> LedgerReading {
         key_on_ledger: None,
         current_epoch: None,
         finished: None,
+        others_current_epoch: None,
     }
 }
 

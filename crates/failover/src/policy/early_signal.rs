@@ -7,6 +7,7 @@
 
 use super::backup_readiness::health_text;
 use super::keys::KeyOwner;
+use super::source_trust::Seen;
 use super::{Policy, PrimaryState};
 use crate::observe::{NodeHealth, NodeReading, SourceObservation};
 
@@ -58,6 +59,47 @@ impl Policy {
             },
             (None, None) => PrimaryState::Healthy,
         }
+    }
+
+    /// Our proposals made during the primary's unhealthy streak, per source. Counted from the
+    /// streak's second poll: the first poll's delta may hold a proposal made before the fault.
+    pub(super) fn track_made_during_streak(&mut self, seen: &[Seen<'_>]) {
+        let streak = self.primary_down_streak.max(self.primary_rising_streak);
+        for s in seen {
+            let Some(mem) = self.sources.get_mut(s.name) else {
+                continue;
+            };
+            if streak == 0 {
+                mem.made_in_streak = 0;
+            } else if streak >= 2 && s.trust.is_trusted() {
+                let made = mem.last_delta.map_or(0, |d| d.made);
+                mem.made_in_streak = mem.made_in_streak.saturating_add(made);
+            }
+        }
+    }
+
+    /// The veto of the early signal: a strict majority of the trusted real-time sources saw
+    /// the primary make proposals during the streak. Its System API is unreachable (an nginx
+    /// reload, a firewall change) but the node validates: a failover would be for nothing.
+    pub(super) fn primary_still_proposing(
+        &self,
+        seen: &[Seen<'_>],
+        realtime: &[usize],
+    ) -> Option<String> {
+        let proposing = realtime
+            .iter()
+            .filter(|&&i| {
+                self.sources
+                    .get(seen[i].name)
+                    .is_some_and(|m| m.made_in_streak > 0)
+            })
+            .count();
+        (!realtime.is_empty() && proposing * 2 > realtime.len()).then(|| {
+            format!(
+                "{proposing} of {} trusted Core sources see the primary making proposals while its System API looks unhealthy",
+                realtime.len()
+            )
+        })
     }
 
     /// The early signal holds: the primary's System API has been unhealthy for

@@ -26,6 +26,14 @@ pub(super) struct SourceMemory {
     pub fed_last_poll: bool,
     /// Its trust label on the previous poll (events).
     pub last_trust: Option<SourceTrust>,
+    /// Our proposals since its previous answer, when it was trusted and had one (rule 3's veto).
+    pub last_delta: Option<ProposalCounts>,
+    /// Our proposals made, as it saw them, since the primary's current unhealthy streak began.
+    pub made_in_streak: u64,
+    /// The other validators' counts of its last answer, and their recent rounds as it saw
+    /// them (`true` = missed; rule 8).
+    pub others: Option<(u64, ProposalCounts)>,
+    pub others_window: VecDeque<bool>,
 }
 
 /// The counts and windows the trusted real-time sources agree on this poll.
@@ -70,6 +78,7 @@ impl Policy {
         let mut advancing = 0usize;
         for s in seen {
             let mem = self.sources.entry(s.name.to_string()).or_default();
+            mem.last_delta = None;
             let Some(r) = s.reading else {
                 mem.fed_last_poll = false;
                 continue;
@@ -91,6 +100,7 @@ impl Policy {
                 if let Some(d) = delta {
                     feed_window(&mut mem.window, d, m, mem.fed_last_poll);
                 }
+                mem.last_delta = delta;
             }
             mem.fed_last_poll = is_trusted;
         }
@@ -166,7 +176,7 @@ impl Policy {
 
 /// Our proposals since the source's previous answer, or `None` when there is no usable
 /// previous answer to subtract.
-fn count_delta(
+pub(super) fn count_delta(
     previous: Option<(u64, ProposalCounts)>,
     epoch: u64,
     c: ProposalCounts,
@@ -206,7 +216,12 @@ pub(super) fn kth_largest(mut v: Vec<u64>, k: usize) -> Option<u64> {
 /// Feeds one source's delta into its window of the last `m` proposals. After one poll the
 /// order is unknown, so made go first (pessimistic: the misses are the most recent). After a
 /// gap the misses are spread evenly over the gap, so scattered misses cannot pile up at its end.
-fn feed_window(window: &mut VecDeque<bool>, d: ProposalCounts, m: usize, one_poll: bool) {
+pub(super) fn feed_window(
+    window: &mut VecDeque<bool>,
+    d: ProposalCounts,
+    m: usize,
+    one_poll: bool,
+) {
     let total = d.made.saturating_add(d.missed);
     if total == 0 {
         return;

@@ -64,6 +64,7 @@ mod events;
 mod keys;
 mod legacy;
 mod miss_window;
+mod network_degraded;
 mod source_trust;
 
 pub use assessment::{
@@ -71,6 +72,7 @@ pub use assessment::{
     View, Warning,
 };
 pub use keys::KeyOwner;
+pub use network_degraded::{NETWORK_DEGRADED_SHARE, NETWORK_MIN_ROUNDS, NETWORK_WINDOW_ROUNDS};
 pub use source_trust::{SourceTrust, CLOCK_AHEAD_TOLERANCE_MS, EPOCH_TOLERANCE, MISSED_TOLERANCE};
 
 use default_rule::Evidence;
@@ -137,11 +139,28 @@ impl Policy {
         // Rule 2: the miss windows and what a quorum confirms.
         self.restart_windows_on_new_owner(&key_in_force);
         let advancing = self.feed_sources(&seen);
+        self.feed_network(&seen);
         let tally = self.tally(&seen, &trusted);
         let finished_missed = self.finished_missed(&seen, &trusted);
         // Rule 3: the early signal.
         let primary = self.assess_primary(obs.primary.as_ref());
-        let early = self.early_signal_holds(&key_in_force);
+        self.track_made_during_streak(&seen);
+        let proposing = self.primary_still_proposing(&seen, &tally.realtime);
+        let early = self.early_signal_holds(&key_in_force) && proposing.is_none();
+        if let Some(why) = &proposing {
+            warnings.push(Warning {
+                key: "primary-proposing".into(),
+                message: format!("{why}: no early failover; check the primary's System API (or the nginx in front of it)"),
+            });
+        }
+        // Rule 8: the network's problem, not ours.
+        let network = self.network_degraded(&seen, &tally.realtime);
+        if let Some(why) = &network {
+            warnings.push(Warning {
+                key: "network-degraded".into(),
+                message: why.clone(),
+            });
+        }
         let threshold = if early {
             1
         } else {
@@ -177,9 +196,13 @@ impl Policy {
             match trigger {
                 Err(d) => d,
                 Ok(None) => Decision::Healthy,
-                Ok(Some(reason)) => {
-                    backup_readiness::gate(reason, key_problem, gates, &backup_ready)
-                }
+                Ok(Some(reason)) => match network {
+                    Some(why) => Decision::Blocked {
+                        reason,
+                        blocker: why,
+                    },
+                    None => backup_readiness::gate(reason, key_problem, gates, &backup_ready),
+                },
             }
         };
 

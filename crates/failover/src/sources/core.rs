@@ -114,6 +114,11 @@ impl LedgerClient {
                 )
             }
         };
+        let others_current_epoch = Some(others_counts(
+            &stats.value.completed,
+            &stats.value.missed,
+            ours,
+        ));
         let header = &cm.at_ledger_state.header_summary;
         Ok(LedgerReading {
             epoch: header.epoch_round.epoch,
@@ -124,6 +129,7 @@ impl LedgerClient {
             key_on_ledger: Some(validator.public_key.key_hex().to_ascii_lowercase()),
             current_epoch,
             finished: None,
+            others_current_epoch,
         })
     }
 
@@ -170,6 +176,21 @@ impl LedgerClient {
 
 /// A Core API submit error that is an answer about the transaction (rejected, or its intent
 /// already committed) rather than a failure of the source.
+/// Every other validator's made and missed proposals this epoch, summed (saturating: the
+/// numbers come from an answer, and a sum that would overflow is no reason to panic).
+fn others_counts(completed: &[u64], missed: &[u64], ours: Option<usize>) -> ProposalCounts {
+    let sum = |v: &[u64]| {
+        v.iter()
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != ours)
+            .fold(0u64, |a, (_, &x)| a.saturating_add(x))
+    };
+    ProposalCounts {
+        made: sum(completed),
+        missed: sum(missed),
+    }
+}
+
 fn submit_answer_of_error(ans: &Answer) -> Option<SubmitAnswer> {
     let e = serde_json::from_slice::<c::ErrorResponse>(&ans.body).ok()?;
     match e.details? {

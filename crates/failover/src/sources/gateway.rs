@@ -130,6 +130,7 @@ impl LedgerClient {
             key_on_ledger: item.ledger_public_key_hex().map(str::to_ascii_lowercase),
             current_epoch: None,
             finished,
+            others_current_epoch: None,
         })
     }
 

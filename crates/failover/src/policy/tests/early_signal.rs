@@ -155,3 +155,36 @@ fn short_primary_blips_do_not_fail_over() {
         assert_eq!(events_of(&a, EventKind::PrimaryRecovered).len(), 1);
     }
 }
+
+#[test]
+fn system_api_down_while_the_primary_keeps_proposing_is_no_failover_and_a_warning() {
+    let mut s = Scenario::new();
+    s.run(3, 1, 0);
+    // Its System API refuses connections for two minutes (24 polls): an nginx reload or a
+    // firewall change; the node keeps proposing, as every Core source sees.
+    s.kill_primary();
+    let list = s.run(24, 1, 0);
+    assert!(
+        first_failover(&list).is_none(),
+        "{:?}",
+        list.iter().map(|a| &a.decision).collect::<Vec<_>>()
+    );
+    let a = list.last().unwrap_or_else(|| unreachable!());
+    assert!(has_warning(a, "primary-proposing"), "{:?}", a.warnings);
+    assert!(has_warning(a, "primary-unhealthy"));
+}
+
+#[test]
+fn a_proposal_made_just_before_the_primary_died_does_not_veto_the_early_signal() {
+    let mut s = Scenario::new();
+    s.run(3, 1, 0);
+    s.kill_primary();
+    // The first poll after the death still carries a proposal made before it.
+    s.lead(1, 0).poll();
+    let list = s.run(4, 0, 0);
+    assert!(
+        first_failover(&list).is_some(),
+        "{:?}",
+        list.iter().map(|a| &a.decision).collect::<Vec<_>>()
+    );
+}

@@ -37,6 +37,8 @@ pub(crate) enum Fault {
     Keys(Option<String>, Option<String>),
     /// Its ledger timestamp is this many ms ahead of the truth (a wrong clock or a forger).
     ClockAhead(i64),
+    /// Adds this many misses to the other validators' counts (a liar about the network).
+    OthersMissed(u64),
     /// Reports this many finished-epoch misses (a Gateway).
     FinishedMissed(u64),
 }
@@ -68,6 +70,10 @@ pub(crate) struct Scenario {
     /// Our outcomes in the next poll.
     pub(crate) next: ProposalCounts,
     pub(crate) legacy_window: u64,
+    /// Every other validator's proposals this epoch (they lead the rest of the rounds).
+    pub(crate) others: ProposalCounts,
+    /// Percent of the other validators' rounds missed (a network-wide problem).
+    pub(crate) network_miss_percent: u64,
 }
 
 pub(crate) fn node(key: &str) -> NodeReading {
@@ -118,6 +124,8 @@ impl Scenario {
             backup: Some(Ok(backup)),
             next: ProposalCounts::default(),
             legacy_window,
+            others: ProposalCounts::default(),
+            network_miss_percent: 0,
         }
         .sources(&[
             ("core a", SourceKind::Core),
@@ -184,6 +192,7 @@ impl Scenario {
         self.epoch += 1;
         self.made = 0;
         self.missed = 0;
+        self.others = ProposalCounts::default();
         // The active set (with keys) is snapshotted at the change.
         self.key_in_force = Some(self.key_on_ledger.clone());
         self
@@ -229,6 +238,7 @@ impl Scenario {
                 missed: self.missed,
             }),
             finished,
+            others_current_epoch: (kind == SourceKind::Core).then_some(self.others),
         }
     }
 
@@ -239,6 +249,10 @@ impl Scenario {
         self.state_version += ROUNDS_PER_POLL;
         self.made += self.next.made;
         self.missed += self.next.missed;
+        let others = ROUNDS_PER_POLL.saturating_sub(self.next.made + self.next.missed);
+        let others_missed = others * self.network_miss_percent / 100;
+        self.others.missed += others_missed;
+        self.others.made += others - others_missed;
         self.next = ProposalCounts::default();
         let obs = self.observation();
         self.policy.observe(&obs, &self.gates)
@@ -268,6 +282,13 @@ impl Scenario {
                     Fault::ClockAhead(ms) => {
                         let mut r = self.truth(s.kind);
                         r.ledger_time_ms += ms;
+                        Ok(r)
+                    }
+                    Fault::OthersMissed(x) => {
+                        let mut r = self.truth(s.kind);
+                        if let Some(c) = &mut r.others_current_epoch {
+                            c.missed += x;
+                        }
                         Ok(r)
                     }
                     Fault::FinishedMissed(x) => {
