@@ -41,6 +41,11 @@ use crate::tx::{build_update_key, BuiltTransaction, UpdateKeyRequest, DEFAULT_VA
 /// Re-run a failed pre-flight this often (in polls, at least): often enough that a fixed
 /// problem unblocks failover within ~30 s on mainnet, rarely enough not to load the sources.
 const PREFLIGHT_RETRY_POLLS: u32 = 6;
+/// Epochs after a believed commit by which the trusted sources must show the backup's key on
+/// ledger. The key is on ledger from the commit's own state version, so one epoch is already
+/// generous for lagging sources; two rules out an epoch change racing the poll. Past it, the
+/// commit was a lie or a mistake, and waiting longer would leave the validator unprotected.
+const COMMIT_CONFIRM_EPOCHS: u64 = 2;
 
 /// The watcher's wall clock, unix milliseconds. A trait so tests can drive time.
 pub trait Clock: Send + Sync {
@@ -516,6 +521,15 @@ impl<C: Clock> Runner<C> {
                 commit_epoch,
                 ..
             } => {
+                if let Some(e) = epoch {
+                    let key_elsewhere =
+                        matches!(a.view.key_on_ledger, KeyOwner::Primary | KeyOwner::Other(_));
+                    if key_elsewhere && e >= commit_epoch.saturating_add(COMMIT_CONFIRM_EPOCHS) {
+                        return self
+                            .commit_not_on_ledger(a, &intent_hash, commit_epoch, e)
+                            .await;
+                    }
+                }
                 if a.view.key_on_ledger != KeyOwner::Backup
                     && a.view.key_in_force != KeyOwner::Backup
                 {
@@ -634,6 +648,36 @@ impl<C: Clock> Runner<C> {
     }
 
     /// Advances the submission in flight by one step.
+    /// The `committed` phase's exit: the trusted sources still show another key on ledger
+    /// [`COMMIT_CONFIRM_EPOCHS`] epochs after the commit. Alert, and fail over again with a
+    /// fresh intent (re-sending `update_key(backup)` is harmless if it did commit after all).
+    async fn commit_not_on_ledger(
+        &mut self,
+        a: &Assessment,
+        intent_hash: &str,
+        commit_epoch: u64,
+        epoch: u64,
+    ) -> Result<(), RunError> {
+        let message = format!(
+            "intent {intent_hash} was reported committed in epoch {commit_epoch}, but in epoch {epoch} the trusted sources still show the {} key on ledger, not the backup's: the commit is not on ledger; failing over again with a fresh intent",
+            match &a.view.key_on_ledger {
+                KeyOwner::Primary => "primary's".to_string(),
+                other => format!("{other:?}"),
+            }
+        );
+        error!("{message}");
+        self.alert(AlertEvent::Problem {
+            key: "commit-not-on-ledger".into(),
+            message: message.clone(),
+        });
+        let tx = self.build(self.config.backup_public_key, epoch)?;
+        let inflight = submit::new_inflight(&tx, &message, self.clock.now_ms());
+        self.said_key_confirmed = false;
+        self.set_phase(Phase::FailingOver(inflight), "commit not on ledger".into());
+        self.follow(a, epoch).await;
+        Ok(())
+    }
+
     async fn follow(&mut self, a: &Assessment, epoch: u64) {
         let mut inflight: InFlight = match &self.state.phase {
             Phase::FailingOver(f) | Phase::FailingBack(f) => f.clone(),
@@ -743,6 +787,15 @@ impl<C: Clock> Runner<C> {
             }
             TickOutcome::Following(progress) => {
                 // The tick logged submits, status changes and rebuilds itself.
+                for name in &progress.contradicted {
+                    self.alert(AlertEvent::Problem {
+                        key: format!("tx-contradicted:{name}"),
+                        message: format!(
+                            "{name} says intent {} committed, but the other endpoints and the ledger do not show it: it is not believed (a lying or broken source); the daemon keeps submitting through the others",
+                            inflight.intent_hash
+                        ),
+                    });
+                }
                 for e in &progress.persist_errors {
                     error!("cannot write the state file: {e}. The submission goes on; fix it so a restart resumes this intent");
                     self.alert(AlertEvent::StateFileError {

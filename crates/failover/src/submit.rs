@@ -171,18 +171,12 @@ pub fn next(inflight: &InFlight, facts: &Facts, params: &SubmitParams) -> Next {
         .iter()
         .filter_map(|(_, r)| r.as_ref().ok())
         .collect();
-    if answers
-        .iter()
-        .any(|s| matches!(s, TxStatus::CommittedSuccess))
-    {
+    if commit_believed(facts) {
         return Next::Committed {
             intent_hash: inflight.intent_hash.clone(),
         };
     }
-    if let Some(message) = answers.iter().find_map(|s| match s {
-        TxStatus::CommittedFailure { message } => Some(message.clone()),
-        _ => None,
-    }) {
+    if let Some(message) = failure_believed(facts) {
         return Next::Failed { message };
     }
     if facts.key_on_ledger_is_target {
@@ -250,6 +244,55 @@ pub fn next(inflight: &InFlight, facts: &Facts, params: &SubmitParams) -> Next {
         };
     }
     Next::Submit
+}
+
+/// How many of the answering endpoints say this; and how many answered.
+fn claims(facts: &Facts, pred: impl Fn(&TxStatus) -> bool) -> (usize, usize) {
+    let answers = facts.statuses.iter().filter_map(|(_, r)| r.as_ref().ok());
+    let answering = answers.clone().count();
+    (answers.filter(|s| pred(s)).count(), answering)
+}
+
+/// A commit is believed only when the ledger shows it: a strict majority of the endpoints
+/// answering the status say CommittedSuccess, or the trusted key vote shows the target key on
+/// ledger and at least one says so. One endpoint alone (a lying or broken Gateway) cannot end
+/// a failover that never happened.
+pub fn commit_believed(facts: &Facts) -> bool {
+    let (success, answering) = claims(facts, |s| matches!(s, TxStatus::CommittedSuccess));
+    success * 2 > answering || (success > 0 && facts.key_on_ledger_is_target)
+}
+
+/// CommittedFailure halts the daemon only when a strict majority of the answering endpoints
+/// say so (and no commit is believed): one endpoint cannot stop a failover. The engine's
+/// message of the first.
+pub fn failure_believed(facts: &Facts) -> Option<String> {
+    let (failure, answering) = claims(facts, |s| matches!(s, TxStatus::CommittedFailure { .. }));
+    if failure * 2 <= answering {
+        return None;
+    }
+    facts.statuses.iter().find_map(|(_, r)| match r {
+        Ok(TxStatus::CommittedFailure { message }) => Some(message.clone()),
+        _ => None,
+    })
+}
+
+/// Endpoints that claim a commit (success or failure) the others and the ledger do not show:
+/// contradicted, to be alerted.
+pub fn contradicted_claims(facts: &Facts) -> Vec<String> {
+    if commit_believed(facts) || failure_believed(facts).is_some() {
+        return Vec::new();
+    }
+    facts
+        .statuses
+        .iter()
+        .filter(|(_, r)| {
+            matches!(
+                r,
+                Ok(TxStatus::CommittedSuccess | TxStatus::CommittedFailure { .. })
+            )
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 /// A fresh in-flight record for a just-built transaction (attempt 1, due at once).
@@ -338,6 +381,8 @@ pub struct Progress {
     pub rebuild_error: Option<String>,
     /// State writes that failed (the tick carried on; alert the operator).
     pub persist_errors: Vec<StateError>,
+    /// Endpoints that claim a commit nobody else and no ledger shows (contradicted).
+    pub contradicted: Vec<String>,
 }
 
 /// What one tick came to.
@@ -497,8 +542,13 @@ pub async fn tick<E: TxEndpoint, RE: Display>(
         statuses,
     };
     let decision = next(inflight, &facts, params);
+    let contradicted = contradicted_claims(&facts);
+    for name in &contradicted {
+        warn!(intent = %inflight.intent_hash, source = %name, "CONTRADICTED: {name} says the intent committed, but the other endpoints and the ledger do not show it; it is not believed");
+    }
     let mut progress = Progress {
         statuses: facts.statuses,
+        contradicted,
         ..Progress::default()
     };
     match decision {
@@ -609,18 +659,49 @@ mod tests {
     }
 
     #[test]
-    fn committed_on_one_source_wins_over_not_seen_elsewhere() {
-        let f = facts(vec![
+    fn one_source_claiming_a_commit_the_others_do_not_see_is_contradicted_not_believed() {
+        let mut f = facts(vec![
             Ok(TxStatus::NotSeen),
             Ok(TxStatus::CommittedSuccess),
             down(),
         ]);
+        assert_eq!(next(&inflight(), &f, &params()), Next::Submit);
+        assert_eq!(contradicted_claims(&f), vec![f.statuses[1].0.clone()]);
+        // The ledger shows the target key: now the claim is believed.
+        f.key_on_ledger_is_target = true;
         assert_eq!(
             next(&inflight(), &f, &params()),
             Next::Committed {
                 intent_hash: "txid_sim1current".into()
             }
         );
+        assert!(contradicted_claims(&f).is_empty());
+        // A majority of the answering endpoints agree: believed too.
+        let f = facts(vec![
+            Ok(TxStatus::CommittedSuccess),
+            Ok(TxStatus::CommittedSuccess),
+            Ok(TxStatus::Pending),
+        ]);
+        assert!(matches!(
+            next(&inflight(), &f, &params()),
+            Next::Committed { .. }
+        ));
+    }
+
+    #[test]
+    fn one_source_claiming_a_committed_failure_does_not_halt() {
+        let f = facts(vec![
+            Ok(TxStatus::Pending),
+            Ok(TxStatus::CommittedFailure {
+                message: "lie".into(),
+            }),
+            Ok(TxStatus::NotSeen),
+        ]);
+        assert!(!matches!(
+            next(&inflight(), &f, &params()),
+            Next::Failed { .. }
+        ));
+        assert_eq!(contradicted_claims(&f).len(), 1);
     }
 
     #[test]
@@ -637,10 +718,13 @@ mod tests {
     #[test]
     fn committed_failure_stops_with_the_engine_message() {
         let f = facts(vec![
-            Ok(TxStatus::Pending),
             Ok(TxStatus::CommittedFailure {
                 message: "ApplicationError(InsufficientBalance)".into(),
             }),
+            Ok(TxStatus::CommittedFailure {
+                message: "ApplicationError(InsufficientBalance)".into(),
+            }),
+            down(),
         ]);
         assert_eq!(
             next(&inflight(), &f, &params()),
@@ -1064,10 +1148,14 @@ mod tests {
                     let statuses = vec![a.clone(), b.clone(), c.clone()];
                     let oks: Vec<&TxStatus> =
                         statuses.iter().filter_map(|s| s.as_ref().ok()).collect();
-                    let success = oks.iter().any(|s| matches!(s, TxStatus::CommittedSuccess));
-                    let failure = oks
+                    let n_success = oks
                         .iter()
-                        .any(|s| matches!(s, TxStatus::CommittedFailure { .. }));
+                        .filter(|s| matches!(s, TxStatus::CommittedSuccess))
+                        .count();
+                    let n_failure = oks
+                        .iter()
+                        .filter(|s| matches!(s, TxStatus::CommittedFailure { .. }))
+                        .count();
                     let all_rejected = !oks.is_empty()
                         && oks
                             .iter()
@@ -1075,6 +1163,11 @@ mod tests {
                     for window_ended in [false, true] {
                         for target in [false, true] {
                             for due in [false, true] {
+                                // Believed: a strict majority of the answers, or one with the
+                                // target key on ledger.
+                                let success =
+                                    n_success * 2 > oks.len() || (n_success > 0 && target);
+                                let failure = !success && n_failure * 2 > oks.len();
                                 let mut f = facts(statuses.clone());
                                 f.current_epoch = if window_ended { 12 } else { 11 };
                                 f.key_on_ledger_is_target = target;
