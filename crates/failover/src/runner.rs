@@ -698,7 +698,21 @@ impl<C: Clock> Runner<C> {
         };
         let now = self.clock.now_ms();
         let endpoints = self.sources.tx_endpoints();
-        let rebuild = |start: u64| self.build(new_key, start);
+        // Readiness is checked again before a rebuild: a backup that died mid-failover gets no
+        // new intent aimed at it (the one in flight may still commit; it is followed).
+        let backup_problem = if back {
+            None
+        } else {
+            a.view.backup_ready.clone().err()
+        };
+        let rebuild = |start: u64| -> Result<BuiltTransaction, String> {
+            if let Some(e) = &backup_problem {
+                return Err(format!(
+                    "the backup is not ready ({e}): no new intent is aimed at it"
+                ));
+            }
+            self.build(new_key, start).map_err(|e| e.to_string())
+        };
         let state_file = &self.state_file;
         let mut snapshot = self.state.clone();
         let mut persist = |f: &InFlight| {
@@ -803,6 +817,11 @@ impl<C: Clock> Runner<C> {
                     });
                     // Retried from the next poll on (save_state), until it works.
                     self.save_failing = true;
+                }
+                if let (Some(_), Some(why)) = (&progress.rebuild_error, &backup_problem) {
+                    self.alert(AlertEvent::BackupNotReady {
+                        why: format!("{why}; the failover cannot be rebuilt for it"),
+                    });
                 }
                 if let Some(e) = &progress.rebuild_error {
                     error!(

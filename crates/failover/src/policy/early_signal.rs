@@ -8,7 +8,7 @@
 use super::backup_readiness::health_text;
 use super::keys::KeyOwner;
 use super::source_trust::Seen;
-use super::{Policy, PrimaryState};
+use super::{Policy, PrimaryState, PRIMARY_CORE_SOURCE};
 use crate::observe::{NodeHealth, NodeReading, SourceObservation};
 
 impl Policy {
@@ -22,8 +22,12 @@ impl Policy {
             self.primary_rising_streak = 0;
             return PrimaryState::NotConfigured;
         };
+        self.primary_unreachable = false;
         let (down, rising) = match &p.result {
-            Err(e) => (Some(format!("System API {e}")), None),
+            Err(e) => {
+                self.primary_unreachable = true;
+                (Some(format!("System API {e}")), None)
+            }
             Ok(node) => {
                 let down = (node.health != NodeHealth::Up)
                     .then(|| format!("health {} ({})", health_text(node.health), node.detail));
@@ -81,11 +85,31 @@ impl Policy {
     /// The veto of the early signal: a strict majority of the trusted real-time sources saw
     /// the primary make proposals during the streak. Its System API is unreachable (an nginx
     /// reload, a firewall change) but the node validates: a failover would be for nothing.
+    ///
+    /// Also when only the System API is unreachable while the primary's own Core API (served
+    /// by the same node process) is trusted and its ledger advanced this poll: the node is
+    /// alive and synced. A small validator may not lead for minutes, so its made count alone
+    /// would come too late. If such a node stops proposing, the miss rule (N of M) still acts.
     pub(super) fn primary_still_proposing(
         &self,
         seen: &[Seen<'_>],
         realtime: &[usize],
     ) -> Option<String> {
+        if self.primary_unreachable {
+            let own_core_alive = seen.iter().any(|s| {
+                s.name == PRIMARY_CORE_SOURCE
+                    && s.trust.is_trusted()
+                    && self
+                        .sources
+                        .get(s.name)
+                        .is_some_and(|m| m.advanced_last_poll)
+            });
+            if own_core_alive {
+                return Some(format!(
+                    "the primary's System API is unreachable but its own Core API ({PRIMARY_CORE_SOURCE}) answers, fresh, with its ledger advancing"
+                ));
+            }
+        }
         let proposing = realtime
             .iter()
             .filter(|&&i| {

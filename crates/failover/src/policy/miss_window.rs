@@ -26,6 +26,8 @@ pub(super) struct SourceMemory {
     pub fed_last_poll: bool,
     /// Its trust label on the previous poll (events).
     pub last_trust: Option<SourceTrust>,
+    /// Its ledger advanced since its previous answer, and it was trusted (rule 3's veto).
+    pub advanced_last_poll: bool,
     /// Our proposals since its previous answer, when it was trusted and had one (rule 3's veto).
     pub last_delta: Option<ProposalCounts>,
     /// Our proposals made, as it saw them, since the primary's current unhealthy streak began.
@@ -79,6 +81,7 @@ impl Policy {
         for s in seen {
             let mem = self.sources.entry(s.name.to_string()).or_default();
             mem.last_delta = None;
+            mem.advanced_last_poll = false;
             let Some(r) = s.reading else {
                 mem.fed_last_poll = false;
                 continue;
@@ -87,6 +90,7 @@ impl Policy {
             if let Some((e, round, sv)) = mem.position {
                 if is_trusted && ((r.epoch, r.round) > (e, round) || r.state_version > sv) {
                     advancing += 1;
+                    mem.advanced_last_poll = true;
                 }
             }
             mem.position = Some((r.epoch, r.round, r.state_version));

@@ -83,6 +83,8 @@ use source_trust::Seen;
 /// The ledger source name config.rs gives the backup's Core API: when it is a source, the
 /// backup is ready only if that source is trusted (its node is synced).
 pub const BACKUP_CORE_SOURCE: &str = "core backup";
+/// The ledger source name config.rs gives the primary's own Core API.
+pub const PRIMARY_CORE_SOURCE: &str = "core primary";
 
 /// The policy state machine. See the module doc.
 #[derive(Debug, Clone)]
@@ -95,6 +97,8 @@ pub struct Policy {
     /// Consecutive polls with the primary's own miss statistic rising.
     primary_rising_streak: u32,
     primary_last_missed: Option<u64>,
+    /// The primary's System API gave no answer at all on this poll.
+    primary_unreachable: bool,
     /// Whose key was in force when the windows were last fed (primary or backup).
     window_owner: Option<KeyOwner>,
     previous: Option<Previous>,
@@ -114,6 +118,7 @@ impl Policy {
             primary_down_streak: 0,
             primary_rising_streak: 0,
             primary_last_missed: None,
+            primary_unreachable: false,
             window_owner: None,
             previous: None,
         }

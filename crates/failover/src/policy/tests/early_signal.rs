@@ -188,3 +188,34 @@ fn a_proposal_made_just_before_the_primary_died_does_not_veto_the_early_signal()
         list.iter().map(|a| &a.decision).collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn system_api_unreachable_while_the_primarys_own_core_api_advances_is_no_failover() {
+    // A small validator that does not lead for minutes: only its own Core API shows it alive.
+    let mut s = Scenario::new().sources(&[
+        ("core primary", SourceKind::Core),
+        ("core b", SourceKind::Core),
+        ("core c", SourceKind::Core),
+        ("gateway g", SourceKind::Gateway),
+    ]);
+    s.run(3, 1, 0);
+    s.kill_primary();
+    let list = s.run(24, 0, 0);
+    assert!(
+        first_failover(&list).is_none(),
+        "{:?}",
+        list.iter().map(|a| &a.decision).collect::<Vec<_>>()
+    );
+    assert!(has_warning(
+        list.last().unwrap_or_else(|| unreachable!()),
+        "primary-proposing"
+    ));
+    // Its Core API goes too (the node died): the early signal acts.
+    s.fault("core primary", Fault::Down(unreachable()));
+    let list = s.run(4, 0, 0);
+    assert!(
+        first_failover(&list).is_some(),
+        "{:?}",
+        list.iter().map(|a| &a.decision).collect::<Vec<_>>()
+    );
+}
