@@ -110,10 +110,39 @@ pub struct Runner<C: Clock> {
     said_waiting_for_proposal: bool,
     /// "Confirmed on ledger" was logged (once per failover).
     said_key_confirmed: bool,
+    /// The stored intent in flight no longer matches the config (what changed), checked at
+    /// load; settled on the first poll that knows the epoch, before anything is sent.
+    resume_mismatch: Option<String>,
     /// Polls so far.
     polls: u64,
     alerter: Alerter,
     metrics: Metrics,
+}
+
+/// What no longer matches in the stored intent in flight, if any (see
+/// [`crate::tx::resumed_intent_mismatches`]).
+fn resumed_intent_problem(
+    state: &DaemonState,
+    config: &Config,
+    key: &Ed25519PrivateKey,
+) -> Option<String> {
+    let inflight = match &state.phase {
+        Phase::FailingOver(f) => f,
+        _ => return None,
+    };
+    let validator = config.validator_bech32();
+    let target = hex_key(&config.backup_public_key);
+    let notary = key.public_key();
+    let diffs = crate::tx::resumed_intent_mismatches(
+        &inflight.notarized_hex,
+        &crate::tx::ResumeExpectation {
+            network: &config.network,
+            validator_address: &validator,
+            target_key_hex: &target,
+            notary: &notary,
+        },
+    );
+    (!diffs.is_empty()).then(|| diffs.join("; "))
 }
 
 fn hex_key(k: &radix_common::crypto::Secp256k1PublicKey) -> String {
@@ -144,6 +173,7 @@ impl<C: Clock> Runner<C> {
             Some(s) => s,
             None => DaemonState::new(&validator, &network, now),
         };
+        let resume_mismatch = resumed_intent_problem(&state, &config, &key);
         let sources = Sources::new(&config).map_err(|e| RunError::Sources(e.to_string()))?;
         let policy = policy_for(&config);
         let alerter = config
@@ -170,6 +200,7 @@ impl<C: Clock> Runner<C> {
                 save_failing: false,
                 said_waiting_for_proposal: false,
                 said_key_confirmed: false,
+                resume_mismatch,
                 polls: 0,
                 alerter,
                 metrics: Metrics::new(),
@@ -436,6 +467,13 @@ impl<C: Clock> Runner<C> {
     }
 
     async fn act(&mut self, a: &Assessment, epoch: Option<u64>) -> Result<(), RunError> {
+        if self.resume_mismatch.is_some() {
+            let Some(e) = epoch else {
+                warn!("the stored intent must be checked against the current epoch before anything is sent; waiting for a trusted epoch");
+                return Ok(());
+            };
+            self.settle_resume_mismatch(e)?;
+        }
         let now = self.clock.now_ms();
         match self.state.phase.clone() {
             Phase::Watching => match &a.decision {
@@ -648,6 +686,32 @@ impl<C: Clock> Runner<C> {
     }
 
     /// Advances the submission in flight by one step.
+    /// A stored intent that no longer matches the config is never sent: set aside when its
+    /// window has ended (it can no longer commit), else the daemon stops with what changed.
+    fn settle_resume_mismatch(&mut self, epoch: u64) -> Result<(), RunError> {
+        let Some(why) = self.resume_mismatch.take() else {
+            return Ok(());
+        };
+        let Some(inflight) = self.state.phase.inflight().cloned() else {
+            return Ok(());
+        };
+        if epoch >= inflight.end_epoch {
+            warn!(
+                "SET ASIDE the stored intent {} ({why}): its window ended at epoch {} (now {epoch}), so it can never commit; it will not be sent. Watching again with the current config",
+                inflight.intent_hash, inflight.end_epoch
+            );
+            self.set_phase(Phase::Watching, "stored intent set aside".into());
+            return Ok(());
+        }
+        Err(RunError::Sources(format!(
+            "the state file {} holds intent {} in flight, and it no longer matches the config: {why}. It may still commit until epoch {} (now {epoch}). Fix: put the old config back until then, or wait until epoch {} and start again (the intent is then set aside, never sent)",
+            self.state_file.path().display(),
+            inflight.intent_hash,
+            inflight.end_epoch,
+            inflight.end_epoch
+        )))
+    }
+
     /// The `committed` phase's exit: the trusted sources still show another key on ledger
     /// [`COMMIT_CONFIRM_EPOCHS`] epochs after the commit. Alert, and fail over again with a
     /// fresh intent (re-sending `update_key(backup)` is harmless if it did commit after all).

@@ -452,6 +452,69 @@ pub fn decode_notarized(bytes: &[u8]) -> Result<NotarizedTransactionV1, TxError>
     NotarizedTransactionV1::from_raw(&raw).map_err(|e| TxError::Decode(format!("{e:?}")))
 }
 
+/// What a stored intent is checked against when the daemon resumes it: the current config.
+pub struct ResumeExpectation<'a> {
+    pub network: &'a NetworkDefinition,
+    pub validator_address: &'a str,
+    /// The key the failover rotates to now (66 hex).
+    pub target_key_hex: &'a str,
+    pub notary: &'a radix_common::crypto::Ed25519PublicKey,
+}
+
+/// Decodes a stored notarized transaction and names everything in it that no longer matches
+/// the config: network, validator, target key, notary. Empty when it matches. A transaction
+/// that cannot be decoded is one difference (it is never sent blind).
+pub fn resumed_intent_mismatches(notarized_hex: &str, want: &ResumeExpectation<'_>) -> Vec<String> {
+    let bytes = match hex::decode(notarized_hex.trim()) {
+        Ok(b) => b,
+        Err(e) => return vec![format!("the stored transaction is not hex ({e})")],
+    };
+    let tx = match decode_notarized(&bytes) {
+        Ok(t) => t,
+        Err(e) => return vec![format!("the stored transaction cannot be decoded ({e})")],
+    };
+    let header = &tx.signed_intent.intent.header;
+    let mut diffs = Vec::new();
+    if header.network_id != want.network.id {
+        diffs.push(format!(
+            "network: the stored transaction is for network id {}, the config for {} (id {})",
+            header.network_id, want.network.logical_name, want.network.id
+        ));
+        return diffs;
+    }
+    let notary = PublicKey::Ed25519(*want.notary);
+    if header.notary_public_key != notary {
+        diffs.push(format!(
+            "notary: the stored transaction is notarized by {}, the config's key file is {}",
+            crate::keys::public_key_hex(&header.notary_public_key),
+            crate::keys::public_key_hex(&notary)
+        ));
+    }
+    let manifest = match decompile(
+        &TransactionManifestV1::from_intent(&tx.signed_intent.intent),
+        want.network,
+    ) {
+        Ok(m) => m.to_ascii_lowercase(),
+        Err(e) => {
+            diffs.push(format!("the stored manifest cannot be read ({e:?})"));
+            return diffs;
+        }
+    };
+    if !manifest.contains(&want.validator_address.to_ascii_lowercase()) {
+        diffs.push(format!(
+            "validator: the stored transaction does not call {}",
+            want.validator_address
+        ));
+    }
+    if !manifest.contains(&want.target_key_hex.to_ascii_lowercase()) {
+        diffs.push(format!(
+            "target key: the stored transaction does not rotate to {} (backup_public_key)",
+            want.target_key_hex
+        ));
+    }
+    diffs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -537,6 +600,69 @@ mod tests {
         // And the wrong network's validator rejects it.
         let s = TransactionValidator::new_with_latest_config(&NetworkDefinition::stokenet());
         assert!(decoded.prepare_and_validate(&s).is_err());
+    }
+
+    #[test]
+    fn a_resumed_intent_is_checked_against_the_config() {
+        let c = config(NetworkDefinition::mainnet(), None);
+        let b = build_update_key(&c, &notary(), &req(1000)).unwrap();
+        let hex = b.notarized_hex();
+        let validator = c.validator_bech32();
+        let pk = notary().public_key();
+        let want = ResumeExpectation {
+            network: &c.network,
+            validator_address: &validator,
+            target_key_hex: BACKUP,
+            notary: &pk,
+        };
+        assert!(resumed_intent_mismatches(&hex, &want).is_empty());
+        // The backup was rebuilt with a new key and the config edited.
+        let diffs = resumed_intent_mismatches(
+            &hex,
+            &ResumeExpectation {
+                target_key_hex: OTHER,
+                ..want
+            },
+        );
+        assert_eq!(diffs.len(), 1, "{diffs:?}");
+        assert!(
+            diffs[0].contains("target key") && diffs[0].contains(OTHER),
+            "{diffs:?}"
+        );
+        // Another key file (notary), another network, another validator.
+        let other_pk = Ed25519PrivateKey::from_u64(7).unwrap().public_key();
+        let diffs = resumed_intent_mismatches(
+            &hex,
+            &ResumeExpectation {
+                notary: &other_pk,
+                ..want
+            },
+        );
+        assert!(diffs.iter().any(|d| d.starts_with("notary")), "{diffs:?}");
+        let stokenet = NetworkDefinition::stokenet();
+        let diffs = resumed_intent_mismatches(
+            &hex,
+            &ResumeExpectation {
+                network: &stokenet,
+                ..want
+            },
+        );
+        assert!(diffs.iter().any(|d| d.starts_with("network")), "{diffs:?}");
+        let diffs = resumed_intent_mismatches(
+            &hex,
+            &ResumeExpectation {
+                validator_address:
+                    "validator_rdx1sd5368vqdmjk0y2w7ymdts02cz9c52858gpyny56xdvzuheepdeyy0",
+                ..want
+            },
+        );
+        assert!(
+            diffs.iter().any(|d| d.starts_with("validator")),
+            "{diffs:?}"
+        );
+        // Garbage is never resumed.
+        assert!(!resumed_intent_mismatches("zz", &want).is_empty());
+        assert!(!resumed_intent_mismatches("00ff", &want).is_empty());
     }
 
     #[test]

@@ -653,3 +653,51 @@ async fn sigterm_while_failing_over_with_a_hung_alert_channel_still_exits_prompt
     let d2 = restart(&h, "failing_over").await;
     complete_after_restart(&h, d2, Some(&intent)).await;
 }
+
+/// The backup is rebuilt with a new key mid-failover, the config is edited and the daemon
+/// restarts: the stored intent (to the old key) is never sent again. While its window is open
+/// the daemon refuses to go on and names what changed; once the window has ended, the intent is
+/// set aside and the daemon watches with the new config.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_intent_for_an_old_backup_key_is_never_sent_after_the_config_changes() {
+    let h = Harness::start(70).await;
+    let mut d = h.armed("first").await;
+    primary_dies(&h, Some(4 * ROUNDS_PER_EPOCH)).await;
+    let (phase, old) = wait_submitted_and_pending(&h).await;
+    let end_epoch = phase["end_epoch"].as_u64().expect("end_epoch");
+    d.kill();
+    // The operator rebuilt the backup with a new key and edited the config.
+    const NEW_KEY: &str = "02ce938064729003a391c5bbf50c5b1968958eb2dd56c8f22c8accdf7502cc3004";
+    h.set_config("backup_public_key", &format!("\"{NEW_KEY}\""));
+
+    let mut d2 = Daemon::spawn(&h.config, &[], "edited");
+    let refused = d2.wait_line("no longer matches the config", LONG).await;
+    assert!(
+        refused.contains("target key"),
+        "names what changed: {refused}"
+    );
+    assert!(refused.contains(&old), "names the stored intent: {refused}");
+    let deadline = std::time::Instant::now() + EXIT;
+    while d2.is_running() {
+        assert!(std::time::Instant::now() < deadline, "the daemon stops");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        !d2.lines()
+            .iter()
+            .any(|l| l.contains("status:") || l.contains("submit")),
+        "nothing was sent: {:?}",
+        d2.lines()
+    );
+
+    wait_for_epoch(&h, end_epoch).await;
+    let mut d3 = Daemon::spawn(&h.config, &[], "after the window");
+    let aside = d3.wait_line("SET ASIDE the stored intent", LONG).await;
+    assert!(aside.contains(&old), "{aside}");
+    h.wait_for_state(&h.state_file(), "watching", LONG).await;
+    assert!(
+        h.committed().iter().all(|(id, _)| id != &old),
+        "the old intent never commits"
+    );
+    d3.kill();
+}

@@ -115,3 +115,21 @@ async fn no_rebuild_is_aimed_at_a_backup_that_died_mid_failover() {
     assert_eq!(h.committed().len(), 1);
     h.stop(&mut d).await;
 }
+
+/// A gateway that answers each page of the validator list slowly (each request well inside the
+/// request timeout, the whole reading far outside it): the poll's deadline cuts that source off
+/// for the poll, the other sources decide, and the dead primary is failed over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_with_slow_pages_fails_the_poll_and_the_others_decide() {
+    let h = Harness::start(55).await;
+    let mut d = h.armed("daemon").await;
+    // The harness's request timeout is 400 ms (poll deadline 800 ms); 8 validators in pages
+    // of one at 300 ms each take 2.4 s.
+    h.fault(json!({"action": "gateway_slow_pages", "latency_ms": 300, "page_size": 1}))
+        .await;
+    let cut = d.wait_line("failing: timed out after 800 ms", STEP).await;
+    assert!(cut.contains("gateway"), "the gateway is cut off: {cut}");
+    h.primary_dies_and_one_commits(&mut d).await;
+    h.wait_key_change_epoch().await;
+    h.stop(&mut d).await;
+}

@@ -21,7 +21,7 @@ pub mod http;
 mod system;
 
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::future::join_all;
 use url::Url;
@@ -48,6 +48,38 @@ pub struct Sources {
     primary: Option<NodeClient>,
     backup: Option<NodeClient>,
     http: Http,
+    /// The most one poll of one source may take, all its requests together.
+    poll_deadline: Duration,
+}
+
+/// One source's whole poll (a Gateway's reading is several requests: status, the validator
+/// list page by page, uptime) may take at most this many request timeouts: enough for a
+/// reading's requests when each is slow but answers, short enough that one slow source
+/// cannot hold up the decision of the others for long.
+pub const POLL_DEADLINE_REQUESTS: u32 = 2;
+
+/// The poll deadline: [`POLL_DEADLINE_REQUESTS`] request timeouts, and never more than a
+/// quarter of systemd's watchdog interval (the loop pings at half of it, so a poll always ends,
+/// and the loop pings, well before systemd would kill a daemon that is about to act).
+pub fn poll_deadline(request_timeout: Duration, watchdog: Option<Duration>) -> Duration {
+    let d = request_timeout.saturating_mul(POLL_DEADLINE_REQUESTS);
+    match watchdog {
+        Some(w) => d.min(w / 4),
+        None => d,
+    }
+}
+
+/// `fut`, or a timeout error once `deadline` has passed.
+async fn within<T>(
+    deadline: Duration,
+    fut: impl std::future::Future<Output = Result<T, SourceError>>,
+) -> Result<T, SourceError> {
+    match tokio::time::timeout(deadline, fut).await {
+        Ok(r) => r,
+        Err(_) => Err(SourceError::Timeout(
+            u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX),
+        )),
+    }
 }
 
 /// One Gateway or Core API.
@@ -166,6 +198,10 @@ impl Sources {
             })
         };
         Ok(Sources {
+            poll_deadline: poll_deadline(
+                config.daemon.request_timeout,
+                crate::systemd::watchdog_interval(),
+            ),
             ledger,
             primary: node("system primary", &config.primary.system_api),
             backup: node("system backup", &config.backup.system_api),
@@ -180,7 +216,7 @@ impl Sources {
             SourceObservation {
                 name: c.name.clone(),
                 kind: c.kind,
-                result: c.reading().await,
+                result: within(self.poll_deadline, c.reading()).await,
             }
         }));
         let (mut ledger, primary, backup) =
@@ -244,7 +280,11 @@ impl Sources {
         Some(SourceObservation {
             name: n.name.clone(),
             kind: SourceKind::System,
-            result: system::node_reading(&self.http, &n.base, &n.name).await,
+            result: within(
+                self.poll_deadline,
+                system::node_reading(&self.http, &n.base, &n.name),
+            )
+            .await,
         })
     }
 }
@@ -321,5 +361,25 @@ impl TxEndpoint for LedgerClient {
             SourceKind::Gateway => self.gw_status(intent_hash_bech32).await,
             _ => self.core_status(intent_hash_bech32).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_poll_deadline_is_two_requests_and_well_inside_the_watchdog() {
+        let t = Duration::from_secs(5);
+        assert_eq!(poll_deadline(t, None), Duration::from_secs(10));
+        assert_eq!(
+            poll_deadline(t, Some(Duration::from_secs(60))),
+            Duration::from_secs(10)
+        );
+        // A short watchdog: a quarter of it, so the loop still pings at half.
+        assert_eq!(
+            poll_deadline(t, Some(Duration::from_secs(20))),
+            Duration::from_secs(5)
+        );
     }
 }
