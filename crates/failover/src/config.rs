@@ -231,7 +231,20 @@ impl RawConfig {
             })?;
 
         let base = path.parent().unwrap_or_else(|| Path::new("."));
-        let key_file = resolve(base, &self.key_file);
+        // `$CREDENTIALS_DIRECTORY/<name>`: a systemd credential, expanded when the key is read
+        // (the variable is set only inside the unit), so not resolved against the config's dir.
+        let key_file = match crate::keyfile::credential_name(&self.key_file) {
+            Some(name) if !crate::keyfile::valid_credential_name(name) => {
+                return Err(field_err(
+                    "key_file",
+                    &self.key_file.display().to_string(),
+                    "is not a valid credential name after $CREDENTIALS_DIRECTORY/".into(),
+                    "use one file name of letters, digits, '.', '_' or '-', such as \"$CREDENTIALS_DIRECTORY/owner.key\"".into(),
+                ))
+            }
+            Some(_) => self.key_file.clone(),
+            None => resolve(base, &self.key_file),
+        };
         if self.key_file.as_os_str().is_empty() {
             return Err(field_err(
                 "key_file",

@@ -7,6 +7,7 @@
 pub mod alerts;
 pub mod config;
 pub mod file_trust;
+pub mod hardening;
 pub mod keyfile;
 pub mod keys;
 pub mod manifest_guard;
