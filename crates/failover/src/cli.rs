@@ -135,6 +135,11 @@ pub struct ServiceArgs {
     #[arg(long, value_name = "PATH", default_value = radix_failover::systemd::DEFAULT_UNIT_PATH)]
     pub path: PathBuf,
 
+    /// The key file, given to the service as a systemd credential (LoadCredential=): the
+    /// config's key_file must then be "$CREDENTIALS_DIRECTORY/<name>".
+    #[arg(long, value_name = "FILE")]
+    pub key_credential: Option<PathBuf>,
+
     /// Install: show what would be written, write nothing.
     #[arg(long)]
     pub dry_run: bool,

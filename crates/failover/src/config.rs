@@ -20,6 +20,8 @@ use radix_common::network::NetworkDefinition;
 use radix_common::types::{ComponentAddress, EntityType};
 use serde::Deserialize;
 
+use crate::file_trust::{read_trusted, ReadTrustedError};
+use crate::manifest_guard::AllowedCall;
 use crate::network::{self, known_networks};
 use crate::tx::ManifestTemplate;
 
@@ -71,6 +73,9 @@ pub struct RawConfig {
     pub key_file: PathBuf,
     pub fee_lock_xrd: Option<RawDecimal>,
     pub manifest_template: Option<PathBuf>,
+    /// Components (an access manager) and methods a manifest template may call.
+    #[serde(default)]
+    pub manifest_allowed_calls: Vec<RawAllowedCall>,
     /// The key the primary node signs with (66 hex); needed by the watching commands.
     pub primary_public_key: Option<String>,
     #[serde(default)]
@@ -88,6 +93,14 @@ pub struct RawConfig {
     pub metrics: crate::metrics::RawMetrics,
 }
 
+/// One `manifest_allowed_calls` entry as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAllowedCall {
+    pub component: String,
+    pub methods: Vec<String>,
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -100,6 +113,8 @@ pub struct Config {
     pub key_file: PathBuf,
     pub fee_lock_xrd: Decimal,
     pub manifest_template: Option<ManifestTemplate>,
+    /// What a template may call besides the account and the validator (`manifest_guard`).
+    pub manifest_allowed_calls: Vec<AllowedCall>,
     pub primary_public_key: Option<Secp256k1PublicKey>,
     pub primary: NodeEndpoints,
     pub backup: NodeEndpoints,
@@ -120,6 +135,8 @@ pub enum ConfigError {
         path: PathBuf,
         error: std::io::Error,
     },
+    #[error("config file refused: {problem}; fix: {fix}")]
+    Untrusted { problem: String, fix: String },
     #[error("config file {path} is not valid: {message}")]
     Toml { path: PathBuf, message: String },
     #[error("config file {path}: `{field}` = {value:?}: {problem}; fix: {fix}")]
@@ -136,9 +153,15 @@ impl Config {
     /// Reads, parses and validates a config file. Does not read the key file (see
     /// `keyfile::load_ed25519_key`), but does read and check the manifest template.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
-            path: path.to_path_buf(),
-            error,
+        let text = read_trusted(path).map_err(|e| match e {
+            ReadTrustedError::Io(error) => ConfigError::Read {
+                path: path.to_path_buf(),
+                error,
+            },
+            ReadTrustedError::Untrusted(u) => ConfigError::Untrusted {
+                problem: u.problem(path),
+                fix: u.fix(path),
+            },
         })?;
         // Absolute, so relative key_file/manifest_template resolve against the config's
         // directory and messages show paths that work from anywhere.
@@ -208,7 +231,20 @@ impl RawConfig {
             })?;
 
         let base = path.parent().unwrap_or_else(|| Path::new("."));
-        let key_file = resolve(base, &self.key_file);
+        // `$CREDENTIALS_DIRECTORY/<name>`: a systemd credential, expanded when the key is read
+        // (the variable is set only inside the unit), so not resolved against the config's dir.
+        let key_file = match crate::keyfile::credential_name(&self.key_file) {
+            Some(name) if !crate::keyfile::valid_credential_name(name) => {
+                return Err(field_err(
+                    "key_file",
+                    &self.key_file.display().to_string(),
+                    "is not a valid credential name after $CREDENTIALS_DIRECTORY/".into(),
+                    "use one file name of letters, digits, '.', '_' or '-', such as \"$CREDENTIALS_DIRECTORY/owner.key\"".into(),
+                ))
+            }
+            Some(_) => self.key_file.clone(),
+            None => resolve(base, &self.key_file),
+        };
         if self.key_file.as_os_str().is_empty() {
             return Err(field_err(
                 "key_file",
@@ -238,13 +274,19 @@ impl RawConfig {
             Some(p) => {
                 let resolved = resolve(base, p);
                 let shown = p.display().to_string();
-                let text = std::fs::read_to_string(&resolved).map_err(|e| {
-                    field_err(
+                let text = read_trusted(&resolved).map_err(|e| match e {
+                    ReadTrustedError::Io(e) => field_err(
                         "manifest_template",
                         &shown,
                         format!("cannot read {}: {e}", resolved.display()),
                         "check the path (relative paths are resolved against the config file's directory)".into(),
-                    )
+                    ),
+                    ReadTrustedError::Untrusted(u) => field_err(
+                        "manifest_template",
+                        &shown,
+                        u.problem(&resolved),
+                        u.fix(&resolved),
+                    ),
                 })?;
                 Some(ManifestTemplate::parse(resolved, text).map_err(|e| {
                     field_err(
@@ -257,6 +299,15 @@ impl RawConfig {
                 })?)
             }
         };
+
+        let manifest_allowed_calls = allowed_calls(
+            &self.manifest_allowed_calls,
+            &network,
+            manifest_template.is_some(),
+        )
+        .map_err(|(value, problem, fix)| {
+            field_err("manifest_allowed_calls", &value, problem, fix)
+        })?;
 
         let primary_public_key = match &self.primary_public_key {
             None => None,
@@ -304,6 +355,7 @@ impl RawConfig {
             key_file,
             fee_lock_xrd,
             manifest_template,
+            manifest_allowed_calls,
             primary_public_key,
             primary,
             backup,
@@ -390,6 +442,76 @@ pub fn parse_validator_address(
         .map_err(|_| "not a valid component address".to_string())
 }
 
+/// Validates `manifest_allowed_calls`: components on this network, never an account or a
+/// validator (their methods include withdrawals and fee changes), at least one method each.
+fn allowed_calls(
+    raw: &[RawAllowedCall],
+    network: &NetworkDefinition,
+    has_template: bool,
+) -> Result<Vec<AllowedCall>, (String, String, String)> {
+    if !raw.is_empty() && !has_template {
+        return Err((
+            format!("{} entries", raw.len()),
+            "is only used by a manifest_template, and there is none".into(),
+            "remove manifest_allowed_calls, or set manifest_template".into(),
+        ));
+    }
+    raw.iter()
+        .map(|c| {
+            let component = parse_allowed_component(&c.component, network).map_err(|problem| {
+                (
+                    c.component.clone(),
+                    problem,
+                    "give the address of the access-manager component your template calls".into(),
+                )
+            })?;
+            let bad_method = c
+                .methods
+                .iter()
+                .find(|m| m.trim().is_empty() || m.trim() != m.as_str());
+            if c.methods.is_empty() || bad_method.is_some() {
+                return Err((
+                    c.component.clone(),
+                    "needs `methods`, a list of method names without spaces".into(),
+                    "list the methods the template calls on it, e.g. methods = [\"create_proof\"]"
+                        .into(),
+                ));
+            }
+            Ok(AllowedCall {
+                component,
+                methods: c.methods.clone(),
+            })
+        })
+        .collect()
+}
+
+fn parse_allowed_component(
+    s: &str,
+    network: &NetworkDefinition,
+) -> Result<ComponentAddress, String> {
+    let (hrp, entity, data) = AddressBech32Decoder::validate_and_decode_ignore_hrp(s.trim())
+        .map_err(|_| "not a valid Radix (bech32m) address".to_string())?;
+    let expected = HrpSet::from(network).get_entity_hrp(&entity).to_string();
+    if hrp != expected {
+        return Err(format!(
+            "this address is not for the configured network {} (addresses start with `{expected}1`)",
+            network.logical_name
+        ));
+    }
+    if entity.is_global_account() || entity == EntityType::GlobalValidator {
+        return Err(format!(
+            "this is a {} address: allowing its methods would allow withdrawals or validator changes",
+            entity_name(entity)
+        ));
+    }
+    ComponentAddress::try_from(data.as_slice()).map_err(|_| {
+        format!(
+            "this is a {} address, not a component address",
+            entity_name(entity)
+        )
+    })
+}
+
 fn entity_name(e: EntityType) -> String {
     let s = format!("{e:?}");
     s.strip_prefix("Global").unwrap_or(&s).to_string()
@@ -454,6 +576,7 @@ impl Config {
             key_file,
             fee_lock_xrd: Decimal::from(10),
             manifest_template: None,
+            manifest_allowed_calls: Vec::new(),
             primary_public_key: None,
             primary: NodeEndpoints::default(),
             backup: NodeEndpoints::default(),
@@ -771,5 +894,102 @@ mod tests {
     fn missing_field_is_named() {
         let e = err(&good().replace("key_file = \"owner.key\"\n", ""));
         assert!(e.contains("missing field `key_file`"), "{e}");
+    }
+
+    const TEMPLATE: &str = "CALL_METHOD Address(\"{account}\") \"lock_fee\" Decimal(\"{fee}\");\nCALL_METHOD Address(\"{validator}\") \"update_key\" Bytes(\"{new_key}\");\n";
+
+    /// A config with a template beside it; `mode` for the template.
+    fn with_template(extra: &str, mode: u32) -> (tempfile::TempDir, PathBuf) {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let t = dir.path().join("failover.rtm");
+        std::fs::write(&t, TEMPLATE).unwrap();
+        std::fs::set_permissions(&t, std::fs::Permissions::from_mode(mode)).unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(
+            &p,
+            format!("{}manifest_template = \"failover.rtm\"\n{extra}", good()),
+        )
+        .unwrap();
+        (dir, p)
+    }
+
+    #[test]
+    fn config_or_template_others_can_write_is_refused_with_the_fix() {
+        use std::os::unix::fs::PermissionsExt;
+        let (dir, p) = with_template("", 0o644);
+        Config::load(&p).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("writable by group or others")
+                && e.contains(&format!("fix: chmod go-w {}", p.display())),
+            "{e}"
+        );
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let t = dir.path().join("failover.rtm");
+        std::fs::set_permissions(&t, std::fs::Permissions::from_mode(0o620)).unwrap();
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("`manifest_template`")
+                && e.contains(&format!("fix: chmod go-w {}", t.display())),
+            "{e}"
+        );
+        // Owned by another (non-root) user: only testable as root, as on CI.
+        if crate::file_trust::effective_uid() == 0 {
+            std::fs::set_permissions(&t, std::fs::Permissions::from_mode(0o600)).unwrap();
+            std::os::unix::fs::chown(&t, Some(4242), None).unwrap();
+            let e = Config::load(&p).unwrap_err().to_string();
+            assert!(
+                e.contains("belongs to uid 4242") && e.contains("fix: chown 0"),
+                "{e}"
+            );
+            std::os::unix::fs::chown(&p, Some(4242), None).unwrap();
+            let e = Config::load(&p).unwrap_err().to_string();
+            assert!(
+                e.contains("config file refused") && e.contains("uid 4242"),
+                "{e}"
+            );
+        } else {
+            eprintln!("skipped the other-owner case: run the tests as root to cover it");
+        }
+    }
+
+    #[test]
+    fn manifest_allowed_calls_name_components_never_accounts() {
+        let mut id = [7u8; 30];
+        id[0] = EntityType::GlobalGenericComponent as u8;
+        let manager = crate::keys::encode_address(&id, &NetworkDefinition::mainnet());
+        let entry = |c: &str, m: &str| {
+            format!("manifest_allowed_calls = [{{ component = \"{c}\", methods = [{m}] }}]\n")
+        };
+        let (_d, p) = with_template(&entry(&manager, "\"create_proof\""), 0o600);
+        let c = Config::load(&p).unwrap();
+        assert_eq!(c.manifest_allowed_calls.len(), 1);
+        assert_eq!(c.manifest_allowed_calls[0].methods, ["create_proof"]);
+        assert_eq!(c.manifest_allowed_calls[0].component.as_node_id().0, id);
+
+        let mut acc = [7u8; 30];
+        acc[0] = EntityType::GlobalAccount as u8;
+        let account = crate::keys::encode_address(&acc, &NetworkDefinition::mainnet());
+        let (_d, p) = with_template(&entry(&account, "\"withdraw\""), 0o600);
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("`manifest_allowed_calls`") && e.contains("Account address"),
+            "{e}"
+        );
+        let (_d, p) = with_template(&entry(&manager, ""), 0o600);
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("needs `methods`"), "{e}");
+        let e = err(&format!(
+            "{}{}",
+            good(),
+            entry(&manager, "\"create_proof\"")
+        ));
+        assert!(e.contains("only used by a manifest_template"), "{e}");
+        let stokenet = crate::keys::encode_address(&id, &NetworkDefinition::stokenet());
+        let (_d, p) = with_template(&entry(&stokenet, "\"create_proof\""), 0o600);
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("not for the configured network mainnet"), "{e}");
     }
 }

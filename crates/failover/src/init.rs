@@ -1,8 +1,10 @@
 //! `radix-failover init`: gather the config's values (flags first, else a prompt on the
 //! terminal), check each one as it comes, write a commented config and load it back.
 
+use std::fs::OpenOptions;
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 
@@ -281,7 +283,8 @@ pub fn init(a: &InitArgs) -> Result<()> {
         state_file,
     };
     let text = render(&answers);
-    std::fs::write(&a.out, &text).with_context(|| format!("cannot write {}", a.out.display()))?;
+    write_config(&a.out, &text, a.force)
+        .with_context(|| format!("cannot write {}", a.out.display()))?;
     // Load it back: what init writes must be what the daemon accepts.
     let loaded = Config::load(&a.out).and_then(|c| c.require_watch(true).map(|_| c));
     if let Err(e) = loaded {
@@ -293,4 +296,44 @@ pub fn init(a: &InitArgs) -> Result<()> {
         a.out.display()
     );
     Ok(())
+}
+
+/// Writes the config 0600 from its first byte. It names the key file and the key to switch to,
+/// so no other user may write it (the daemon refuses it then) and nobody else needs to read it.
+/// Without `force`, `create_new`: an existing file (even one created since the check at the
+/// start) is never replaced. With `force`: a new 0600 file in the same directory, renamed over
+/// the old one, so the old one is never half-written or wider than 0600.
+fn write_config(path: &Path, text: &str, force: bool) -> std::io::Result<()> {
+    let create = |p: &Path| {
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(p)
+    };
+    let write = |mut f: std::fs::File| {
+        // The umask can only narrow 0600; set it anyway against odd defaults.
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()
+    };
+    if !force {
+        return create(path).and_then(write);
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "config".to_string());
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = create(&tmp)
+        .and_then(write)
+        .and_then(|_| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }

@@ -6,8 +6,11 @@
 
 pub mod alerts;
 pub mod config;
+pub mod file_trust;
+pub mod hardening;
 pub mod keyfile;
 pub mod keys;
+pub mod manifest_guard;
 pub mod metrics;
 pub mod network;
 pub mod observe;

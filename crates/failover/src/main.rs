@@ -24,6 +24,12 @@ fn main() -> ExitCode {
         0
     };
     init_logging(cli.verbose.max(floor));
+    // Before any key or mnemonic is read: a crash must not write them to a core file.
+    if let Err(e) = radix_failover::hardening::disable_core_dumps() {
+        tracing::warn!(
+            "{e}; a crash could write a core file: set `ulimit -c 0` (the unit sets LimitCORE=0)"
+        );
+    }
     let result = match &cli.command {
         Command::Keys(KeysCommand::Derive(a)) => commands::keys_derive(a),
         Command::Config(ConfigCommand::Check(a)) => commands::config_check(a),

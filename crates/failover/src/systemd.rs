@@ -140,6 +140,17 @@ pub struct UnitOptions {
     /// The directory of the state file: the only place the service may write.
     pub state_dir: PathBuf,
     pub watchdog_sec: u64,
+    /// The key file as a systemd credential (`LoadCredential=`), if the config's `key_file` is
+    /// `$CREDENTIALS_DIRECTORY/<name>`.
+    pub key_credential: Option<KeyCredential>,
+}
+
+/// `LoadCredential=<name>:<source>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyCredential {
+    pub name: String,
+    /// Absolute path of the key file systemd reads.
+    pub source: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -244,6 +255,7 @@ impl UnitOptions {
         group: &str,
         binary: Option<&Path>,
         watchdog_sec: Option<u64>,
+        key_credential: Option<&Path>,
     ) -> Result<UnitOptions, SystemdError> {
         let binary = match binary {
             Some(b) => b.to_path_buf(),
@@ -273,7 +285,10 @@ impl UnitOptions {
                 )
             })?
             .to_path_buf();
-        if let Some(why) = hidden_by_unit(&config.key_file) {
+        let key_credential = key_credential_for(&config.key_file, key_credential)?;
+        if key_credential.is_some() {
+            // systemd reads a credential itself, outside the sandbox: no hidden-path check.
+        } else if let Some(why) = hidden_by_unit(&config.key_file) {
             return Err(option_err(
                 "key file",
                 &config.key_file.display().to_string(),
@@ -290,6 +305,7 @@ impl UnitOptions {
             watchdog_sec: watchdog_sec.unwrap_or_else(|| {
                 recommended_watchdog_sec(config.policy.poll_interval, config.daemon.request_timeout)
             }),
+            key_credential,
         };
         opts.validate()?;
         Ok(opts)
@@ -320,10 +336,48 @@ impl UnitOptions {
                 return Err(option_err(what, v, "the daemon needs no privileges, and root would undo the sandbox", "run it as a system account such as radix-failover (useradd --system --shell /usr/sbin/nologin radix-failover) that can read the config and key file"));
             }
         }
+        if let Some(c) = &self.key_credential {
+            check_path("key credential", &c.source, "/etc/radix-failover/owner.key")?;
+            if !crate::keyfile::valid_credential_name(&c.name) {
+                return Err(option_err(
+                    "key credential name",
+                    &c.name,
+                    "is not a valid credential name",
+                    "name the file after $CREDENTIALS_DIRECTORY/ with letters, digits, '.', '_' or '-', such as owner.key",
+                ));
+            }
+        }
         if self.watchdog_sec < MIN_WATCHDOG_SEC {
             return Err(option_err("watchdog", &self.watchdog_sec.to_string(), format!("is under {MIN_WATCHDOG_SEC} s: an ordinary slow poll would get the daemon killed"), "use at least 60 s; 70 s suits the default timing (two polls that wait out all their request timeouts)"));
         }
         Ok(())
+    }
+}
+
+/// The credential for the config's `key_file` and `--key-credential SOURCE`: both or neither.
+fn key_credential_for(
+    key_file: &Path,
+    source: Option<&Path>,
+) -> Result<Option<KeyCredential>, SystemdError> {
+    let name = crate::keyfile::credential_name(key_file);
+    match (name, source) {
+        (None, None) => Ok(None),
+        (Some(name), Some(source)) => Ok(Some(KeyCredential {
+            name: name.to_string(),
+            source: source.to_path_buf(),
+        })),
+        (Some(name), None) => Err(option_err(
+            "key file",
+            &key_file.display().to_string(),
+            "is a systemd credential, but no file is given for systemd to load it from",
+            format!("pass --key-credential /etc/radix-failover/{name} (the key file; systemd gives the service a copy)"),
+        )),
+        (None, Some(source)) => Err(option_err(
+            "key credential",
+            &source.display().to_string(),
+            format!("the config's key_file is {}, not a credential", key_file.display()),
+            "set key_file = \"$CREDENTIALS_DIRECTORY/owner.key\" in the config, or drop --key-credential",
+        )),
     }
 }
 
@@ -360,8 +414,11 @@ pub fn unit_file(o: &UnitOptions) -> String {
 
 [Unit]
 Description=radix-failover: automatic key failover for a Radix validator
-# The first poll and the pre-flight need the network.
-After=network-online.target
+# The first poll and the pre-flight need the network. Start after the clock is synchronised
+# where a time-sync service provides the target: the policy compares ledger timestamps with
+# the clock. No Wants= for it: the target is pulled in by the time-sync service itself, as
+# systemd.special(7) says; a unit must not start one.
+After=network-online.target time-sync.target
 Wants=network-online.target
 # Never give up restarting: a daemon that stopped cannot fail over.
 StartLimitIntervalSec=0
@@ -384,7 +441,7 @@ TimeoutStartSec=120
 TimeoutStopSec=30
 User={user}
 Group={group}
-{state_directory}
+{state_directory}{credential}
 # Hardening: the daemon reads its config and key file, writes its state directory, and
 # talks HTTP(S). Nothing else. The config and key file must not be under /home or /root.
 NoNewPrivileges=yes
@@ -409,6 +466,15 @@ LockPersonality=yes
 MemoryDenyWriteExecute=yes
 SystemCallArchitectures=native
 SystemCallFilter=@system-service
+# Minus changing users, file owners, limits or scheduling: the daemon does none of it.
+SystemCallFilter=~@privileged @resources
+# Other processes are invisible in /proc, and of /proc only the process part is visible.
+ProtectProc=invisible
+ProcSubset=pid
+# System V / POSIX IPC objects of the user are removed when the service stops.
+RemoveIPC=yes
+# No core files: a crash must not write the key to disk (the daemon also sets this itself).
+LimitCORE=0
 # An unexpected system call fails with EPERM (and is logged by the daemon) instead of killing it.
 SystemCallErrorNumber=EPERM
 # State and lock files are created private (the state names the validator and intents).
@@ -423,7 +489,20 @@ WantedBy=multi-user.target
         watchdog = o.watchdog_sec,
         user = o.user,
         group = o.group,
+        credential = credential_lines(o),
     )
+}
+
+/// `LoadCredential=` for a key file given to the service as a systemd credential.
+fn credential_lines(o: &UnitOptions) -> String {
+    match &o.key_credential {
+        None => String::new(),
+        Some(c) => format!(
+            "# systemd reads the key file (before the sandbox starts) and gives the service a private\n# copy, readable only by it, at $CREDENTIALS_DIRECTORY/{name}.\nLoadCredential={name}:{source}\n",
+            name = c.name,
+            source = c.source.display()
+        ),
+    }
 }
 
 /// Validates, then writes the unit to `path` (mode 0644, atomically: a temporary file renamed

@@ -32,6 +32,7 @@ use radix_transactions::validation::TransactionValidator;
 
 use crate::config::Config;
 use crate::keys::encode_address;
+use crate::manifest_guard::{check_manifest, ManifestRefusal, ManifestRules};
 
 /// Default validity window in epochs (~10 minutes on mainnet at 5 min/epoch). Short on purpose:
 /// a failover transaction that could not commit must not linger in mempools and commit much
@@ -59,6 +60,8 @@ pub enum TemplateError {
     UnknownPlaceholder { line: usize, name: String },
     #[error("the template never uses {{new_key}}, so it would not set the new key")]
     NoNewKey,
+    #[error("{0}")]
+    Refused(ManifestRefusal),
     #[error("line {line}: the manifest does not compile: {kind}\n{diagnostics}")]
     Compile {
         line: usize,
@@ -71,6 +74,8 @@ pub enum TemplateError {
 pub enum TxError {
     #[error("manifest template {path}: {error}")]
     Template { path: PathBuf, error: TemplateError },
+    #[error("the built-in manifest: {0}")]
+    Refused(ManifestRefusal),
     #[error("--valid-epochs {0} is out of range; fix: use 1 to {MAX_VALID_EPOCHS}")]
     ValidEpochs(u64),
     #[error("start epoch {0} is too large")]
@@ -286,12 +291,19 @@ pub fn build_manifest(
     new_key: &Secp256k1PublicKey,
 ) -> Result<TransactionManifestV1, TxError> {
     let badge_id = owner_badge_id(&config.validator)?;
-    match &config.manifest_template {
-        None => Ok(ManifestBuilder::new_v1()
+    let rules = ManifestRules {
+        network: &config.network,
+        account,
+        validator: config.validator,
+        new_key,
+        allowed_calls: &config.manifest_allowed_calls,
+    };
+    let manifest = match &config.manifest_template {
+        None => ManifestBuilder::new_v1()
             .lock_fee(account, config.fee_lock_xrd)
             .create_proof_from_account_of_non_fungibles(account, VALIDATOR_OWNER_BADGE, [badge_id])
             .call_method(config.validator, "update_key", (*new_key,))
-            .build()),
+            .build(),
         Some(t) => {
             let values = TemplateValues {
                 account: encode_address(account.as_node_id().as_bytes(), &config.network),
@@ -307,9 +319,21 @@ pub fn build_manifest(
             compile_template(t, &values, &config.network).map_err(|error| TxError::Template {
                 path: t.path.clone(),
                 error,
-            })
+            })?
         }
-    }
+    };
+    // Before anything signs it: the manifest may only do what a failover needs. The built-in
+    // one is checked too, so the rules and the manifest the daemon ships cannot drift apart.
+    check_manifest(&manifest.instructions, &rules).map_err(|e| {
+        match &config.manifest_template {
+            Some(t) => TxError::Template {
+                path: t.path.clone(),
+                error: TemplateError::Refused(e),
+            },
+            None => TxError::Refused(e),
+        }
+    })?;
+    Ok(manifest)
 }
 
 /// Renders and compiles a template with the official compiler, naming the line of any error.
@@ -766,6 +790,42 @@ CALL_METHOD
         let b = build_update_key(&templ, &notary(), &req(99)).unwrap();
         assert_eq!(a.intent_hash, b.intent_hash);
         assert_eq!(a.notarized_bytes, b.notarized_bytes);
+    }
+
+    #[test]
+    fn a_template_that_moves_resources_is_never_signed() {
+        // Same as the built-in one, plus a withdrawal of the account's XRD to someone else.
+        let thief = ComponentAddress::preallocated_account_from_public_key(&PublicKey::Ed25519(
+            Ed25519PrivateKey::from_u64(7).unwrap().public_key(),
+        ));
+        let thief = encode_address(thief.as_node_id().as_bytes(), &NetworkDefinition::mainnet());
+        let stealing = TEMPLATE.to_string()
+            + &format!(
+                r#"CALL_METHOD Address("{{account}}") "withdraw"
+    Address("resource_rdx1tknxxxxxxxxxradxrdxxxxxxxxx009923554798xxxxxxxxxradxrd") Decimal("1000");
+CALL_METHOD Address("{thief}") "try_deposit_batch_or_abort" Expression("ENTIRE_WORKTOP") None;
+"#
+            );
+        let c = config(NetworkDefinition::mainnet(), Some(&stealing));
+        let e = build_update_key(&c, &notary(), &req(1)).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            matches!(
+                e,
+                TxError::Template {
+                    error: TemplateError::Refused(ManifestRefusal::Instruction { index: 4, .. }),
+                    ..
+                }
+            ),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("t.rtm") && msg.contains("instruction 4 (CALL_METHOD \"withdraw\""),
+            "{msg}"
+        );
+        // The built-in manifest passes the same check.
+        let builtin = config(NetworkDefinition::mainnet(), None);
+        build_update_key(&builtin, &notary(), &req(1)).unwrap();
     }
 
     #[test]

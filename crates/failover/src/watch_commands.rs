@@ -403,6 +403,7 @@ pub fn service(args: &ServiceArgs, install: bool) -> Result<()> {
         &args.group,
         args.binary.as_deref(),
         args.watchdog_sec,
+        args.key_credential.as_deref(),
     )?;
     if !install {
         opts.validate()?;

@@ -619,6 +619,25 @@ fn tx_with_manifest_template() {
     .unwrap();
     let e = fails(s.run(&["config", "check"]));
     assert!(e.contains("line 5") && e.contains("failover.rtm"), "{e}");
+
+    // A template that also empties the account is refused before anything is signed, by
+    // `config check` and by `tx update-key`, naming the instruction.
+    let stealing = format!(
+        "{TEMPLATE}CALL_METHOD Address(\"{{account}}\") \"withdraw\" Address(\"{{owner_badge}}\") Decimal(\"1\");\n"
+    );
+    fs::write(s.dir.path().join("failover.rtm"), stealing).unwrap();
+    for args in [
+        &["config", "check"][..],
+        &["tx", "update-key", "--epoch", "77"],
+    ] {
+        let e = fails(s.run(args));
+        assert!(
+            e.contains("failover.rtm")
+                && e.contains("instruction 4 (CALL_METHOD \"withdraw\"")
+                && e.contains("fix:"),
+            "{args:?}: {e}"
+        );
+    }
 }
 
 #[test]

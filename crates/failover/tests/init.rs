@@ -128,6 +128,11 @@ fn flags_only_init_writes_a_commented_config_that_loads() {
         text.lines().filter(|l| l.starts_with('#')).count() > 10,
         "commented:\n{text}"
     );
+    // 0600 from the start: it names the key file and the key to switch to.
+    assert_eq!(
+        std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777,
+        0o600
+    );
     let c = Config::load(&path).expect("loads");
     c.require_watch(true).expect("has what `run` needs");
     assert_eq!(c.network.id, 2);
@@ -207,10 +212,24 @@ fn an_existing_config_is_not_replaced_without_force() {
         std::fs::read_to_string(dir.path().join("failover.toml")).expect("read"),
         "keep me"
     );
+    std::fs::set_permissions(
+        dir.path().join("failover.toml"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .expect("chmod");
     let out = init(dir.path(), &["--force"]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Replaced by a new 0600 file, nothing left behind.
+    let meta = std::fs::metadata(dir.path().join("failover.toml")).expect("meta");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .expect("ls")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("failover.toml"))
+        .collect();
+    assert_eq!(names, ["failover.toml"]);
 }

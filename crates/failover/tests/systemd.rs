@@ -181,6 +181,7 @@ fn opts() -> UnitOptions {
         group: "radix-failover".into(),
         state_dir: "/var/lib/radix-failover".into(),
         watchdog_sec: 70,
+        key_credential: None,
     }
 }
 
@@ -213,7 +214,8 @@ fn unit_file_has_each_required_directive_exactly_once() {
     println!("{unit}");
     let d = directives(&unit);
     let want: &[(&str, &str, &str)] = &[
-        ("Unit", "After", "network-online.target"),
+        ("Unit", "After", "network-online.target time-sync.target"),
+        ("Unit", "Wants", "network-online.target"),
         ("Service", "Type", "notify"),
         ("Service", "NotifyAccess", "main"),
         (
@@ -245,6 +247,10 @@ fn unit_file_has_each_required_directive_exactly_once() {
         ("Service", "MemoryDenyWriteExecute", "yes"),
         ("Service", "SystemCallArchitectures", "native"),
         ("Service", "UMask", "0077"),
+        ("Service", "ProtectProc", "invisible"),
+        ("Service", "ProcSubset", "pid"),
+        ("Service", "RemoveIPC", "yes"),
+        ("Service", "LimitCORE", "0"),
         ("Install", "WantedBy", "multi-user.target"),
     ];
     for (section, key, value) in want {
@@ -255,10 +261,30 @@ fn unit_file_has_each_required_directive_exactly_once() {
             "[{section}] {key}"
         );
     }
-    // No directive appears twice anywhere.
+    // The system-call allow-list, then what is taken out of it, in that order (systemd applies
+    // the lines one after the other).
+    assert_eq!(
+        d[&("Service".into(), "SystemCallFilter".into())],
+        ["@system-service", "~@privileged @resources"]
+    );
+    // No other directive appears twice anywhere.
     for ((s, k), v) in &d {
-        assert_eq!(v.len(), 1, "[{s}] {k} appears {} times", v.len());
+        if k != "SystemCallFilter" {
+            assert_eq!(v.len(), 1, "[{s}] {k} appears {} times", v.len());
+        }
     }
+    // A key file given as a credential: one LoadCredential line; none without.
+    assert!(!d.contains_key(&("Service".into(), "LoadCredential".into())));
+    let mut c = opts();
+    c.key_credential = Some(radix_failover::systemd::KeyCredential {
+        name: "owner.key".into(),
+        source: "/etc/radix-failover/owner.key".into(),
+    });
+    let dc = directives(&unit_file(&c));
+    assert_eq!(
+        dc[&("Service".into(), "LoadCredential".into())],
+        ["owner.key:/etc/radix-failover/owner.key"]
+    );
     // Outside /var/lib the directory is only made writable, not created.
     let mut o = opts();
     o.state_dir = "/srv/radix/state".into();
@@ -288,24 +314,32 @@ fn systemd_analyze_verifies_the_unit() {
         // e.g. the build directory is under /home: use a system binary instead.
         o.binary = PathBuf::from("/bin/true");
     }
-    let path = dir.path().join("radix-failover.service");
-    install(&o, &path, false).unwrap();
-    let out = Command::new("systemd-analyze")
-        .args(["verify", "--man=no"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("systemd-analyze verify: status {:?}\n{stderr}", out.status);
-    // Lines about the unit itself (not the host's other units or a missing system bus).
-    let ours: Vec<&str> = stderr
-        .lines()
-        .filter(|l| l.contains("radix-failover.service"))
-        .collect();
-    assert!(
-        out.status.success() && ours.is_empty(),
-        "systemd-analyze verify complains: {stderr}"
-    );
+    // Plain, and with the key file as a systemd credential.
+    let mut with_credential = o.clone();
+    with_credential.key_credential = Some(radix_failover::systemd::KeyCredential {
+        name: "owner.key".into(),
+        source: "/etc/radix-failover/owner.key".into(),
+    });
+    for o in [o, with_credential] {
+        let path = dir.path().join("radix-failover.service");
+        install(&o, &path, false).unwrap();
+        let out = Command::new("systemd-analyze")
+            .args(["verify", "--man=no"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        println!("systemd-analyze verify: status {:?}\n{stderr}", out.status);
+        // Lines about the unit itself (not the host's other units or a missing system bus).
+        let ours: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.contains("radix-failover.service"))
+            .collect();
+        assert!(
+            out.status.success() && ours.is_empty(),
+            "systemd-analyze verify complains: {stderr}"
+        );
+    }
 }
 
 #[test]
@@ -513,16 +547,30 @@ fn unit_options_follow_the_loaded_config() {
         .or(radix_failover::systemd::hidden_by_unit(&exe))
     {
         // A checkout under /home (say): the unit could not see this build, and says so.
-        let e = UnitOptions::for_config(&config, "radix-failover", "radix-failover", None, None)
-            .unwrap_err();
+        let e = UnitOptions::for_config(
+            &config,
+            "radix-failover",
+            "radix-failover",
+            None,
+            None,
+            None,
+        )
+        .unwrap_err();
         assert!(e.to_string().contains(&why), "{e}");
         println!(
             "NOTE: this build lives where the unit hides it ({why}); only the refusal was checked"
         );
         return;
     }
-    let o =
-        UnitOptions::for_config(&config, "radix-failover", "radix-failover", None, None).unwrap();
+    let o = UnitOptions::for_config(
+        &config,
+        "radix-failover",
+        "radix-failover",
+        None,
+        None,
+        None,
+    )
+    .unwrap();
     assert_eq!(o.config, std::path::absolute(&path).unwrap());
     assert_eq!(o.state_dir, Path::new("/var/lib/radix-failover"));
     assert_eq!(
@@ -546,6 +594,7 @@ fn unit_options_follow_the_loaded_config() {
         "svc",
         Some(Path::new("/usr/bin/radix-failover")),
         Some(90),
+        None,
     )
     .unwrap();
     assert_eq!(
@@ -555,7 +604,7 @@ fn unit_options_follow_the_loaded_config() {
 
     let err = |p: &Path| {
         let c = Config::load(p).unwrap();
-        UnitOptions::for_config(&c, "radix-failover", "radix-failover", None, None)
+        UnitOptions::for_config(&c, "radix-failover", "radix-failover", None, None, None)
             .unwrap_err()
             .to_string()
     };
@@ -577,6 +626,48 @@ fn unit_options_follow_the_loaded_config() {
         true,
     ));
     assert!(e.contains("PrivateTmp") && e.contains("fix:"), "{e}");
+
+    // key_file as a systemd credential: --key-credential names the file systemd loads.
+    let cred = write_config(dir.path(), "$CREDENTIALS_DIRECTORY/owner.key", true);
+    let c = Config::load(&cred).unwrap();
+    assert_eq!(c.key_file, Path::new("$CREDENTIALS_DIRECTORY/owner.key"));
+    let e = err(&cred);
+    assert!(e.contains("--key-credential") && e.contains("fix:"), "{e}");
+    let source = Path::new("/etc/radix-failover/owner.key");
+    let o = UnitOptions::for_config(
+        &c,
+        "svc",
+        "svc",
+        Some(Path::new("/usr/bin/radix-failover")),
+        None,
+        Some(source),
+    )
+    .unwrap();
+    assert!(
+        unit_file(&o).contains("\nLoadCredential=owner.key:/etc/radix-failover/owner.key\n"),
+        "{}",
+        unit_file(&o)
+    );
+    let plain = Config::load(&write_config(
+        dir.path(),
+        "/etc/radix-failover/owner.key",
+        true,
+    ))
+    .unwrap();
+    let e = UnitOptions::for_config(
+        &plain,
+        "svc",
+        "svc",
+        Some(Path::new("/usr/bin/radix-failover")),
+        None,
+        Some(source),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("$CREDENTIALS_DIRECTORY") && e.contains("fix:"),
+        "{e}"
+    );
 }
 
 /// The real `radix-failover run` against a radix-sim network, started the way systemd starts
@@ -594,6 +685,15 @@ async fn the_real_daemon_under_a_systemd_like_environment() {
     let journal = dir.path().join("journal.log");
     let stderr = std::fs::File::create(&journal).unwrap();
     let m = stderr.metadata().unwrap();
+    // Let the child inherit a non-zero core limit, so the check below sees the daemon lower it.
+    let core = rustix::process::getrlimit(rustix::process::Resource::Core);
+    let raised = rustix::process::setrlimit(
+        rustix::process::Resource::Core,
+        rustix::process::Rlimit {
+            current: Some(1 << 20).max(core.current),
+            maximum: core.maximum.map(|m| m.max(1 << 20)),
+        },
+    );
     let mut child = Command::new(common::BIN)
         .args(["run", "--config"])
         .arg(&h.config)
@@ -625,6 +725,18 @@ async fn the_real_daemon_under_a_systemd_like_environment() {
             "no READY: {before_ready:?}"
         );
     }
+    // Core dumps are off in the running daemon: soft and hard core limits 0.
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+    let core_line = limits
+        .lines()
+        .find(|l| l.starts_with("Max core file size"))
+        .unwrap_or_else(|| panic!("no core line in {limits}"));
+    let fields: Vec<&str> = core_line.split_whitespace().collect();
+    assert_eq!(&fields[4..6], ["0", "0"], "{core_line}");
+    if raised.is_err() {
+        println!("NOTE: could not raise the core limit for the child (not root); the check above may pass trivially");
+    }
+
     // After READY: watchdog pings and status lines keep coming.
     sock.set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
