@@ -99,13 +99,64 @@ pub enum FaultAction {
     MempoolStall {
         rounds: u64,
     },
+    /// The gateway lies about transactions: it answers every submit with success but never
+    /// passes it to the mempool, and reports `CommittedSuccess` for every intent asked about
+    /// (`/transaction/status`, `/transaction/committed-details`). The Core APIs stay honest.
+    /// Cleared by `gateway_healthy`.
+    GatewayLiesTx,
+    /// The node's System API alone refuses connections (an nginx reload, a firewall change);
+    /// the node keeps proposing and its Core API answers.
+    SystemApiDown {
+        node: String,
+    },
+    SystemApiUp {
+        node: String,
+    },
+    /// A network-wide problem: the leader rounds of many validators are missed together, as a
+    /// dead node's are. Give exactly one of `percent` (of the active set, taken from the other
+    /// validators in node order), `count` (other validators, in node order) or `nodes` (node
+    /// names; `primary` or `backup` targets that node of ours). Replaces an earlier set.
+    ValidatorsMissing {
+        #[serde(default)]
+        percent: Option<u8>,
+        #[serde(default)]
+        count: Option<usize>,
+        #[serde(default)]
+        nodes: Option<Vec<String>>,
+    },
+    /// Ends `validators_missing`.
+    ValidatorsHealthy,
+    /// Only the paged validator list is slow: the gateway serves `/state/validators/list` in
+    /// pages of `page_size` validators and delays each page by `latency_ms`. Cleared by
+    /// `gateway_healthy`.
+    GatewaySlowPages {
+        latency_ms: u64,
+        #[serde(default = "default_page_size")]
+        page_size: usize,
+    },
+}
+
+/// Pages of 10: a 100-validator list takes ten pages, so a per-page delay adds up as it does on
+/// a real gateway with a long list.
+fn default_page_size() -> usize {
+    10
 }
 
 /// A port change the async side must make after [`Faults::apply`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PortChange {
-    Node { name: String, up: bool },
-    Gateway { up: bool },
+    Node {
+        name: String,
+        up: bool,
+    },
+    Gateway {
+        up: bool,
+    },
+    /// The node's System API port only.
+    System {
+        name: String,
+        up: bool,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +167,8 @@ pub enum FaultError {
     BadStatus(u16),
     #[error("engine half refused: {0}")]
     Sim(String),
+    #[error("{0}")]
+    BadFault(String),
 }
 
 /// The current faults (what `GET /faults` shows).
@@ -133,6 +186,18 @@ pub struct FaultView {
     pub nodes_down: Vec<String>,
     /// Node name -> (status, ledger position it is frozen at).
     pub nodes_out_of_sync: BTreeMap<String, (SyncStatus, StalePoint)>,
+    pub gateway_lies_tx: bool,
+    /// Nodes whose System API alone is down.
+    pub system_api_down: Vec<String>,
+    /// Nodes whose leader rounds are missed by `validators_missing`.
+    pub validators_missing: Vec<String>,
+    pub gateway_slow_pages: Option<SlowPages>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SlowPages {
+    pub latency_ms: u64,
+    pub page_size: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -169,6 +234,10 @@ struct State {
     core_lies: BTreeMap<String, u64>,
     nodes_down: Vec<String>,
     out_of_sync: BTreeMap<String, (SyncStatus, Arc<LedgerSnapshot>)>,
+    gateway_lies_tx: bool,
+    system_api_down: Vec<String>,
+    validators_missing: Vec<String>,
+    gateway_slow_pages: Option<SlowPages>,
 }
 
 /// Shared fault state; cheap to read on every request.
@@ -224,6 +293,8 @@ impl Faults {
                 check_node(node)?;
                 sim.set_node_up(node, true).map_err(sim_err)?;
                 st.nodes_down.retain(|n| n != node);
+                // A node that comes back opens all of its ports.
+                st.system_api_down.retain(|n| n != node);
                 Some(PortChange::Node {
                     name: node.clone(),
                     up: true,
@@ -283,6 +354,8 @@ impl Faults {
                 st.gateway_failing = None;
                 st.gateway_garbage = false;
                 st.gateway_stale = None;
+                st.gateway_lies_tx = false;
+                st.gateway_slow_pages = None;
                 None
             }
             FaultAction::SubmitFailing { count } => {
@@ -300,6 +373,67 @@ impl Faults {
             }
             FaultAction::MempoolStall { rounds } => {
                 sim.stall_mempool(*rounds);
+                None
+            }
+            FaultAction::GatewayLiesTx => {
+                st.gateway_lies_tx = true;
+                None
+            }
+            FaultAction::SystemApiDown { node } => {
+                check_node(node)?;
+                if !st.system_api_down.contains(node) {
+                    st.system_api_down.push(node.clone());
+                }
+                Some(PortChange::System {
+                    name: node.clone(),
+                    up: false,
+                })
+            }
+            FaultAction::SystemApiUp { node } => {
+                check_node(node)?;
+                st.system_api_down.retain(|n| n != node);
+                if st.nodes_down.contains(node) {
+                    // A node that is down keeps every port closed until node_up.
+                    None
+                } else {
+                    Some(PortChange::System {
+                        name: node.clone(),
+                        up: true,
+                    })
+                }
+            }
+            FaultAction::ValidatorsMissing {
+                percent,
+                count,
+                nodes,
+            } => {
+                let chosen = missing_nodes(sim, *percent, *count, nodes.as_deref())?;
+                for n in &chosen {
+                    check_node(n)?;
+                }
+                set_missing(sim, &st.validators_missing, false).map_err(sim_err)?;
+                set_missing(sim, &chosen, true).map_err(sim_err)?;
+                st.validators_missing = chosen;
+                None
+            }
+            FaultAction::ValidatorsHealthy => {
+                set_missing(sim, &st.validators_missing, false).map_err(sim_err)?;
+                st.validators_missing.clear();
+                None
+            }
+            FaultAction::GatewaySlowPages {
+                latency_ms,
+                page_size,
+            } => {
+                if *page_size == 0 {
+                    return Err(FaultError::BadFault(
+                        "gateway_slow_pages: page_size must be at least 1".into(),
+                    ));
+                }
+                st.gateway_slow_pages = Some(SlowPages {
+                    latency_ms: *latency_ms,
+                    page_size: *page_size,
+                });
                 None
             }
         })
@@ -323,7 +457,21 @@ impl Faults {
                 .iter()
                 .map(|(n, (status, s))| (n.clone(), (*status, StalePoint::of(s))))
                 .collect(),
+            gateway_lies_tx: st.gateway_lies_tx,
+            system_api_down: st.system_api_down.clone(),
+            validators_missing: st.validators_missing.clone(),
+            gateway_slow_pages: st.gateway_slow_pages,
         }
+    }
+
+    /// True while the gateway lies about transactions (fault `gateway_lies_tx`).
+    pub fn gateway_lies_tx(&self) -> bool {
+        self.lock().gateway_lies_tx
+    }
+
+    /// Paging of the validator list and its per-page delay (fault `gateway_slow_pages`).
+    pub fn gateway_slow_pages(&self) -> Option<SlowPages> {
+        self.lock().gateway_slow_pages
     }
 
     pub fn gateway_effects(&self) -> GatewayEffects {
@@ -372,6 +520,50 @@ impl Faults {
     }
 }
 
+/// The nodes `validators_missing` targets: exactly one of percent, count or nodes.
+fn missing_nodes(
+    sim: &Sim,
+    percent: Option<u8>,
+    count: Option<usize>,
+    nodes: Option<&[String]>,
+) -> Result<Vec<String>, FaultError> {
+    let bad = |m: &str| Err(FaultError::BadFault(format!("validators_missing: {m}")));
+    // Our own nodes are "primary" and "backup"; every other validator has one node.
+    let others: Vec<String> = sim
+        .info()
+        .nodes
+        .into_iter()
+        .filter(|n| n != "primary" && n != "backup")
+        .collect();
+    match (percent, count, nodes) {
+        (Some(p), None, None) => {
+            if p > 100 {
+                return bad("percent must be 0..=100");
+            }
+            let active = others.len() + 1;
+            let n = (active * usize::from(p)).div_ceil(100).min(others.len());
+            Ok(others.into_iter().take(n).collect())
+        }
+        (None, Some(c), None) => {
+            if c > others.len() {
+                return bad(&format!(
+                    "count {c} is more than the {} other validators; name our nodes in `nodes` to include ours",
+                    others.len()
+                ));
+            }
+            Ok(others.into_iter().take(c).collect())
+        }
+        (None, None, Some(list)) => Ok(list.to_vec()),
+        _ => bad("give exactly one of percent, count or nodes"),
+    }
+}
+
+fn set_missing(sim: &Sim, nodes: &[String], missing: bool) -> Result<(), crate::ledger::SimError> {
+    nodes
+        .iter()
+        .try_for_each(|n| sim.set_node_missing(n, missing))
+}
+
 /// Makes a [`PortChange`] on the running servers.
 pub async fn change_ports(
     servers: &crate::api::Servers,
@@ -390,6 +582,16 @@ pub async fn change_ports(
                     system.start().await?;
                 } else {
                     core.stop().await;
+                    system.stop().await;
+                }
+            }
+            Ok(())
+        }
+        PortChange::System { name, up } => {
+            if let Some((_, _, system)) = servers.node(&name) {
+                if up {
+                    system.start().await?;
+                } else {
                     system.stop().await;
                 }
             }

@@ -427,33 +427,97 @@ async fn validators_list(
     } else {
         parse(&body)?
     };
-    let s = ctx.faults.gateway_snapshot(&ctx.sim);
-    if let Some(AtPoint::Epoch(_) | AtPoint::StateVersion(_)) = req
-        .at_ledger_state
-        .as_ref()
-        .map(|sel| at_point(Some(sel), &s, "at_ledger_state"))
-        .transpose()?
-    {
-        return Err(invalid_request(
-            "at_ledger_state",
-            "historical validator lists are not kept by radix-sim; omit at_ledger_state",
-        ));
+    let paging = ctx.faults.gateway_slow_pages();
+    if let Some(p) = paging {
+        tokio::time::sleep(Duration::from_millis(p.latency_ms)).await;
     }
-    if req.cursor.is_some() {
-        return Err(invalid_request(
-            "cursor",
-            "radix-sim returns every validator in one page; send no cursor",
-        ));
-    }
-    let items: Vec<_> = s.validators.iter().map(|v| validator_item(v, &s)).collect();
+    let (s, offset) = match req.cursor.as_deref() {
+        None => {
+            let s = ctx.faults.gateway_snapshot(&ctx.sim);
+            if let Some(AtPoint::Epoch(_) | AtPoint::StateVersion(_)) = req
+                .at_ledger_state
+                .as_ref()
+                .map(|sel| at_point(Some(sel), &s, "at_ledger_state"))
+                .transpose()?
+            {
+                return Err(invalid_request(
+                    "at_ledger_state",
+                    "historical validator lists are not kept by radix-sim; omit at_ledger_state",
+                ));
+            }
+            (s, 0)
+        }
+        Some(cursor) => later_page(&ctx, cursor, req.at_ledger_state.as_ref())?,
+    };
+    let all: Vec<_> = s.validators.iter().map(|v| validator_item(v, &s)).collect();
+    let total = all.len();
+    // Without the paging fault (or once it is cleared) the rest comes in one page.
+    let page_size = paging.map_or(total.max(1), |p| p.page_size);
+    let end = offset.saturating_add(page_size).min(total);
+    let items: Vec<_> = all.into_iter().take(end).skip(offset).collect();
+    let next_cursor = (end < total).then(|| {
+        remember_listing(&ctx, &s);
+        format!("{}:{end}", s.position.state_version)
+    });
     Ok(Json(gw::StateValidatorsListResponse {
         ledger_state: ledger_state(&s),
         validators: gw::ValidatorCollection {
-            total_count: Some(items.len() as u64),
-            next_cursor: None,
+            total_count: Some(total as u64),
+            next_cursor,
             items,
         },
     }))
+}
+
+/// Paged listings whose ledger state is kept for their later pages: enough for a few clients
+/// polling at once, and a bounded amount of memory.
+const LISTINGS_KEPT: usize = 64;
+
+fn remember_listing(ctx: &Ctx, s: &std::sync::Arc<LedgerSnapshot>) {
+    let mut kept = ctx.list_pages.lock().unwrap_or_else(|p| p.into_inner());
+    let sv = s.position.state_version;
+    if !kept.iter().any(|k| k.position.state_version == sv) {
+        kept.push_back(s.clone());
+        while kept.len() > LISTINGS_KEPT {
+            kept.pop_front();
+        }
+    }
+}
+
+/// A later page of a paged listing: the cursor (`<state version>:<offset>`) names the listing's
+/// ledger state, which the request's `at_ledger_state` must repeat if it gives one.
+fn later_page(
+    ctx: &Ctx,
+    cursor: &str,
+    at: Option<&gw::LedgerStateSelector>,
+) -> Result<(std::sync::Arc<LedgerSnapshot>, usize), ApiError> {
+    let parsed = cursor
+        .split_once(':')
+        .and_then(|(sv, off)| Some((sv.parse::<u64>().ok()?, off.parse::<usize>().ok()?)));
+    let Some((sv, offset)) = parsed else {
+        return Err(invalid_request(
+            "cursor",
+            "not a cursor this gateway gave out; send the next_cursor of the previous page",
+        ));
+    };
+    if let Some(sel) = at {
+        if sel.state_version != Some(sv) || sel.epoch.is_some() || sel.timestamp.is_some() {
+            return Err(invalid_request(
+                "at_ledger_state",
+                format!("later pages are served at the first page's ledger state; send state_version {sv} or omit at_ledger_state"),
+            ));
+        }
+    }
+    let kept = ctx.list_pages.lock().unwrap_or_else(|p| p.into_inner());
+    kept.iter()
+        .find(|k| k.position.state_version == sv)
+        .map(|k| (k.clone(), offset))
+        .ok_or_else(|| {
+            invalid_request(
+                "cursor",
+                "this listing has expired; list again without a cursor",
+            )
+        })
 }
 
 // ---------------------------------------------------------------- entity details
@@ -679,6 +743,14 @@ async fn submit(
 ) -> Result<Json<gw::TransactionSubmitResponse>, ApiError> {
     let req: gw::TransactionSubmitRequest = parse(&body)?;
     let payload = decode_payload_hex(&req.notarized_transaction_hex, "notarized_transaction_hex")?;
+    if ctx.faults.gateway_lies_tx() {
+        // Swallowed: "accepted", but it never reaches the mempool.
+        let intent = intent_hash_of(&payload);
+        if let Some(intent) = intent {
+            ctx.remember_payload(&intent, &payload);
+        }
+        return Ok(Json(gw::TransactionSubmitResponse { duplicate: false }));
+    }
     if ctx.faults.take_submit_failure() {
         return Err(internal(
             "injected fault submit_failing: this submit was dropped",
@@ -703,6 +775,49 @@ async fn submit(
         )),
     }
 }
+
+/// The bech32 intent hash of a notarized payload, if it decodes.
+fn intent_hash_of(payload: &[u8]) -> Option<String> {
+    use radix_transactions::prelude::*;
+    let network = radix_common::network::NetworkDefinition::simulator();
+    let prepared = RawNotarizedTransaction::from_slice(payload)
+        .prepare(PreparationSettings::latest_ref())
+        .ok()?;
+    TransactionHashBech32Encoder::new(&network)
+        .encode(&prepared.transaction_intent_hash())
+        .ok()
+}
+
+/// What a gateway lying about transactions (fault `gateway_lies_tx`) claims: committed with
+/// success at its current state version. The payload hash is the submitted one if it saw the
+/// submit, else one made up from the intent hash.
+fn lying_commit(ctx: &Ctx, s: &LedgerSnapshot, intent_hash: &str) -> CommitInfo {
+    let payload_hash = ctx.payload_of(intent_hash).unwrap_or_else(|| {
+        use radix_transactions::prelude::*;
+        let network = radix_common::network::NetworkDefinition::simulator();
+        use radix_common::crypto::IsHash;
+        let made_up = NotarizedTransactionHash::from_hash(radix_common::crypto::hash(format!(
+            "radix-sim lying payload {intent_hash}"
+        )));
+        TransactionHashBech32Encoder::new(&network)
+            .encode(&made_up)
+            .unwrap_or_default()
+    });
+    CommitInfo {
+        state_version: s.position.state_version,
+        epoch: s.position.epoch,
+        round: s.position.round,
+        confirmed_at_ms: s.position.proposer_round_timestamp_ms,
+        intent_hash_bech32: intent_hash.to_string(),
+        payload_hash_bech32: payload_hash,
+        fee_paid_xrd: LYING_FEE_XRD.into(),
+        raw_hex: String::new(),
+        manifest: String::new(),
+    }
+}
+
+/// A typical fee of an update_key transaction, so the lie looks like a real commit.
+const LYING_FEE_XRD: &str = "0.3";
 
 fn intent_hash_checked(ctx: &Ctx, intent_hash: &str) -> Result<(), ApiError> {
     if ctx.sim.is_valid_intent_hash(intent_hash) {
@@ -745,7 +860,11 @@ async fn status(
     let req: gw::TransactionStatusRequest = parse(&body)?;
     intent_hash_checked(&ctx, &req.intent_hash)?;
     let s = ctx.faults.gateway_snapshot(&ctx.sim);
-    let st = ctx.sim.intent_status(&req.intent_hash);
+    let st = if ctx.faults.gateway_lies_tx() {
+        IntentStatus::CommittedSuccess(lying_commit(&ctx, &s, &req.intent_hash))
+    } else {
+        ctx.sim.intent_status(&req.intent_hash)
+    };
     // A stale gateway does not know about commits after its frozen state version.
     let st = match st {
         IntentStatus::CommittedSuccess(c) | IntentStatus::CommittedFailure { commit: c, .. }
@@ -898,7 +1017,12 @@ async fn committed_details(
     let req: gw::TransactionCommittedDetailsRequest = parse(&body)?;
     intent_hash_checked(&ctx, &req.intent_hash)?;
     let s = ctx.faults.gateway_snapshot(&ctx.sim);
-    let (c, status, err) = match ctx.sim.intent_status(&req.intent_hash) {
+    let truth = if ctx.faults.gateway_lies_tx() {
+        IntentStatus::CommittedSuccess(lying_commit(&ctx, &s, &req.intent_hash))
+    } else {
+        ctx.sim.intent_status(&req.intent_hash)
+    };
+    let (c, status, err) = match truth {
         IntentStatus::CommittedSuccess(c) => (c, gw::TransactionStatus::CommittedSuccess, None),
         IntentStatus::CommittedFailure {
             commit,

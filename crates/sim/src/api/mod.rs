@@ -171,6 +171,11 @@ pub struct Ctx {
     /// Payload hash (bech32) of each intent accepted through these APIs, so a pending intent's
     /// status can list its payload as the real gateway does.
     pub payloads: Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
+    /// Snapshots that paged validator listings started from (fault `gateway_slow_pages`), so
+    /// the later pages of a listing answer at its ledger state, as the spec asks.
+    pub list_pages: Arc<
+        std::sync::Mutex<std::collections::VecDeque<Arc<crate::ledger::types::LedgerSnapshot>>>,
+    >,
 }
 
 impl Ctx {
@@ -217,6 +222,7 @@ impl Network {
             sim: sim.clone(),
             faults: faults.clone(),
             payloads: Default::default(),
+            list_pages: Default::default(),
         };
         let gateway = Switch::bind(
             "gateway",

@@ -142,6 +142,9 @@ struct Node {
     key: Secp256k1PublicKey,
     up: bool,
     synced: bool,
+    /// Fault `validators_missing`: a network-wide problem makes this node's proposals miss
+    /// while it stays up and in sync.
+    missing: bool,
     /// Outcome of this node's validator's recent leader rounds while it validated.
     recent: VecDeque<bool>,
 }
@@ -361,6 +364,7 @@ impl Sim {
                 key: primary_key,
                 up: true,
                 synced: true,
+                missing: false,
                 recent: VecDeque::new(),
             },
             Node {
@@ -369,6 +373,7 @@ impl Sim {
                 key: backup_key,
                 up: true,
                 synced: true,
+                missing: false,
                 recent: VecDeque::new(),
             },
         ];
@@ -379,6 +384,7 @@ impl Sim {
                 key: specs[i].key,
                 up: true,
                 synced: true,
+                missing: false,
                 recent: VecDeque::new(),
             });
         }
@@ -491,6 +497,18 @@ impl Sim {
             synced,
             "node {}",
             if synced { "in sync" } else { "out of sync" }
+        );
+        Ok(())
+    }
+
+    /// Fault `validators_missing`: the node stays up and in sync but its proposals miss.
+    pub fn set_node_missing(&self, node: &str, missing: bool) -> Result<(), SimError> {
+        self.update_node(node, |n| n.missing = missing)?;
+        info!(
+            node,
+            missing,
+            "node proposals {}",
+            if missing { "missing" } else { "back" }
         );
         Ok(())
     }
@@ -771,9 +789,9 @@ impl Sim {
         let (leader_addr, leader_key, _) = cv.active[leader];
         let made = {
             let mut nodes = lock(&self.inner.nodes);
-            let made = nodes
-                .iter()
-                .any(|n| n.up && n.synced && n.validator == leader_addr && n.key == leader_key);
+            let made = nodes.iter().any(|n| {
+                n.up && n.synced && !n.missing && n.validator == leader_addr && n.key == leader_key
+            });
             for n in nodes.iter_mut() {
                 // A node tracks its own leader rounds while it validates and runs.
                 if n.up && n.validator == leader_addr && n.key == leader_key {
