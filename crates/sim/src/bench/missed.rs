@@ -795,6 +795,7 @@ mod tests {
             leader_address: leader.into(),
             made,
             timestamp_ms: ts,
+            duration_ms: 0,
         }
     }
 
