@@ -46,6 +46,9 @@ pub enum Command {
     /// The daemon's resident memory, CPU per hour, start-up time and binary size while it
     /// watches a simulated network at the default 5 s poll (docs/benchmarks.md). Use --release.
     BenchFootprint(crate::bench::footprint::BenchFootprintArgs),
+    /// Failovers the real daemon decides on a healthy network (background misses, planned
+    /// restarts shorter than its threshold): each is a false one (docs/benchmarks.md).
+    BenchFalseFailovers(crate::bench::false_failovers::BenchFalseFailoversArgs),
 }
 
 #[derive(Args, Debug, Clone)]
