@@ -11,6 +11,10 @@ use crate::api::{Network, Ports};
 use crate::faults::{change_ports, Faults};
 use crate::info::Info;
 use crate::ledger::{Sim, SimConfig, DEFAULT_STAKES_XRD};
+use crate::profile::{
+    mainnet_clock, mainnet_stakes, MainnetClock, Profile, DEFAULT_OUR_STAKE_PERCENT,
+    MAINNET_DEFAULT_ROUND_MS, MAINNET_ROUNDS_PER_EPOCH,
+};
 use crate::scenario::Scenario;
 
 #[derive(Parser, Debug)]
@@ -42,6 +46,9 @@ pub enum Command {
     /// The daemon's resident memory, CPU per hour, start-up time and binary size while it
     /// watches a simulated network at the default 5 s poll (docs/benchmarks.md). Use --release.
     BenchFootprint(crate::bench::footprint::BenchFootprintArgs),
+    /// Failovers the real daemon decides on a healthy network (background misses, planned
+    /// restarts shorter than its threshold): each is a false one (docs/benchmarks.md).
+    BenchFalseFailovers(crate::bench::false_failovers::BenchFalseFailoversArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -55,12 +62,12 @@ pub struct NetworkArgs {
     /// Seed of every key and of the leader schedule (a scenario's `seed` overrides it).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Round length in milliseconds.
-    #[arg(long, default_value_t = 100)]
-    pub round_ms: u64,
-    /// Epoch length in rounds.
-    #[arg(long, default_value_t = 20)]
-    pub rounds_per_epoch: u64,
+    /// Round length in milliseconds [default: 100; mainnet profile: 25].
+    #[arg(long)]
+    pub round_ms: Option<u64>,
+    /// Epoch length in rounds [default: 20; mainnet profile: 1300].
+    #[arg(long)]
+    pub rounds_per_epoch: Option<u64>,
     /// Owner account key file (64 hex chars). Read if it exists, else generated (mode 0600).
     /// Default: <state-dir>/owner.key.
     #[arg(long)]
@@ -68,6 +75,20 @@ pub struct NetworkArgs {
     /// Where generated files go.
     #[arg(long, default_value = "radix-sim-state")]
     pub state_dir: PathBuf,
+    /// `mainnet`: 100 validators with long-tailed stakes, ours at --our-stake, mainnet's rounds
+    /// per epoch and pacemaker timeouts on a scaled clock (docs/simulator.md).
+    #[arg(long, value_enum, default_value_t = Profile::Default)]
+    pub profile: Profile,
+    /// Our share of the stake in percent, with --profile mainnet.
+    #[arg(long, default_value_t = DEFAULT_OUR_STAKE_PERCENT)]
+    pub our_stake: f64,
+    /// Probability that a healthy leader misses its round anyway (0..1, e.g. 0.01).
+    #[arg(long, default_value_t = 0.0)]
+    pub background_miss_rate: f64,
+    /// Base pacemaker timeout of a missed round in ms on the sim's clock (x1.2 per consecutive
+    /// timeout) [default: 0 = a missed round lasts a normal round; mainnet profile: 3 s scaled].
+    #[arg(long)]
+    pub timeout_base_ms: Option<u64>,
 }
 
 #[derive(Args, Debug)]
@@ -131,13 +152,49 @@ pub struct BenchArgs {
 const MAX_VALIDATORS: usize = 100;
 
 impl NetworkArgs {
+    /// Round length, epoch length and base timeout after the profile's defaults.
+    pub fn timing(&self) -> (u64, u64, u64) {
+        match self.profile {
+            Profile::Default => (
+                self.round_ms.unwrap_or(100),
+                self.rounds_per_epoch.unwrap_or(20),
+                self.timeout_base_ms.unwrap_or(0),
+            ),
+            Profile::Mainnet => {
+                let c = self.mainnet_clock();
+                (
+                    c.round_ms,
+                    c.rounds_per_epoch,
+                    self.timeout_base_ms.unwrap_or(c.timeout_base_ms),
+                )
+            }
+        }
+    }
+
+    pub fn mainnet_clock(&self) -> MainnetClock {
+        mainnet_clock(
+            self.round_ms.unwrap_or(MAINNET_DEFAULT_ROUND_MS),
+            self.rounds_per_epoch.unwrap_or(MAINNET_ROUNDS_PER_EPOCH),
+        )
+    }
+
     pub fn sim_config(&self, seed: u64) -> Result<SimConfig> {
-        let stakes = match &self.stakes {
-            Some(s) => s.clone(),
-            None => (0..self.validators)
+        let stakes = match (&self.stakes, self.profile) {
+            (Some(s), _) => s.clone(),
+            (None, Profile::Mainnet) => {
+                mainnet_stakes(self.our_stake).map_err(anyhow::Error::msg)?
+            }
+            (None, Profile::Default) => (0..self.validators)
                 .map(|i| DEFAULT_STAKES_XRD[i % DEFAULT_STAKES_XRD.len()])
                 .collect(),
         };
+        if !(0.0..1.0).contains(&self.background_miss_rate) {
+            bail!(
+                "--background-miss-rate {}: give a probability from 0 up to (not including) 1, such as 0.01",
+                self.background_miss_rate
+            );
+        }
+        let (round_ms, rounds_per_epoch, timeout_base_ms) = self.timing();
         if stakes.is_empty() || stakes.len() > MAX_VALIDATORS {
             bail!(
                 "--validators/--stakes: give 1 to {MAX_VALIDATORS} validators (got {})",
@@ -147,10 +204,10 @@ impl NetworkArgs {
         if stakes.contains(&0) {
             bail!("--stakes: every validator needs a positive stake (a zero-stake validator never leads)");
         }
-        if self.round_ms == 0 {
+        if round_ms == 0 {
             bail!("--round-ms must be at least 1");
         }
-        if self.rounds_per_epoch < 2 {
+        if rounds_per_epoch < 2 {
             bail!("--rounds-per-epoch must be at least 2 (the engine needs room for a round before the epoch change)");
         }
         std::fs::create_dir_all(&self.state_dir)
@@ -161,8 +218,15 @@ impl NetworkArgs {
             .unwrap_or_else(|| self.state_dir.join("owner.key"));
         let mut cfg = SimConfig::new(seed, key_file);
         cfg.validator_stakes_xrd = stakes;
-        cfg.round_length_ms = self.round_ms;
-        cfg.rounds_per_epoch = self.rounds_per_epoch;
+        cfg.round_length_ms = round_ms;
+        cfg.rounds_per_epoch = rounds_per_epoch;
+        cfg.timeout_base_ms = timeout_base_ms;
+        cfg.background_miss_rate = self.background_miss_rate;
+        if self.profile == Profile::Mainnet {
+            let mut c = self.mainnet_clock();
+            c.timeout_base_ms = timeout_base_ms;
+            eprintln!("{}", c.describe());
+        }
         Ok(cfg)
     }
 }

@@ -29,6 +29,7 @@ use crate::harness::{
 use crate::info::Info;
 use crate::ledger::types::RoundRecord;
 use crate::ledger::{Sim, SimConfig};
+use crate::profile::{mainnet_clock, mainnet_stakes, Profile, DEFAULT_OUR_STAKE_PERCENT};
 use crate::scenario::{Event, Scenario, Trigger};
 
 #[derive(Args, Debug, Clone)]
@@ -58,6 +59,14 @@ pub struct DemoArgs {
     /// Print one JSON object with the results as the last line.
     #[arg(long)]
     pub json: bool,
+    /// `mainnet`: 100 validators with long-tailed stakes, ours at --our-stake, the pacemaker
+    /// timeout scaled to --round-ms (give --rounds-per-epoch 1300 --round-ms 25 for mainnet's
+    /// ratios: with fewer rounds than validators a small validator may not lead in an epoch).
+    #[arg(long, value_enum, default_value_t = Profile::Default)]
+    pub profile: Profile,
+    /// Our share of the stake in percent, with --profile mainnet.
+    #[arg(long, default_value_t = DEFAULT_OUR_STAKE_PERCENT)]
+    pub our_stake: f64,
 }
 
 /// The demo's result (`--json`).
@@ -115,6 +124,12 @@ pub async fn demo(args: DemoArgs) -> Result<bool> {
     let mut cfg = SimConfig::new(seed, dir.join("owner.key"));
     cfg.round_length_ms = args.round_ms;
     cfg.rounds_per_epoch = args.rounds_per_epoch;
+    if args.profile == Profile::Mainnet {
+        let c = mainnet_clock(args.round_ms, args.rounds_per_epoch);
+        cfg.validator_stakes_xrd = mainnet_stakes(args.our_stake).map_err(anyhow::Error::msg)?;
+        cfg.timeout_base_ms = c.timeout_base_ms;
+        println!("{}", c.describe());
+    }
     let sim = tokio::task::spawn_blocking(move || Sim::genesis(cfg))
         .await
         .context("genesis task failed")??;

@@ -22,6 +22,8 @@ pub enum SyncStatus {
     /// Fallen behind: `OUT_OF_SYNC`.
     #[default]
     OutOfSync,
+    /// Stuck: health still says `UP`, but its ledger has stopped advancing.
+    Stuck,
 }
 
 /// How a failing gateway answers.
@@ -133,6 +135,33 @@ pub enum FaultAction {
         latency_ms: u64,
         #[serde(default = "default_page_size")]
         page_size: usize,
+    },
+    /// The node stays up, healthy and synced, but its proposals are missed (`--fault silent`).
+    NodeSilent {
+        node: String,
+    },
+    /// Ends `node_silent` and `node_flaky`.
+    NodeProposing {
+        node: String,
+    },
+    /// The node's APIs answer (health `UP`) but its ledger stops advancing: its Core API answers
+    /// from this moment, and it cannot propose (`--fault stuck`). `node_in_sync` ends it.
+    NodeStuck {
+        node: String,
+    },
+    /// The node restarts with another key: its identity shows that key and
+    /// NOT_VALIDATING_IN_CURRENT_EPOCH, and it cannot propose for the validator
+    /// (`--fault wrong-key`).
+    NodeWrongKey {
+        node: String,
+    },
+    /// Gives the node its configured key back.
+    NodeKeyRestored {
+        node: String,
+    },
+    /// Half of the node's proposals time out (drawn per round from the seed; `--fault flaky`).
+    NodeFlaky {
+        node: String,
     },
 }
 
@@ -419,6 +448,44 @@ impl Faults {
             FaultAction::ValidatorsHealthy => {
                 set_missing(sim, &st.validators_missing, false).map_err(sim_err)?;
                 st.validators_missing.clear();
+                None
+            }
+            FaultAction::NodeSilent { node } => {
+                check_node(node)?;
+                sim.set_node_silent(node, true).map_err(sim_err)?;
+                None
+            }
+            FaultAction::NodeProposing { node } => {
+                check_node(node)?;
+                sim.set_node_silent(node, false).map_err(sim_err)?;
+                sim.set_node_flaky(node, false).map_err(sim_err)?;
+                None
+            }
+            FaultAction::NodeStuck { node } => {
+                check_node(node)?;
+                sim.set_node_synced(node, false).map_err(sim_err)?;
+                let frozen = st
+                    .out_of_sync
+                    .get(node)
+                    .map(|(_, s)| s.clone())
+                    .unwrap_or_else(|| sim.snapshot());
+                st.out_of_sync
+                    .insert(node.clone(), (SyncStatus::Stuck, frozen));
+                None
+            }
+            FaultAction::NodeWrongKey { node } => {
+                check_node(node)?;
+                sim.set_node_wrong_key(node, true).map_err(sim_err)?;
+                None
+            }
+            FaultAction::NodeKeyRestored { node } => {
+                check_node(node)?;
+                sim.set_node_wrong_key(node, false).map_err(sim_err)?;
+                None
+            }
+            FaultAction::NodeFlaky { node } => {
+                check_node(node)?;
+                sim.set_node_flaky(node, true).map_err(sim_err)?;
                 None
             }
             FaultAction::GatewaySlowPages {

@@ -258,6 +258,7 @@ mod tests {
             leader_address: if ours { "ours".into() } else { "other".into() },
             made: true,
             timestamp_ms: 0,
+            duration_ms: 0,
         }
     }
 

@@ -15,4 +15,5 @@ pub mod demo;
 pub mod faults;
 pub mod harness;
 pub mod info;
+pub mod profile;
 pub mod scenario;

@@ -10,7 +10,9 @@ fn main() -> std::process::ExitCode {
     // round is reflected in the measured epoch length), so only errors are logged.
     let default_level = match cli.command {
         Command::Demo(_) => "warn",
-        Command::BenchFailover(_) | Command::BenchFootprint(_) => "error",
+        Command::BenchFailover(_)
+        | Command::BenchFootprint(_)
+        | Command::BenchFalseFailovers(_) => "error",
         _ => "info",
     };
     tracing_subscriber::fmt()
@@ -53,6 +55,11 @@ fn main() -> std::process::ExitCode {
             .build()
             .map_err(anyhow::Error::from)
             .and_then(|rt| rt.block_on(radix_sim::bench::footprint::run(args))),
+        Command::BenchFalseFailovers(args) => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(radix_sim::bench::false_failovers::run(args))),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

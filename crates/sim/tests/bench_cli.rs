@@ -10,7 +10,7 @@ use std::process::Command;
 
 #[test]
 fn bench_failover_runs_two_faults_and_prints_json() {
-    let bin = failover_bin();
+    let Some(bin) = failover_bin() else { return };
     let dir = tempfile::tempdir().expect("tempdir");
     let out = Command::new(env!("CARGO_BIN_EXE_radix-sim"))
         .args([
@@ -107,7 +107,7 @@ fn bench_failover_runs_two_faults_and_prints_json() {
 
 #[test]
 fn bench_footprint_samples_the_daemon_and_prints_json() {
-    let bin = failover_bin();
+    let Some(bin) = failover_bin() else { return };
     let out = Command::new(env!("CARGO_BIN_EXE_radix-sim"))
         // 9 s: a few polls at the default 5 s interval (the real run is 3 minutes or more).
         .args([
@@ -147,4 +147,119 @@ fn bench_footprint_samples_the_daemon_and_prints_json() {
     assert!(f("startup_to_first_poll_ms") > 0.0 && f("startup_to_first_poll_ms") < 60_000.0);
     assert!(f("cpu_seconds") >= 0.0 && f("core_percent") < 100.0, "{v}");
     assert_eq!(v["rss_pass"], f("rss_peak_mb") < 15.0);
+}
+
+#[test]
+fn bench_failover_runs_a_small_mainnet_profile_case() {
+    let Some(bin) = failover_bin() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 100 validators, ours at 10 %, 150 rounds of 40 ms: small enough for a debug engine on
+    // CI, and still the real schedule (everyone once, then by stake) and scaled timeouts.
+    let out = Command::new(env!("CARGO_BIN_EXE_radix-sim"))
+        .args([
+            "bench-failover",
+            "--profile",
+            "mainnet",
+            "--our-stake",
+            "10",
+            "--fault",
+            "stuck",
+            "--faults",
+            "1",
+            "--skip-baseline",
+            "--json",
+            "--round-ms",
+            "40",
+            "--rounds-per-epoch",
+            "150",
+            "--parallel",
+            "1",
+            "--failover-bin",
+        ])
+        .arg(&bin)
+        .arg("--dir")
+        .arg(dir.path())
+        .env_remove("CARGO")
+        .output()
+        .expect("run radix-sim");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "exit {}\n{stdout}\n{stderr}",
+        out.status
+    );
+    assert!(
+        stderr.contains("APPROXIMATION"),
+        "150 of 1300 rounds is stated: {stderr}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().expect("output")).expect("last line is JSON");
+    assert_eq!(v["fault"], "stuck");
+    assert_eq!(v["profile"], "mainnet");
+    assert_eq!(v["our_stake_percent"], 10.0);
+    let n = |k: &str| {
+        v[k].as_u64()
+            .unwrap_or_else(|| panic!("{k} is not a count: {}", v[k]))
+    };
+    // Stuck is visible at the fault: the ideal watcher's limit is the one from the fault.
+    assert_eq!(n("unavoidable_missed"), n("unavoidable_from_fault"), "{v}");
+    assert!(n("unavoidable_missed") > 0, "{v}");
+    assert!(n("ours_missed") >= n("unavoidable_missed"), "{v}");
+    assert!(v["baseline_missed"].is_null());
+    // The scaled pacemaker timeout: 3 s x (40 ms / ~231 ms).
+    assert_eq!(n("timeout_base_ms"), 520, "{v}");
+    assert!(
+        stdout.contains("stake%"),
+        "the summary row is printed: {stdout}"
+    );
+}
+
+#[test]
+fn bench_false_failovers_watches_a_healthy_network_and_counts() {
+    let Some(bin) = failover_bin() else { return };
+    let out = Command::new(env!("CARGO_BIN_EXE_radix-sim"))
+        .args([
+            "bench-false-failovers",
+            "--epochs",
+            "2",
+            "--restarts",
+            "1",
+            "--background-miss-rate",
+            "0.05",
+            "--our-stake",
+            "10",
+            "--round-ms",
+            "40",
+            "--rounds-per-epoch",
+            "150",
+            "--json",
+            "--failover-bin",
+        ])
+        .arg(&bin)
+        .env_remove("CARGO")
+        .output()
+        .expect("run radix-sim");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "exit {}\n{stdout}\n{stderr}",
+        out.status
+    );
+    assert!(stdout.contains("false failovers: "), "{stdout}");
+    let v: serde_json::Value =
+        serde_json::from_str(stdout.lines().last().expect("output")).expect("last line is JSON");
+    let n = |k: &str| {
+        v[k].as_u64()
+            .unwrap_or_else(|| panic!("{k} is not a count: {}", v[k]))
+    };
+    assert_eq!(n("epochs"), 2);
+    assert_eq!(n("restarts"), 1, "the planned restart happened: {v}");
+    assert!(
+        n("our_rounds") > 0 && n("our_missed") <= n("our_rounds"),
+        "{v}"
+    );
+    // A key change commits only after a decision.
+    assert!(n("committed_key_changes") <= n("false_failovers"), "{v}");
 }

@@ -73,7 +73,8 @@ async fn health(State(n): State<NodeCtx>) -> Response {
     };
     let (snap, sync) = n.ctx.faults.node_snapshot(&n.ctx.sim, &n.node);
     let (status, detail) = match sync {
-        None => (
+        // A stuck node does not know it is stuck: it reports itself healthy.
+        None | Some(SyncStatus::Stuck) => (
             sys::HealthStatus::Up,
             "The node is up and in sync with the network.".to_string(),
         ),

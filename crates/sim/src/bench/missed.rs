@@ -21,9 +21,13 @@ use serde::Serialize;
 
 use super::{median, set, work_dir, SimNet};
 use crate::faults::FaultAction;
-use crate::harness::{find_failover_binary, install_marks, unavoidable, DaemonProcess, LogLine};
+use crate::harness::{find_failover_binary, install_marks, DaemonProcess, LogLine};
 use crate::info::SimTiming;
 use crate::ledger::types::{CommitInfo, IntentStatus, RoundRecord};
+use crate::profile::{
+    mainnet_clock, mainnet_stakes, Profile, DEFAULT_OUR_STAKE_PERCENT, MAINNET_DEFAULT_ROUND_MS,
+    MAINNET_ROUNDS_PER_EPOCH,
+};
 
 #[derive(Args, Debug, Clone)]
 pub struct BenchFailoverArgs {
@@ -36,13 +40,13 @@ pub struct BenchFailoverArgs {
     /// Networks (each with its own daemon) run at the same time.
     #[arg(long, default_value_t = 2)]
     pub parallel: usize,
-    /// Round length in milliseconds.
-    #[arg(long, default_value_t = 50)]
-    pub round_ms: u64,
-    /// Epoch length in rounds (100: our validator, ~11 % of the stake, leads ~11 rounds an
-    /// epoch, so a miss count is meaningful; mainnet epochs have hundreds of rounds).
-    #[arg(long, default_value_t = 100)]
-    pub rounds_per_epoch: u64,
+    /// Round length in milliseconds [default: 50; mainnet profile: 25].
+    #[arg(long)]
+    pub round_ms: Option<u64>,
+    /// Epoch length in rounds [default: 100 (our validator, ~11 % of the stake, leads ~11 rounds
+    /// an epoch); mainnet profile: 1300].
+    #[arg(long)]
+    pub rounds_per_epoch: Option<u64>,
     /// Seed of every network (keys and leader schedule); the same for every run.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -56,14 +60,28 @@ pub struct BenchFailoverArgs {
     /// How the primary fails: `down` (the node dies: it proposes nothing and its APIs refuse
     /// connections; issue 6's benchmark) or `silent` (it stops proposing but its APIs stay up
     /// and report healthy, so only the ledger's miss counts show it).
-    #[arg(long, value_enum, default_value_t = FaultKind::Down)]
-    pub fault: FaultKind,
+    /// `stuck` (APIs answer, ledger frozen), `wrong-key` (restarted with another key) and
+    /// `flaky` (half of its proposals time out) complete the kinds [default: down; with
+    /// --profile mainnet and no --our-stake: every kind].
+    #[arg(long, value_enum)]
+    pub fault: Option<FaultKind>,
     /// The radix-failover binary (default: next to this one; built first when run by cargo).
     #[arg(long, value_name = "PATH")]
     pub failover_bin: Option<PathBuf>,
     /// Keep every run's files (configs, daemon logs) in this directory.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// `mainnet`: 100 validators, long-tailed stakes, ours at --our-stake, mainnet's round and
+    /// timeout ratios on a scaled clock.
+    #[arg(long, value_enum, default_value_t = Profile::Default)]
+    pub profile: Profile,
+    /// Our share of the stake in percent (mainnet profile) [default: 0.5; with no --fault
+    /// either, the matrix of 0.5, 2 and 10 against every fault kind].
+    #[arg(long)]
+    pub our_stake: Option<f64>,
+    /// Probability that a healthy leader misses a round anyway (0..1).
+    #[arg(long, default_value_t = 0.0)]
+    pub background_miss_rate: f64,
 }
 
 /// Epochs of the network before the fault: the daemon starts and passes pre-flight in well
@@ -82,10 +100,65 @@ const LEGACY_POLL_MS: u64 = 4 * 60 * 1000;
 const MAINNET_DEFAULT_POLL_MS: u64 = 5_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum FaultKind {
     Down,
     Silent,
+    Stuck,
+    WrongKey,
+    Flaky,
+}
+
+impl FaultKind {
+    pub const ALL: [FaultKind; 5] = [
+        FaultKind::Down,
+        FaultKind::Silent,
+        FaultKind::Stuck,
+        FaultKind::WrongKey,
+        FaultKind::Flaky,
+    ];
+
+    /// The sim fault applied to the primary.
+    pub fn action(self) -> FaultAction {
+        let node = "primary".to_string();
+        match self {
+            FaultKind::Down => FaultAction::NodeDown { node },
+            FaultKind::Silent => FaultAction::NodeSilent { node },
+            FaultKind::Stuck => FaultAction::NodeStuck { node },
+            FaultKind::WrongKey => FaultAction::NodeWrongKey { node },
+            FaultKind::Flaky => FaultAction::NodeFlaky { node },
+        }
+    }
+
+    /// Whether a perfect observer knows at the fault itself (the node's APIs, ledger or
+    /// identity show it at once), or only at its first missed leader round (a node that looks
+    /// healthy cannot be told apart before it misses).
+    pub fn visible_at_fault(self) -> bool {
+        matches!(
+            self,
+            FaultKind::Down | FaultKind::Stuck | FaultKind::WrongKey
+        )
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::Down => "down",
+            FaultKind::Silent => "silent",
+            FaultKind::Stuck => "stuck",
+            FaultKind::WrongKey => "wrong-key",
+            FaultKind::Flaky => "flaky",
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            FaultKind::Down => "the primary dies",
+            FaultKind::Silent => "the primary stops proposing, its APIs stay up",
+            FaultKind::Stuck => "the primary's APIs answer but its ledger stops",
+            FaultKind::WrongKey => "the primary restarts with another key",
+            FaultKind::Flaky => "half of the primary's proposals time out",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -114,8 +187,13 @@ pub struct Measures {
     /// Our leader rounds missed from the fault until the backup's first made proposal (or the
     /// end of the wait when it never came: then a lower bound).
     pub missed: u64,
-    /// Our leader rounds from the fault to the first epoch change at least one round after it.
+    /// Misses of the ideal watcher for this fault kind (issue 14 item 7): from the fault for
+    /// down/stuck/wrong-key, from the first missed round of ours for silent/flaky.
     pub unavoidable: u64,
+    /// Misses of an ideal watcher that switches at the fault itself.
+    pub unavoidable_from_fault: u64,
+    /// Misses of an ideal watcher that switches at our first missed round after the fault.
+    pub unavoidable_from_first_miss: u64,
     /// The backup made one of our proposals before the wait ended.
     pub recovered: bool,
     pub detection_rounds: Option<u64>,
@@ -161,6 +239,32 @@ pub fn analyse(
     decided_ms: Option<i64>,
     commit: Option<&CommitInfo>,
 ) -> Measures {
+    analyse_kind(rounds, fault, ours, decided_ms, commit, FaultKind::Down)
+}
+
+/// Misses of ours from round index `from` through the epoch after which a switch decided at
+/// `from` applies: the epoch of the round after `from` (the earliest commit), inclusive.
+fn ideal_misses(rounds: &[RoundRecord], from: usize, ours: &str) -> u64 {
+    let Some(commit_epoch) = rounds.get(from + 1).map(|r| r.epoch) else {
+        return 0;
+    };
+    rounds[from..]
+        .iter()
+        .take_while(|r| r.epoch <= commit_epoch)
+        .filter(|r| r.leader_address == ours && !r.made)
+        .count() as u64
+}
+
+/// [`analyse`] for a fault kind: the ideal watcher of item 7, and a made round of ours counts
+/// as the backup's only once the key change has applied (a flaky primary still makes some).
+pub fn analyse_kind(
+    rounds: &[RoundRecord],
+    fault: (u64, u64),
+    ours: &str,
+    decided_ms: Option<i64>,
+    commit: Option<&CommitInfo>,
+    kind: FaultKind,
+) -> Measures {
     let mut m = Measures {
         fault_epoch: fault.0,
         fault_round: fault.1,
@@ -169,15 +273,28 @@ pub fn analyse(
     let Some(fi) = rounds.iter().position(|r| (r.epoch, r.round) >= fault) else {
         return m;
     };
-    m.unavoidable = unavoidable(rounds, fault, ours);
+    m.unavoidable_from_fault = ideal_misses(rounds, fi, ours);
+    let first_miss = rounds[fi..]
+        .iter()
+        .position(|r| r.leader_address == ours && !r.made)
+        .map(|i| fi + i);
+    m.unavoidable_from_first_miss = first_miss.map_or(0, |i| ideal_misses(rounds, i, ours));
+    m.unavoidable = if kind.visible_at_fault() {
+        m.unavoidable_from_fault
+    } else {
+        m.unavoidable_from_first_miss
+    };
     m.earliest_epoch = rounds.get(fi + 1).map_or(fault.0, |r| r.epoch);
+    let switched = |r: &RoundRecord| commit.is_some_and(|c| r.epoch > c.epoch);
     for r in &rounds[fi..] {
         if r.leader_address == ours {
-            if r.made {
+            if r.made && switched(r) {
                 m.recovered = true;
                 break;
             }
-            m.missed += 1;
+            if !r.made {
+                m.missed += 1;
+            }
         }
     }
     let fault_ms = rounds[fi].timestamp_ms;
@@ -213,6 +330,10 @@ struct Spec {
     round_ms: u64,
     rounds_per_epoch: u64,
     baseline_wait_epochs: u64,
+    /// Genesis stakes (None: the default network's).
+    stakes: Option<Vec<u64>>,
+    timeout_base_ms: u64,
+    background_miss_rate: f64,
 }
 
 impl Spec {
@@ -229,7 +350,14 @@ async fn run_one(spec: &Spec, rule: Rule, fault_round: u64) -> Result<RunResult>
     let dir = spec
         .dir
         .join(format!("{}-round-{fault_round}", rule.name()));
-    let n = SimNet::start(spec.seed, spec.round_ms, spec.rounds_per_epoch, &dir).await?;
+    let n = SimNet::start_with(spec.seed, spec.round_ms, spec.rounds_per_epoch, &dir, |c| {
+        if let Some(st) = &spec.stakes {
+            c.validator_stakes_xrd = st.clone();
+        }
+        c.timeout_base_ms = spec.timeout_base_ms;
+        c.background_miss_rate = spec.background_miss_rate;
+    })
+    .await?;
     let config = dir.join("failover.toml");
     let baseline_poll = format!("{}ms", spec.baseline_poll_ms());
     n.write_config(&config, |t| {
@@ -239,35 +367,28 @@ async fn run_one(spec: &Spec, rule: Rule, fault_round: u64) -> Result<RunResult>
         }
     })?;
     let fault_epoch = n.sim.snapshot().position.epoch + WARMUP_EPOCHS;
+    let marks = install_marks(&n.sim, &n.info.our_validator, &n.info.backup_public_key_hex);
     {
         let faults = n.faults.clone();
         let ports = n.ports.clone();
+        let marks = marks.clone();
         let mut fired = false;
-        let kind = spec.fault;
+        let action = spec.fault.action();
         n.sim.add_round_hook(Box::new(move |sim, epoch, round| {
             if !fired && (epoch > fault_epoch || (epoch == fault_epoch && round >= fault_round)) {
                 fired = true;
-                if kind == FaultKind::Silent {
-                    // Not proposing, but every API still answers (and /health says UP).
-                    if let Err(e) = sim.set_node_up("primary", false) {
-                        tracing::error!(error = %e, "cannot stop the primary");
-                    }
-                    return;
-                }
-                let action = FaultAction::NodeDown {
-                    node: "primary".into(),
-                };
+                // The fault's round, whatever the kind (the marks only see a node go down).
+                marks.lock().unwrap_or_else(|p| p.into_inner()).fault = Some((epoch, round));
                 match faults.apply(sim, &action) {
                     Ok(Some(change)) => {
                         let _ = ports.send(change);
                     }
                     Ok(None) => {}
-                    Err(e) => tracing::error!(error = %e, "cannot kill the primary"),
+                    Err(e) => tracing::error!(error = %e, "cannot inject the fault"),
                 }
             }
         }));
     }
-    let marks = install_marks(&n.sim, &n.info.our_validator, &n.info.backup_public_key_hex);
     let log = dir.join("radix-failover.log");
     // The clock first, so the daemon's first poll (and pre-flight) sees a fresh ledger: a
     // baseline polling every 4/5 of an epoch would otherwise re-run a failed pre-flight only
@@ -297,12 +418,13 @@ async fn run_one(spec: &Spec, rule: Rule, fault_round: u64) -> Result<RunResult>
         daemon_poll,
     } = outcome?;
     let fault = fault.context("the fault never happened (the clock stopped?)")?;
-    let m = analyse(
+    let m = analyse_kind(
         &rounds,
         fault,
         &n.info.our_validator,
         decided.as_ref().map(|l| l.at_ms),
         commit.as_ref(),
+        spec.fault,
     );
     let measured_epoch_ms = match (rounds.first(), rounds.last()) {
         (Some(a), Some(b)) if rounds.len() > 1 => {
@@ -361,7 +483,10 @@ async fn follow(
                 decided = Some(l);
             }
         }
-        let fault = marks.lock().unwrap_or_else(|p| p.into_inner()).fault;
+        let (fault, key_epoch) = {
+            let m = marks.lock().unwrap_or_else(|p| p.into_inner());
+            (m.fault, m.key_change_epoch)
+        };
         if let Some(f) = fault {
             if !armed {
                 bail!(
@@ -371,11 +496,13 @@ async fn follow(
                     daemon.log.display()
                 );
             }
-            let back = n
-                .sim
-                .round_history(300)
-                .iter()
-                .any(|r| (r.epoch, r.round) > f && r.leader_address == ours && r.made);
+            // A made round of ours is the backup's once the new key applies (a flaky primary
+            // still makes some before).
+            let back = key_epoch.is_some_and(|k| {
+                n.sim.round_history(2_000).iter().any(|r| {
+                    (r.epoch, r.round) > f && r.epoch > k && r.leader_address == ours && r.made
+                })
+            });
             if back {
                 return Ok(Followed {
                     decided,
@@ -451,7 +578,27 @@ pub struct BenchReport {
     /// Fault rounds before the last 10 % of the epoch that still cost a second epoch.
     pub second_epoch_faults: Vec<u64>,
     pub target_epochs_pass: bool,
+    pub profile: Profile,
+    /// Our share of the stake, percent (None on the default network: its fixed stakes).
+    pub our_stake_percent: Option<f64>,
+    /// The mainnet profile's clock and its approximation, if any.
+    pub profile_note: Option<String>,
+    pub background_miss_rate: f64,
+    pub timeout_base_ms: u64,
+    /// Misses of an ideal watcher switching at the fault (the limit for down/stuck/wrong-key).
+    pub unavoidable_from_fault: u64,
+    /// Misses of an ideal watcher switching at our first missed round (the limit for
+    /// silent/flaky).
+    pub unavoidable_from_first_miss: u64,
+    /// Median detection in mainnet seconds (the sim's seconds divided by the scale).
+    pub median_detection_mainnet_s: Option<f64>,
     pub positions: Vec<Position>,
+}
+
+impl BenchFailoverArgs {
+    fn stakes_percent(&self, our_stake: f64) -> Option<f64> {
+        (self.profile == Profile::Mainnet).then_some(our_stake)
+    }
 }
 
 /// Fault rounds: N positions evenly through the epoch, round 1 + i x rounds/N.
@@ -461,43 +608,96 @@ pub fn fault_rounds(n: u64, rounds_per_epoch: u64) -> Vec<u64> {
     v
 }
 
+/// The network a run uses: (round ms, rounds per epoch, stakes, timeout base ms, profile note).
+type RunNetwork = (u64, u64, Option<Vec<u64>>, u64, Option<String>);
+
+fn network_of(args: &BenchFailoverArgs, our_stake: f64) -> Result<RunNetwork> {
+    Ok(match args.profile {
+        Profile::Default => (
+            args.round_ms.unwrap_or(50),
+            args.rounds_per_epoch.unwrap_or(100),
+            None,
+            0,
+            None,
+        ),
+        Profile::Mainnet => {
+            let c = mainnet_clock(
+                args.round_ms.unwrap_or(MAINNET_DEFAULT_ROUND_MS),
+                args.rounds_per_epoch.unwrap_or(MAINNET_ROUNDS_PER_EPOCH),
+            );
+            let stakes = mainnet_stakes(our_stake).map_err(anyhow::Error::msg)?;
+            (
+                c.round_ms,
+                c.rounds_per_epoch,
+                Some(stakes),
+                c.timeout_base_ms,
+                Some(c.describe()),
+            )
+        }
+    })
+}
+
 pub async fn bench_failover(args: BenchFailoverArgs) -> Result<BenchReport> {
-    if args.faults == 0 || args.faults > args.rounds_per_epoch {
-        bail!(
-            "--faults must be between 1 and --rounds-per-epoch ({})",
-            args.rounds_per_epoch
-        );
+    let fault = args.fault.unwrap_or(FaultKind::Down);
+    let our_stake = args.our_stake.unwrap_or(DEFAULT_OUR_STAKE_PERCENT);
+    bench_one(&args, fault, our_stake).await
+}
+
+async fn bench_one(
+    args: &BenchFailoverArgs,
+    fault: FaultKind,
+    our_stake: f64,
+) -> Result<BenchReport> {
+    let (round_ms, rounds_per_epoch, stakes, timeout_base_ms, profile_note) =
+        network_of(args, our_stake)?;
+    if args.faults == 0 || args.faults > rounds_per_epoch {
+        bail!("--faults must be between 1 and --rounds-per-epoch ({rounds_per_epoch})");
     }
-    if args.rounds_per_epoch < 20 || args.round_ms < 20 {
-        bail!("--rounds-per-epoch must be at least 20 and --round-ms at least 20 (the daemon needs a few polls per epoch)");
+    if !(0.0..1.0).contains(&args.background_miss_rate) {
+        bail!("--background-miss-rate must be from 0 up to (not including) 1, such as 0.01");
+    }
+    if rounds_per_epoch < 20 || round_ms < 10 {
+        bail!("--rounds-per-epoch must be at least 20 and --round-ms at least 10 (the daemon needs a few polls per epoch)");
     }
     if args.parallel == 0 {
         bail!("--parallel must be at least 1");
     }
     let bin = find_failover_binary(args.failover_bin.as_deref())?;
-    let (dir, keep) = work_dir(args.dir.as_deref(), "bench-failover")?;
+    let (dir, keep) = work_dir(
+        args.dir
+            .as_ref()
+            .map(|d| d.join(format!("{}-{our_stake}", fault.name())))
+            .as_deref(),
+        "bench-failover",
+    )?;
     let spec = Arc::new(Spec {
         bin,
         dir: dir.clone(),
         seed: args.seed,
-        round_ms: args.round_ms,
-        rounds_per_epoch: args.rounds_per_epoch,
+        round_ms,
+        rounds_per_epoch,
         baseline_wait_epochs: args.baseline_wait_epochs,
-        fault: args.fault,
+        fault,
+        stakes,
+        timeout_base_ms,
+        background_miss_rate: args.background_miss_rate,
     });
-    let timing = SimTiming::for_epoch(args.round_ms, args.rounds_per_epoch);
+    let timing = SimTiming::for_epoch(round_ms, rounds_per_epoch);
     let epoch_ms = spec.epoch_ms();
     let scale = epoch_ms as f64 / MAINNET_EPOCH_MS as f64;
     let scaled_default_poll = (MAINNET_DEFAULT_POLL_MS as f64 * scale).round() as u64;
-    let rounds = fault_rounds(args.faults, args.rounds_per_epoch);
+    let rounds = fault_rounds(args.faults, rounds_per_epoch);
     let mut err = std::io::stderr();
+    if let Some(note) = &profile_note {
+        writeln!(err, "{note}; ours holds {our_stake} % of the stake")?;
+    }
     writeln!(
         err,
         "bench-failover: {} fault positions x {} rule(s), epochs of {} rounds x {} ms = {epoch_ms} ms (scale 1:{:.0} of mainnet's 5-minute epoch), {} network(s) at a time",
         rounds.len(),
         if args.skip_baseline { 1 } else { 2 },
-        args.rounds_per_epoch,
-        args.round_ms,
+        rounds_per_epoch,
+        round_ms,
         1.0 / scale,
         args.parallel
     )?;
@@ -553,7 +753,7 @@ pub async fn bench_failover(args: BenchFailoverArgs) -> Result<BenchReport> {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    let last_from = args.rounds_per_epoch as f64 * (1.0 - LAST_FRACTION);
+    let last_from = rounds_per_epoch as f64 * (1.0 - LAST_FRACTION);
     let mut positions = Vec::new();
     for &r in &rounds {
         let pick = |rule: Rule| {
@@ -575,6 +775,9 @@ pub async fn bench_failover(args: BenchFailoverArgs) -> Result<BenchReport> {
     };
     let ours_missed = sum(&|p| Some(p.ours.m.missed)).unwrap_or(0);
     let unavoidable_missed = sum(&|p| Some(p.ours.m.unavoidable)).unwrap_or(0);
+    let unavoidable_from_fault = sum(&|p| Some(p.ours.m.unavoidable_from_fault)).unwrap_or(0);
+    let unavoidable_from_first_miss =
+        sum(&|p| Some(p.ours.m.unavoidable_from_first_miss)).unwrap_or(0);
     let baseline_missed = sum(&|p| p.baseline.as_ref().map(|b| b.m.missed));
     let ratio = |x: u64| {
         if unavoidable_missed == 0 {
@@ -591,14 +794,23 @@ pub async fn bench_failover(args: BenchFailoverArgs) -> Result<BenchReport> {
         .collect();
     let med =
         |f: &dyn Fn(&Position) -> Option<f64>| median(positions.iter().filter_map(f).collect());
+    let median_detection_s = med(&|p| p.ours.m.detection_s);
     let report = BenchReport {
         faults: positions.len() as u64,
-        fault: args.fault,
+        fault,
         seed: args.seed,
-        round_ms: args.round_ms,
-        rounds_per_epoch: args.rounds_per_epoch,
+        round_ms,
+        rounds_per_epoch,
         epoch_ms,
         scale,
+        profile: args.profile,
+        our_stake_percent: args.stakes_percent(our_stake),
+        profile_note,
+        background_miss_rate: args.background_miss_rate,
+        timeout_base_ms,
+        unavoidable_from_fault,
+        unavoidable_from_first_miss,
+        median_detection_mainnet_s: median_detection_s.map(|x| x / scale),
         ours_poll_ms: timing.poll_interval_ms,
         baseline_poll_ms: spec.baseline_poll_ms(),
         ours_daemon_poll: results
@@ -620,7 +832,7 @@ pub async fn bench_failover(args: BenchFailoverArgs) -> Result<BenchReport> {
         ours_extra_epochs: sum(&|p| Some(p.ours.m.extra_epochs)).unwrap_or(0),
         baseline_extra_epochs: sum(&|p| p.baseline.as_ref().map(|b| b.m.extra_epochs)),
         median_detection_rounds: med(&|p| p.ours.m.detection_rounds.map(|x| x as f64)),
-        median_detection_s: med(&|p| p.ours.m.detection_s),
+        median_detection_s,
         median_commit_rounds: med(&|p| p.ours.m.commit_rounds.map(|x| x as f64)),
         median_commit_s: med(&|p| p.ours.m.commit_s),
         baseline_median_detection_rounds: med(&|p| {
@@ -663,10 +875,7 @@ pub fn table(r: &BenchReport) -> String {
     s.push_str(&format!(
         "radix-sim bench-failover: {} fault positions ({}), seed {}, epochs of {} rounds x {} ms = {} ms (mainnet 5 min -> scale 1:{:.0})\n",
         r.faults,
-        match r.fault {
-            FaultKind::Down => "the primary dies",
-            FaultKind::Silent => "the primary stops proposing, its APIs stay up",
-        },
+        r.fault.describe(),
         r.seed, r.rounds_per_epoch, r.round_ms, r.epoch_ms, 1.0 / r.scale
     ));
     s.push_str(&format!(
@@ -771,13 +980,87 @@ pub fn table(r: &BenchReport) -> String {
     s
 }
 
+/// Header of the one-row-per-run summary.
+pub fn summary_header() -> String {
+    format!(
+        "{:>6} {:>9} | {:>6} {:>8} {:>7} | {:>8} {:>10} | {:>7} {:>8} | {:>13} {:>9}\n",
+        "stake%",
+        "fault",
+        "ours",
+        "baseline",
+        "unavoid",
+        "at fault",
+        "first miss",
+        "ours +ep",
+        "base +ep",
+        "detect rounds",
+        "mainnet s"
+    )
+}
+
+/// One summary row: missed (ours, baseline, the ideal watcher), both limits, epochs lost,
+/// median detection.
+pub fn summary_row(r: &BenchReport) -> String {
+    format!(
+        "{:>6} {:>9} | {:>6} {:>8} {:>7} | {:>8} {:>10} | {:>7} {:>8} | {:>13} {:>9}\n",
+        r.our_stake_percent.map_or("-".into(), |x| x.to_string()),
+        r.fault.name(),
+        r.ours_missed,
+        match r.baseline_missed {
+            Some(b) => format!(
+                "{b}{}",
+                if r.baseline_missed_is_lower_bound {
+                    "+"
+                } else {
+                    ""
+                }
+            ),
+            None => "-".into(),
+        },
+        r.unavoidable_missed,
+        r.unavoidable_from_fault,
+        r.unavoidable_from_first_miss,
+        r.ours_extra_epochs,
+        opt(r.baseline_extra_epochs),
+        opt(r.median_detection_rounds),
+        secs(r.median_detection_mainnet_s)
+    )
+}
+
+/// Stakes of the matrix (percent): a small, a middling and a large validator.
+const MATRIX_STAKES: [f64; 3] = [0.5, 2.0, 10.0];
+
 /// `radix-sim bench-failover`: runs, prints the table (and the JSON line); exit code 0 even
 /// when a target fails (the figures are the result), 1 only if the benchmark could not run.
+/// On the mainnet profile without --fault and --our-stake, runs the matrix of stakes against
+/// every fault kind and prints one row each; the JSON line then holds `{"matrix": [...]}`.
 pub async fn run(args: BenchFailoverArgs) -> Result<()> {
     let json = args.json;
-    let report = bench_failover(args).await?;
     let mut out = std::io::stdout();
+    if args.profile == Profile::Mainnet && args.fault.is_none() && args.our_stake.is_none() {
+        let mut reports = Vec::new();
+        for stake in MATRIX_STAKES {
+            for kind in FaultKind::ALL {
+                let r = bench_one(&args, kind, stake).await?;
+                eprint!("{}", summary_row(&r));
+                reports.push(r);
+            }
+        }
+        if let Some(note) = reports.first().and_then(|r| r.profile_note.clone()) {
+            writeln!(out, "{note}")?;
+        }
+        write!(out, "{}", summary_header())?;
+        for r in &reports {
+            write!(out, "{}", summary_row(r))?;
+        }
+        if json {
+            writeln!(out, "{}", serde_json::json!({ "matrix": reports }))?;
+        }
+        return Ok(());
+    }
+    let report = bench_failover(args).await?;
     write!(out, "{}", table(&report))?;
+    write!(out, "{}{}", summary_header(), summary_row(&report))?;
     if json {
         writeln!(out, "{}", serde_json::to_string(&report)?)?;
     }
@@ -795,6 +1078,7 @@ mod tests {
             leader_address: leader.into(),
             made,
             timestamp_ms: ts,
+            duration_ms: 0,
         }
     }
 

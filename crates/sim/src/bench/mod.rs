@@ -7,6 +7,7 @@
 //!   unavoidable minimum.
 //! - [`footprint`]: the daemon's memory, CPU, start-up time and binary size.
 
+pub mod false_failovers;
 pub mod footprint;
 pub mod missed;
 
@@ -42,10 +43,22 @@ impl SimNet {
         rounds_per_epoch: u64,
         dir: &Path,
     ) -> Result<SimNet> {
+        SimNet::start_with(seed, round_ms, rounds_per_epoch, dir, |_| {}).await
+    }
+
+    /// [`SimNet::start`] with the config changed by `tune` (stakes, timeouts, miss rate).
+    pub async fn start_with(
+        seed: u64,
+        round_ms: u64,
+        rounds_per_epoch: u64,
+        dir: &Path,
+        tune: impl FnOnce(&mut SimConfig),
+    ) -> Result<SimNet> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let mut cfg = SimConfig::new(seed, dir.join("owner.key"));
         cfg.round_length_ms = round_ms;
         cfg.rounds_per_epoch = rounds_per_epoch;
+        tune(&mut cfg);
         let sim = tokio::task::spawn_blocking(move || Sim::genesis(cfg))
             .await
             .context("genesis task failed")??;

@@ -16,6 +16,7 @@
 
 mod engine;
 mod keys;
+pub mod leaders;
 mod preview;
 pub mod types;
 
@@ -61,6 +62,12 @@ pub struct SimConfig {
     pub owner_key_file: PathBuf,
     /// XRD the owner account holds at genesis.
     pub owner_xrd_balance: u64,
+    /// Base pacemaker timeout on the sim's clock (the node's 3 s, scaled): a missed round lasts
+    /// this, × 1.2 per consecutive timeout. 0: a missed round lasts a normal round.
+    pub timeout_base_ms: u64,
+    /// Probability that a healthy leader's round is missed anyway (0..1), drawn
+    /// deterministically from (seed, epoch, round).
+    pub background_miss_rate: f64,
 }
 
 impl SimConfig {
@@ -75,6 +82,8 @@ impl SimConfig {
             rounds_per_epoch: 20,
             owner_key_file,
             owner_xrd_balance: 10_000,
+            timeout_base_ms: 0,
+            background_miss_rate: 0.0,
         }
     }
 }
@@ -145,6 +154,12 @@ struct Node {
     /// Fault `validators_missing`: a network-wide problem makes this node's proposals miss
     /// while it stays up and in sync.
     missing: bool,
+    /// Fault `node_silent`: up, healthy and synced, but its proposals are missed.
+    silent: bool,
+    /// Fault `node_flaky`: half of its proposals time out.
+    flaky: bool,
+    /// The key the node was configured with; `key` differs while fault `node_wrong_key` holds.
+    configured_key: Secp256k1PublicKey,
     /// Outcome of this node's validator's recent leader rounds while it validated.
     recent: VecDeque<bool>,
 }
@@ -173,8 +188,10 @@ struct Ledger {
     /// engine itself has no state version, a node's ledger does.
     state_version: u64,
     emissions: Arc<Vec<EmissionRecord>>,
-    /// Leader weights for one epoch: (epoch, whole-XRD stake per active index).
-    weights: Option<(u64, Vec<u128>)>,
+    /// Leader schedule of one epoch: (epoch, active index leading round r at r - 1).
+    schedule: Option<(u64, Vec<usize>)>,
+    /// Timeouts in a row so far (for the pacemaker's backoff).
+    consecutive_timeouts: u32,
 }
 
 struct Inner {
@@ -249,25 +266,6 @@ fn whole(d: Decimal) -> u128 {
         .unwrap_or(0)
 }
 
-/// The leader of (epoch, round): stake-weighted, deterministic from the seed.
-fn pick_leader(seed: u64, epoch: u64, round: u64, weights: &[u128]) -> usize {
-    let total: u128 = weights.iter().sum();
-    if total == 0 {
-        return (round as usize) % weights.len().max(1);
-    }
-    let h = hash(format!("radix-sim leader/{seed}/{epoch}/{round}"));
-    let mut x = [0u8; 16];
-    x.copy_from_slice(&h.0[..16]);
-    let mut point = u128::from_le_bytes(x) % total;
-    for (i, w) in weights.iter().enumerate() {
-        if point < *w {
-            return i;
-        }
-        point -= w;
-    }
-    weights.len() - 1
-}
-
 impl Sim {
     /// Run genesis on a fresh in-memory engine.
     pub fn genesis(cfg: SimConfig) -> Result<Sim, SimError> {
@@ -287,6 +285,12 @@ impl Sim {
         if let Some(i) = cfg.validator_stakes_xrd.iter().position(|s| *s == 0) {
             return Err(SimError::Config(format!(
                 "validator {i} has stake 0; every validator needs stake to be in the active set"
+            )));
+        }
+        if !(0.0..1.0).contains(&cfg.background_miss_rate) {
+            return Err(SimError::Config(format!(
+                "background miss rate {} is outside 0..1; give a probability such as 0.01",
+                cfg.background_miss_rate
             )));
         }
         if cfg.round_length_ms == 0 || cfg.rounds_per_epoch == 0 {
@@ -362,18 +366,24 @@ impl Sim {
                 name: "primary".into(),
                 validator: ours,
                 key: primary_key,
+                configured_key: primary_key,
                 up: true,
                 synced: true,
                 missing: false,
+                silent: false,
+                flaky: false,
                 recent: VecDeque::new(),
             },
             Node {
                 name: "backup".into(),
                 validator: ours,
                 key: backup_key,
+                configured_key: backup_key,
                 up: true,
                 synced: true,
                 missing: false,
+                silent: false,
+                flaky: false,
                 recent: VecDeque::new(),
             },
         ];
@@ -382,9 +392,12 @@ impl Sim {
                 name: format!("validator-{i}"),
                 validator: validators[i],
                 key: specs[i].key,
+                configured_key: specs[i].key,
                 up: true,
                 synced: true,
                 missing: false,
+                silent: false,
+                flaky: false,
                 recent: VecDeque::new(),
             });
         }
@@ -411,7 +424,8 @@ impl Sim {
             engine,
             state_version: 1,
             emissions: Arc::new(vec![]),
-            weights: None,
+            schedule: None,
+            consecutive_timeouts: 0,
         };
         // Replaced by the genesis snapshot before `genesis` returns.
         let (snapshot_tx, _) = tokio::sync::watch::channel(Arc::new(LedgerSnapshot::default()));
@@ -754,8 +768,54 @@ impl Sim {
         preview::run(&ledger.engine, &self.inner.tx_validator, req, epoch)
     }
 
-    /// Run one round synchronously (tests drive rounds this way).
+    /// Fault `node_silent`: up, healthy and synced, but its proposals are missed.
+    pub fn set_node_silent(&self, node: &str, silent: bool) -> Result<(), SimError> {
+        self.update_node(node, |n| n.silent = silent)?;
+        info!(node, silent, "node silent: {silent}");
+        Ok(())
+    }
+
+    /// Fault `node_flaky`: half of the node's proposals time out.
+    pub fn set_node_flaky(&self, node: &str, flaky: bool) -> Result<(), SimError> {
+        self.update_node(node, |n| n.flaky = flaky)?;
+        info!(node, flaky, "node flaky: {flaky}");
+        Ok(())
+    }
+
+    /// Fault `node_wrong_key`: the node restarts with another key (one derived from the seed and
+    /// its name, so replays match); `false` restores the configured key.
+    pub fn set_node_wrong_key(&self, node: &str, wrong: bool) -> Result<(), SimError> {
+        let seed = self.inner.cfg.seed;
+        self.update_node(node, |n| {
+            n.key = if wrong {
+                let h = hash(format!("radix-sim wrong key/{seed}/{}", n.name));
+                keys::KeySource::new(u64::from_le_bytes(h.0[..8].try_into().unwrap_or([0u8; 8])))
+                    .secp256k1()
+                    .public_key()
+            } else {
+                n.configured_key
+            };
+            // A restarted node has no recent proposals of its own yet.
+            n.recent.clear();
+        })?;
+        info!(
+            node,
+            wrong,
+            "node key {}",
+            if wrong { "replaced" } else { "restored" }
+        );
+        Ok(())
+    }
+
+    /// Run one round synchronously (tests drive rounds this way). A missed round does not wait
+    /// for its pacemaker timeout here; the running clock does.
     pub fn step_round(&self) -> Result<RoundRecord, SimError> {
+        self.step_round_paced(false)
+    }
+
+    /// One round; with `pace`, a missed round waits out the rest of its pacemaker timeout before
+    /// it is recorded, as the network does before its fallback round.
+    fn step_round_paced(&self, pace: bool) -> Result<RoundRecord, SimError> {
         let _step = lock(&self.inner.step);
         let before = self.snapshot();
         let (next_epoch, next_round) = (before.position.epoch, before.position.round + 1);
@@ -776,22 +836,35 @@ impl Sim {
             return Err(SimError::Engine("the active validator set is empty".into()));
         }
         let round = cv.round + 1;
-        if ledger.weights.as_ref().map(|(e, _)| *e) != Some(cv.epoch) {
-            let w = cv.active.iter().map(|(_, _, s)| whole(*s)).collect();
-            ledger.weights = Some((cv.epoch, w));
+        let cfg = &self.inner.cfg;
+        if ledger.schedule.as_ref().map(|(e, _)| *e) != Some(cv.epoch) {
+            let stakes: Vec<u128> = cv.active.iter().map(|(_, _, s)| whole(*s)).collect();
+            let sched = leaders::epoch_schedule(cfg.seed, cv.epoch, &stakes, cfg.rounds_per_epoch);
+            ledger.schedule = Some((cv.epoch, sched));
         }
-        let weights = ledger
-            .weights
-            .as_ref()
-            .map(|(_, w)| w.as_slice())
-            .unwrap_or(&[]);
-        let leader = pick_leader(self.inner.cfg.seed, cv.epoch, round, weights);
+        let leader = match ledger.schedule.as_ref().map(|(_, s)| s.as_slice()) {
+            Some(s) if !s.is_empty() => s[((round.max(1) - 1) % s.len() as u64) as usize],
+            _ => 0,
+        };
         let (leader_addr, leader_key, _) = cv.active[leader];
+        let (seed, epoch) = (cfg.seed, cv.epoch);
+        let flaky_miss =
+            || leaders::chance(&format!("radix-sim flaky/{seed}/{epoch}/{round}"), 0.5);
+        let background_miss = leaders::chance(
+            &format!("radix-sim background/{seed}/{epoch}/{round}"),
+            cfg.background_miss_rate,
+        );
         let made = {
             let mut nodes = lock(&self.inner.nodes);
-            let made = nodes.iter().any(|n| {
-                n.up && n.synced && !n.missing && n.validator == leader_addr && n.key == leader_key
-            });
+            let made = !background_miss
+                && nodes.iter().any(|n| {
+                    n.up && n.synced
+                        && !n.missing
+                        && !n.silent
+                        && !(n.flaky && flaky_miss())
+                        && n.validator == leader_addr
+                        && n.key == leader_key
+                });
             for n in nodes.iter_mut() {
                 // A node tracks its own leader rounds while it validates and runs.
                 if n.up && n.validator == leader_addr && n.key == leader_key {
@@ -803,6 +876,20 @@ impl Sim {
             }
             made
         };
+        let duration_ms = if !made && cfg.timeout_base_ms > 0 {
+            let t = leaders::timeout_ms(cfg.timeout_base_ms, ledger.consecutive_timeouts);
+            ledger.consecutive_timeouts = ledger.consecutive_timeouts.saturating_add(1);
+            t
+        } else {
+            ledger.consecutive_timeouts = 0;
+            cfg.round_length_ms
+        };
+        if pace && duration_ms > cfg.round_length_ms {
+            // Reads (previews, accounts) may use the engine while the network waits.
+            drop(ledger);
+            std::thread::sleep(Duration::from_millis(duration_ms - cfg.round_length_ms));
+            ledger = lock(&self.inner.ledger);
+        }
         // Timestamps must never go back on ledger.
         let ts = now_ms().max(cv.timestamp_ms);
         let receipt = ledger.engine.next_round(
@@ -845,6 +932,7 @@ impl Sim {
             leader_address: leader_address.clone(),
             made,
             timestamp_ms: ts,
+            duration_ms,
         };
         if !made {
             info!(epoch = cv.epoch, round, leader = %leader_address, ours, "proposal missed");
@@ -998,7 +1086,7 @@ impl Sim {
         let thread = std::thread::Builder::new()
             .name("radix-sim-clock".into())
             .spawn(move || {
-                let t0 = Instant::now();
+                let mut t0 = Instant::now();
                 let mut k: u32 = 1;
                 loop {
                     let due = t0 + len * k;
@@ -1008,13 +1096,21 @@ impl Sim {
                         _ => break,
                     }
                     let started = Instant::now();
-                    if let Err(e) = sim.step_round() {
-                        error!(error = %e, "round failed");
+                    let mut slept = Duration::ZERO;
+                    match sim.step_round_paced(true) {
+                        Ok(r) => {
+                            slept = Duration::from_millis(
+                                r.duration_ms.saturating_sub(len.as_millis() as u64),
+                            );
+                        }
+                        Err(e) => error!(error = %e, "round failed"),
                     }
-                    let took = started.elapsed();
+                    let took = started.elapsed().saturating_sub(slept);
                     if took > len {
                         warn!(?took, round_length = ?len, "round overran its slot");
                     }
+                    // A timeout's extra wait moves the whole schedule on.
+                    t0 += slept;
                     k = k.saturating_add(1);
                     let behind = Instant::now().saturating_duration_since(t0 + len * k);
                     if behind > len {
@@ -1197,33 +1293,6 @@ impl Sim {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn leader_pick_is_deterministic_and_follows_weights() {
-        let w = [0u128, 10, 0, 30];
-        let picks: Vec<_> = (1..=400).map(|r| pick_leader(9, 3, r, &w)).collect();
-        assert_eq!(
-            picks,
-            (1..=400)
-                .map(|r| pick_leader(9, 3, r, &w))
-                .collect::<Vec<_>>()
-        );
-        assert!(
-            picks.iter().all(|i| *i == 1 || *i == 3),
-            "zero stake never leads"
-        );
-        let threes = picks.iter().filter(|i| **i == 3).count();
-        assert!(
-            (260..340).contains(&threes),
-            "{threes} of 400, expected ~300"
-        );
-        assert_ne!(
-            picks,
-            (1..=400)
-                .map(|r| pick_leader(10, 3, r, &w))
-                .collect::<Vec<_>>()
-        );
-    }
 
     #[test]
     fn whole_xrd_of_decimals() {

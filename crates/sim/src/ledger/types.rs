@@ -109,6 +109,9 @@ pub struct RoundRecord {
     pub leader_address: String,
     pub made: bool,
     pub timestamp_ms: i64,
+    /// How long the round lasted on the running clock: the round length, or for a missed round
+    /// the scaled pacemaker timeout (when `timeout_base_ms` is set).
+    pub duration_ms: u64,
 }
 
 /// A node of the simulated network. Every validator has one; ours has `primary` and
