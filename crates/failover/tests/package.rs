@@ -324,6 +324,7 @@ fn the_deb_builds_checks_installs_into_a_scratch_root_and_its_unit_verifies() {
         "/usr/share/fish/vendor_completions.d/radix-failover.fish",
         "-rw-r--r--",
     );
+    expect("/usr/share/doc/radix-failover/CHANGELOG.md", "-rw-r--r--");
     for name in committed("man").keys() {
         let page = name.trim_start_matches("man/");
         expect(&format!("/usr/share/man/man1/{page}.gz"), "-rw-r--r--");
@@ -457,4 +458,25 @@ fn the_deb_builds_checks_installs_into_a_scratch_root_and_its_unit_verifies() {
         1,
         "{passwd}"
     );
+}
+
+/// CHANGELOG.md (shipped in the package) is in keep-a-changelog form and its first version is
+/// the one being built.
+#[test]
+fn changelog_starts_with_the_current_version() {
+    let text = std::fs::read_to_string(repo().join("CHANGELOG.md")).unwrap();
+    assert!(text.starts_with("# Changelog\n"), "keep-a-changelog title");
+    assert!(text.contains("keepachangelog.com"), "says its format");
+    let first = text
+        .lines()
+        .find(|l| l.starts_with("## ["))
+        .expect("a version section");
+    assert!(
+        first.starts_with(&format!("## [{}]", env!("CARGO_PKG_VERSION"))),
+        "the first section is {first:?}, not the crate's version {}",
+        env!("CARGO_PKG_VERSION")
+    );
+    for section in ["### Added", "### Changed"] {
+        assert!(text.contains(section), "{section}");
+    }
 }
