@@ -50,6 +50,34 @@ pub enum Command {
     /// Write a commented config: asks for each value (checked at once) on a terminal, or takes
     /// them all from flags.
     Init(InitArgs),
+    /// Print a shell completion script (bash, zsh or fish) on stdout.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout, or write one page per command into a directory.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell: bash (save as /usr/share/bash-completion/completions/radix-failover),
+    /// zsh (as _radix-failover in a directory of your $fpath), fish (as
+    /// ~/.config/fish/completions/radix-failover.fish).
+    #[arg(value_enum)]
+    pub shell: CompletionShell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write radix-failover.1 and a page per subcommand (radix-failover-run.1, ...) here
+    /// instead of printing the main page.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

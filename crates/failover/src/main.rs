@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod completions;
 mod init;
 mod watch_commands;
 
@@ -42,6 +43,8 @@ fn main() -> ExitCode {
         Command::Init(a) => init::init(a),
         Command::Service(ServiceCommand::Print(a)) => watch_commands::service(a, false),
         Command::Service(ServiceCommand::Install(a)) => watch_commands::service(a, true),
+        Command::Completions(a) => completions::completions(a),
+        Command::Man(a) => completions::man(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,14 +1,16 @@
 //! Prometheus metrics and the `/metrics` + `/healthz` endpoint.
 //!
-//! The runner updates a [`Metrics`] after each poll (cheap: one mutex, no I/O); the server
-//! renders the text exposition format 0.0.4 on each scrape. Names follow the Prometheus
-//! conventions: prefix `radix_failover_`, base units (`_seconds`), `_total` for counters,
-//! labels `source`, `kind`, `phase`, `status`.
+//! The runner updates a [`Metrics`] after each poll (cheap: one mutex, no I/O). On each scrape
+//! the Prometheus project's own Rust client, `prometheus-client`, encodes them from one
+//! snapshot: OpenMetrics 1.0 for a client that asks for it (the Prometheus server does), the
+//! text format 0.0.4 for the rest (curl, `promtool check metrics`). Names follow the
+//! Prometheus conventions: prefix `radix_failover_`, base units (`_seconds`), `_total` for
+//! counters, labels `source`, `kind`, `phase`, `status`.
 //!
 //! `/healthz` answers 200 while the last poll is recent and 503 once it is older than the
 //! configured age: a hung loop shows there (and, under systemd, the watchdog restarts it).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::future::Future;
 use std::io;
@@ -16,6 +18,14 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{
+    DescriptorEncoder, EncodeLabelValue, EncodeMetric, LabelValueEncoder,
+};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::{Registry, Unit};
 use serde::Deserialize;
 use tracing::{debug, warn};
 
@@ -114,10 +124,17 @@ struct State {
     alerts: AlertStats,
 }
 
-/// The daemon's metrics. Cheap to clone (an `Arc` inside); every setter is a short mutex.
-#[derive(Clone, Default)]
+/// The daemon's metrics. Cheap to clone (`Arc`s inside); every setter is a short mutex.
+#[derive(Clone)]
 pub struct Metrics {
     state: Arc<Mutex<State>>,
+    registry: Arc<Registry>,
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        Metrics::new()
+    }
 }
 
 fn secs(ms: i64) -> f64 {
@@ -126,7 +143,13 @@ fn secs(ms: i64) -> f64 {
 
 impl Metrics {
     pub fn new() -> Metrics {
-        Metrics::default()
+        let state = Arc::new(Mutex::new(State::default()));
+        let mut registry = Registry::default();
+        registry.register_collector(Box::new(StateCollector(state.clone())));
+        Metrics {
+            state,
+            registry: Arc::new(registry),
+        }
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
@@ -219,9 +242,20 @@ impl Metrics {
         self.with(|s| s.last_poll_ms)
     }
 
-    /// The text exposition format 0.0.4.
+    /// The OpenMetrics 1.0 text exposition, as prometheus-client encodes it (what Prometheus
+    /// asks for when it scrapes).
+    pub fn render_openmetrics(&self) -> String {
+        let mut out = String::with_capacity(4096);
+        // Writing into a String cannot fail; our collector only fails when the writer does.
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            warn!("metrics: encoding failed: {e}");
+        }
+        out
+    }
+
+    /// Prometheus' text format 0.0.4: the same families and samples, for every other client.
     pub fn render(&self) -> String {
-        self.with(|s| s.render())
+        openmetrics_to_text(&self.render_openmetrics())
     }
 }
 
@@ -235,217 +269,254 @@ impl State {
             e.errors_total += 1;
         }
     }
+}
 
-    fn render(&self) -> String {
-        let mut out = String::with_capacity(4096);
-        let b = |v: bool| if v { 1.0 } else { 0.0 };
-        let src = |n: &str, k: &str| vec![("source", n.to_string()), ("kind", k.to_string())];
+/// The families, encoded on each scrape from one consistent snapshot of [`State`]: the values
+/// are set by the runner as plain data, so a [`Collector`] (not live `Gauge`s) fits, and a
+/// value that is unknown is simply not encoded (absent), never a made-up 0.
+#[derive(Debug)]
+struct StateCollector(Arc<Mutex<State>>);
 
-        family(
-            &mut out,
+impl Collector for StateCollector {
+    fn encode(&self, mut enc: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let s = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        s.encode(&mut enc)
+    }
+}
+
+/// 0/1 gauges: integers, so they render as `1`, not `1.0`.
+fn flag(v: bool) -> ConstGauge<i64> {
+    ConstGauge::new(i64::from(v))
+}
+
+fn count(v: u64) -> ConstCounter<u64> {
+    ConstCounter::new(v)
+}
+
+fn int(v: u64) -> ConstGauge<i64> {
+    // An epoch or a proposal count beyond i64 is not a real ledger; saturate, never wrap.
+    ConstGauge::new(i64::try_from(v).unwrap_or(i64::MAX))
+}
+
+fn seconds(ms: i64) -> ConstGauge<f64> {
+    ConstGauge::new(secs(ms))
+}
+
+impl State {
+    fn encode(&self, enc: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let gauge = MetricType::Gauge;
+        let counter = MetricType::Counter;
+        let sec = Some(&Unit::Seconds);
+
+        let mut m = enc.encode_descriptor(
             "radix_failover_build_info",
             "radix-failover version; always 1.",
-            "gauge",
-            vec![(
-                vec![("version", env!("CARGO_PKG_VERSION").to_string())],
-                1.0,
-            )],
-        );
-        family(
-            &mut out,
+            None,
+            gauge,
+        )?;
+        flag(true).encode(m.encode_family(&[("version", env!("CARGO_PKG_VERSION"))])?)?;
+
+        let mut m = enc.encode_descriptor(
             "radix_failover_source_up",
             "1 if the source answered the last poll, else 0.",
-            "gauge",
-            self.sources
-                .iter()
-                .map(|(n, s)| (src(n, &s.kind), b(s.up)))
-                .collect(),
-        );
-        family(
-            &mut out,
-            "radix_failover_source_lag_seconds",
+            None,
+            gauge,
+        )?;
+        for (name, src) in &self.sources {
+            flag(src.up).encode(m.encode_family(&source_labels(name, src))?)?;
+        }
+
+        // Unit seconds: the family is named radix_failover_source_lag_seconds.
+        let mut m = enc.encode_descriptor(
+            "radix_failover_source_lag",
             "Age of the source's ledger state (proposer timestamp) at the last poll; absent when down or not a ledger source.",
-            "gauge",
-            self.sources
-                .iter()
-                .filter_map(|(n, s)| s.lag_seconds.map(|l| (src(n, &s.kind), l)))
-                .collect(),
-        );
-        family(
-            &mut out,
-            "radix_failover_source_errors_total",
+            sec,
+            gauge,
+        )?;
+        for (name, src) in &self.sources {
+            if let Some(lag) = src.lag_seconds {
+                ConstGauge::new(lag).encode(m.encode_family(&source_labels(name, src))?)?;
+            }
+        }
+
+        // A counter: the samples are radix_failover_source_errors_total.
+        let mut m = enc.encode_descriptor(
+            "radix_failover_source_errors",
             "Polls in which the source gave no usable answer.",
-            "counter",
-            self.sources
-                .iter()
-                .map(|(n, s)| (src(n, &s.kind), s.errors_total as f64))
-                .collect(),
-        );
-        let one = |v: Option<u64>| v.map(|v| vec![(vec![], v as f64)]).unwrap_or_default();
-        family(
-            &mut out,
+            None,
+            counter,
+        )?;
+        for (name, src) in &self.sources {
+            count(src.errors_total).encode(m.encode_family(&source_labels(name, src))?)?;
+        }
+
+        let m = enc.encode_descriptor(
             "radix_failover_epoch",
             "The current epoch as the trusted sources agree on it.",
-            "gauge",
-            one(self.epoch),
-        );
-        family(
-            &mut out,
+            None,
+            gauge,
+        )?;
+        if let Some(v) = self.epoch {
+            int(v).encode(m)?;
+        }
+        let m = enc.encode_descriptor(
             "radix_failover_epoch_proposals_made",
             "Our validator's proposals made in the current epoch.",
-            "gauge",
-            one(self.made),
-        );
-        family(
-            &mut out,
+            None,
+            gauge,
+        )?;
+        if let Some(v) = self.made {
+            int(v).encode(m)?;
+        }
+        let m = enc.encode_descriptor(
             "radix_failover_epoch_proposals_missed",
             "Our validator's proposals missed in the current epoch.",
-            "gauge",
-            one(self.missed),
-        );
+            None,
+            gauge,
+        )?;
+        if let Some(v) = self.missed {
+            int(v).encode(m)?;
+        }
+
         let mut phases: Vec<&str> = PHASES.to_vec();
         if let Some(p) = &self.phase {
             if !phases.contains(&p.as_str()) {
                 phases.push(p);
             }
         }
-        family(
-            &mut out,
+        let mut m = enc.encode_descriptor(
             "radix_failover_phase",
             "1 for the daemon's current phase, 0 for the others.",
-            "gauge",
-            phases
-                .iter()
-                .map(|p| {
-                    (
-                        vec![("phase", p.to_string())],
-                        b(self.phase.as_deref() == Some(*p)),
-                    )
-                })
-                .collect(),
-        );
-        family(
-            &mut out,
+            None,
+            gauge,
+        )?;
+        for p in phases {
+            flag(self.phase.as_deref() == Some(p))
+                .encode(m.encode_family(&[("phase", Escaped(p))])?)?;
+        }
+
+        let m = enc.encode_descriptor(
             "radix_failover_preflight_ok",
             "1 if every pre-flight check passed, 0 if one failed (automatic failover blocked); absent before the first run.",
-            "gauge",
-            self.preflight_ok
-                .map(|ok| vec![(vec![], b(ok))])
-                .unwrap_or_default(),
-        );
-        family(
-            &mut out,
-            "radix_failover_last_decision_timestamp_seconds",
+            None,
+            gauge,
+        )?;
+        if let Some(ok) = self.preflight_ok {
+            flag(ok).encode(m)?;
+        }
+
+        let m = enc.encode_descriptor(
+            "radix_failover_last_decision_timestamp",
             "Unix time the policy's decision last changed (to the one in radix_failover_decision).",
-            "gauge",
-            self.decision_changed_ms
-                .map(|ms| vec![(vec![], secs(ms))])
-                .unwrap_or_default(),
-        );
-        family(
-            &mut out,
+            sec,
+            gauge,
+        )?;
+        if let Some(ms) = self.decision_changed_ms {
+            seconds(ms).encode(m)?;
+        }
+
+        let mut m = enc.encode_descriptor(
             "radix_failover_decision",
             "1 for the policy's current decision.",
-            "gauge",
-            self.decision
-                .iter()
-                .map(|d| (vec![("decision", d.clone())], 1.0))
-                .collect(),
-        );
-        family(
-            &mut out,
+            None,
+            gauge,
+        )?;
+        if let Some(d) = &self.decision {
+            flag(true).encode(m.encode_family(&[("decision", Escaped(d))])?)?;
+        }
+
+        let mut m = enc.encode_descriptor(
             "radix_failover_failover_tx_status",
             "1 for the failover transaction's status (none, in_flight, committed, failed), 0 for the others.",
-            "gauge",
-            FailoverTxStatus::ALL
-                .iter()
-                .map(|st| {
-                    (
-                        vec![("status", st.as_str().to_string())],
-                        b(self.tx_status == Some(*st)),
-                    )
-                })
-                .collect(),
-        );
-        family(
-            &mut out,
-            "radix_failover_polls_total",
-            "Polls completed.",
-            "counter",
-            vec![(vec![], self.polls_total as f64)],
-        );
-        family(
-            &mut out,
-            "radix_failover_last_poll_timestamp_seconds",
+            None,
+            gauge,
+        )?;
+        for st in FailoverTxStatus::ALL {
+            flag(self.tx_status == Some(st))
+                .encode(m.encode_family(&[("status", st.as_str())])?)?;
+        }
+
+        let m = enc.encode_descriptor("radix_failover_polls", "Polls completed.", None, counter)?;
+        count(self.polls_total).encode(m)?;
+
+        let m = enc.encode_descriptor(
+            "radix_failover_last_poll_timestamp",
             "Unix time of the last completed poll.",
-            "gauge",
-            self.last_poll_ms
-                .map(|ms| vec![(vec![], secs(ms))])
-                .unwrap_or_default(),
-        );
-        family(
-            &mut out,
-            "radix_failover_alert_deliveries_total",
+            sec,
+            gauge,
+        )?;
+        if let Some(ms) = self.last_poll_ms {
+            seconds(ms).encode(m)?;
+        }
+
+        let mut m = enc.encode_descriptor(
+            "radix_failover_alert_deliveries",
             "Alert deliveries by result: delivered, failed (after retries), dropped (queue full).",
-            "counter",
-            [
-                ("delivered", self.alerts.delivered),
-                ("failed", self.alerts.failed),
-                ("dropped", self.alerts.dropped),
-            ]
-            .iter()
-            .map(|(r, n)| (vec![("result", r.to_string())], *n as f64))
-            .collect(),
-        );
-        out
+            None,
+            counter,
+        )?;
+        for (result, n) in [
+            ("delivered", self.alerts.delivered),
+            ("failed", self.alerts.failed),
+            ("dropped", self.alerts.dropped),
+        ] {
+            count(n).encode(m.encode_family(&[("result", result)])?)?;
+        }
+        Ok(())
     }
 }
 
-type Sample = (Vec<(&'static str, String)>, f64);
+fn source_labels<'a>(name: &'a str, src: &'a SourceState) -> [(&'static str, Escaped<'a>); 2] {
+    [("source", Escaped(name)), ("kind", Escaped(&src.kind))]
+}
 
-/// One metric family: HELP, TYPE and its samples.
-fn family(out: &mut String, name: &str, help: &str, kind: &str, samples: Vec<Sample>) {
-    let help = help.replace('\\', "\\\\").replace('\n', "\\n");
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} {kind}");
-    for (labels, value) in samples {
-        out.push_str(name);
-        if !labels.is_empty() {
-            out.push('{');
-            for (i, (k, v)) in labels.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                let _ = write!(out, "{k}=\"{}\"", escape_label(v));
+/// A label value escaped as both text formats require (backslash, double quote, line feed).
+/// prometheus-client writes label values verbatim (its issue #151), so a source named with a
+/// quote would otherwise corrupt the whole scrape, and Prometheus drops a scrape it cannot
+/// parse: every metric would vanish.
+struct Escaped<'a>(&'a str);
+
+impl EncodeLabelValue for Escaped<'_> {
+    fn encode(&self, enc: &mut LabelValueEncoder) -> Result<(), std::fmt::Error> {
+        for c in self.0.chars() {
+            match c {
+                '\\' => enc.write_str("\\\\")?,
+                '"' => enc.write_str("\\\"")?,
+                '\n' => enc.write_str("\\n")?,
+                c => enc.write_char(c)?,
             }
-            out.push('}');
         }
-        let _ = writeln!(out, " {}", format_value(value));
+        Ok(())
     }
 }
 
-/// Label values escape backslash, double quote and newline (exposition format 0.0.4).
-pub fn escape_label(v: &str) -> String {
-    let mut s = String::with_capacity(v.len());
-    for c in v.chars() {
-        match c {
-            '\\' => s.push_str("\\\\"),
-            '"' => s.push_str("\\\""),
-            '\n' => s.push_str("\\n"),
-            c => s.push(c),
+/// Prometheus' text format 0.0.4 from prometheus-client's OpenMetrics 1.0 text, for scrapers
+/// that do not ask for OpenMetrics (curl, `promtool check metrics`, older agents). The two
+/// formats differ, for what we export, only in three ways: 0.0.4 names a counter family by
+/// its `_total` sample, and it has no `# UNIT` line and no `# EOF` terminator. Samples, labels
+/// and their escaping are the same text.
+pub fn openmetrics_to_text(openmetrics: &str) -> String {
+    let counters: BTreeSet<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|t| t.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
         }
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|tag| {
+            let rest = line.strip_prefix(tag)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters
+                .contains(name)
+                .then(|| format!("{tag}{name}_total {tail}"))
+        });
+        out.push_str(renamed.as_deref().unwrap_or(line));
+        out.push('\n');
     }
-    s
-}
-
-fn format_value(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v.is_infinite() {
-        if v > 0.0 { "+Inf" } else { "-Inf" }.into()
-    } else {
-        format!("{v}")
-    }
+    out
 }
 
 /// `/healthz` fails once the last poll is older than this. Three missed polls plus the
@@ -601,6 +672,28 @@ pub fn health(last_poll_ms: Option<i64>, now_ms: i64, max_age: Duration) -> (boo
     }
 }
 
+const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Content negotiation, as the Prometheus server does it: it lists OpenMetrics first in
+/// `Accept` when it can parse it. Anything else (no `Accept`, `*/*`, `text/plain`) gets 0.0.4.
+fn wants_openmetrics(headers: &hyper::HeaderMap) -> bool {
+    headers
+        .get_all(hyper::header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|media| {
+            let mut parts = media.split(';').map(str::trim);
+            let is_om = parts
+                .next()
+                .is_some_and(|t| t.eq_ignore_ascii_case("application/openmetrics-text"));
+            // `q=0` means "not this one" (RFC 9110 12.4.2).
+            let refused = parts.any(|p| matches!(p.strip_prefix("q="), Some(q) if q.parse::<f64>().is_ok_and(|q| q == 0.0)));
+            is_om && !refused
+        })
+}
+
 fn respond<B>(
     req: &hyper::Request<B>,
     metrics: &Metrics,
@@ -624,10 +717,15 @@ fn respond<B>(
     }
     match req.uri().path() {
         "/metrics" => {
-            let mut r = text(StatusCode::OK, metrics.render());
+            let (body, content_type) = if wants_openmetrics(req.headers()) {
+                (metrics.render_openmetrics(), OPENMETRICS_CONTENT_TYPE)
+            } else {
+                (metrics.render(), TEXT_CONTENT_TYPE)
+            };
+            let mut r = text(StatusCode::OK, body);
             r.headers_mut().insert(
                 header::CONTENT_TYPE,
-                header::HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+                header::HeaderValue::from_static(content_type),
             );
             r
         }

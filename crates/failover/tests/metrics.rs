@@ -1,6 +1,7 @@
 //! Metrics: the exposition text parses back (names, labels, escaping, types) with the values
 //! that were set; the server answers /metrics and /healthz over real HTTP on loopback; the
-//! shipped alert rules and Grafana dashboard parse and only use metric names we export.
+//! shipped alert rules and Grafana dashboard parse and only use metric names we export. (Real
+//! Prometheus tools check the same files and a live scrape in tests/prometheus.rs.)
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -485,6 +486,52 @@ async fn serves_metrics_and_healthz_over_http() {
     assert_eq!(value(&s, "radix_failover_epoch", &[]), Some(9.0));
     assert_eq!(value(&s, "radix_failover_polls_total", &[]), Some(1.0));
 
+    // Prometheus asks for OpenMetrics first (its 2.x Accept header, verbatim): it gets what
+    // prometheus-client encodes, the same samples with OpenMetrics' metadata and terminator.
+    let r = http
+        .get(format!("http://{addr}/metrics"))
+        .header(
+            "accept",
+            "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+        )
+        .send()
+        .await
+        .unwrap();
+    let ct = r.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(
+        ct.starts_with("application/openmetrics-text") && ct.contains("version=1.0.0"),
+        "{ct}"
+    );
+    let om = r.text().await.unwrap();
+    assert!(om.ends_with("# EOF\n"), "OpenMetrics ends with # EOF");
+    assert!(om.contains("# TYPE radix_failover_polls counter\n"), "{om}");
+    assert!(
+        om.contains("# UNIT radix_failover_last_poll_timestamp_seconds seconds\n"),
+        "{om}"
+    );
+    let samples = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(
+        samples(&om),
+        samples(&body),
+        "the same samples in both formats"
+    );
+    // Refusing OpenMetrics (q=0) gets the text format.
+    let r = http
+        .get(format!("http://{addr}/metrics"))
+        .header("accept", "application/openmetrics-text;q=0, text/plain")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .contains("version=0.0.4"));
+
     // A stale poll: the loop is stuck.
     m.record_poll(unix_ms() - 31_000);
     let r = get("/healthz").await.unwrap();
@@ -623,6 +670,53 @@ fn alert_rules_parse_and_use_only_exported_metrics() {
         "RadixFailoverFailoverFailed",
     ] {
         assert!(alerts.contains(needed), "{needed} missing: {alerts:?}");
+    }
+}
+
+/// `docs/prometheus-alerts.test.yml` (run by `promtool test rules` in tests/prometheus.rs) has,
+/// for every alert in the rules file, a case where it fires and one where it does not.
+#[test]
+fn alert_unit_tests_cover_every_alert_firing_and_not() {
+    let read = |name: &str| -> serde_yaml_ng::Value {
+        serde_yaml_ng::from_str(&std::fs::read_to_string(docs(name)).unwrap()).unwrap()
+    };
+    let rules = read("prometheus-alerts.yml");
+    let tests = read("prometheus-alerts.test.yml");
+    assert_eq!(
+        tests["rule_files"][0].as_str(),
+        Some("prometheus-alerts.yml")
+    );
+    let mut fires = BTreeSet::new();
+    let mut quiet = BTreeSet::new();
+    for t in tests["tests"].as_sequence().expect("tests") {
+        for case in t["alert_rule_test"].as_sequence().expect("alert_rule_test") {
+            let name = case["alertname"].as_str().expect("alertname").to_string();
+            let firing = case["exp_alerts"]
+                .as_sequence()
+                .is_some_and(|a| !a.is_empty());
+            if firing {
+                fires.insert(name);
+            } else {
+                quiet.insert(name);
+            }
+        }
+    }
+    let mut alerts = BTreeSet::new();
+    for g in rules["groups"].as_sequence().expect("groups") {
+        for r in g["rules"].as_sequence().expect("rules") {
+            alerts.insert(r["alert"].as_str().expect("alert").to_string());
+        }
+    }
+    assert!(alerts.len() >= 10, "{alerts:?}");
+    for a in &alerts {
+        assert!(fires.contains(a), "no unit test where {a} fires");
+        assert!(quiet.contains(a), "no unit test where {a} stays quiet");
+    }
+    for t in fires.union(&quiet) {
+        assert!(
+            alerts.contains(t),
+            "a unit test names {t}, which is no alert"
+        );
     }
 }
 
