@@ -14,6 +14,7 @@ pub mod observe;
 pub mod policy;
 pub mod preflight;
 pub mod runner;
+pub mod secret_file;
 pub mod sources;
 pub mod state;
 pub mod submit;
