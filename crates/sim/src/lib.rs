@@ -16,3 +16,5 @@ pub mod faults;
 pub mod harness;
 pub mod info;
 pub mod scenario;
+// --tls-front: the nodes' APIs behind HTTPS + basic auth, as their nginx serves them.
+pub mod front;
