@@ -270,6 +270,11 @@ pub struct ConfigCheckArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+
+    /// Also connect to every source and System API: report TLS, auth and what each answered,
+    /// or the problem and its fix. Exits non-zero when any fails.
+    #[arg(long)]
+    pub connect: bool,
 }
 
 #[derive(Debug, Subcommand)]

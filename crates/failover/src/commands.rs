@@ -142,6 +142,12 @@ pub fn config_check(args: &ConfigCheckArgs) -> Result<()> {
         radix_common::types::ComponentAddress::preallocated_account_from_public_key(&public);
     build_manifest(&config, account_id, &config.backup_public_key)?;
     drop(key);
+    let warnings = config.warnings();
+    let reports = if args.connect {
+        Some(connect_all(&config)?)
+    } else {
+        None
+    };
 
     let stdout = std::io::stdout();
     let mut o = stdout.lock();
@@ -156,6 +162,10 @@ pub fn config_check(args: &ConfigCheckArgs) -> Result<()> {
             "notary_public_key".into(),
             keys::public_key_hex(&public).into(),
         );
+        v.insert("warnings".into(), serde_json::json!(warnings));
+        if let Some(r) = &reports {
+            v.insert("connect".into(), serde_json::to_value(r)?);
+        }
         writeln!(o, "{}", serde_json::to_string_pretty(&v)?)?;
     } else {
         writeln!(o, "config {} is valid", args.config.display())?;
@@ -169,6 +179,48 @@ pub fn config_check(args: &ConfigCheckArgs) -> Result<()> {
             "notary_public_key:",
             keys::public_key_hex(&public)
         )?;
+        for w in &warnings {
+            writeln!(o, "WARNING: {w}")?;
+        }
+        for r in reports.iter().flatten() {
+            print_report(&mut o, r)?;
+        }
+    }
+    let failed = reports
+        .iter()
+        .flatten()
+        .filter(|r| r.answer.is_err())
+        .count();
+    if failed > 0 {
+        bail!(
+            "{failed} of {} sources failed to connect (see above for each problem and its fix)",
+            reports.map(|r| r.len()).unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+fn connect_all(config: &Config) -> Result<Vec<radix_failover::sources::ConnectReport>> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let sources =
+        radix_failover::sources::Sources::new(config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(rt.block_on(sources.connect_report()))
+}
+
+fn print_report(o: &mut impl Write, r: &radix_failover::sources::ConnectReport) -> Result<()> {
+    let verdict = if r.answer.is_ok() { "OK" } else { "FAILED" };
+    writeln!(o, "connect {}: {verdict} ({})", r.name, r.url)?;
+    writeln!(o, "  tls:    {}", r.tls)?;
+    writeln!(o, "  auth:   {}", r.auth)?;
+    match &r.answer {
+        Ok(a) => writeln!(o, "  answer: {a}")?,
+        Err(e) => writeln!(o, "  error:  {e}")?,
+    }
+    if let Some(f) = &r.fix {
+        writeln!(o, "  fix:    {f}")?;
     }
     Ok(())
 }

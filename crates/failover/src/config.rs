@@ -25,6 +25,7 @@ use crate::manifest_guard::AllowedCall;
 use crate::network::{self, known_networks};
 use crate::tx::ManifestTemplate;
 
+pub mod conn;
 mod sections;
 pub mod template;
 pub use sections::*;
@@ -335,8 +336,9 @@ impl RawConfig {
             problem,
             fix,
         };
-        let (primary, backup) = sections::nodes(&self.primary, &self.backup).map_err(sec)?;
-        let sources = sections::sources(&self.sources, &primary, &backup).map_err(sec)?;
+        let (primary, backup) = sections::nodes(&self.primary, &self.backup, base).map_err(sec)?;
+        let sources = sections::sources(&self.sources, &primary, &backup, base).map_err(sec)?;
+        secrets_need_a_private_config(path, &primary, &backup, &sources).map_err(sec)?;
         let policy = sections::policy(&self.policy).map_err(sec)?;
         let daemon = sections::daemon(&self.daemon, &self.sources, base).map_err(sec)?;
         let alerts = self
@@ -368,10 +370,52 @@ impl RawConfig {
     }
 }
 
+/// A header value or URL userinfo lives in the config file itself: then the file must be as
+/// private as a password file (others could read the secret), checked like it.
+fn secrets_need_a_private_config(
+    path: &Path,
+    primary: &NodeEndpoints,
+    backup: &NodeEndpoints,
+    sources: &[SourceSpec],
+) -> Result<(), FieldProblem> {
+    use std::os::unix::fs::PermissionsExt;
+    let holder = [("primary", &primary.conn), ("backup", &backup.conn)]
+        .into_iter()
+        .chain(sources.iter().map(|s| (s.name.as_str(), &s.conn)))
+        .find(|(_, c)| c.secret_in_config());
+    let Some((holder, _)) = holder else {
+        return Ok(());
+    };
+    // A config that is not a file on disk (built in a test) has no mode to check.
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(());
+    };
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o077 != 0 {
+        return Err(sections::problem(
+            "headers",
+            holder,
+            format!("the config file holds a secret (a header value or user:password@ in a URL, for {holder}) but is readable or writable by group/others (mode {mode:04o})"),
+            format!("chmod 600 {}, or move the password to basic_auth_password_file", path.display()),
+        ));
+    }
+    Ok(())
+}
+
 fn hint_of(e: &network::NetworkError) -> String {
     match e {
         network::NetworkError::UnknownId(id) => format!(" (id {id} is not one of them)"),
         network::NetworkError::Unknown(_) => String::new(),
+    }
+}
+
+/// True for `localhost` and loopback addresses (where plain http stays on the machine).
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(a)) => a.is_loopback(),
+        Some(url::Host::Ipv6(a)) => a.is_loopback(),
+        None => false,
     }
 }
 
@@ -590,6 +634,29 @@ impl Config {
             alerts: None,
             metrics_listen: None,
         }
+    }
+
+    /// What is allowed but risky: `config check` prints these and the daemon logs them at every
+    /// start. Each names the risk and the fix.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut seen = |name: &str, url: &url::Url, conn: &conn::Conn| {
+            if conn.insecure_skip_tls_verify {
+                out.push(format!("{name}: insecure_skip_tls_verify = true: its TLS certificate is NOT checked, so anyone on the network path can pose as it and fake its answers (for a lab only; fix: set tls_pin_sha256 to the certificate's fingerprint instead)"));
+            }
+            if url.scheme() == "http" && !is_loopback(url) {
+                out.push(format!("{name}: plain http:// to {}: its answers (and any password) cross the network unprotected, so anyone on the path can read or fake them (fix: reach it over https, e.g. through the node's nginx at https://HOST/core and https://HOST/system)", sections::display_host(url)));
+            }
+        };
+        for (name, node) in [("primary", &self.primary), ("backup", &self.backup)] {
+            if let Some(u) = &node.system_api {
+                seen(&format!("system {name}"), u, &node.conn);
+            }
+        }
+        for s in &self.sources {
+            seen(&s.name, &s.url, &s.conn);
+        }
+        out
     }
 
     /// Loads the notary / badge-account key from `key_file` (mode and content checked).
@@ -888,6 +955,194 @@ mod tests {
         c.require_watch(false).unwrap();
         let e = c.require_watch(true).unwrap_err().to_string();
         assert!(e.contains("`daemon.state_file`"), "{e}");
+    }
+
+    /// A config in `dir` (mode 0600) with `extra` appended to the daemon sections.
+    fn load_in(dir: &Path, text: &str) -> Result<Config, ConfigError> {
+        use std::os::unix::fs::PermissionsExt;
+        let p = dir.join("c.toml");
+        std::fs::write(&p, text).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        Config::load(&p)
+    }
+
+    const PIN: &str = "AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89";
+
+    fn secret_file(dir: &Path, name: &str, content: &str, mode: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        let p = dir.join(name);
+        std::fs::write(&p, content).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    fn behind_nginx() -> String {
+        daemon_sections()
+            .replace("http://10.0.0.1:3334/system", "https://10.0.0.1/system")
+            .replace("http://10.0.0.1:3333/core", "https://10.0.0.1/core")
+            .replace(
+                "[primary]\n",
+                &format!("[primary]\ntls_pin_sha256 = \"{PIN}\"\nbasic_auth_user = \"admin\"\nbasic_auth_password_file = \"nginx.pw\"\n"),
+            )
+            .replace(
+                "gateways = [\"https://mainnet.radixdlt.com\"]",
+                "gateways = [\"https://mainnet.radixdlt.com\", { url = \"https://gw.example.com\", headers = { x-api-key = \"key-secret-42\" } }]",
+            )
+    }
+
+    #[test]
+    fn connection_settings_per_node_and_per_source_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        secret_file(dir.path(), "nginx.pw", "hunter2-secret\n", 0o600);
+        let c = load_in(dir.path(), &behind_nginx()).unwrap();
+        let pc = &c.primary.conn;
+        assert_eq!(pc.pin_sha256, Some(conn::parse_pin(PIN).unwrap()));
+        let auth = pc.basic_auth.as_ref().unwrap();
+        assert_eq!(auth.user, "admin");
+        assert!(matches!(&auth.from, conn::PasswordFrom::File(p) if p.ends_with("nginx.pw")));
+        // The primary's Core API source shares the node's settings; the gateway entry has its own.
+        let core_primary = c.sources.iter().find(|s| s.name == "core primary").unwrap();
+        assert!(std::sync::Arc::ptr_eq(&core_primary.conn, &c.primary.conn));
+        let gw = c
+            .sources
+            .iter()
+            .find(|s| s.name == "gateway gw.example.com:443")
+            .unwrap();
+        assert_eq!(gw.conn.headers.len(), 1);
+        assert!(c.backup.conn.is_default());
+        // No secret in Debug output of the whole config.
+        let debug = format!("{c:?}");
+        assert!(
+            !debug.contains("hunter2") && !debug.contains("key-secret-42"),
+            "{debug}"
+        );
+        // The remaining plain-http URLs are warned about, the https ones are not.
+        let w = c.warnings().join("\n");
+        assert!(
+            w.contains("system backup: plain http:// to 10.0.0.2:3334"),
+            "{w}"
+        );
+        assert!(!w.contains("primary: plain"), "{w}");
+    }
+
+    #[test]
+    fn an_unknown_key_in_a_source_table_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        secret_file(dir.path(), "nginx.pw", "pw\n", 0o600);
+        let e = load_in(
+            dir.path(),
+            &behind_nginx().replace("headers = {", "tls_pin = \"x\", headers = {"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("unknown field `tls_pin`"), "{e}");
+    }
+
+    #[test]
+    fn password_file_checked_like_the_key_file() {
+        let dir = tempfile::tempdir().unwrap();
+        secret_file(dir.path(), "nginx.pw", "hunter2-secret\n", 0o644);
+        let e = load_in(dir.path(), &behind_nginx())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`primary.basic_auth_password_file`") && e.contains("chmod 600"),
+            "{e}"
+        );
+        assert!(!e.contains("hunter2"), "{e}");
+        let e = load_in(
+            dir.path(),
+            &behind_nginx().replace("basic_auth_password_file = \"nginx.pw\"\n", ""),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("`primary.basic_auth_password_file`") && e.contains("is missing"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_pins_and_tls_on_plain_http_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        secret_file(dir.path(), "nginx.pw", "pw\n", 0o600);
+        let e = load_in(dir.path(), &behind_nginx().replace(PIN, "AB:CD"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`primary.tls_pin_sha256`") && e.contains("openssl x509"),
+            "{e}"
+        );
+        let e = load_in(
+            dir.path(),
+            &behind_nginx().replace("https://10.0.0.1/system", "http://10.0.0.1/system"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("`primary.system_api`") && e.contains("https://"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn url_userinfo_becomes_basic_auth_and_never_shows() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = daemon_sections().replace(
+            "http://10.0.0.2:3334/system",
+            "http://admin:hunter2-secret@127.0.0.1:3334/system",
+        );
+        let c = load_in(dir.path(), &text).unwrap();
+        let auth = c.backup.conn.basic_auth.as_ref().unwrap();
+        assert_eq!(auth.user, "admin");
+        let url = c.backup.system_api.as_ref().unwrap();
+        assert_eq!(url.as_str(), "http://127.0.0.1:3334/system");
+        assert!(!format!("{c:?}").contains("hunter2"));
+        // A URL that does not parse is quoted with its userinfo redacted.
+        let e = load_in(
+            dir.path(),
+            &daemon_sections().replace(
+                "http://10.0.0.2:3334/system",
+                "http://admin:hunter2-secret@[bad/system",
+            ),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("REDACTED") && !e.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn a_secret_in_a_readable_config_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        secret_file(dir.path(), "nginx.pw", "pw\n", 0o600);
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, behind_nginx()).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("holds a secret") && e.contains("chmod 600"),
+            "{e}"
+        );
+        assert!(!e.contains("key-secret-42"), "{e}");
+    }
+
+    #[test]
+    fn insecure_skip_tls_verify_warns() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = daemon_sections()
+            .replace("http://10.0.0.2:3334/system", "https://10.0.0.2/system")
+            .replace("http://10.0.0.2:3333/core", "https://10.0.0.2/core")
+            .replace("[backup]\n", "[backup]\ninsecure_skip_tls_verify = true\n");
+        let c = load_in(dir.path(), &text).unwrap();
+        let w = c.warnings().join("\n");
+        assert!(
+            w.contains("system backup: insecure_skip_tls_verify = true"),
+            "{w}"
+        );
+        assert!(
+            w.contains("core backup: insecure_skip_tls_verify = true"),
+            "{w}"
+        );
     }
 
     #[test]

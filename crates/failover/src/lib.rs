@@ -17,6 +17,7 @@ pub mod observe;
 pub mod policy;
 pub mod preflight;
 pub mod runner;
+pub mod secret_file;
 pub mod sources;
 pub mod state;
 pub mod submit;

@@ -293,6 +293,9 @@ impl<C: Clock> Runner<C> {
         for s in &self.config.sources {
             info!("source {} ({}) {}", s.name, s.kind.as_str(), redact(&s.url));
         }
+        for w in self.config.warnings() {
+            warn!("{w}");
+        }
         info!(
             "state file {} (phase {})",
             self.state_file.path().display(),

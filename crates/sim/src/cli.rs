@@ -113,6 +113,15 @@ pub struct RunArgs {
     /// First node port: node i serves Core on base+2i and System on base+2i+1 (0 = any free ports).
     #[arg(long, default_value_t = 0)]
     pub node_base_port: u16,
+    /// Also serve each node's Core and System API behind one HTTPS port, at /core and /system,
+    /// with basic auth and a self-signed certificate (CN=localhost, no SAN), as the node CLI's
+    /// nginx does; the info file and --write-config use the fronts.
+    #[arg(long)]
+    pub tls_front: bool,
+    /// With --tls-front: give the certificate a subjectAltName for localhost and 127.0.0.1, as
+    /// one from a real CA would have (for tls_ca_file setups).
+    #[arg(long, requires = "tls_front")]
+    pub tls_front_san: bool,
 }
 
 #[derive(Args, Debug)]
@@ -275,7 +284,18 @@ pub async fn run(args: RunArgs) -> Result<()> {
         }
     });
 
-    let info = Info::gather(&net, seed);
+    let mut info = Info::gather(&net, seed);
+    if args.tls_front {
+        info.fronts = crate::front::start_fronts(
+            net.state.servers.clone(),
+            &args.network.state_dir,
+            crate::front::FrontOptions {
+                with_san: args.tls_front_san,
+            },
+        )
+        .await
+        .context("cannot start the TLS fronts")?;
+    }
     let _ = net.state.info.set(info.clone());
     print!("{}", info.human());
     if let Some(p) = &args.info_file {

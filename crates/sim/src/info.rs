@@ -37,6 +37,9 @@ pub struct Info {
     pub owner_badge_local_id: String,
     pub round_length_ms: u64,
     pub rounds_per_epoch: u64,
+    /// `--tls-front`: each node's HTTPS front (none without it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fronts: Vec<crate::front::FrontInfo>,
 }
 
 impl Info {
@@ -77,7 +80,12 @@ impl Info {
             owner_badge_local_id: i.owner_badge_local_id,
             round_length_ms: i.round_length_ms,
             rounds_per_epoch: i.rounds_per_epoch,
+            fronts: Vec::new(),
         }
+    }
+
+    pub fn front(&self, node: &str) -> Option<&crate::front::FrontInfo> {
+        self.fronts.iter().find(|f| f.node == node)
     }
 
     pub fn node(&self, name: &str) -> Option<&NodeInfo> {
@@ -102,6 +110,12 @@ impl Info {
                 "  node {:<12} core {}  system {}\n",
                 n.name, n.core_api_url, n.system_api_url
             ));
+            if let Some(f) = self.front(&n.name) {
+                s.push_str(&format!(
+                    "       {:<12} TLS front {}/core and /system, user {}, password file {}, certificate SHA-256 {}\n",
+                    "", f.url, f.user, f.password_file.display(), f.cert_sha256
+                ));
+            }
         }
         s.push_str(&format!("  our validator    {}\n", self.our_validator));
         s.push_str(&format!("  owner account    {}\n", self.owner_account));
@@ -153,12 +167,21 @@ impl Info {
         ));
         s.push_str("fee_lock_xrd = \"10\"\n");
         for role in ["primary", "backup"] {
-            if let Some(n) = node(role) {
-                s.push_str(&format!(
+            match (node(role), self.front(role)) {
+                (Some(_), Some(f)) => s.push_str(&format!(
+                    "\n[{role}]\n# Through the node's TLS front (as its nginx): pinned self-signed certificate, basic auth.\nsystem_api = {}\ncore_api = {}\ntls_pin_sha256 = {}\nbasic_auth_user = {}\nbasic_auth_password_file = {}\n",
+                    toml_str(&format!("{}/system", f.url)),
+                    toml_str(&format!("{}/core", f.url)),
+                    toml_str(&f.cert_sha256),
+                    toml_str(&f.user),
+                    toml_str(&f.password_file.display().to_string())
+                )),
+                (Some(n), None) => s.push_str(&format!(
                     "\n[{role}]\nsystem_api = {}\ncore_api = {}\n",
                     toml_str(&n.system_api_url),
                     toml_str(&n.core_api_url)
-                ));
+                )),
+                _ => {}
             }
         }
         let others: Vec<String> = self
@@ -166,7 +189,16 @@ impl Info {
             .iter()
             .filter(|n| n.name != "primary" && n.name != "backup")
             .take(2)
-            .map(|n| toml_str(&n.core_api_url))
+            .map(|n| match self.front(&n.name) {
+                Some(f) => format!(
+                    "{{ url = {}, tls_pin_sha256 = {}, basic_auth_user = {}, basic_auth_password_file = {} }}",
+                    toml_str(&format!("{}/core", f.url)),
+                    toml_str(&f.cert_sha256),
+                    toml_str(&f.user),
+                    toml_str(&f.password_file.display().to_string())
+                ),
+                None => toml_str(&n.core_api_url),
+            })
             .collect();
         s.push_str(&format!(
             "\n[sources]\ngateways = [{}]\ncore_apis = [{}]\nrequest_timeout = \"{}ms\"\n",
@@ -266,6 +298,7 @@ mod tests {
             owner_badge_local_id: "[00]".into(),
             round_length_ms: 100,
             rounds_per_epoch: 20,
+            fronts: Vec::new(),
         };
         let parsed: toml::Table = info.failover_config().parse().expect("valid TOML");
         let keys: Vec<&str> = parsed.keys().map(String::as_str).collect();

@@ -17,3 +17,5 @@ pub mod harness;
 pub mod info;
 pub mod profile;
 pub mod scenario;
+// --tls-front: the nodes' APIs behind HTTPS + basic auth, as their nginx serves them.
+pub mod front;

@@ -4,12 +4,15 @@
 //! `Config::require_watch` says what `run`, `status`, `failover` and `failback` need and how to
 //! add it.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
 use url::Url;
 
+use super::conn::{self, conn_fields, redact_url_text, ConnFields, RawConn, SharedConn};
 use crate::observe::SourceKind;
 
 /// Poll every 5 s: a round on mainnet takes well under a second, so misses show up within one
@@ -45,21 +48,118 @@ pub const DEFAULT_SUBMIT_DEADLINE: Duration = Duration::from_secs(30 * 60);
 pub const LEGACY_MISSED_THRESHOLD: u64 = 5;
 pub const LEGACY_WINDOW_EPOCHS: u64 = 3;
 
+/// A node: its two APIs and how to connect to them (one nginx serves both, so one set of
+/// connection keys; see `config/conn.rs`). The keys are repeated from [`RawConn`] because serde
+/// cannot refuse unknown keys through a flattened struct.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawNode {
     pub system_api: Option<String>,
     pub core_api: Option<String>,
+    pub tls_ca_file: Option<PathBuf>,
+    pub tls_pin_sha256: Option<String>,
+    pub basic_auth_user: Option<String>,
+    pub basic_auth_password_file: Option<PathBuf>,
+    pub headers: Option<BTreeMap<String, String>>,
+    pub insecure_skip_tls_verify: Option<bool>,
+}
+
+impl RawNode {
+    fn conn(&self) -> RawConn {
+        RawConn {
+            tls_ca_file: self.tls_ca_file.clone(),
+            tls_pin_sha256: self.tls_pin_sha256.clone(),
+            basic_auth_user: self.basic_auth_user.clone(),
+            basic_auth_password_file: self.basic_auth_password_file.clone(),
+            headers: self.headers.clone(),
+            insecure_skip_tls_verify: self.insecure_skip_tls_verify,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSources {
     #[serde(default)]
-    pub gateways: Vec<String>,
+    pub gateways: Vec<RawSourceEntry>,
     #[serde(default)]
-    pub core_apis: Vec<String>,
+    pub core_apis: Vec<RawSourceEntry>,
     pub request_timeout: Option<String>,
+}
+
+/// A `[sources]` list entry: a URL string, or `{ url = "…", tls_pin_sha256 = "…", … }`.
+#[derive(Debug, Clone)]
+pub enum RawSourceEntry {
+    Url(String),
+    Table(RawSourceTable),
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSourceTable {
+    pub url: String,
+    pub tls_ca_file: Option<PathBuf>,
+    pub tls_pin_sha256: Option<String>,
+    pub basic_auth_user: Option<String>,
+    pub basic_auth_password_file: Option<PathBuf>,
+    pub headers: Option<BTreeMap<String, String>>,
+    pub insecure_skip_tls_verify: Option<bool>,
+}
+
+impl RawSourceEntry {
+    pub fn url(&self) -> &str {
+        match self {
+            RawSourceEntry::Url(u) => u,
+            RawSourceEntry::Table(t) => &t.url,
+        }
+    }
+
+    fn conn(&self) -> RawConn {
+        match self {
+            RawSourceEntry::Url(_) => RawConn::default(),
+            RawSourceEntry::Table(t) => RawConn {
+                tls_ca_file: t.tls_ca_file.clone(),
+                tls_pin_sha256: t.tls_pin_sha256.clone(),
+                basic_auth_user: t.basic_auth_user.clone(),
+                basic_auth_password_file: t.basic_auth_password_file.clone(),
+                headers: t.headers.clone(),
+                insecure_skip_tls_verify: t.insecure_skip_tls_verify,
+            },
+        }
+    }
+}
+
+impl From<&str> for RawSourceEntry {
+    fn from(s: &str) -> Self {
+        RawSourceEntry::Url(s.to_string())
+    }
+}
+
+// By hand: a string or a table, each with its own error (an untagged enum would only say
+// "did not match any variant", hiding which key is wrong).
+impl<'de> Deserialize<'de> for RawSourceEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = RawSourceEntry;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a URL string or an inline table { url = \"…\", tls_pin_sha256 = \"…\", … }",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(RawSourceEntry::Url(v.to_string()))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Self::Value, A::Error> {
+                RawSourceTable::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(RawSourceEntry::Table)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -83,13 +183,15 @@ pub struct RawDaemon {
     pub submit_deadline: Option<String>,
 }
 
-/// One node's API endpoints.
+/// One node's API endpoints. The URLs never carry credentials (userinfo is moved to `conn`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NodeEndpoints {
     /// Base URL of the System API, e.g. `http://10.0.0.1:3334/system`.
     pub system_api: Option<Url>,
     /// Base URL of the Core API, e.g. `http://10.0.0.1:3333/core`; also a ledger source.
     pub core_api: Option<Url>,
+    /// How to connect to both (TLS trust, basic auth, headers).
+    pub conn: SharedConn,
 }
 
 /// A ledger source (Gateway or Core API).
@@ -98,7 +200,10 @@ pub struct SourceSpec {
     /// Display name: `gateway <host:port>`, `core <host:port>`, `core primary`, `core backup`.
     pub name: String,
     pub kind: SourceKind,
+    /// Without credentials.
     pub url: Url,
+    /// The node's settings for `core primary`/`core backup`, the entry's own otherwise.
+    pub conn: SharedConn,
 }
 
 /// Which decision rule runs.
@@ -170,13 +275,22 @@ pub(crate) fn problem(
     (field, value.to_string(), p.into(), fix.into())
 }
 
-pub fn parse_url(field: &'static str, s: &str, api: &str) -> Result<Url, FieldProblem> {
+/// Parses an API URL (http or https, with a host). It may still carry `user:password@`: the
+/// callers move that into the connection settings. Errors quote it with userinfo redacted.
+pub fn parse_url(field: &'static str, raw: &str, api: &str) -> Result<Url, FieldProblem> {
     let example = match api {
         "system" => "http://10.0.0.1:3334/system",
         "core" => "http://10.0.0.1:3333/core",
         _ => "https://mainnet.radixdlt.com",
     };
-    let url = url_text(field, s, s, &format!("write a full URL such as {example}"))?;
+    let shown = redact_url_text(raw);
+    let s = shown.as_str();
+    let url = url_text(
+        field,
+        raw,
+        s,
+        &format!("write a full URL such as {example}"),
+    )?;
     if url.scheme() != "http" && url.scheme() != "https" {
         return Err(problem(
             field,
@@ -247,28 +361,70 @@ pub(super) fn parse_duration(field: &'static str, s: &str) -> Result<Duration, F
 pub(super) fn nodes(
     primary: &RawNode,
     backup: &RawNode,
+    base: &Path,
 ) -> Result<(NodeEndpoints, NodeEndpoints), FieldProblem> {
-    let one = |n: &RawNode,
-               sys: &'static str,
-               core: &'static str|
-     -> Result<NodeEndpoints, FieldProblem> {
-        Ok(NodeEndpoints {
-            system_api: n
-                .system_api
-                .as_deref()
-                .map(|s| parse_url(sys, s, "system"))
-                .transpose()?,
-            core_api: n
-                .core_api
-                .as_deref()
-                .map(|s| parse_url(core, s, "core"))
-                .transpose()?,
-        })
-    };
     Ok((
-        one(primary, "primary.system_api", "primary.core_api")?,
-        one(backup, "backup.system_api", "backup.core_api")?,
+        node(
+            primary,
+            ("primary.system_api", "primary.core_api"),
+            &conn_fields!("primary"),
+            base,
+        )?,
+        node(
+            backup,
+            ("backup.system_api", "backup.core_api"),
+            &conn_fields!("backup"),
+            base,
+        )?,
     ))
+}
+
+fn node(
+    n: &RawNode,
+    (sys, core): (&'static str, &'static str),
+    fields: &ConnFields,
+    base: &Path,
+) -> Result<NodeEndpoints, FieldProblem> {
+    let mut system_api = n
+        .system_api
+        .as_deref()
+        .map(|s| parse_url(sys, s, "system"))
+        .transpose()?;
+    let mut core_api = n
+        .core_api
+        .as_deref()
+        .map(|s| parse_url(core, s, "core"))
+        .transpose()?;
+    // One nginx serves both APIs: userinfo in either URL is the node's credentials.
+    let sys_auth = system_api.as_mut().and_then(conn::take_userinfo);
+    let core_auth = core_api.as_mut().and_then(conn::take_userinfo);
+    let c = conn::conn(&n.conn(), fields, sys_auth.or(core_auth), base)?;
+    for (field, url) in [(sys, &system_api), (core, &core_api)] {
+        if let Some(u) = url {
+            tls_keys_need_https(field, u, &c)?;
+        }
+    }
+    Ok(NodeEndpoints {
+        system_api,
+        core_api,
+        conn: Arc::new(c),
+    })
+}
+
+/// A pin or a CA file on a plain-http URL would be ignored: refuse it, so nobody believes a
+/// connection is protected when it is not.
+fn tls_keys_need_https(field: &'static str, url: &Url, c: &conn::Conn) -> Result<(), FieldProblem> {
+    if url.scheme() == "http"
+        && (c.pin_sha256.is_some() || c.ca_file.is_some() || c.insecure_skip_tls_verify)
+    {
+        return Err(problem(
+            field,
+            url.as_str(),
+            "is plain http://, but TLS settings (tls_pin_sha256, tls_ca_file or insecure_skip_tls_verify) are given for it",
+            "use the https:// URL (a node behind its nginx: https://HOST/core and https://HOST/system), or remove the TLS settings",
+        ));
+    }
+    Ok(())
 }
 
 /// Ledger sources in a fixed order: gateways, extra Core APIs, then the primary's and the
@@ -277,29 +433,48 @@ pub(super) fn sources(
     raw: &RawSources,
     primary: &NodeEndpoints,
     backup: &NodeEndpoints,
+    base: &Path,
 ) -> Result<Vec<SourceSpec>, FieldProblem> {
     let mut out: Vec<SourceSpec> = Vec::new();
-    for g in &raw.gateways {
-        let url = parse_url("sources.gateways", g, "gateway")?;
-        out.push(SourceSpec {
-            name: format!("gateway {}", display_host(&url)),
-            kind: SourceKind::Gateway,
-            url,
-        });
-    }
-    for c in &raw.core_apis {
-        let url = parse_url("sources.core_apis", c, "core")?;
-        out.push(SourceSpec {
-            name: format!("core {}", display_host(&url)),
-            kind: SourceKind::Core,
-            url,
-        });
+    let lists = [
+        (
+            &raw.gateways,
+            "sources.gateways",
+            conn_fields!("sources.gateways"),
+            SourceKind::Gateway,
+        ),
+        (
+            &raw.core_apis,
+            "sources.core_apis",
+            conn_fields!("sources.core_apis"),
+            SourceKind::Core,
+        ),
+    ];
+    for (entries, field, fields, kind) in lists {
+        for e in entries {
+            let api = if kind == SourceKind::Gateway {
+                "gateway"
+            } else {
+                "core"
+            };
+            let mut url = parse_url(field, e.url(), api)?;
+            let auth = conn::take_userinfo(&mut url);
+            let c = conn::conn(&e.conn(), &fields, auth, base)?;
+            tls_keys_need_https(field, &url, &c)?;
+            out.push(SourceSpec {
+                name: format!("{} {}", kind.as_str(), display_host(&url)),
+                kind,
+                url,
+                conn: Arc::new(c),
+            });
+        }
     }
     if let Some(url) = &primary.core_api {
         out.push(SourceSpec {
             name: "core primary".into(),
             kind: SourceKind::Core,
             url: url.clone(),
+            conn: primary.conn.clone(),
         });
     }
     if let Some(url) = &backup.core_api {
@@ -307,6 +482,7 @@ pub(super) fn sources(
             name: "core backup".into(),
             kind: SourceKind::Core,
             url: url.clone(),
+            conn: backup.conn.clone(),
         });
     }
     for (i, a) in out.iter().enumerate() {

@@ -4,12 +4,17 @@
 //! Everything that comes back is untrusted: bodies are capped, never echoed in full, and a
 //! request URL is never shown with credentials (messages name the source and the path only).
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::redirect;
+use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::tls;
+use crate::config::conn::{fingerprint_text, SharedConn};
 use crate::observe::SourceError;
 
 /// Largest answer body read: the biggest answer we ask for (a gateway validator-list page) is
@@ -60,18 +65,37 @@ pub fn snippet(body: &[u8]) -> String {
     s
 }
 
-/// The shared client: one connection pool for every source.
-#[derive(Debug, Clone)]
+/// The client of one node or source: its own TLS trust, credentials and connection pool.
+/// Cheap to clone (all shared).
+#[derive(Clone)]
 pub struct Http {
     client: reqwest::Client,
     timeout: Duration,
+    conn: SharedConn,
+    /// What the TLS verifier trusts, in words, for error texts.
+    trusted: Arc<str>,
+    /// The leaf certificate the server sent last (fingerprint), for error texts.
+    seen: Arc<Mutex<Option<[u8; 32]>>>,
+}
+
+// By hand: never the credentials (the `Conn` Debug hides them too; this keeps it short).
+impl std::fmt::Debug for Http {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Http")
+            .field("timeout", &self.timeout)
+            .field("conn", &self.conn)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Http {
-    /// `timeout` bounds each whole request (connect, send, read the body).
-    pub fn new(timeout: Duration) -> Result<Http, reqwest::Error> {
+    /// `timeout` bounds each whole request (connect, send, read the body); `conn` says how to
+    /// connect (TLS trust, basic auth, headers).
+    pub fn new(timeout: Duration, conn: &SharedConn) -> Result<Http, String> {
+        let tls = tls::client_config(conn).map_err(|e| e.to_string())?;
         let client = reqwest::Client::builder()
             .user_agent(concat!("radix-failover/", env!("CARGO_PKG_VERSION")))
+            .use_preconfigured_tls(tls.config)
             .timeout(timeout)
             .connect_timeout(timeout)
             .redirect(redirect::Policy::custom(|attempt| {
@@ -88,8 +112,30 @@ impl Http {
                     attempt.follow()
                 }
             }))
-            .build()?;
-        Ok(Http { client, timeout })
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Http {
+            client,
+            timeout,
+            conn: conn.clone(),
+            trusted: tls.trusted.into(),
+            seen: tls.seen,
+        })
+    }
+
+    /// The settings this client connects with.
+    pub fn conn(&self) -> &SharedConn {
+        &self.conn
+    }
+
+    /// What the TLS verifier trusts, in words.
+    pub fn trusted(&self) -> &str {
+        &self.trusted
+    }
+
+    /// The fingerprint of the leaf certificate the server sent last, if any was seen.
+    pub fn seen_certificate(&self) -> Option<[u8; 32]> {
+        self.seen.lock().ok().and_then(|s| *s)
     }
 
     pub fn timeout(&self) -> Duration {
@@ -112,6 +158,22 @@ impl Http {
     }
 
     async fn send(&self, req: reqwest::RequestBuilder, what: &str) -> Result<Answer, SourceError> {
+        let mut req = req;
+        if let Some(a) = &self.conn.basic_auth {
+            // reqwest marks the Authorization header sensitive (kept out of its Debug output).
+            req = req.basic_auth(&a.user, Some(a.password.expose_secret()));
+        }
+        for (name, value) in &self.conn.headers {
+            // Both were checked when the config was loaded; a failure here cannot happen, and
+            // would only drop the header (the source then answers 401/403, naming itself).
+            if let (Ok(n), Ok(mut v)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value.expose_secret()),
+            ) {
+                v.set_sensitive(true);
+                req = req.header(n, v);
+            }
+        }
         let mut resp = req.send().await.map_err(|e| self.transport(e, what))?;
         let status = resp.status().as_u16();
         if resp
@@ -148,8 +210,57 @@ impl Http {
         if cause.to_ascii_lowercase().contains("timed out") {
             return SourceError::Timeout(ms);
         }
+        if is_tls_error(&e) {
+            return SourceError::Unreachable(format!("{what}: {}", self.tls_problem(&cause)));
+        }
         SourceError::Unreachable(format!("{what}: {cause}"))
     }
+
+    /// A TLS failure in words: the certificate seen, what was trusted, and the fix.
+    fn tls_problem(&self, cause: &str) -> String {
+        let seen = self.seen_certificate();
+        let seen_text = seen
+            .map(|fp| fingerprint_text(&fp))
+            .unwrap_or_else(|| "(none received)".into());
+        if let (Some(pin), Some(fp)) = (self.conn.pin_sha256, seen) {
+            if pin != fp {
+                return format!(
+                    "TLS pin mismatch: the server's certificate has SHA-256 fingerprint {seen_text}, but tls_pin_sha256 is {} (fix: if the node's certificate was renewed, check the new one on the node with `openssl x509 -noout -fingerprint -sha256 -in CERT.pem` and update tls_pin_sha256; if not, something else answers at this address)",
+                    fingerprint_text(&pin)
+                );
+            }
+        }
+        let fix = if self.conn.pin_sha256.is_some() {
+            "check that the URL points at the node's https port".to_string()
+        } else {
+            format!("for a node's self-signed nginx certificate, check its fingerprint on the node (`openssl x509 -noout -fingerprint -sha256 -in CERT.pem`) and, if it is {seen_text}, set tls_pin_sha256 = \"{seen_text}\"; or set tls_ca_file to the CA that signed it")
+        };
+        format!(
+            "TLS failed: {cause}; trusted: {}; the server's certificate has SHA-256 fingerprint {seen_text} (fix: {fix})",
+            self.trusted
+        )
+    }
+}
+
+/// Whether a request failed in TLS (a rustls error somewhere in the chain; an `io::Error`
+/// wrapping one hides it from `source()`, so look inside those too).
+fn is_tls_error(e: &reqwest::Error) -> bool {
+    let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(s) = src {
+        if s.is::<rustls::Error>() {
+            return true;
+        }
+        if let Some(inner) = s
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            if inner.is::<rustls::Error>() {
+                return true;
+            }
+        }
+        src = s.source();
+    }
+    false
 }
 
 fn too_big(what: &str) -> SourceError {

@@ -1,8 +1,8 @@
 //! The sources: HTTP clients of the Gateway, Core and System APIs that fill
 //! [`crate::observe`]'s types.
 //!
-//! Built once from the config ([`Sources::new`]); one `reqwest` client (rustls, one connection
-//! pool) serves every source. A poll asks every source at once and never fails as a whole: each
+//! Built once from the config ([`Sources::new`]); one `reqwest` client (rustls, see `tls.rs`)
+//! per node and per other source, each with that place's TLS trust and credentials. A poll asks every source at once and never fails as a whole: each
 //! source's problem is its own [`SourceError`], for the policy to weigh. Nothing here panics on
 //! what a source sends: bodies are capped ([`http::MAX_BODY_BYTES`]), answers that do not parse
 //! or do not make sense (wrong network, our validator missing) are `Malformed`.
@@ -15,10 +15,12 @@
 //!   `/lts/transaction/submit|status`.
 //! - System API: `/health` and `/identity` of the primary and the backup node.
 
+mod connect;
 mod core;
 mod gateway;
 pub mod http;
 mod system;
+pub mod tls;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -31,6 +33,7 @@ use crate::observe::{
     FinishedEpochs, LedgerReading, NodeHealth, NodeReading, Observation, SourceError, SourceKind,
     SourceObservation, SubmitAnswer, TxEndpoint, TxStatus,
 };
+pub use connect::{fix_for, ConnectReport};
 use http::Http;
 
 #[derive(Debug, thiserror::Error)]
@@ -47,7 +50,6 @@ pub struct Sources {
     ledger: Vec<LedgerClient>,
     primary: Option<NodeClient>,
     backup: Option<NodeClient>,
-    http: Http,
     /// The most one poll of one source may take, all its requests together.
     poll_deadline: Duration,
 }
@@ -108,6 +110,7 @@ pub struct LedgerClient {
 struct NodeClient {
     name: String,
     base: Url,
+    http: Http,
 }
 
 /// `url` without credentials, for Debug output and messages.
@@ -168,8 +171,14 @@ pub fn now_ms() -> i64 {
 
 impl Sources {
     pub fn new(config: &Config) -> Result<Sources, SourcesError> {
-        let http = Http::new(config.daemon.request_timeout)
-            .map_err(|e| SourcesError::Client(e.to_string()))?;
+        let timeout = config.daemon.request_timeout;
+        let client = |name: &str, conn| {
+            Http::new(timeout, conn).map_err(|e| SourcesError::Client(format!("{name}: {e}")))
+        };
+        // One client per node: its nginx serves both APIs with the same certificate and
+        // credentials. Every other source has its own.
+        let primary_http = client("primary", &config.primary.conn)?;
+        let backup_http = client("backup", &config.backup.conn)?;
         let validator = config.validator_bech32();
         let mut ledger = Vec::with_capacity(config.sources.len());
         for s in &config.sources {
@@ -179,11 +188,16 @@ impl Sources {
                     kind: s.kind.as_str(),
                 });
             }
+            let http = match s.name.as_str() {
+                PRIMARY_CORE => primary_http.clone(),
+                BACKUP_CORE => backup_http.clone(),
+                _ => client(&s.name, &s.conn)?,
+            };
             ledger.push(LedgerClient {
                 name: s.name.clone(),
                 kind: s.kind,
                 base: s.url.clone(),
-                http: http.clone(),
+                http,
                 network: config.network.logical_name.to_string(),
                 validator: validator.clone(),
                 window_epochs: config.policy.legacy_window_epochs,
@@ -191,10 +205,11 @@ impl Sources {
                 uptime_cache: Arc::default(),
             });
         }
-        let node = |name: &str, url: &Option<Url>| {
+        let node = |name: &str, url: &Option<Url>, http: &Http| {
             url.as_ref().map(|u| NodeClient {
                 name: name.to_string(),
                 base: u.clone(),
+                http: http.clone(),
             })
         };
         Ok(Sources {
@@ -203,9 +218,8 @@ impl Sources {
                 crate::systemd::watchdog_interval(),
             ),
             ledger,
-            primary: node("system primary", &config.primary.system_api),
-            backup: node("system backup", &config.backup.system_api),
-            http,
+            primary: node("system primary", &config.primary.system_api, &primary_http),
+            backup: node("system backup", &config.backup.system_api, &backup_http),
         })
     }
 
@@ -282,7 +296,7 @@ impl Sources {
             kind: SourceKind::System,
             result: within(
                 self.poll_deadline,
-                system::node_reading(&self.http, &n.base, &n.name),
+                system::node_reading(&n.http, &n.base, &n.name),
             )
             .await,
         })

@@ -74,6 +74,11 @@ impl Switch {
         self.addr
     }
 
+    /// The API this server serves (the TLS front calls it in-process).
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
     pub async fn is_up(&self) -> bool {
         self.running.lock().await.is_some()
     }
