@@ -22,8 +22,8 @@ use serde::Deserialize;
 
 use crate::file_trust::{read_trusted, ReadTrustedError};
 use crate::manifest_guard::AllowedCall;
+use crate::manifest_template::ManifestTemplate;
 use crate::network::{self, known_networks};
-use crate::tx::ManifestTemplate;
 
 pub mod conn;
 mod sections;

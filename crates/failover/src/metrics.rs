@@ -29,7 +29,8 @@ use prometheus_client::registry::{Registry, Unit};
 use serde::Deserialize;
 use tracing::{debug, warn};
 
-use crate::alerts::{AlertStats, FieldProblem};
+use crate::alerts::AlertStats;
+use crate::field::FieldProblem;
 use crate::observe::Observation;
 use crate::state::Phase;
 

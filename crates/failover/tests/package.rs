@@ -85,6 +85,9 @@ fn packaged_unit() -> String {
         group: "radix-failover".into(),
         state_dir: "/var/lib/radix-failover".into(),
         watchdog_sec: recommended_watchdog_sec(DEFAULT_POLL_INTERVAL, DEFAULT_REQUEST_TIMEOUT),
+        // The package ships no key: the operator points key_file at theirs (or sets up a
+        // credential with `service install --key-credential`).
+        key_credential: None,
     };
     o.validate().expect("the packaged unit's options are valid");
     unit_file(&o)

@@ -14,8 +14,8 @@ use url::Url;
 
 /// A field problem: (field, value, problem, fix), the shape `config.rs` turns into
 /// `ConfigError::Field`. Secret values are given as `REDACTED`.
-pub use crate::config::FieldProblem;
-use crate::config::{duration_text, problem, url_text};
+pub use crate::field::FieldProblem;
+use crate::field::{duration_text, problem, url_text};
 
 /// Re-send a condition that still holds once an hour: a reminder that something is still
 /// wrong, without flooding a channel with one message per poll.

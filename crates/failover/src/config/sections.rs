@@ -13,40 +13,17 @@ use serde::Deserialize;
 use url::Url;
 
 use super::conn::{self, conn_fields, redact_url_text, ConnFields, RawConn, SharedConn};
+pub use crate::field::FieldProblem;
+pub(crate) use crate::field::{duration_text, problem, url_text};
 use crate::observe::SourceKind;
+pub use crate::policy::params::*;
 
-/// Poll every 5 s: a round on mainnet takes well under a second, so misses show up within one
-/// poll; 5 s is under 2 % of a 5-minute epoch, leaving the rest of the epoch to detect, submit
-/// and commit (a commit takes a few seconds); and a handful of small HTTP requests every 5 s
-/// is nothing for a node or a gateway.
-pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
 /// One request's timeout: under the poll interval, so one slow source cannot stall a poll past
 /// the next; a healthy local node answers in milliseconds, a remote gateway in well under 1 s.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(3);
-/// Misses that confirm a failure (N) among our most recent leader proposals (M). See
-/// docs/policy.md: N of M counts proposals, not time, so the evidence needed is the same for a
-/// validator that leads 5 rounds an epoch and one that leads 50; random misses of a healthy
-/// node (well under 1 %) almost never reach 3 of 5, while a dead node reaches it in 3 rounds.
-pub const DEFAULT_MISSED_PROPOSALS: u32 = 3;
-pub const DEFAULT_RECENT_PROPOSALS: u32 = 5;
-/// Ledger sources that must agree before misses count: 2, so one lying or broken source can
-/// never cause a failover by itself.
-pub const DEFAULT_MIN_CONFIRMING_SOURCES: u32 = 2;
-/// Consecutive polls with the primary's System API down or unhealthy before that early signal
-/// counts: 3 polls (15 s at the default interval, 5 % of an epoch) rides out a node restart's
-/// first seconds or one lost request, and still leaves most of the epoch to fail over in.
-pub const DEFAULT_PRIMARY_DOWN_POLLS: u32 = 3;
-/// A source whose ledger is older than this (proposer timestamp against the watcher's clock) is
-/// lagging and not trusted: mainnet's ledger clock advances every round (well under a second),
-/// so 30 s behind means the source is stuck or far behind, not just a slow round.
-pub const DEFAULT_MAX_SOURCE_LAG: Duration = Duration::from_secs(30);
 /// How long the daemon keeps retrying a failover transaction (rebuilding when its window ends)
 /// before it stops and alerts: 30 min is six mainnet epochs, long past any transient outage.
 pub const DEFAULT_SUBMIT_DEADLINE: Duration = Duration::from_secs(30 * 60);
-/// The old community script's rule: more than 5 misses over the finished epochs of a 3-epoch
-/// window, polled every 4 minutes.
-pub const LEGACY_MISSED_THRESHOLD: u64 = 5;
-pub const LEGACY_WINDOW_EPOCHS: u64 = 3;
 
 /// A node: its two APIs and how to connect to them (one nginx serves both, so one set of
 /// connection keys; see `config/conn.rs`). The keys are repeated from [`RawConn`] because serde
@@ -206,73 +183,12 @@ pub struct SourceSpec {
     pub conn: SharedConn,
 }
 
-/// Which decision rule runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PolicyName {
-    /// N of the last M leader proposals missed, confirmed by a quorum; early signal from the
-    /// primary's System API (docs/policy.md).
-    Default,
-    /// The old community script's rule, for operators who want it.
-    Legacy,
-}
-
-impl PolicyName {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PolicyName::Default => "default",
-            PolicyName::Legacy => "legacy",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyParams {
-    pub name: PolicyName,
-    pub poll_interval: Duration,
-    pub missed_proposals: u32,
-    pub recent_proposals: u32,
-    pub min_confirming_sources: u32,
-    /// 0 disables the early signal.
-    pub primary_down_polls: u32,
-    pub max_source_lag: Duration,
-    pub legacy_missed_threshold: u64,
-    pub legacy_window_epochs: u64,
-}
-
-impl Default for PolicyParams {
-    fn default() -> Self {
-        PolicyParams {
-            name: PolicyName::Default,
-            poll_interval: DEFAULT_POLL_INTERVAL,
-            missed_proposals: DEFAULT_MISSED_PROPOSALS,
-            recent_proposals: DEFAULT_RECENT_PROPOSALS,
-            min_confirming_sources: DEFAULT_MIN_CONFIRMING_SOURCES,
-            primary_down_polls: DEFAULT_PRIMARY_DOWN_POLLS,
-            max_source_lag: DEFAULT_MAX_SOURCE_LAG,
-            legacy_missed_threshold: LEGACY_MISSED_THRESHOLD,
-            legacy_window_epochs: LEGACY_WINDOW_EPOCHS,
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DaemonParams {
     /// Where the daemon records its phase and the transaction in flight.
     pub state_file: Option<PathBuf>,
     pub submit_deadline: Duration,
     pub request_timeout: Duration,
-}
-
-/// A field problem: (field, value, problem, fix).
-pub type FieldProblem = (&'static str, String, String, String);
-
-pub(crate) fn problem(
-    field: &'static str,
-    value: &str,
-    p: impl Into<String>,
-    fix: impl Into<String>,
-) -> FieldProblem {
-    (field, value.to_string(), p.into(), fix.into())
 }
 
 /// Parses an API URL (http or https, with a host). It may still carry `user:password@`: the
@@ -310,17 +226,6 @@ pub fn parse_url(field: &'static str, raw: &str, api: &str) -> Result<Url, Field
     Ok(url)
 }
 
-/// A URL as written; `shown` is the value an error quotes (`REDACTED` for a secret one) and
-/// `fix` what to write instead. Each caller then checks its own schemes.
-pub(crate) fn url_text(
-    field: &'static str,
-    raw: &str,
-    shown: &str,
-    fix: &str,
-) -> Result<Url, FieldProblem> {
-    Url::parse(raw.trim()).map_err(|e| problem(field, shown, format!("not a URL ({e})"), fix))
-}
-
 /// `host:port` of a URL, without credentials or path: for names and logs.
 pub fn display_host(url: &Url) -> String {
     let host = url.host_str().unwrap_or("?");
@@ -328,17 +233,6 @@ pub fn display_host(url: &Url) -> String {
         Some(p) => format!("{host}:{p}"),
         None => host.to_string(),
     }
-}
-
-/// A duration as written (`"5s"`, `"500ms"`, `"2m"`); `fix` shows what to write instead. Each
-/// caller then checks its own lower bound.
-pub(crate) fn duration_text(
-    field: &'static str,
-    s: &str,
-    fix: &str,
-) -> Result<Duration, FieldProblem> {
-    humantime::parse_duration(s.trim())
-        .map_err(|e| problem(field, s, format!("not a duration ({e})"), fix))
 }
 
 pub(super) fn parse_duration(field: &'static str, s: &str) -> Result<Duration, FieldProblem> {

@@ -53,8 +53,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::config::{PolicyName, PolicyParams};
 use crate::observe::{NodeConsensus, Observation};
+use crate::policy::params::{PolicyName, PolicyParams};
 
 mod assessment;
 mod backup_readiness;
@@ -65,6 +65,7 @@ mod keys;
 mod legacy;
 mod miss_window;
 mod network_degraded;
+pub mod params;
 mod source_trust;
 
 pub use assessment::{

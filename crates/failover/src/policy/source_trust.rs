@@ -8,8 +8,8 @@
 use serde::Serialize;
 
 use super::assessment::Warning;
-use crate::config::PolicyParams;
 use crate::observe::{LedgerReading, Observation, SourceKind, SourceObservation};
+use crate::policy::params::PolicyParams;
 
 /// Misses by which a Core source may exceed the other Core sources of the same epoch before it
 /// is contradicted: sources are asked within one request timeout of each other, and even a

@@ -2,11 +2,11 @@
 //! two nodes) and per-source faults, turned into `Observation`s with a fake clock.
 
 #![allow(dead_code)]
-pub(crate) use crate::config::{PolicyName, PolicyParams};
 pub(crate) use crate::observe::{
     FinishedEpochs, LedgerReading, NodeConsensus, NodeHealth, NodeReading, Observation,
     ProposalCounts, SourceError, SourceKind, SourceObservation,
 };
+pub(crate) use crate::policy::params::{PolicyName, PolicyParams};
 pub(crate) use crate::policy::*;
 
 pub(crate) const PRIMARY_KEY: &str =
