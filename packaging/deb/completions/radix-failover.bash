@@ -215,7 +215,7 @@ _radix__failover() {
             return 0
             ;;
         radix__failover__subcmd__config__subcmd__check)
-            opts="-v -h --config --json --verbose --help"
+            opts="-v -h --config --json --connect --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -831,7 +831,7 @@ _radix__failover() {
             return 0
             ;;
         radix__failover__subcmd__service__subcmd__install)
-            opts="-v -h --config --user --group --binary --watchdog-sec --path --dry-run --verbose --help"
+            opts="-v -h --config --user --group --binary --watchdog-sec --path --key-credential --dry-run --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -858,6 +858,10 @@ _radix__failover() {
                     return 0
                     ;;
                 --path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-credential)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -869,7 +873,7 @@ _radix__failover() {
             return 0
             ;;
         radix__failover__subcmd__service__subcmd__print)
-            opts="-v -h --config --user --group --binary --watchdog-sec --path --dry-run --verbose --help"
+            opts="-v -h --config --user --group --binary --watchdog-sec --path --key-credential --dry-run --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -896,6 +900,10 @@ _radix__failover() {
                     return 0
                     ;;
                 --path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-credential)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

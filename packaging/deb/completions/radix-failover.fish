@@ -61,6 +61,7 @@ complete -c radix-failover -n "__fish_radix_failover_using_subcommand config; an
 complete -c radix-failover -n "__fish_radix_failover_using_subcommand config; and not __fish_seen_subcommand_from check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c radix-failover -n "__fish_radix_failover_using_subcommand config; and __fish_seen_subcommand_from check" -l config -d 'Config file (TOML)' -r -F
 complete -c radix-failover -n "__fish_radix_failover_using_subcommand config; and __fish_seen_subcommand_from check" -l json -d 'Print one JSON object instead of text'
+complete -c radix-failover -n "__fish_radix_failover_using_subcommand config; and __fish_seen_subcommand_from check" -l connect -d 'Also connect to every source and System API: report TLS, auth and what each answered, or the problem and its fix. Exits non-zero when any fails'
 complete -c radix-failover -n "__fish_radix_failover_using_subcommand config; and __fish_seen_subcommand_from check" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug). Secrets are never logged'
 complete -c radix-failover -n "__fish_radix_failover_using_subcommand config; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
 complete -c radix-failover -n "__fish_radix_failover_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "check" -d 'Validate a config file; print the resolved config and the key file\'s account address'
@@ -115,6 +116,7 @@ complete -c radix-failover -n "__fish_radix_failover_using_subcommand service; a
 complete -c radix-failover -n "__fish_radix_failover_using_subcommand service; and __fish_seen_subcommand_from print" -l binary -d 'The radix-failover binary (default: this one)' -r -F
 complete -c radix-failover -n "__fish_radix_failover_using_subcommand service; and __fish_seen_subcommand_from print" -l watchdog-sec -d 'WatchdogSec (default: two worst-case polls, at least 60 s)' -r
 complete -c radix-failover -n "__fish_radix_failover_using_subcommand service; and __fish_seen_subcommand_from print" -l path -d 'Unit file path (install)' -r -F
+complete -c radix-failover -n "__fish_radix_failover_using_subcommand service; and __fish_seen_subcommand_from print" -l key-credential -d 'The key file, given to the service as a systemd credential (LoadCredential=): the config\'s key_file must then be "$CREDENTIALS_DIRECTORY/<name>"' -r -F
 complete -c radix-failover -n "__fish_radix_failover_using_subcommand service; and __fish_seen_subcommand_from print" -l dry-run -d 'Install: show what would be written, write nothing'
 complete -c radix-failover -n "__fish_radix_failover_using_subcommand service; and __fish_seen_subcommand_from print" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug). Secrets are never logged'
 complete -c radix-failover -n "__fish_radix_failover_using_subcommand service; and __fish_seen_subcommand_from print" -s h -l help -d 'Print help'
@@ -124,6 +126,7 @@ complete -c radix-failover -n "__fish_radix_failover_using_subcommand service; a
 complete -c radix-failover -n "__fish_radix_failover_using_subcommand service; and __fish_seen_subcommand_from install" -l binary -d 'The radix-failover binary (default: this one)' -r -F
 complete -c radix-failover -n "__fish_radix_failover_using_subcommand service; and __fish_seen_subcommand_from install" -l watchdog-sec -d 'WatchdogSec (default: two worst-case polls, at least 60 s)' -r
 complete -c radix-failover -n "__fish_radix_failover_using_subcommand service; and __fish_seen_subcommand_from install" -l path -d 'Unit file path (install)' -r -F
+complete -c radix-failover -n "__fish_radix_failover_using_subcommand service; and __fish_seen_subcommand_from install" -l key-credential -d 'The key file, given to the service as a systemd credential (LoadCredential=): the config\'s key_file must then be "$CREDENTIALS_DIRECTORY/<name>"' -r -F
 complete -c radix-failover -n "__fish_radix_failover_using_subcommand service; and __fish_seen_subcommand_from install" -l dry-run -d 'Install: show what would be written, write nothing'
 complete -c radix-failover -n "__fish_radix_failover_using_subcommand service; and __fish_seen_subcommand_from install" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug). Secrets are never logged'
 complete -c radix-failover -n "__fish_radix_failover_using_subcommand service; and __fish_seen_subcommand_from install" -s h -l help -d 'Print help'
