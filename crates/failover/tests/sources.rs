@@ -90,6 +90,10 @@ impl Net {
     fn load(&self, text: &str) -> Config {
         let path = self.dir.path().join("failover.toml");
         std::fs::write(&path, text).expect("write config");
+        // 0600, as the daemon requires of a config that holds a secret (some tests put
+        // user:password@ in a URL).
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .expect("chmod 600");
         let raw = RawConfig::parse(&path, text).expect("config parses");
         raw.validate(&path).expect("config is valid")
     }

@@ -18,8 +18,10 @@ fn bench_failover_runs_two_faults_and_prints_json() {
             "--faults",
             "2",
             "--json",
+            // 100 ms rounds (4 s epochs): the debug daemon must pass pre-flight before the fault
+            // even while the machine builds something else; 50 ms failed that once under load.
             "--round-ms",
-            "50",
+            "100",
             "--rounds-per-epoch",
             "40",
             "--parallel",
