@@ -943,3 +943,75 @@ async fn delivery_failures_are_logged_without_secrets() {
         assert!(!text.contains(secret), "{secret} in the log:\n{text}");
     }
 }
+
+/// A channel that answers an error with an endless body (a broken proxy, a hostile endpoint at
+/// the configured URL): the daemon reads at most `MAX_ERROR_BODY_BYTES` of it, reports the
+/// failure at once with a short excerpt, and does not wait for (or buffer) the rest.
+#[tokio::test]
+async fn a_huge_error_body_is_read_with_a_bound() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let logs = LogBuf::default();
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer(move || sink.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    // 400 (not retried) and 64 KiB chunks of 'x' for ever.
+    let served = Arc::new(AtomicUsize::new(0));
+    let count = served.clone();
+    let app = axum::Router::new().fallback(move || {
+        let count = count.clone();
+        async move {
+            let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
+            let endless = futures_util::stream::repeat_with(move || {
+                count.fetch_add(chunk.len(), Ordering::Relaxed);
+                Ok::<_, std::io::Error>(chunk.clone())
+            });
+            (
+                StatusCode::BAD_REQUEST,
+                axum::body::Body::from_stream(endless),
+            )
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+
+    let mut cfg = config(&format!(
+        "[slack]\nwebhook_url = \"http://{addr}/services/T0/B0/slack-secret\"\n"
+    ));
+    // Long enough that reading the whole body until the timeout would show.
+    cfg.attempt_timeout = Duration::from_secs(20);
+    let alerter = Alerter::new(cfg, VALIDATOR, NETWORK);
+    let handle = alerter.start();
+    let t = Instant::now();
+    alerter.send(
+        AlertEvent::FailoverDecided {
+            reason: "8 of 10 missed".into(),
+        },
+        T0,
+    );
+    assert!(
+        handle.flush(Duration::from_secs(15)).await,
+        "the failure is reported without reading the endless body"
+    );
+    let took = t.elapsed();
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert_eq!(alerter.stats().failed, 1);
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("WARN") && l.contains("slack") && l.contains("400"))
+        .unwrap_or_else(|| panic!("no warning for the 400: {text}"));
+    assert!(line.contains("xxxx"), "an excerpt of the body: {line}");
+    assert!(line.len() < 1_000, "a bounded line: {} chars", line.len());
+    // What the server pushed before the client hung up: socket buffers, not the stream.
+    let pushed = served.load(Ordering::Relaxed);
+    println!("served {pushed} bytes in {took:?}");
+    assert!(pushed < 64 * 1024 * 1024, "{pushed} bytes pushed");
+}

@@ -1241,3 +1241,109 @@ async fn the_validator_list_is_followed_page_by_page_and_bounded() {
     assert_eq!(seen.lock().expect("lock").len(), 50);
     n.net.shutdown().await;
 }
+
+/// Issue 11 item 12: real answers of the sim with one number doctored to the top of u64. An
+/// epoch, round or state version without room for the next ones, or counts whose made +
+/// missed sum overflows, make the answer malformed, naming the field: never a panic, never a
+/// wrap further on. An epoch just inside the headroom still reads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn numbers_that_would_overflow_make_the_answer_malformed_naming_the_field() {
+    use radix_failover::observe::EPOCH_HEADROOM;
+    let n = Net::start(47).await;
+    n.step(3).await;
+    let core = n.node("validator-1").core_api_url.clone();
+    let ours = n.info.our_validator.as_str();
+    let cm = fetch(
+        &format!("{core}/state/consensus-manager"),
+        serde_json::json!({"network": "simulator"}),
+    )
+    .await;
+    let validator = fetch(
+        &format!("{core}/state/validator"),
+        serde_json::json!({"network": "simulator", "validator_address": ours}),
+    )
+    .await;
+    let set = cm["current_validator_set"]["value"]["validator_set"]
+        .as_array()
+        .expect("set");
+    assert!(set.len() >= 3, "two other validators to sum");
+    let our_index = set
+        .iter()
+        .position(|v| v["address"] == ours)
+        .expect("we are in the set");
+    let other = (our_index + 1) % set.len();
+    let third = (our_index + 2) % set.len();
+    let reading_of = |cm: serde_json::Value| {
+        let validator = validator.clone();
+        let n = &n;
+        async move {
+            let url = canned_server(Canned::ByPath(vec![
+                ("/state/consensus-manager", cm.to_string()),
+                ("/state/validator", validator.to_string()),
+            ]))
+            .await;
+            let text = n
+                .config_text("2s", "", "")
+                .replace(&n.node("validator-1").core_api_url, &format!("{url}/core"));
+            let sources = Sources::new(&n.load(&text)).expect("sources");
+            sources.ledger_clients()[1].reading().await
+        }
+    };
+    let max = u64::MAX;
+    type Doctor = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(&str, Doctor)> = vec![
+        (
+            "epoch 18446744073709551615",
+            Box::new(|cm| cm["at_ledger_state"]["header_summary"]["epoch_round"]["epoch"] = max.into()),
+        ),
+        (
+            "round 18446744073709551615",
+            Box::new(|cm| cm["at_ledger_state"]["header_summary"]["epoch_round"]["round"] = max.into()),
+        ),
+        (
+            "state_version 18446744073709551615",
+            Box::new(|cm| cm["at_ledger_state"]["state_version"] = max.into()),
+        ),
+        (
+            "current_proposal_statistic (ours) made 18446744073709551615 + missed",
+            Box::new(move |cm| {
+                let s = &mut cm["current_proposal_statistic"]["value"];
+                s["completed"][our_index] = max.into();
+                s["missed"][our_index] = 1.into();
+            }),
+        ),
+        (
+            "the other validators' completed or missed counts sum past u64::MAX",
+            Box::new(move |cm| {
+                let s = &mut cm["current_proposal_statistic"]["value"];
+                s["completed"][other] = max.into();
+                s["completed"][third] = 1.into();
+            }),
+        ),
+    ];
+    for (field, doctor) in &cases {
+        let mut doctored = cm.clone();
+        doctor(&mut doctored);
+        let m = malformed(reading_of(doctored).await);
+        assert!(m.contains(field), "names {field:?}: {m}");
+    }
+    // At the edge of the headroom: a (strange, but computable) reading.
+    let mut edge = cm.clone();
+    edge["at_ledger_state"]["header_summary"]["epoch_round"]["epoch"] =
+        (max - EPOCH_HEADROOM).into();
+    let r = reading_of(edge).await.expect("an epoch with room reads");
+    assert_eq!(r.epoch, max - EPOCH_HEADROOM);
+
+    // The gateway's ledger state, the same.
+    let mut list = validator_list(&n).await;
+    list["ledger_state"]["epoch"] = max.into();
+    let sources = canned_gateway(
+        &n,
+        Canned::ByPath(vec![("/state/validators/list", list.to_string())]),
+        "2s",
+    )
+    .await;
+    let m = malformed(gateway(&sources).reading().await);
+    assert!(m.contains("epoch 18446744073709551615"), "{m}");
+    n.net.shutdown().await;
+}
