@@ -122,12 +122,13 @@ impl LedgerReading {
             })
         };
         let sum = |field: &str, c: Option<ProposalCounts>| {
-            c.filter(|c| c.made.checked_add(c.missed).is_none()).map(|c| {
-                format!(
-                    "{field} made {} + missed {} overflows u64: not a real count",
-                    c.made, c.missed
-                )
-            })
+            c.filter(|c| c.made.checked_add(c.missed).is_none())
+                .map(|c| {
+                    format!(
+                        "{field} made {} + missed {} overflows u64: not a real count",
+                        c.made, c.missed
+                    )
+                })
         };
         too_big("epoch", self.epoch, EPOCH_HEADROOM)
             .or_else(|| too_big("round", self.round, 1))

@@ -156,7 +156,9 @@ async fn a_metrics_port_in_use_is_not_fatal_and_the_metrics_come_back() {
         .wait_event("problem", "metrics-unavailable", STEP)
         .await;
     assert!(
-        alert["message"].as_str().is_some_and(|m| m.contains("Fix:")),
+        alert["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Fix:")),
         "the alert says the fix: {alert}"
     );
     // It keeps polling while the port is taken (and says it once, not on every retry).

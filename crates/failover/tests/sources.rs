@@ -1294,11 +1294,15 @@ async fn numbers_that_would_overflow_make_the_answer_malformed_naming_the_field(
     let cases: Vec<(&str, Doctor)> = vec![
         (
             "epoch 18446744073709551615",
-            Box::new(move |cm| cm["at_ledger_state"]["header_summary"]["epoch_round"]["epoch"] = max.into()),
+            Box::new(move |cm| {
+                cm["at_ledger_state"]["header_summary"]["epoch_round"]["epoch"] = max.into()
+            }),
         ),
         (
             "round 18446744073709551615",
-            Box::new(move |cm| cm["at_ledger_state"]["header_summary"]["epoch_round"]["round"] = max.into()),
+            Box::new(move |cm| {
+                cm["at_ledger_state"]["header_summary"]["epoch_round"]["round"] = max.into()
+            }),
         ),
         (
             "state_version 18446744073709551615",
