@@ -90,6 +90,10 @@ impl Net {
     fn load(&self, text: &str) -> Config {
         let path = self.dir.path().join("failover.toml");
         std::fs::write(&path, text).expect("write config");
+        // 0600, as a config holding secrets must be (issue 11 item 9); some tests put
+        // credentials in a source URL.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
         let raw = RawConfig::parse(&path, text).expect("config parses");
         raw.validate(&path).expect("config is valid")
     }
