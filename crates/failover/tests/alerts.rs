@@ -41,6 +41,8 @@ enum Mode {
     Sequence(&'static [u16]),
     /// 401 with the request's path as the body (an API echoing what it got, token included).
     EchoPath401,
+    /// 500 for the webhook bodies of this event, 200 for the others.
+    FailEvent(&'static str),
 }
 
 #[derive(Clone)]
@@ -75,6 +77,14 @@ async fn record(
     }
     let code = match r.mode {
         Mode::EchoPath401 => 401,
+        Mode::FailEvent(name) => {
+            let failing = r.seen.lock().unwrap()[n - 1].body["event"] == name;
+            if failing {
+                500
+            } else {
+                200
+            }
+        }
         Mode::Answer(code) => code,
         Mode::Hang(d) => {
             tokio::time::sleep(d).await;
@@ -1014,4 +1024,71 @@ async fn a_huge_error_body_is_read_with_a_bound() {
     let pushed = served.load(Ordering::Relaxed);
     println!("served {pushed} bytes in {took:?}");
     assert!(pushed < 64 * 1024 * 1024, "{pushed} bytes pushed");
+}
+
+/// Issue 11 item 13 over real HTTP: a warning is being retried against a channel that fails it
+/// (500, pauses of 1 s and 3 s) when the daemon decides to fail over. The decision and the
+/// submit go out during the warning's first retry pause, not after its retries.
+#[tokio::test]
+async fn failover_events_go_out_during_a_warnings_retry_pauses() {
+    let (base, seen) = receiver(Mode::FailEvent("source_degraded")).await;
+    let mut cfg = config(&format!("[webhook]\nurl = \"{base}/hook\"\n"));
+    cfg.attempt_timeout = Duration::from_secs(2);
+    let alerter = Alerter::new(cfg, VALIDATOR, NETWORK);
+    let handle = alerter.start();
+    alerter.send(
+        AlertEvent::SourceDegraded {
+            source: "gateway a".into(),
+            why: "timed out".into(),
+        },
+        T0,
+    );
+    assert_eq!(
+        wait_for(&seen, 1).await.len(),
+        1,
+        "the warning's first attempt"
+    );
+    let t = Instant::now();
+    alerter.send(
+        AlertEvent::FailoverDecided {
+            reason: "8 of 10 missed".into(),
+        },
+        T0 + 1,
+    );
+    alerter.send(
+        AlertEvent::Submitted {
+            intent: "txid_1".into(),
+        },
+        T0 + 2,
+    );
+    let got = wait_for(&seen, 3).await;
+    let events: Vec<&str> = got
+        .iter()
+        .map(|r| r.body["event"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        events[..3],
+        ["source_degraded", "failover_decided", "submitted"],
+        "{events:?}"
+    );
+    // Well before the warning's first retry (1 s later), let alone its last (4 s).
+    assert!(
+        got[2].at.duration_since(t) < Duration::from_millis(900),
+        "took {:?}",
+        got[2].at.duration_since(t)
+    );
+    assert!(handle.flush(Duration::from_secs(15)).await);
+    let events: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| r.body["event"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(
+        events.iter().filter(|e| *e == "source_degraded").count(),
+        3,
+        "the warning still gets its three attempts: {events:?}"
+    );
+    let s = alerter.stats();
+    assert_eq!((s.delivered, s.failed), (2, 1), "{s:?}");
 }

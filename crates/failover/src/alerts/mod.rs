@@ -14,7 +14,8 @@
 //! - Urgent first: the failover's own events (decided, submitted, committed, commit failed,
 //!   gave up) jump the queue ahead of every warning waiting in it, so a burst of source
 //!   warnings on an outage never delays the news that the daemon acted. Among equals, the
-//!   order is the order sent. A delivery already under way is finished first.
+//!   order is the order sent. A warning already being delivered is not cut short, but its
+//!   retry pauses deliver the failover's events that arrived meanwhile.
 //! - A full queue drops its oldest non-urgent alert (and counts it): the newest news matters
 //!   most, and the failover's events go last of all.
 //! - An error answer's body is read with a bound ([`MAX_ERROR_BODY_BYTES`]), never whole: a
@@ -414,27 +415,60 @@ async fn deliver_loop(inner: Arc<Inner>, q: Arc<ChannelQueue>, client: reqwest::
         match next {
             None => q.notify.notified().await,
             Some(alert) => {
-                match deliver(&client, &q.channel, &alert).await {
-                    Ok(Delivered::Sent) => {
-                        inner.delivered.fetch_add(1, Ordering::Relaxed);
-                        debug!(
-                            "alert {} delivered to {}",
-                            alert.event.name(),
-                            q.channel.kind()
-                        );
-                    }
-                    Ok(Delivered::NotForThisChannel) => {}
-                    Err(why) => {
-                        inner.failed.fetch_add(1, Ordering::Relaxed);
-                        warn!(
-                            "alert {} to {} FAILED: {why}",
-                            alert.event.name(),
-                            q.channel.describe()
-                        );
-                    }
-                }
+                // A warning's retry pauses serve the failover's events that arrive meanwhile.
+                let lane = (!alert.event.is_urgent()).then_some((&*inner, &*q));
+                let result = deliver(&client, &q.channel, &alert, lane).await;
+                record(&inner, &q, &alert, result);
                 q.busy.fetch_sub(1, Ordering::SeqCst);
             }
+        }
+    }
+}
+
+/// Counts and logs one delivery's result.
+fn record(inner: &Inner, q: &ChannelQueue, alert: &Alert, result: Result<Delivered, String>) {
+    match result {
+        Ok(Delivered::Sent) => {
+            inner.delivered.fetch_add(1, Ordering::Relaxed);
+            debug!(
+                "alert {} delivered to {}",
+                alert.event.name(),
+                q.channel.kind()
+            );
+        }
+        Ok(Delivered::NotForThisChannel) => {}
+        Err(why) => {
+            inner.failed.fetch_add(1, Ordering::Relaxed);
+            warn!(
+                "alert {} to {} FAILED: {why}",
+                alert.event.name(),
+                q.channel.describe()
+            );
+        }
+    }
+}
+
+/// A retry pause of a warning, during which the failover's events queued meanwhile are
+/// delivered (each with its own retries, never interleaved again): a warning retrying
+/// against a failing channel never holds back the news that the daemon acted.
+async fn pause_serving_urgent(
+    client: &reqwest::Client,
+    inner: &Inner,
+    q: &ChannelQueue,
+    pause: Duration,
+) {
+    let until = tokio::time::Instant::now() + pause;
+    loop {
+        loop {
+            let urgent = lock(&q.items).urgent.pop_front();
+            let Some(alert) = urgent else { break };
+            // Boxed: this future is inside `deliver`'s.
+            let result = Box::pin(deliver(client, &q.channel, &alert, None)).await;
+            record(inner, q, &alert, result);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep_until(until) => return,
+            _ = q.notify.notified() => {}
         }
     }
 }
@@ -532,10 +566,13 @@ async fn read_bounded(mut resp: reqwest::Response, max: usize) -> String {
     String::from_utf8_lossy(&body).into_owned()
 }
 
+/// One alert to one channel, with its retries. `urgent_lane`: the channel's queue, whose
+/// failover events are delivered during this alert's retry pauses (for a non-urgent alert).
 async fn deliver(
     client: &reqwest::Client,
     channel: &Channel,
     alert: &Alert,
+    urgent_lane: Option<(&Inner, &ChannelQueue)>,
 ) -> Result<Delivered, String> {
     let mut last = String::new();
     for attempt in 0..=RETRY_DELAYS.len() {
@@ -589,7 +626,11 @@ async fn deliver(
                 last = msg;
                 if let Some(delay) = RETRY_DELAYS.get(attempt) {
                     debug!("alert to {} failed ({last}); retrying", channel.kind());
-                    tokio::time::sleep(after.unwrap_or(*delay).max(*delay)).await;
+                    let pause = after.unwrap_or(*delay).max(*delay);
+                    match urgent_lane {
+                        Some((inner, q)) => pause_serving_urgent(client, inner, q, pause).await,
+                        None => tokio::time::sleep(pause).await,
+                    }
                 }
             }
         }
