@@ -630,6 +630,100 @@ impl MetricsServer {
     }
 }
 
+/// How often a metrics address that cannot be bound is tried again. A bind is one syscall,
+/// so trying costs nothing; the usual cause is another process on the port (a second daemon,
+/// an exporter restarted at the same time) that goes away within seconds to minutes, and a
+/// Prometheus scraping every 15 to 60 s then misses at most a scrape or two after it does.
+pub const METRICS_BIND_RETRY: Duration = Duration::from_secs(5);
+
+/// The alert `Problem` key while the metrics endpoint is not served.
+pub const METRICS_UNAVAILABLE_KEY: &str = "metrics-unavailable";
+
+/// Serves `/metrics` and `/healthz` on `addr` until `shutdown`, binding it first, and while
+/// the address cannot be bound (the port is in use, the address is not on this host), trying
+/// again every `retry`. Never fails: the metrics are not worth a restart loop of the daemon
+/// that protects the validator. The first failure is logged at warn and alerted as the
+/// problem [`METRICS_UNAVAILABLE_KEY`] (re-alerted once per resend interval while it lasts);
+/// the bind that works is logged and clears the problem.
+pub async fn serve_retrying(
+    addr: SocketAddr,
+    metrics: Metrics,
+    health_max_age: Duration,
+    retry: Duration,
+    alerter: crate::alerts::Alerter,
+    shutdown: impl Future<Output = ()>,
+) {
+    use crate::alerts::AlertEvent;
+    tokio::pin!(shutdown);
+    let mut failures = 0u64;
+    let server = loop {
+        match MetricsServer::bind(addr, metrics.clone(), health_max_age).await {
+            Ok(server) => break server,
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                let message = bind_problem(addr, &e, retry);
+                if failures == 1 {
+                    warn!("{message}");
+                } else {
+                    debug!("metrics: bind {addr} failed again ({e})");
+                }
+                alerter.send(
+                    AlertEvent::Problem {
+                        key: METRICS_UNAVAILABLE_KEY.into(),
+                        message,
+                    },
+                    now_ms(),
+                );
+            }
+        }
+        tokio::select! {
+            _ = &mut shutdown => return,
+            _ = tokio::time::sleep(retry) => {}
+        }
+    };
+    match server.local_addr() {
+        Ok(a) if failures > 0 => tracing::info!(
+            "metrics available again: http://{a}/metrics and /healthz (bound after {failures} failed attempts)"
+        ),
+        Ok(a) => tracing::info!("metrics on http://{a}/metrics and /healthz"),
+        Err(e) => warn!("metrics: bound {addr}, but cannot read the local address: {e}"),
+    }
+    if failures > 0 {
+        alerter.send(
+            AlertEvent::ProblemCleared {
+                key: METRICS_UNAVAILABLE_KEY.into(),
+            },
+            now_ms(),
+        );
+    }
+    if let Err(e) = server.run(shutdown).await {
+        warn!("metrics: the server stopped: {e}");
+    }
+}
+
+/// What a failed bind means for the operator: the problem, that the daemon carries on, and
+/// the fix.
+fn bind_problem(addr: SocketAddr, e: &io::Error, retry: Duration) -> String {
+    let fix = match e.kind() {
+        io::ErrorKind::AddrInUse => format!(
+            "another process listens there (find it with `ss -ltnp 'sport = :{}'`); stop it, or choose a free port in [metrics] listen",
+            addr.port()
+        ),
+        io::ErrorKind::AddrNotAvailable => {
+            "that IP address is not on this host; fix [metrics] listen".to_string()
+        }
+        io::ErrorKind::PermissionDenied => {
+            "ports below 1024 need privileges; choose a port above 1024 in [metrics] listen"
+                .to_string()
+        }
+        _ => "fix [metrics] listen, or set listen = \"off\"".to_string(),
+    };
+    format!(
+        "metrics UNAVAILABLE: cannot listen on {addr} ({e}); the daemon keeps watching and failing over without /metrics and /healthz, and tries again every {} s. Fix: {fix}",
+        retry.as_secs()
+    )
+}
+
 /// Binds `addr` and serves `/metrics` and `/healthz` until `shutdown`.
 pub async fn serve(
     addr: SocketAddr,

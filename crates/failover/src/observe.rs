@@ -102,6 +102,48 @@ pub struct LedgerReading {
     pub others_current_epoch: Option<ProposalCounts>,
 }
 
+/// Epochs a reading's epoch must leave below `u64::MAX`: more than every epoch offset the
+/// daemon adds to one (a transaction's window of at most `tx::MAX_VALID_EPOCHS` = 288, the
+/// commit's confirmation 2 epochs later, the next epoch). No real ledger comes near: at
+/// mainnet's 5 minutes an epoch, 2^64 epochs are 10^14 years.
+pub const EPOCH_HEADROOM: u64 = 1024;
+
+impl LedgerReading {
+    /// The numbers of an answer leave room for the arithmetic done on them, or the field that
+    /// does not (then the answer is malformed: never a panic, never a wrap). Checked: the epoch
+    /// plus [`EPOCH_HEADROOM`], the round and the state version plus one (the next ones the
+    /// ledger would show), and every made + missed sum (the miss window adds them).
+    /// Everything later may then add what it needs with plain or saturating arithmetic, as
+    /// documented where it does.
+    pub fn arithmetic_problem(&self) -> Option<String> {
+        let too_big = |field: &str, v: u64, headroom: u64| {
+            v.checked_add(headroom).is_none().then(|| {
+                format!("{field} {v} leaves no room for the next {headroom} (more than u64::MAX - {headroom}): not a real ledger")
+            })
+        };
+        let sum = |field: &str, c: Option<ProposalCounts>| {
+            c.filter(|c| c.made.checked_add(c.missed).is_none())
+                .map(|c| {
+                    format!(
+                        "{field} made {} + missed {} overflows u64: not a real count",
+                        c.made, c.missed
+                    )
+                })
+        };
+        too_big("epoch", self.epoch, EPOCH_HEADROOM)
+            .or_else(|| too_big("round", self.round, 1))
+            .or_else(|| too_big("state_version", self.state_version, 1))
+            .or_else(|| sum("current_proposal_statistic (ours)", self.current_epoch))
+            .or_else(|| {
+                sum(
+                    "current_proposal_statistic (the other validators)",
+                    self.others_current_epoch,
+                )
+            })
+            .or_else(|| sum("uptime proposals", self.finished.and_then(|f| f.counts)))
+    }
+}
+
 /// What a node's System API says about that node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeReading {

@@ -218,6 +218,11 @@ impl<C: Clock> Runner<C> {
         self.metrics.clone()
     }
 
+    /// The alerter (for the tasks beside the loop, such as the metrics server).
+    pub fn alerter(&self) -> Alerter {
+        self.alerter.clone()
+    }
+
     fn alert(&self, event: AlertEvent) {
         self.alerter.send(event, self.clock.now_ms());
     }
@@ -578,7 +583,7 @@ impl<C: Clock> Runner<C> {
                 } else if !self.said_key_confirmed {
                     info!(
                         "confirmed on ledger: the validator's key is the backup's; it is in force from epoch {}",
-                        commit_epoch + 1
+                        commit_epoch.saturating_add(1)
                     );
                     self.said_key_confirmed = true;
                 }
@@ -596,12 +601,12 @@ impl<C: Clock> Runner<C> {
                         a.view.epoch_made.unwrap_or_default()
                     );
                     self.alert(AlertEvent::BackupValidating {
-                        epoch: epoch.unwrap_or(commit_epoch + 1),
+                        epoch: epoch.unwrap_or(commit_epoch.saturating_add(1)),
                     });
                     self.set_phase(
                         Phase::FailedOver {
                             intent_hash: Some(intent_hash),
-                            since_epoch: epoch.unwrap_or(commit_epoch + 1),
+                            since_epoch: epoch.unwrap_or(commit_epoch.saturating_add(1)),
                         },
                         "backup validating".into(),
                     );
@@ -819,7 +824,7 @@ impl<C: Clock> Runner<C> {
                     intent: intent_hash.clone(),
                     epoch,
                 });
-                info!("COMMITTED: {intent_hash} (CommittedSuccess) in epoch {epoch}; the new key applies from epoch {}", epoch + 1);
+                info!("COMMITTED: {intent_hash} (CommittedSuccess) in epoch {epoch}; the new key applies from epoch {}", epoch.saturating_add(1));
                 self.set_phase(
                     Phase::Committed {
                         intent_hash,

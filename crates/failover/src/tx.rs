@@ -42,6 +42,9 @@ pub const DEFAULT_VALID_EPOCHS: u64 = 2;
 /// Largest window we build. The ledger allows up to 8640 epochs (30 days); anything near that
 /// defeats the point of a short window, so cap it at ~1 day of mainnet epochs.
 pub const MAX_VALID_EPOCHS: u64 = 288;
+// A trusted reading's epoch leaves this much room (observe::EPOCH_HEADROOM): a window, the
+// commit's confirmation epochs and the next epoch can be added to it without overflow.
+const _: () = assert!(MAX_VALID_EPOCHS + 2 < crate::observe::EPOCH_HEADROOM);
 /// Domain tag for the derived nonce, versioned so a future change cannot collide silently.
 pub const NONCE_DOMAIN: &[u8] = b"radix-failover/nonce/v1";
 

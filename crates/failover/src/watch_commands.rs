@@ -73,18 +73,20 @@ pub fn run(args: &RunArgs) -> Result<()> {
         let (mut runner, _lock) = Runner::new(config, key, SystemClock, opts)?;
         // The metrics server runs beside the loop and stops with it.
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        let server = match metrics_listen {
-            Some(addr) => {
-                let srv = radix_failover::metrics::MetricsServer::bind(addr, runner.metrics(), health_age)
-                    .await
-                    .with_context(|| format!("[metrics] listen = \"{addr}\": cannot listen there; fix: choose a free port, or set listen = \"off\""))?;
-                tracing::info!("metrics on http://{}/metrics and /healthz", srv.local_addr()?);
-                Some(tokio::spawn(srv.run(async {
+        // Not fatal when the address is taken: the server keeps trying beside the loop (see
+        // `serve_retrying`), and the watching never waits for it.
+        let server = metrics_listen.map(|addr| {
+            tokio::spawn(radix_failover::metrics::serve_retrying(
+                addr,
+                runner.metrics(),
+                health_age,
+                radix_failover::metrics::METRICS_BIND_RETRY,
+                runner.alerter(),
+                async {
                     let _ = stop_rx.await;
-                })))
-            }
-            None => None,
-        };
+                },
+            ))
+        });
         let result = runner.run(shutdown_signal()).await;
         let _ = stop_tx.send(());
         if let Some(task) = server {
@@ -354,7 +356,7 @@ pub fn switch(args: &SwitchArgs, dir: Direction) -> Result<()> {
             let mut persist = |_: &radix_failover::state::InFlight| Ok(());
             match submit::tick(&endpoints, &mut inflight, epoch, a.view.key_on_ledger == target, SystemClock.now_ms(), &params, &build, &mut persist).await {
                 TickOutcome::Committed { intent_hash } => {
-                    println!("committed: {intent_hash} in epoch {epoch}; the {} key applies from epoch {}", owner(&target), epoch + 1);
+                    println!("committed: {intent_hash} in epoch {epoch}; the {} key applies from epoch {}", owner(&target), epoch.saturating_add(1));
                     break epoch;
                 }
                 TickOutcome::AlreadyDone => {

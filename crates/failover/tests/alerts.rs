@@ -41,6 +41,8 @@ enum Mode {
     Sequence(&'static [u16]),
     /// 401 with the request's path as the body (an API echoing what it got, token included).
     EchoPath401,
+    /// 500 for the webhook bodies of this event, 200 for the others.
+    FailEvent(&'static str),
 }
 
 #[derive(Clone)]
@@ -75,6 +77,14 @@ async fn record(
     }
     let code = match r.mode {
         Mode::EchoPath401 => 401,
+        Mode::FailEvent(name) => {
+            let failing = r.seen.lock().unwrap()[n - 1].body["event"] == name;
+            if failing {
+                500
+            } else {
+                200
+            }
+        }
         Mode::Answer(code) => code,
         Mode::Hang(d) => {
             tokio::time::sleep(d).await;
@@ -942,4 +952,143 @@ async fn delivery_failures_are_logged_without_secrets() {
     for secret in [TG_TOKEN, "discord-secret", "123456789:"] {
         assert!(!text.contains(secret), "{secret} in the log:\n{text}");
     }
+}
+
+/// A channel that answers an error with an endless body (a broken proxy, a hostile endpoint at
+/// the configured URL): the daemon reads at most `MAX_ERROR_BODY_BYTES` of it, reports the
+/// failure at once with a short excerpt, and does not wait for (or buffer) the rest.
+#[tokio::test]
+async fn a_huge_error_body_is_read_with_a_bound() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let logs = LogBuf::default();
+    let sink = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer(move || sink.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    // 400 (not retried) and 64 KiB chunks of 'x' for ever.
+    let served = Arc::new(AtomicUsize::new(0));
+    let count = served.clone();
+    let app = axum::Router::new().fallback(move || {
+        let count = count.clone();
+        async move {
+            let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
+            let endless = futures_util::stream::repeat_with(move || {
+                count.fetch_add(chunk.len(), Ordering::Relaxed);
+                Ok::<_, std::io::Error>(chunk.clone())
+            });
+            (
+                StatusCode::BAD_REQUEST,
+                axum::body::Body::from_stream(endless),
+            )
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+
+    let mut cfg = config(&format!(
+        "[slack]\nwebhook_url = \"http://{addr}/services/T0/B0/slack-secret\"\n"
+    ));
+    // Long enough that reading the whole body until the timeout would show.
+    cfg.attempt_timeout = Duration::from_secs(20);
+    let alerter = Alerter::new(cfg, VALIDATOR, NETWORK);
+    let handle = alerter.start();
+    let t = Instant::now();
+    alerter.send(
+        AlertEvent::FailoverDecided {
+            reason: "8 of 10 missed".into(),
+        },
+        T0,
+    );
+    assert!(
+        handle.flush(Duration::from_secs(15)).await,
+        "the failure is reported without reading the endless body"
+    );
+    let took = t.elapsed();
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert_eq!(alerter.stats().failed, 1);
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.contains("WARN") && l.contains("slack") && l.contains("400"))
+        .unwrap_or_else(|| panic!("no warning for the 400: {text}"));
+    assert!(line.contains("xxxx"), "an excerpt of the body: {line}");
+    assert!(line.len() < 1_000, "a bounded line: {} chars", line.len());
+    // What the server pushed before the client hung up: socket buffers, not the stream.
+    let pushed = served.load(Ordering::Relaxed);
+    println!("served {pushed} bytes in {took:?}");
+    assert!(pushed < 64 * 1024 * 1024, "{pushed} bytes pushed");
+}
+
+/// Issue 11 item 13 over real HTTP: a warning is being retried against a channel that fails it
+/// (500, pauses of 1 s and 3 s) when the daemon decides to fail over. The decision and the
+/// submit go out during the warning's first retry pause, not after its retries.
+#[tokio::test]
+async fn failover_events_go_out_during_a_warnings_retry_pauses() {
+    let (base, seen) = receiver(Mode::FailEvent("source_degraded")).await;
+    let mut cfg = config(&format!("[webhook]\nurl = \"{base}/hook\"\n"));
+    cfg.attempt_timeout = Duration::from_secs(2);
+    let alerter = Alerter::new(cfg, VALIDATOR, NETWORK);
+    let handle = alerter.start();
+    alerter.send(
+        AlertEvent::SourceDegraded {
+            source: "gateway a".into(),
+            why: "timed out".into(),
+        },
+        T0,
+    );
+    assert_eq!(
+        wait_for(&seen, 1).await.len(),
+        1,
+        "the warning's first attempt"
+    );
+    let t = Instant::now();
+    alerter.send(
+        AlertEvent::FailoverDecided {
+            reason: "8 of 10 missed".into(),
+        },
+        T0 + 1,
+    );
+    alerter.send(
+        AlertEvent::Submitted {
+            intent: "txid_1".into(),
+        },
+        T0 + 2,
+    );
+    let got = wait_for(&seen, 3).await;
+    let events: Vec<&str> = got
+        .iter()
+        .map(|r| r.body["event"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        events[..3],
+        ["source_degraded", "failover_decided", "submitted"],
+        "{events:?}"
+    );
+    // Well before the warning's first retry (1 s later), let alone its last (4 s).
+    assert!(
+        got[2].at.duration_since(t) < Duration::from_millis(900),
+        "took {:?}",
+        got[2].at.duration_since(t)
+    );
+    assert!(handle.flush(Duration::from_secs(15)).await);
+    let events: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| r.body["event"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(
+        events.iter().filter(|e| *e == "source_degraded").count(),
+        3,
+        "the warning still gets its three attempts: {events:?}"
+    );
+    let s = alerter.stats();
+    assert_eq!((s.delivered, s.failed), (2, 1), "{s:?}");
 }

@@ -156,6 +156,12 @@ enum Hostile {
         index: prop::sample::Index,
         with: Value,
     },
+    /// The recorded real answer with one number replaced by `u64::MAX - below` (issue 11
+    /// item 12: an epoch, round, state version or count at the top of u64).
+    Huge {
+        index: prop::sample::Index,
+        below: u8,
+    },
     /// The recorded real answer with one field deleted.
     Dropped(prop::sample::Index),
     /// `[[[[…` thousands deep: a recursion bomb.
@@ -200,6 +206,8 @@ fn arb_hostile() -> impl Strategy<Value = Hostile> {
         3 => (any::<prop::sample::Index>(), arb_json())
             .prop_map(|(index, with)| Hostile::Mutated { index, with }),
         2 => any::<prop::sample::Index>().prop_map(Hostile::Dropped),
+        2 => (any::<prop::sample::Index>(), any::<u8>())
+            .prop_map(|(index, below)| Hostile::Huge { index, below }),
         1 => (100usize..20_000).prop_map(Hostile::Nested),
         1 => Just(Hostile::Empty),
         1 => prop_oneof![Just(Hostile::StallBeforeHeaders), Just(Hostile::StallInBody)],
@@ -237,6 +245,41 @@ fn drop_nth_field(v: &Value, n: usize) -> Value {
     walk(v, n, &mut at)
 }
 
+fn count_numbers(v: &Value) -> usize {
+    match v {
+        Value::Number(_) => 1,
+        Value::Array(a) => a.iter().map(count_numbers).sum(),
+        Value::Object(o) => o.values().map(count_numbers).sum(),
+        _ => 0,
+    }
+}
+
+/// `v` with its `n`-th number (pre-order) replaced by `with`.
+fn replace_nth_number(v: &Value, n: usize, with: &Value) -> Value {
+    fn walk(v: &Value, target: usize, at: &mut usize, with: &Value) -> Value {
+        match v {
+            Value::Number(_) => {
+                let me = *at;
+                *at += 1;
+                if me == target {
+                    with.clone()
+                } else {
+                    v.clone()
+                }
+            }
+            Value::Array(a) => Value::Array(a.iter().map(|x| walk(x, target, at, with)).collect()),
+            Value::Object(o) => Value::Object(
+                o.iter()
+                    .map(|(k, x)| (k.clone(), walk(x, target, at, with)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+    let mut at = 0;
+    walk(v, n, &mut at, with)
+}
+
 fn count_fields(v: &Value) -> usize {
     match v {
         Value::Array(a) => a.iter().map(count_fields).sum(),
@@ -254,6 +297,16 @@ impl Hostile {
             Hostile::Mutated { index, with } => {
                 let i = index.index(count_nodes(&real));
                 replace_nth(&real, i, with).to_string().into_bytes()
+            }
+            Hostile::Huge { index, below } => {
+                let n = count_numbers(&real);
+                if n == 0 {
+                    return real.to_string().into_bytes();
+                }
+                let huge = Value::from(u64::MAX - u64::from(*below));
+                replace_nth_number(&real, index.index(n), &huge)
+                    .to_string()
+                    .into_bytes()
             }
             Hostile::Dropped(index) => {
                 let n = count_fields(&real).max(1);
@@ -397,6 +450,8 @@ fn prefix_of(name: &str, kind: radix_failover::observe::SourceKind) -> &'static 
 struct Outcomes {
     calls: Vec<(String, Option<String>)>,
     took: Vec<(&'static str, Duration, u32)>,
+    /// The poll's observation, for the policy.
+    obs: radix_failover::observe::Observation,
 }
 
 impl Outcomes {
@@ -465,7 +520,7 @@ async fn exercise(
         took.push(("status", t.elapsed(), 1));
         calls.push((format!("status {prefix}"), e));
     }
-    Outcomes { calls, took }
+    Outcomes { calls, took, obs }
 }
 
 /// The call that cannot succeed when `path` answers 200 with a body that is not JSON: the
@@ -647,6 +702,10 @@ fn api_answer_decoders_survive_hostile_answers() {
     let baseline = rt.block_on(exercise(&config, &sources, &tx)).errors();
     let cases = std::sync::atomic::AtomicUsize::new(0);
     let noticed = std::sync::atomic::AtomicUsize::new(0);
+    // The daemon's policy sees every case's poll in turn, hostile readings among honest ones,
+    // so count deltas and windows are computed across them: it must never panic (an overflow
+    // panics in this debug build) on what the sources let through.
+    let policy = Mutex::new(radix_failover::runner::policy_for(&config));
     check(
         "api answers",
         (prop::sample::select(paths), arb_status(), arb_hostile()),
@@ -671,6 +730,10 @@ fn api_answer_decoders_survive_hostile_answers() {
                 .map_err(|_| TestCaseError::fail(format!("{path}: no answer within {bound:?}")))?;
             let took = started.elapsed();
             prop_assert!(took < bound, "{path}: took {took:?}");
+            policy
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .observe(&outcomes.obs, &radix_failover::policy::Gates::ok());
             // Never past its timeout: each call ends within its requests' timeouts, plus
             // slack for a loaded machine.
             for &(call, d, requests) in &outcomes.took {

@@ -847,3 +847,103 @@ async fn metrics_of_real_polls_against_radix_sim() {
     assert_eq!(value(&s, "radix_failover_polls_total", &[]), Some(2.0));
     network.net.shutdown().await;
 }
+
+/// Issue 11 item 10, the server alone: while a real listener holds the port, the server
+/// alerts `metrics-unavailable` (once: dedupe) naming the address and the fix, and keeps
+/// trying; once the port is free it serves /metrics there and the alert resolves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taken_port_is_retried_alerted_and_served_once_free() {
+    use radix_failover::alerts::{Alerter, RawAlerts};
+    use radix_failover::metrics::{serve_retrying, METRICS_UNAVAILABLE_KEY};
+    use std::sync::{Arc, Mutex};
+
+    // A loopback webhook that records the alerts' bodies.
+    let seen: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let rec = seen.clone();
+    let app = axum::Router::new().fallback(move |body: axum::body::Bytes| {
+        let rec = rec.clone();
+        async move {
+            if let Ok(v) = serde_json::from_slice(&body) {
+                rec.lock().unwrap().push(v);
+            }
+            "ok"
+        }
+    });
+    let hook = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_addr = hook.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(hook, app).await;
+    });
+    let raw: RawAlerts = toml::from_str(&format!(
+        "webhook = {{ url = \"http://{hook_addr}/hook\" }}"
+    ))
+    .unwrap();
+    let alerter = Alerter::new(raw.validate().unwrap(), "validator_x", "simulator");
+    let _delivery = alerter.start();
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve_retrying(
+        addr,
+        Metrics::new(),
+        Duration::from_secs(30),
+        Duration::from_millis(100),
+        alerter.clone(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let events = |name: &str| -> Vec<serde_json::Value> {
+        seen.lock()
+            .unwrap()
+            .iter()
+            .filter(|b| b["event"] == name && b["details"]["key"] == METRICS_UNAVAILABLE_KEY)
+            .cloned()
+            .collect()
+    };
+    let wait = |name: &'static str| {
+        let events = &events;
+        async move {
+            for _ in 0..200 {
+                if !events(name).is_empty() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            panic!("no {name} alert for {METRICS_UNAVAILABLE_KEY}");
+        }
+    };
+    wait("problem").await;
+    let problem = events("problem").remove(0);
+    let msg = problem["message"].as_str().unwrap();
+    assert!(
+        msg.contains(&addr.to_string()) && msg.contains("in use") && msg.contains("Fix:"),
+        "{msg}"
+    );
+    // Several retries (100 ms apart) while the port stays taken: still one alert, still bound
+    // by the other listener.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(events("problem").len(), 1, "deduped while it lasts");
+    assert!(
+        !server.is_finished(),
+        "the server keeps trying, it does not give up"
+    );
+
+    drop(taken);
+    wait("problem_cleared").await;
+    let r = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("radix_failover_build_info"));
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("stops on shutdown")
+        .unwrap();
+}

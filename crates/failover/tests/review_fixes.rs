@@ -133,3 +133,59 @@ async fn a_gateway_with_slow_pages_fails_the_poll_and_the_others_decide() {
     h.wait_key_change_epoch().await;
     h.stop(&mut d).await;
 }
+
+/// The metrics port is taken by another process when the daemon starts: it does not exit. It
+/// watches, says (log and alert) that the metrics are unavailable and retries the bind; once
+/// the port is free `/metrics` comes up (and the alert clears), and a dead primary is still
+/// failed over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_metrics_port_in_use_is_not_fatal_and_the_metrics_come_back() {
+    let h = Harness::start(56).await;
+    // A real listener on the port, as another exporter or a second daemon would hold it.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a port");
+    let addr = taken.local_addr().expect("addr");
+    h.set_config("listen", &format!("\"{addr}\""));
+    let hook = h.webhook().await;
+    let mut d = h.armed("daemon").await;
+    let warned = d.wait_line("metrics UNAVAILABLE", STEP).await;
+    assert!(
+        warned.contains(&addr.to_string()) && warned.contains("tries again every"),
+        "names the address and the retry: {warned}"
+    );
+    let alert = hook
+        .wait_event("problem", "metrics-unavailable", STEP)
+        .await;
+    assert!(
+        alert["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Fix:")),
+        "the alert says the fix: {alert}"
+    );
+    // It keeps polling while the port is taken (and says it once, not on every retry).
+    let from = d.line_count();
+    d.wait_line_after(from, "| phase watching", STEP).await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert!(d.is_running(), "the daemon runs without its metrics");
+    let warnings = d
+        .lines()
+        .iter()
+        .filter(|l| l.contains("metrics UNAVAILABLE"))
+        .count();
+    assert_eq!(warnings, 1, "warned once, not on every retry");
+
+    // The port is freed: within a retry interval the metrics are served there.
+    drop(taken);
+    let back = d.wait_line("metrics available again", STEP).await;
+    assert!(back.contains(&addr.to_string()), "{back}");
+    let r = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .expect("metrics answer");
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.expect("text");
+    assert!(text.contains("radix_failover_polls_total"), "{text}");
+    hook.wait_event("problem_cleared", "metrics-unavailable", STEP)
+        .await;
+
+    h.primary_dies_and_one_commits(&mut d).await;
+    h.stop(&mut d).await;
+}

@@ -179,6 +179,20 @@ impl AlertEvent {
         }
     }
 
+    /// The failover's own events: decided, submitted, committed, committed with a failure,
+    /// gave up. They jump each channel's queue ahead of the warnings waiting in it: when the
+    /// daemon acts, that is the news, whatever else is degraded.
+    pub fn is_urgent(&self) -> bool {
+        matches!(
+            self,
+            AlertEvent::FailoverDecided { .. }
+                | AlertEvent::Submitted { .. }
+                | AlertEvent::Committed { .. }
+                | AlertEvent::CommitFailed { .. }
+                | AlertEvent::GaveUp { .. }
+        )
+    }
+
     /// True for events that end a condition (`*_recovered`): they are delivered only if the
     /// condition was alerted, and PagerDuty gets a `resolve`.
     pub fn is_recovery(&self) -> bool {

@@ -11,7 +11,15 @@
 //!   incident the trigger opened.
 //! - Each delivery has its own timeout and a couple of retries; failures are logged at warn
 //!   without tokens (the URLs that hold them are never printed).
-//! - A full queue drops its oldest alert (and counts it): the newest news matters most.
+//! - Urgent first: the failover's own events (decided, submitted, committed, commit failed,
+//!   gave up) jump the queue ahead of every warning waiting in it, so a burst of source
+//!   warnings on an outage never delays the news that the daemon acted. Among equals, the
+//!   order is the order sent. A warning already being delivered is not cut short, but its
+//!   retry pauses deliver the failover's events that arrived meanwhile.
+//! - A full queue drops its oldest non-urgent alert (and counts it): the newest news matters
+//!   most, and the failover's events go last of all.
+//! - An error answer's body is read with a bound ([`MAX_ERROR_BODY_BYTES`]), never whole: a
+//!   channel (or whatever answers at its URL) cannot make the daemon buffer a huge body.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -51,6 +59,10 @@ const RETRY_DELAYS: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 /// Error bodies are logged up to this many characters: enough for the API's message.
 const MAX_LOGGED_BODY: usize = 300;
+/// At most this much of an error answer's body is read (then the connection is dropped):
+/// every channel API's error is a short JSON or text message, far below 4 KiB, and reading
+/// more only lets a broken or hostile endpoint hold memory and the delivery task.
+pub const MAX_ERROR_BODY_BYTES: usize = 4 * 1024;
 /// Dedupe entries are pruned past this many (keys include intent hashes and source names;
 /// a long-running daemon must not grow without bound).
 const MAX_DEDUPE_KEYS: usize = 1024;
@@ -90,7 +102,7 @@ pub struct AlertStats {
 
 struct ChannelQueue {
     channel: Channel,
-    items: Mutex<VecDeque<Arc<Alert>>>,
+    items: Mutex<Pending>,
     notify: Notify,
     /// A delivery of this channel is under way (for `flush`).
     busy: AtomicUsize,
@@ -134,7 +146,7 @@ impl Alerter {
             .map(|channel| {
                 Arc::new(ChannelQueue {
                     channel,
-                    items: Mutex::new(VecDeque::new()),
+                    items: Mutex::new(Pending::default()),
                     notify: Notify::new(),
                     busy: AtomicUsize::new(0),
                 })
@@ -253,23 +265,18 @@ impl Alerter {
             network: inner.network.clone(),
         });
         for q in &inner.queues {
-            {
-                let mut items = lock(&q.items);
-                if items.len() >= QUEUE_CAPACITY {
-                    if let Some(old) = items.pop_front() {
-                        let total = inner.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-                        // Logged at the 1st, 2nd, 4th, 8th... drop: a channel down for hours
-                        // must not flood the log with one line per alert.
-                        if total.is_power_of_two() {
-                            warn!(
-                                "alerts: {} queue full ({QUEUE_CAPACITY}); dropped the oldest alert ({}); {total} dropped so far",
-                                q.channel.kind(),
-                                old.event.name()
-                            );
-                        }
-                    }
+            let dropped = lock(&q.items).push(alert.clone());
+            if let Some(old) = dropped {
+                let total = inner.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                // Logged at the 1st, 2nd, 4th, 8th... drop: a channel down for hours must not
+                // flood the log with one line per alert.
+                if total.is_power_of_two() {
+                    warn!(
+                        "alerts: {} queue full ({QUEUE_CAPACITY}); dropped the oldest alert ({}); {total} dropped so far",
+                        q.channel.kind(),
+                        old.event.name()
+                    );
                 }
-                items.push_back(alert.clone());
             }
             q.notify.notify_one();
         }
@@ -295,6 +302,45 @@ impl Alerter {
                 .iter()
                 .all(|q| q.busy.load(Ordering::SeqCst) == 0 && lock(&q.items).is_empty())
         })
+    }
+}
+
+/// One channel's waiting alerts, in two lanes: the failover's own events
+/// ([`AlertEvent::is_urgent`]) and everything else. Each lane is first in, first out.
+#[derive(Default)]
+struct Pending {
+    urgent: VecDeque<Arc<Alert>>,
+    normal: VecDeque<Arc<Alert>>,
+}
+
+impl Pending {
+    fn len(&self) -> usize {
+        self.urgent.len() + self.normal.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Queues `alert`; when the queue is full, drops and returns the oldest non-urgent alert
+    /// (the oldest urgent one only when nothing else is left to drop).
+    fn push(&mut self, alert: Arc<Alert>) -> Option<Arc<Alert>> {
+        let dropped = if self.len() >= QUEUE_CAPACITY {
+            self.normal.pop_front().or_else(|| self.urgent.pop_front())
+        } else {
+            None
+        };
+        if alert.event.is_urgent() {
+            self.urgent.push_back(alert);
+        } else {
+            self.normal.push_back(alert);
+        }
+        dropped
+    }
+
+    /// The next alert to deliver: the oldest urgent one, else the oldest other.
+    fn pop(&mut self) -> Option<Arc<Alert>> {
+        self.urgent.pop_front().or_else(|| self.normal.pop_front())
     }
 }
 
@@ -360,7 +406,7 @@ async fn deliver_loop(inner: Arc<Inner>, q: Arc<ChannelQueue>, client: reqwest::
     loop {
         let next = {
             let mut items = lock(&q.items);
-            let next = items.pop_front();
+            let next = items.pop();
             if next.is_some() {
                 q.busy.fetch_add(1, Ordering::SeqCst);
             }
@@ -369,27 +415,60 @@ async fn deliver_loop(inner: Arc<Inner>, q: Arc<ChannelQueue>, client: reqwest::
         match next {
             None => q.notify.notified().await,
             Some(alert) => {
-                match deliver(&client, &q.channel, &alert).await {
-                    Ok(Delivered::Sent) => {
-                        inner.delivered.fetch_add(1, Ordering::Relaxed);
-                        debug!(
-                            "alert {} delivered to {}",
-                            alert.event.name(),
-                            q.channel.kind()
-                        );
-                    }
-                    Ok(Delivered::NotForThisChannel) => {}
-                    Err(why) => {
-                        inner.failed.fetch_add(1, Ordering::Relaxed);
-                        warn!(
-                            "alert {} to {} FAILED: {why}",
-                            alert.event.name(),
-                            q.channel.describe()
-                        );
-                    }
-                }
+                // A warning's retry pauses serve the failover's events that arrive meanwhile.
+                let lane = (!alert.event.is_urgent()).then_some((&*inner, &*q));
+                let result = deliver(&client, &q.channel, &alert, lane).await;
+                record(&inner, &q, &alert, result);
                 q.busy.fetch_sub(1, Ordering::SeqCst);
             }
+        }
+    }
+}
+
+/// Counts and logs one delivery's result.
+fn record(inner: &Inner, q: &ChannelQueue, alert: &Alert, result: Result<Delivered, String>) {
+    match result {
+        Ok(Delivered::Sent) => {
+            inner.delivered.fetch_add(1, Ordering::Relaxed);
+            debug!(
+                "alert {} delivered to {}",
+                alert.event.name(),
+                q.channel.kind()
+            );
+        }
+        Ok(Delivered::NotForThisChannel) => {}
+        Err(why) => {
+            inner.failed.fetch_add(1, Ordering::Relaxed);
+            warn!(
+                "alert {} to {} FAILED: {why}",
+                alert.event.name(),
+                q.channel.describe()
+            );
+        }
+    }
+}
+
+/// A retry pause of a warning, during which the failover's events queued meanwhile are
+/// delivered (each with its own retries, never interleaved again): a warning retrying
+/// against a failing channel never holds back the news that the daemon acted.
+async fn pause_serving_urgent(
+    client: &reqwest::Client,
+    inner: &Inner,
+    q: &ChannelQueue,
+    pause: Duration,
+) {
+    let until = tokio::time::Instant::now() + pause;
+    loop {
+        loop {
+            let urgent = lock(&q.items).urgent.pop_front();
+            let Some(alert) = urgent else { break };
+            // Boxed: this future is inside `deliver`'s.
+            let result = Box::pin(deliver(client, &q.channel, &alert, None)).await;
+            record(inner, q, &alert, result);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep_until(until) => return,
+            _ = q.notify.notified() => {}
         }
     }
 }
@@ -470,10 +549,30 @@ fn scrub(mut text: String, secrets: &[String]) -> String {
     text
 }
 
+/// At most `max` bytes of an answer's body, as (lossy) UTF-8: read chunk by chunk and stop
+/// there, so the rest is never buffered (dropping the response closes the connection). A body
+/// that breaks off gives what arrived.
+async fn read_bounded(mut resp: reqwest::Response, max: usize) -> String {
+    let mut body: Vec<u8> = Vec::new();
+    while body.len() < max {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = max - body.len();
+                body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    String::from_utf8_lossy(&body).into_owned()
+}
+
+/// One alert to one channel, with its retries. `urgent_lane`: the channel's queue, whose
+/// failover events are delivered during this alert's retry pauses (for a non-urgent alert).
 async fn deliver(
     client: &reqwest::Client,
     channel: &Channel,
     alert: &Alert,
+    urgent_lane: Option<(&Inner, &ChannelQueue)>,
 ) -> Result<Delivered, String> {
     let mut last = String::new();
     for attempt in 0..=RETRY_DELAYS.len() {
@@ -506,7 +605,7 @@ async fn deliver(
                         .and_then(|v| v.trim().parse::<f64>().ok())
                         .filter(|s| s.is_finite() && *s >= 0.0)
                         .map(|s| Duration::from_secs_f64(s).min(MAX_RETRY_AFTER));
-                    let text = resp.text().await.unwrap_or_default();
+                    let text = read_bounded(resp, MAX_ERROR_BODY_BYTES).await;
                     let text = scrub(truncate_chars(text.trim(), MAX_LOGGED_BODY), &secrets);
                     let msg = format!("HTTP {status}: {text}");
                     if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS
@@ -527,7 +626,11 @@ async fn deliver(
                 last = msg;
                 if let Some(delay) = RETRY_DELAYS.get(attempt) {
                     debug!("alert to {} failed ({last}); retrying", channel.kind());
-                    tokio::time::sleep(after.unwrap_or(*delay).max(*delay)).await;
+                    let pause = after.unwrap_or(*delay).max(*delay);
+                    match urgent_lane {
+                        Some((inner, q)) => pause_serving_urgent(client, inner, q, pause).await,
+                        None => tokio::time::sleep(pause).await,
+                    }
                 }
             }
         }
@@ -536,4 +639,124 @@ async fn deliver(
         "{last} (after {} attempts)",
         RETRY_DELAYS.len() + 1
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn alert(event: AlertEvent) -> Arc<Alert> {
+        Arc::new(Alert {
+            event,
+            at_ms: 0,
+            validator: "v".into(),
+            network: "n".into(),
+        })
+    }
+
+    fn warning(i: usize) -> AlertEvent {
+        AlertEvent::SourceDegraded {
+            source: format!("gateway {i}"),
+            why: "timed out".into(),
+        }
+    }
+
+    fn drain(p: &mut Pending) -> Vec<String> {
+        std::iter::from_fn(|| p.pop())
+            .map(|a| a.event.dedupe_key())
+            .collect()
+    }
+
+    /// An outage: sources degrade one after another, then the daemon decides and submits.
+    /// The failover's events go out first, in the order sent, then the warnings in theirs.
+    #[test]
+    fn the_failover_events_jump_the_queue_ahead_of_warnings() {
+        let mut p = Pending::default();
+        for i in 0..5 {
+            assert!(p.push(alert(warning(i))).is_none());
+        }
+        p.push(alert(AlertEvent::FailoverDecided {
+            reason: "8 of 10 missed".into(),
+        }));
+        p.push(alert(warning(5)));
+        p.push(alert(AlertEvent::Submitted {
+            intent: "txid_1".into(),
+        }));
+        p.push(alert(AlertEvent::Committed {
+            intent: "txid_1".into(),
+            epoch: 9,
+        }));
+        let order = drain(&mut p);
+        assert_eq!(
+            order[..3],
+            ["failover_decided", "submitted:txid_1", "committed:txid_1"]
+        );
+        let warnings: Vec<String> = (0..6).map(|i| format!("source:gateway {i}")).collect();
+        assert_eq!(order[3..], warnings[..]);
+        assert!(p.is_empty());
+    }
+
+    #[test]
+    fn a_full_queue_drops_the_oldest_warning_never_a_failover_event_while_one_is_left() {
+        let mut p = Pending::default();
+        p.push(alert(AlertEvent::GaveUp {
+            reason: "deadline".into(),
+        }));
+        for i in 0..QUEUE_CAPACITY - 1 {
+            assert!(p.push(alert(warning(i))).is_none());
+        }
+        assert_eq!(p.len(), QUEUE_CAPACITY);
+        let dropped = p.push(alert(AlertEvent::CommitFailed {
+            message: "fee".into(),
+        }));
+        assert_eq!(
+            dropped.map(|a| a.event.dedupe_key()),
+            Some("source:gateway 0".into()),
+            "the oldest warning goes, not the older failover event"
+        );
+        assert_eq!(p.len(), QUEUE_CAPACITY);
+        let order = drain(&mut p);
+        assert_eq!(order[..2], ["gave_up", "commit_failed"]);
+        // Only failover events left: the oldest of them goes.
+        for _ in 0..QUEUE_CAPACITY {
+            p.push(alert(AlertEvent::Submitted {
+                intent: "txid_a".into(),
+            }));
+        }
+        let dropped = p.push(alert(AlertEvent::Submitted {
+            intent: "txid_b".into(),
+        }));
+        assert!(dropped.is_some());
+        assert_eq!(p.len(), QUEUE_CAPACITY);
+    }
+
+    #[test]
+    fn only_the_failover_events_are_urgent() {
+        let urgent = [
+            AlertEvent::FailoverDecided { reason: "r".into() },
+            AlertEvent::Submitted { intent: "i".into() },
+            AlertEvent::Committed {
+                intent: "i".into(),
+                epoch: 1,
+            },
+            AlertEvent::CommitFailed {
+                message: "m".into(),
+            },
+            AlertEvent::GaveUp { reason: "r".into() },
+        ];
+        assert!(urgent.iter().all(AlertEvent::is_urgent));
+        let not = [
+            warning(0),
+            AlertEvent::MissesApproaching {
+                missed: 4,
+                threshold: 8,
+            },
+            AlertEvent::Problem {
+                key: "k".into(),
+                message: "m".into(),
+            },
+            AlertEvent::PreflightFailed { detail: "d".into() },
+        ];
+        assert!(!not.iter().any(AlertEvent::is_urgent));
+    }
 }

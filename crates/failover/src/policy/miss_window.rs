@@ -235,14 +235,19 @@ pub(super) fn feed_window(
     let skip = total - keep;
     for i in skip..total {
         let missed = if one_poll {
-            i >= d.made
+            // The misses are the last `missed` outcomes (as `i >= made`, also when the sum
+            // saturated: missed <= total, so no underflow).
+            i >= total - d.missed
         } else {
             // Miss j sits at floor((j + 1/2) * total / missed): is there a j with that == i?
-            // Equivalently: floor((2i+2) * missed / (2 total)) rounding step between i and i+1.
-            let before = (2 * i as u128 * d.missed as u128 + total as u128) / (2 * total as u128);
-            let after =
-                ((2 * i as u128 + 2) * d.missed as u128 + total as u128) / (2 * total as u128);
-            after > before
+            // Equivalently: round(k * missed / total) steps between k = i and k = i + 1.
+            // round(a / t) = floor((2a + t) / 2t) = floor((a + floor(t/2)) / t), which stays in
+            // u128 for any u64 counts (k <= total, missed <= total: k * missed + t/2 < 2^128),
+            // where 2 * k * missed could overflow it.
+            let rounded = |k: u64| {
+                (u128::from(k) * u128::from(d.missed) + u128::from(total / 2)) / u128::from(total)
+            };
+            rounded(i + 1) > rounded(i)
         };
         window.push_back(missed);
     }

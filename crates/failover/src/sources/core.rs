@@ -114,11 +114,13 @@ impl LedgerClient {
                 )
             }
         };
-        let others_current_epoch = Some(others_counts(
-            &stats.value.completed,
-            &stats.value.missed,
-            ours,
-        ));
+        let others_current_epoch = Some(
+            others_counts(&stats.value.completed, &stats.value.missed, ours).ok_or_else(|| {
+                SourceError::Malformed(format!(
+                    "{name}: current_proposal_statistic: the other validators' completed or missed counts sum past u64::MAX: not a real count"
+                ))
+            })?,
+        );
         let header = &cm.at_ledger_state.header_summary;
         Ok(LedgerReading {
             epoch: header.epoch_round.epoch,
@@ -174,23 +176,24 @@ impl LedgerClient {
     }
 }
 
-/// A Core API submit error that is an answer about the transaction (rejected, or its intent
-/// already committed) rather than a failure of the source.
-/// Every other validator's made and missed proposals this epoch, summed (saturating: the
-/// numbers come from an answer, and a sum that would overflow is no reason to panic).
-fn others_counts(completed: &[u64], missed: &[u64], ours: Option<usize>) -> ProposalCounts {
+/// Every other validator's made and missed proposals this epoch, summed; `None` when a sum
+/// overflows u64 (the numbers come from an answer: such an answer is malformed, see
+/// `LedgerReading::arithmetic_problem`).
+fn others_counts(completed: &[u64], missed: &[u64], ours: Option<usize>) -> Option<ProposalCounts> {
     let sum = |v: &[u64]| {
         v.iter()
             .enumerate()
             .filter(|(i, _)| Some(*i) != ours)
-            .fold(0u64, |a, (_, &x)| a.saturating_add(x))
+            .try_fold(0u64, |a, (_, &x)| a.checked_add(x))
     };
-    ProposalCounts {
-        made: sum(completed),
-        missed: sum(missed),
-    }
+    Some(ProposalCounts {
+        made: sum(completed)?,
+        missed: sum(missed)?,
+    })
 }
 
+/// A Core API submit error that is an answer about the transaction (rejected, or its intent
+/// already committed) rather than a failure of the source.
 fn submit_answer_of_error(ans: &Answer) -> Option<SubmitAnswer> {
     let e = serde_json::from_slice::<c::ErrorResponse>(&ans.body).ok()?;
     match e.details? {

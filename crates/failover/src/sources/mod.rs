@@ -313,10 +313,16 @@ impl LedgerClient {
     }
 
     /// What this source says about the ledger and our validator now.
+    /// A reading whose numbers leave no room for the daemon's arithmetic (an epoch near
+    /// `u64::MAX`, counts that overflow when summed) is `Malformed`, naming the field.
     pub async fn reading(&self) -> Result<LedgerReading, SourceError> {
-        match self.kind {
+        let r = match self.kind {
             SourceKind::Gateway => self.gw_reading().await,
             _ => self.core_reading().await,
+        }?;
+        match r.arithmetic_problem() {
+            None => Ok(r),
+            Some(why) => Err(SourceError::Malformed(format!("{}: {why}", self.name))),
         }
     }
 

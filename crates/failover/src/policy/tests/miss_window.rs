@@ -202,3 +202,70 @@ fn kth_largest_is_what_k_sources_all_reach() {
     assert_eq!(kth_largest(vec![5], 2), Some(5));
     assert_eq!(kth_largest(vec![], 2), None);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Numbers from answers (issue 11 item 12): any u64 counts, never a panic or a wrap.
+
+#[test]
+fn feed_window_takes_any_u64_counts() {
+    let fed = |made, missed, one_poll| {
+        let mut w = VecDeque::new();
+        feed_window(&mut w, ProposalCounts { made, missed }, 5, one_poll);
+        w.into_iter()
+            .map(|x| if x { 'x' } else { '.' })
+            .collect::<String>()
+    };
+    // 2 * i * missed would overflow u128 here; the rounding is done without the factor 2.
+    assert_eq!(fed(0, u64::MAX, false), "xxxxx");
+    assert_eq!(fed(0, u64::MAX - 1, false), "xxxxx");
+    // Half missed: every other one, as for small counts (fed(2, 2, false) is "x.x.").
+    assert_eq!(fed(2, 2, false), "x.x.");
+    assert_eq!(fed(u64::MAX / 2, u64::MAX / 2, false), ".x.x.");
+    assert_eq!(fed(u64::MAX - 1, 1, false), ".....");
+    // made + missed past u64::MAX saturates; the misses still go last (pessimistic).
+    assert_eq!(fed(u64::MAX, u64::MAX, true), "xxxxx");
+    assert_eq!(fed(u64::MAX, 3, true), "..xxx");
+}
+
+#[test]
+fn count_delta_of_u64_extremes_neither_panics_nor_wraps() {
+    let c = |made, missed| ProposalCounts { made, missed };
+    // Backwards counts are no delta, whatever their size.
+    assert_eq!(count_delta(Some((7, c(u64::MAX, 0))), 7, c(0, 0)), None);
+    assert_eq!(
+        count_delta(Some((7, c(0, 0))), 7, c(u64::MAX, u64::MAX)),
+        Some(c(u64::MAX, u64::MAX))
+    );
+    assert_eq!(
+        count_delta(Some((u64::MAX - 1, c(1, 1))), u64::MAX, c(0, u64::MAX)),
+        Some(c(0, u64::MAX))
+    );
+}
+
+/// One Core source answers a next epoch with our missed count at u64::MAX - 1 (and the other
+/// validators' too): the policy takes it without a panic, and that one source does not fail
+/// the validator over.
+#[test]
+fn a_source_with_huge_counts_is_no_panic_and_no_failover_alone() {
+    let mut s = Scenario::new();
+    s.run(3, 1, 0);
+    let mut liar = s.truth(SourceKind::Core);
+    liar.epoch += 1;
+    liar.current_epoch = Some(ProposalCounts {
+        made: 0,
+        missed: u64::MAX - 1,
+    });
+    liar.others_current_epoch = Some(ProposalCounts {
+        made: 1,
+        missed: u64::MAX - 1,
+    });
+    s.fault("core a", Fault::Frozen(liar));
+    for poll in 0..5 {
+        let a = s.lead(1, 0).poll();
+        assert!(
+            !matches!(a.decision, Decision::FailOver { .. }),
+            "poll {poll}: {:?}",
+            a.decision
+        );
+    }
+}
