@@ -630,6 +630,8 @@ impl Config {
                 state_file: None,
                 submit_deadline: DEFAULT_SUBMIT_DEADLINE,
                 request_timeout: DEFAULT_REQUEST_TIMEOUT,
+                max_pause: crate::maintenance::DEFAULT_MAX_PAUSE,
+                control_group: None,
             },
             alerts: None,
             metrics_listen: None,
