@@ -8,7 +8,6 @@
 mod common;
 
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
-use std::time::Duration;
 
 use common::{Daemon, Harness, ROUNDS_PER_EPOCH, STEP};
 use serde_json::{json, Value};
