@@ -18,6 +18,9 @@
 //! - never two failovers and never an automatic fail back: once failed over the loop only
 //!   watches and warns;
 //! - shutdown (SIGTERM/SIGINT) is only taken between polls, so a state write is never cut.
+//! - a maintenance pause (`maintenance.rs`) holds an automatic failover, never a manual one;
+//! - no racing with an operator: control-socket requests (`control.rs`) are answered between
+//!   polls, and a manual switch is refused while an intent is in flight.
 //!
 //! The loop takes its clock and its shutdown signal as parameters, so tests can drive it.
 

@@ -16,6 +16,9 @@ _radix__failover() {
             ",$1")
                 cmd="radix__failover"
                 ;;
+            radix__failover,cancel)
+                cmd="radix__failover__subcmd__cancel"
+                ;;
             radix__failover,completions)
                 cmd="radix__failover__subcmd__completions"
                 ;;
@@ -39,6 +42,12 @@ _radix__failover() {
                 ;;
             radix__failover,man)
                 cmd="radix__failover__subcmd__man"
+                ;;
+            radix__failover,pause)
+                cmd="radix__failover__subcmd__pause"
+                ;;
+            radix__failover,resume)
+                cmd="radix__failover__subcmd__resume"
                 ;;
             radix__failover,run)
                 cmd="radix__failover__subcmd__run"
@@ -64,6 +73,9 @@ _radix__failover() {
             radix__failover__subcmd__config__subcmd__help,help)
                 cmd="radix__failover__subcmd__config__subcmd__help__subcmd__help"
                 ;;
+            radix__failover__subcmd__help,cancel)
+                cmd="radix__failover__subcmd__help__subcmd__cancel"
+                ;;
             radix__failover__subcmd__help,completions)
                 cmd="radix__failover__subcmd__help__subcmd__completions"
                 ;;
@@ -87,6 +99,12 @@ _radix__failover() {
                 ;;
             radix__failover__subcmd__help,man)
                 cmd="radix__failover__subcmd__help__subcmd__man"
+                ;;
+            radix__failover__subcmd__help,pause)
+                cmd="radix__failover__subcmd__help__subcmd__pause"
+                ;;
+            radix__failover__subcmd__help,resume)
+                cmd="radix__failover__subcmd__help__subcmd__resume"
                 ;;
             radix__failover__subcmd__help,run)
                 cmd="radix__failover__subcmd__help__subcmd__run"
@@ -173,12 +191,30 @@ _radix__failover() {
 
     case "${cmd}" in
         radix__failover)
-            opts="-v -h -V --verbose --help --version keys config tx run status failover failback service init completions man help"
+            opts="-v -h -V --verbose --help --version keys config tx run status failover failback pause resume cancel service init completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__cancel)
+            opts="-v -h --config --json --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -215,7 +251,7 @@ _radix__failover() {
             return 0
             ;;
         radix__failover__subcmd__config__subcmd__check)
-            opts="-v -h --config --json --verbose --help"
+            opts="-v -h --config --json --connect --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -311,8 +347,22 @@ _radix__failover() {
             return 0
             ;;
         radix__failover__subcmd__help)
-            opts="keys config tx run status failover failback service init completions man help"
+            opts="keys config tx run status failover failback pause resume cancel service init completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__help__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -451,6 +501,34 @@ _radix__failover() {
             return 0
             ;;
         radix__failover__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__help__subcmd__pause)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__help__subcmd__resume)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -742,6 +820,50 @@ _radix__failover() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        radix__failover__subcmd__pause)
+            opts="-v -h --config --for --reason --json --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__resume)
+            opts="-v -h --config --json --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         radix__failover__subcmd__run)
             opts="-v -h --config --dry-run --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -831,7 +953,7 @@ _radix__failover() {
             return 0
             ;;
         radix__failover__subcmd__service__subcmd__install)
-            opts="-v -h --config --user --group --binary --watchdog-sec --path --dry-run --verbose --help"
+            opts="-v -h --config --user --group --binary --watchdog-sec --path --key-credential --dry-run --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -858,6 +980,10 @@ _radix__failover() {
                     return 0
                     ;;
                 --path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-credential)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -869,7 +995,7 @@ _radix__failover() {
             return 0
             ;;
         radix__failover__subcmd__service__subcmd__print)
-            opts="-v -h --config --user --group --binary --watchdog-sec --path --dry-run --verbose --help"
+            opts="-v -h --config --user --group --binary --watchdog-sec --path --key-credential --dry-run --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -896,6 +1022,10 @@ _radix__failover() {
                     return 0
                     ;;
                 --path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key-credential)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
