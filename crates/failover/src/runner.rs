@@ -975,18 +975,25 @@ impl<C: Clock> Runner<C> {
         }
     }
 
-    /// A failback committed (or was found done): the primary's key is on ledger, so the daemon
-    /// watches the primary again, with a fresh pre-flight before it arms.
+    /// A failback committed (or was found done): the primary's key is on ledger and applies
+    /// from the next epoch. Until then the backup still validates, so the phase is failed over;
+    /// once the primary's key is in force the daemon watches again (with a fresh pre-flight),
+    /// as after a failback done by any other means.
     fn failback_done(&mut self, intent_hash: &str, epoch: u64, how: &str) {
-        info!("FAILBACK COMMITTED: {intent_hash} ({how}) in epoch {epoch}; the primary's key applies from epoch {}; watching the primary again", epoch + 1);
+        info!("FAILBACK COMMITTED: {intent_hash} ({how}) in epoch {epoch}; the primary's key applies from epoch {}, then the daemon watches the primary again", epoch + 1);
         self.alert(AlertEvent::Failback {
             detail: format!(
                 "intent {intent_hash} {how} in epoch {epoch}; the primary's key applies from epoch {}",
                 epoch + 1
             ),
         });
-        self.preflight = None;
-        self.set_phase(Phase::Watching, format!("failback {how}"));
+        self.set_phase(
+            Phase::FailedOver {
+                intent_hash: None,
+                since_epoch: epoch,
+            },
+            format!("failback {how}; waiting for the primary's key to be in force"),
+        );
     }
 
     /// Ends a pause whose time is up, says so and alerts.

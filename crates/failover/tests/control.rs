@@ -202,3 +202,67 @@ async fn the_pause_survives_a_daemon_restart() {
     assert_eq!(h.committed().len(), 1);
     h.stop(&mut d2).await;
 }
+
+/// Cancel: the daemon stops sending, says plainly that the submitted intent may still commit,
+/// and keeps watching: when the held intent commits after all, it says so and follows the
+/// ledger (failed over), and nothing else is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_stops_sending_and_a_late_commit_is_still_seen() {
+    let h = Harness::start(65).await;
+    let mut d = h.armed("daemon").await;
+    h.fault_early_in_epoch(json!({"action": "mempool_stall", "rounds": ROUNDS_PER_EPOCH}))
+        .await;
+    h.fault(json!({"action": "node_down", "node": "primary"}))
+        .await;
+    let inflight = h
+        .wait_for_phase_where(
+            &h.state_file(),
+            "a submitted intent",
+            |p| p["phase"] == "failing_over" && p["submitted"] == true,
+            STEP,
+        )
+        .await;
+    let intent = inflight["intent_hash"].as_str().expect("intent").to_string();
+    let out = h.cli(&["cancel"]).await;
+    assert!(out.contains(&format!("stopped sending intent {intent}")), "{out}");
+    assert!(out.contains("MAY STILL COMMIT"), "{out}");
+    assert!(out.contains("paused"), "{out}");
+    let state = h.state(&h.state_file()).expect("state");
+    assert_eq!(state["cancelled"]["intent_hash"], intent.as_str(), "{state}");
+    assert_eq!(Harness::phase_of(&state)["phase"], "watching");
+
+    // The stall ends and the already-submitted intent commits: seen, said, followed.
+    d.wait_line("committed after all", STEP).await;
+    h.wait_for_state(&h.state_file(), "failed_over", STEP).await;
+    let committed = h.committed();
+    assert_eq!(committed.len(), 1, "{committed:?}");
+    assert_eq!(committed[0].0, intent);
+    let out = h.cli_fails(&["cancel"]).await;
+    assert!(out.contains("nothing to cancel"), "{out}");
+    h.stop(&mut d).await;
+}
+
+/// A manual failover and failback while the daemon runs: the daemon does both, the command
+/// follows it to the confirmation, and the primary validates again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn manual_failover_and_failback_go_through_the_daemon() {
+    let h = Harness::start(66).await;
+    let mut d = h.armed("daemon").await;
+    let out = h.cli(&["failover", "--yes"]).await;
+    assert!(out.contains("asking it to failover"), "{out}");
+    assert!(out.contains("confirmed"), "{out}");
+    d.wait_line("FAILOVER DECIDED by an operator", STEP).await;
+    assert_eq!(h.committed().len(), 1);
+
+    let out = h.cli(&["failback", "--yes"]).await;
+    assert!(out.contains("confirmed"), "{out}");
+    d.wait_line("FAILBACK COMMITTED", STEP).await;
+    d.wait_line("watching again", STEP).await;
+    assert_eq!(
+        h.identity("primary").await["consensus_status"],
+        "VALIDATING_IN_CURRENT_EPOCH"
+    );
+    assert_eq!(h.committed().len(), 2, "one failover and one failback");
+    h.wait_for_state(&h.state_file(), "watching", STEP).await;
+    h.stop(&mut d).await;
+}
