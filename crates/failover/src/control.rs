@@ -319,9 +319,8 @@ async fn serve_one(stream: UnixStream, runner: &mpsc::Sender<Pending>) {
                 }
             },
         };
-    let mut text = serde_json::to_string(&response).unwrap_or_else(|_| {
-        r#"{"ok":false,"message":"cannot encode the answer"}"#.to_string()
-    });
+    let mut text = serde_json::to_string(&response)
+        .unwrap_or_else(|_| r#"{"ok":false,"message":"cannot encode the answer"}"#.to_string());
     text.push('\n');
     let _ = write.write_all(text.as_bytes()).await;
     let _ = write.shutdown().await;
@@ -333,15 +332,17 @@ pub async fn request(
     req: &Request,
     timeout: Duration,
 ) -> Result<Response, ControlError> {
-    let stream = UnixStream::connect(path).await.map_err(|e| match e.kind() {
-        io::ErrorKind::PermissionDenied => ControlError::PermissionDenied {
-            path: path.to_path_buf(),
-        },
-        _ => ControlError::NotRunning {
-            path: path.to_path_buf(),
-            source: e,
-        },
-    })?;
+    let stream = UnixStream::connect(path)
+        .await
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::PermissionDenied => ControlError::PermissionDenied {
+                path: path.to_path_buf(),
+            },
+            _ => ControlError::NotRunning {
+                path: path.to_path_buf(),
+                source: e,
+            },
+        })?;
     let protocol = |problem: String| ControlError::Protocol {
         path: path.to_path_buf(),
         problem,
@@ -361,9 +362,14 @@ pub async fn request(
             humantime::format_duration(timeout)
         ))),
         Ok(Err(e)) => Err(protocol(format!("cannot read the answer: {e}"))),
-        Ok(Ok(0)) => Err(protocol("the daemon closed the connection without an answer".into())),
-        Ok(Ok(_)) => serde_json::from_str(line.trim())
-            .map_err(|e| protocol(format!("the answer is not JSON the client understands ({e})"))),
+        Ok(Ok(0)) => Err(protocol(
+            "the daemon closed the connection without an answer".into(),
+        )),
+        Ok(Ok(_)) => serde_json::from_str(line.trim()).map_err(|e| {
+            protocol(format!(
+                "the answer is not JSON the client understands ({e})"
+            ))
+        }),
     }
 }
 
@@ -410,10 +416,7 @@ mod tests {
             .err()
             .expect("a regular file is refused");
         let msg = err.to_string();
-        assert!(
-            msg.contains("regular file") && msg.contains("fix"),
-            "{msg}"
-        );
+        assert!(msg.contains("regular file") && msg.contains("fix"), "{msg}");
         assert_eq!(std::fs::read(&path).expect("kept"), b"not a socket");
         std::fs::remove_file(&path).expect("rm");
 
@@ -433,7 +436,9 @@ mod tests {
         }));
         let answer = tokio::spawn(async move {
             if let Some(p) = rx.recv().await {
-                let _ = p.reply.send(Response::ok(format!("got {}", p.request.name())));
+                let _ = p
+                    .reply
+                    .send(Response::ok(format!("got {}", p.request.name())));
             }
         });
         let r = request(&path, &Request::Resume, Duration::from_secs(5))
@@ -443,7 +448,10 @@ mod tests {
         answer.await.expect("answered");
         let _ = stop.send(());
         task.await.expect("server stops");
-        assert!(!path.exists(), "the socket is removed when the server stops");
+        assert!(
+            !path.exists(),
+            "the socket is removed when the server stops"
+        );
         let err = request(&path, &Request::Status, Duration::from_secs(1))
             .await
             .expect_err("nobody listens");

@@ -496,8 +496,7 @@ impl<C: Clock> Runner<C> {
     }
 
     fn log_poll(&self, a: &Assessment) {
-        let paused = match maintenance::pause_gate(self.state.pause.as_ref(), self.clock.now_ms())
-        {
+        let paused = match maintenance::pause_gate(self.state.pause.as_ref(), self.clock.now_ms()) {
             PauseGate::Paused(_) => " | PAUSED",
             _ => "",
         };
@@ -1153,7 +1152,8 @@ impl<C: Clock> Runner<C> {
             reason: pause.reason.clone(),
         });
         self.metrics.set_paused(Some(pause.until_ms));
-        self.state.record(now, format!("paused {}", pause.describe(now)));
+        self.state
+            .record(now, format!("paused {}", pause.describe(now)));
         self.state.pause = Some(pause.clone());
         self.said_paused_hold = false;
         self.save_state();
@@ -1190,7 +1190,10 @@ impl<C: Clock> Runner<C> {
                 self.state.phase.name()
             ));
         };
-        warn!("intent {} CANCELLED by an operator: no longer sent", c.intent_hash);
+        warn!(
+            "intent {} CANCELLED by an operator: no longer sent",
+            c.intent_hash
+        );
         let mut message = format!("stopped sending intent {}", c.intent_hash);
         if c.submitted {
             message.push_str(&format!(
@@ -1246,7 +1249,12 @@ impl<C: Clock> Runner<C> {
                 f.end_epoch
             ));
         }
-        if let Phase::Committed { intent_hash, commit_epoch, .. } = &self.state.phase {
+        if let Phase::Committed {
+            intent_hash,
+            commit_epoch,
+            ..
+        } = &self.state.phase
+        {
             return Response::refused(format!("{what} refused by the running daemon: intent {intent_hash} committed in epoch {commit_epoch} and is being confirmed; wait for the next epoch (radix-failover status)"));
         }
         if self.opts.dry_run {

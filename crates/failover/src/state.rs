@@ -883,7 +883,11 @@ mod tests {
         assert!(c.submitted);
         assert_eq!(s.cancelled.as_ref(), Some(&c));
         assert!(s.log.last().expect("logged").message.contains("cancelled"));
-        assert_eq!(s.cancel_inflight(10, Some(11)), None, "nothing left in flight");
+        assert_eq!(
+            s.cancel_inflight(10, Some(11)),
+            None,
+            "nothing left in flight"
+        );
 
         let mut s = DaemonState::new(V, N, 1);
         s.set_phase(Phase::FailingBack(inflight()), 2, "manual failback");

@@ -186,8 +186,10 @@ pub fn status(args: &StatusArgs) -> Result<()> {
             ) {
                 Ok(Some(s)) => {
                     let pause = match maintenance::pause_gate(s.pause.as_ref(), now) {
-                        PauseGate::Paused(p) => Some(json!({"since_ms": p.since_ms, "until_ms": p.until_ms,
-                            "until": maintenance::utc(p.until_ms), "reason": p.reason})),
+                        PauseGate::Paused(p) => {
+                            Some(json!({"since_ms": p.since_ms, "until_ms": p.until_ms,
+                            "until": maintenance::utc(p.until_ms), "reason": p.reason}))
+                        }
                         _ => None,
                     };
                     (serde_json::to_value(&s.phase).unwrap_or(json!(null)), pause)
@@ -514,7 +516,11 @@ fn actor(config: &Config, need_state: bool) -> Result<Actor> {
     }
 }
 
-fn ask_daemon(rt: &tokio::runtime::Runtime, sock: &std::path::Path, req: Request) -> Result<Response> {
+fn ask_daemon(
+    rt: &tokio::runtime::Runtime,
+    sock: &std::path::Path,
+    req: Request,
+) -> Result<Response> {
     rt.block_on(control::request(sock, &req, control::ANSWER_TIMEOUT + Duration::from_secs(5)))
         .map_err(|e| match e {
             control::ControlError::NotRunning { .. } => anyhow!("a radix-failover daemon holds the state file's lock, but {e}; it may be starting up; fix: try again in a few seconds (or stop the daemon to act without it)"),
@@ -553,7 +559,9 @@ pub fn pause(args: &PauseArgs) -> Result<()> {
                 &rt,
                 &sock,
                 Request::Pause {
-                    for_ms: args.for_.map(|d| d.as_millis().min(u64::MAX as u128) as u64),
+                    for_ms: args
+                        .for_
+                        .map(|d| d.as_millis().min(u64::MAX as u128) as u64),
                     reason: args.reason.clone(),
                 },
             )?;
@@ -561,8 +569,13 @@ pub fn pause(args: &PauseArgs) -> Result<()> {
         }
         Actor::Local(Some((file, _lock))) => {
             let now = SystemClock.now_ms();
-            let p = maintenance::new_pause(now, args.for_, args.reason.as_deref(), config.daemon.max_pause)
-                .map_err(|e| anyhow!("{e}"))?;
+            let p = maintenance::new_pause(
+                now,
+                args.for_,
+                args.reason.as_deref(),
+                config.daemon.max_pause,
+            )
+            .map_err(|e| anyhow!("{e}"))?;
             let mut state = load_or_new(&file, &config)?;
             state.record(now, format!("paused {} (no daemon ran)", p.describe(now)));
             state.pause = Some(p.clone());
@@ -592,7 +605,10 @@ pub fn resume(args: &ControlArgs) -> Result<()> {
             let mut state = load_or_new(&file, &config)?;
             let message = match state.pause.take() {
                 Some(p) => {
-                    state.record(now, format!("pause over: resumed by an operator (it was: {})", p.reason));
+                    state.record(
+                        now,
+                        format!("pause over: resumed by an operator (it was: {})", p.reason),
+                    );
                     file.save(&state)?;
                     "resumed: automatic failover is armed again (no daemon runs; the state file says so)".to_string()
                 }
@@ -617,7 +633,11 @@ pub fn cancel(args: &ControlArgs) -> Result<()> {
             let now = SystemClock.now_ms();
             let mut state = load_or_new(&file, &config)?;
             let Some(c) = state.cancel_inflight(now, None) else {
-                bail!("nothing to cancel: no intent is in flight (phase {} in {})", state.phase.name(), file.path().display());
+                bail!(
+                    "nothing to cancel: no intent is in flight (phase {} in {})",
+                    state.phase.name(),
+                    file.path().display()
+                );
             };
             file.save(&state)?;
             let mut message = format!("cancelled intent {} in the state file (no daemon runs): a daemon started later will not send it", c.intent_hash);
@@ -643,7 +663,10 @@ fn switch_through_daemon(
         Direction::ToBackup => ("failover", Request::Failover),
         Direction::ToPrimary => ("failback", Request::Failback),
     };
-    eprintln!("a radix-failover daemon runs: asking it to {what} (on {})", sock.display());
+    eprintln!(
+        "a radix-failover daemon runs: asking it to {what} (on {})",
+        sock.display()
+    );
     if !args.yes {
         if !std::io::stdin().is_terminal() {
             bail!("standard input is not a terminal, so {what} cannot ask for confirmation; add --yes to confirm on the command line");
@@ -651,7 +674,9 @@ fn switch_through_daemon(
         print!("Ask the running daemon to {what} now? Type yes to confirm: ");
         std::io::stdout().flush().ok();
         let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer).context("cannot read the confirmation")?;
+        std::io::stdin()
+            .read_line(&mut answer)
+            .context("cannot read the confirmation")?;
         if answer.trim() != "yes" {
             bail!("{what} not confirmed; nothing was asked");
         }
@@ -662,12 +687,16 @@ fn switch_through_daemon(
         return Ok(());
     }
     // Follow the daemon's progress until the switch is done (or stops).
-    let deadline = std::time::Instant::now() + config.daemon.submit_deadline * 2 + Duration::from_secs(60);
+    let deadline =
+        std::time::Instant::now() + config.daemon.submit_deadline * 2 + Duration::from_secs(60);
     let mut last = String::new();
     loop {
         std::thread::sleep(Duration::from_secs(1));
         let s = ask_daemon(rt, sock, Request::Status)?;
-        let phase = s.data["phase"]["phase"].as_str().unwrap_or_default().to_string();
+        let phase = s.data["phase"]["phase"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         if phase != last {
             eprintln!("daemon phase {phase}");
             last = phase.clone();

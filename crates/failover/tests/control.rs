@@ -102,10 +102,7 @@ async fn failback_while_the_daemon_fails_over_is_answered_by_the_daemon() {
         out.contains("refused by the running daemon") && out.contains(&intent),
         "the daemon answers, naming the intent in flight: {out}"
     );
-    assert!(
-        out.contains("only one intent is ever in flight"),
-        "{out}"
-    );
+    assert!(out.contains("only one intent is ever in flight"), "{out}");
     assert!(
         !out.contains("nothing to do"),
         "the old answer is gone: {out}"
@@ -222,13 +219,23 @@ async fn cancel_stops_sending_and_a_late_commit_is_still_seen() {
             STEP,
         )
         .await;
-    let intent = inflight["intent_hash"].as_str().expect("intent").to_string();
+    let intent = inflight["intent_hash"]
+        .as_str()
+        .expect("intent")
+        .to_string();
     let out = h.cli(&["cancel"]).await;
-    assert!(out.contains(&format!("stopped sending intent {intent}")), "{out}");
+    assert!(
+        out.contains(&format!("stopped sending intent {intent}")),
+        "{out}"
+    );
     assert!(out.contains("MAY STILL COMMIT"), "{out}");
     assert!(out.contains("paused"), "{out}");
     let state = h.state(&h.state_file()).expect("state");
-    assert_eq!(state["cancelled"]["intent_hash"], intent.as_str(), "{state}");
+    assert_eq!(
+        state["cancelled"]["intent_hash"],
+        intent.as_str(),
+        "{state}"
+    );
     assert_eq!(Harness::phase_of(&state)["phase"], "watching");
 
     // The stall ends and the already-submitted intent commits: seen, said, followed.

@@ -507,7 +507,12 @@ pub(super) fn daemon(
         Some(s) => {
             let d = parse_duration("daemon.max_pause", s)?;
             if d.is_zero() {
-                return Err(problem("daemon.max_pause", s, "is zero, so no pause would be possible", "give a duration such as \"1h\" (the default)"));
+                return Err(problem(
+                    "daemon.max_pause",
+                    s,
+                    "is zero, so no pause would be possible",
+                    "give a duration such as \"1h\" (the default)",
+                ));
             }
             d
         }
@@ -519,7 +524,8 @@ pub(super) fn daemon(
             let g = g.trim();
             let valid = !g.is_empty()
                 && g.len() <= 32
-                && g.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+                && g.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
             if !valid {
                 return Err(problem("daemon.control_group", g, "is not a group name", "give the name of an existing group, e.g. \"radix-ops\", or remove the key (the socket is then for the service user only)"));
             }
