@@ -44,6 +44,9 @@ pub enum Command {
     /// Switch back to the primary's key, once the primary is healthy (the same checks, aimed
     /// at the primary).
     Failback(SwitchArgs),
+    /// Planned switch to the standby (the node that does not validate now), with the same
+    /// checks; says from which epoch it takes effect. Both nodes stay up: no proposal is lost.
+    Switchover(SwitchoverArgs),
     /// Maintenance: no automatic switch for a while (e.g. before a planned restart of the
     /// primary). Resumes by itself; survives a restart of the daemon.
     Pause(PauseArgs),
@@ -220,6 +223,16 @@ pub struct PauseArgs {
     /// Print the answer as one JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SwitchoverArgs {
+    /// The node to switch to: primary or backup (default: the one not validating now).
+    #[arg(long, value_name = "NODE")]
+    pub to: Option<String>,
+
+    #[command(flatten)]
+    pub switch: SwitchArgs,
 }
 
 #[derive(Debug, Args)]

@@ -40,6 +40,7 @@ fn main() -> ExitCode {
         Command::Status(a) => watch_commands::status(a),
         Command::Failover(a) => watch_commands::switch(a, watch_commands::Direction::ToBackup),
         Command::Failback(a) => watch_commands::switch(a, watch_commands::Direction::ToPrimary),
+        Command::Switchover(a) => watch_commands::switchover(a),
         Command::Pause(a) => watch_commands::pause(a),
         Command::Resume(a) => watch_commands::resume(a),
         Command::Cancel(a) => watch_commands::cancel(a),

@@ -1332,11 +1332,12 @@ impl<C: Clock> Runner<C> {
         self.set_phase(phase, reason);
         self.metrics.set_phase(&self.state.phase);
         Response::ok(format!(
-            "the daemon is {}: intent {} (valid epochs {}..{}); it sends and follows it from its next poll (radix-failover status shows the progress)",
+            "the daemon is {}: intent {} (valid epochs {}..{}); it sends and follows it from its next poll (radix-failover status shows the progress). Committed in epoch {epoch}, it takes effect from epoch {}",
             if back { "failing back" } else { "failing over" },
             tx.intent_hash_bech32,
             tx.start_epoch_inclusive(),
-            tx.end_epoch_exclusive()
+            tx.end_epoch_exclusive(),
+            epoch + 1
         ))
         .with_data(serde_json::json!({
             "intent_hash": tx.intent_hash_bech32,

@@ -24,7 +24,9 @@ use radix_failover::state::{DaemonState, StateError, StateFile, StateLock};
 use radix_failover::submit::{self, SubmitParams, TickOutcome};
 use radix_failover::tx::{build_update_key, UpdateKeyRequest, DEFAULT_VALID_EPOCHS};
 
-use crate::cli::{ControlArgs, PauseArgs, RunArgs, ServiceArgs, StatusArgs, SwitchArgs};
+use crate::cli::{
+    ControlArgs, PauseArgs, RunArgs, ServiceArgs, StatusArgs, SwitchArgs, SwitchoverArgs,
+};
 
 /// One thread is plenty: the daemon waits on a handful of HTTP requests per poll, and a
 /// single-threaded runtime keeps its memory and CPU footprint small.
@@ -488,6 +490,69 @@ pub fn switch(args: &SwitchArgs, dir: Direction) -> Result<()> {
             tokio::time::sleep(config.policy.poll_interval.min(Duration::from_secs(5))).await;
         }
     })
+}
+
+/// `switchover`: a planned switch to the node that does not validate now (or `--to`). The
+/// ledger says which one validates; then it is `failover` or `failback`, through the daemon when
+/// one runs.
+pub fn switchover(args: &SwitchoverArgs) -> Result<()> {
+    let config = load(&args.switch.config, false)?;
+    let rt = runtime()?;
+    let (in_force, epoch) = rt.block_on(async {
+        let sources = Sources::new(&config).map_err(|e| anyhow!("{e}"))?;
+        let obs = observe(&sources).await;
+        let mut policy = policy_for(&config);
+        let a = policy.observe(
+            &obs,
+            &Gates {
+                preflight_ok: true,
+                preflight_problem: None,
+            },
+        );
+        Ok::<_, anyhow::Error>((a.view.key_in_force, agreed_epoch(&obs)))
+    })?;
+    let active = match in_force {
+        KeyOwner::Primary => "primary",
+        KeyOwner::Backup => "backup",
+        other => bail!("switchover refused: the key in force is {}, so it is not clear which node is the standby; check radix-failover status", owner(&other)),
+    };
+    let to = args
+        .to
+        .as_deref()
+        .map(str::trim)
+        .map(str::to_ascii_lowercase);
+    let target = match to.as_deref() {
+        None => {
+            if active == "primary" {
+                "backup"
+            } else {
+                "primary"
+            }
+        }
+        Some(t @ ("primary" | "backup")) if t == active => {
+            bail!("switchover refused: the {t} node validates already; nothing to do")
+        }
+        Some(t @ ("primary" | "backup")) => {
+            if t == "primary" {
+                "primary"
+            } else {
+                "backup"
+            }
+        }
+        Some(other) => bail!("--to {other:?}: no such node; fix: give primary or backup"),
+    };
+    if let Some(e) = epoch {
+        eprintln!(
+            "switchover from the {active} to the {target}: submitted in epoch {e}; once it commits in this epoch it takes effect from epoch {} (the {active} keeps validating until then, so no proposal is lost)",
+            e + 1
+        );
+    }
+    let dir = if target == "backup" {
+        Direction::ToBackup
+    } else {
+        Direction::ToPrimary
+    };
+    switch(&args.switch, dir)
 }
 
 /// `status` asks the daemon with this: a daemon answers between polls, well within it.

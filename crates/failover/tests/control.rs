@@ -273,3 +273,46 @@ async fn manual_failover_and_failback_go_through_the_daemon() {
     h.wait_for_state(&h.state_file(), "watching", STEP).await;
     h.stop(&mut d).await;
 }
+
+/// A planned switchover early in an epoch, while the daemon runs: it says from which epoch it
+/// takes effect, and costs no proposal (both nodes stay up).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_planned_switchover_early_in_an_epoch_misses_no_proposal() {
+    let h = Harness::start(67).await;
+    let mut d = h.armed("daemon").await;
+    // Wait for the first rounds of an epoch.
+    let deadline = std::time::Instant::now() + STEP;
+    while !(1..=2).contains(&h.position().round) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never saw an epoch start"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let start = h.epoch();
+    let out = h.cli(&["switchover", "--yes"]).await;
+    assert!(
+        out.contains("switchover from the primary to the backup")
+            && out.contains("takes effect from epoch"),
+        "{out}"
+    );
+    assert!(out.contains("confirmed"), "{out}");
+    let commit = h.wait_key_change_epoch().await;
+    assert_eq!(commit, start, "committed in the epoch it was asked in");
+    h.wait_epochs(1).await;
+    for e in start..=commit + 1 {
+        let rounds = h.our_rounds_in(e);
+        assert!(!rounds.is_empty(), "we lead rounds in epoch {e}");
+        assert!(
+            rounds.iter().all(|r| r.made),
+            "missed in epoch {e}: {rounds:?}"
+        );
+    }
+    assert_eq!(h.committed().len(), 1);
+    d.wait_line("FAILOVER DECIDED by an operator", STEP).await;
+    let out = h
+        .cli_fails(&["switchover", "--to", "backup", "--yes"])
+        .await;
+    assert!(out.contains("validates already"), "{out}");
+    h.stop(&mut d).await;
+}
