@@ -58,6 +58,9 @@ _radix__failover() {
             radix__failover,status)
                 cmd="radix__failover__subcmd__status"
                 ;;
+            radix__failover,switchover)
+                cmd="radix__failover__subcmd__switchover"
+                ;;
             radix__failover,tx)
                 cmd="radix__failover__subcmd__tx"
                 ;;
@@ -114,6 +117,9 @@ _radix__failover() {
                 ;;
             radix__failover__subcmd__help,status)
                 cmd="radix__failover__subcmd__help__subcmd__status"
+                ;;
+            radix__failover__subcmd__help,switchover)
+                cmd="radix__failover__subcmd__help__subcmd__switchover"
                 ;;
             radix__failover__subcmd__help,tx)
                 cmd="radix__failover__subcmd__help__subcmd__tx"
@@ -191,7 +197,7 @@ _radix__failover() {
 
     case "${cmd}" in
         radix__failover)
-            opts="-v -h -V --verbose --help --version keys config tx run status failover failback pause resume cancel service init completions man help"
+            opts="-v -h -V --verbose --help --version keys config tx run status failover failback switchover pause resume cancel service init completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -347,7 +353,7 @@ _radix__failover() {
             return 0
             ;;
         radix__failover__subcmd__help)
-            opts="keys config tx run status failover failback pause resume cancel service init completions man help"
+            opts="keys config tx run status failover failback switchover pause resume cancel service init completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -599,6 +605,20 @@ _radix__failover() {
             return 0
             ;;
         radix__failover__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__help__subcmd__switchover)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1043,6 +1063,28 @@ _radix__failover() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__switchover)
+            opts="-v -h --to --config --yes --no-wait --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
