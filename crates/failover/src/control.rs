@@ -181,6 +181,20 @@ fn group_id(name: &str) -> Result<u32, String> {
         .ok_or_else(|| "no such group in /etc/group".to_string())
 }
 
+/// Why members of the control group cannot reach the socket, if they cannot: they need to
+/// search (x) its directory, which is 0700 by default (the package, systemd's StateDirectory).
+fn unreachable_for_group(path: &Path, gid: u32, group: &str) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty())?;
+    let meta = std::fs::metadata(dir).ok()?;
+    let mode = meta.mode();
+    let reachable = mode & 0o001 != 0 || (meta.gid() == gid && mode & 0o010 != 0);
+    (!reachable).then(|| format!(
+        "control socket {}: [daemon] control_group {group:?} is set, but its members cannot reach the socket: the directory {} is mode {:04o}, group {}; fix: chgrp {group} {} && chmod 0710 {} (under systemd: StateDirectoryMode=0710 and Group={group}, or a drop-in with ExecStartPre=)",
+        path.display(), dir.display(), mode & 0o7777, meta.gid(), dir.display(), dir.display()
+    ))
+}
+
 impl ControlServer {
     /// Binds `path`. The caller holds the state file's lock: a socket already there is a dead
     /// daemon's and is replaced; anything else there is refused. The socket is created with
@@ -232,6 +246,11 @@ impl ControlServer {
                         problem: format!("cannot give the socket to it ({e}); the daemon's user must be a member"),
                     }
                 })?;
+            }
+            if let (Some(gid), Some(g)) = (gid, group) {
+                if let Some(w) = unreachable_for_group(path, gid, g) {
+                    warn!("{w}");
+                }
             }
             let mode = if gid.is_some() { 0o660 } else { 0o600 };
             std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
@@ -397,6 +416,41 @@ mod tests {
             }
         );
         assert!(serde_json::from_str::<Request>(r#"{"command":"explode"}"#).is_err());
+    }
+
+    #[test]
+    fn a_control_group_makes_it_0660_for_that_group_and_an_unknown_group_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("state.json.sock");
+        let err = ControlServer::bind(&path, Some("no-such-group-here"))
+            .err()
+            .expect("unknown group");
+        assert!(
+            err.to_string().contains("no such group") && err.to_string().contains("fix"),
+            "{err}"
+        );
+        assert!(!path.exists(), "nothing left behind");
+        // Our own primary group: every user may give a file to it.
+        let gid = rustix::process::getegid().as_raw();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let _guard = rt.enter();
+        let server = ControlServer::bind(&path, Some(&gid.to_string())).expect("bind");
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(&path).expect("meta");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o660);
+        assert_eq!(meta.gid(), gid);
+        // The temp dir is 0700: the group cannot get in, and the daemon says so.
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
+            .expect("chmod");
+        let w = unreachable_for_group(&path, gid, "ops").expect("unreachable");
+        assert!(w.contains("chmod 0710"), "{w}");
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o710))
+            .expect("chmod");
+        assert_eq!(unreachable_for_group(&path, gid, "ops"), None);
+        drop(server);
     }
 
     #[test]

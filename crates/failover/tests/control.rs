@@ -23,6 +23,23 @@ async fn status_json(h: &Harness) -> Value {
     serde_json::from_str(&out[..end]).unwrap_or_else(|e| panic!("status --json: {e}:\n{out}"))
 }
 
+/// The daemon's /metrics, from the URL of its start-up line (the sim's config uses port 0).
+async fn metrics(d: &mut Daemon) -> String {
+    let line = d.wait_line("metrics on http://", STEP).await;
+    let url = line
+        .split("metrics on ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .expect("a URL in the metrics line")
+        .to_string();
+    reqwest::get(url)
+        .await
+        .expect("metrics answer")
+        .text()
+        .await
+        .expect("metrics text")
+}
+
 /// Maintenance: `pause --for` while the primary is down for several epochs gives no
 /// failover; the pause ends by itself, and the still-dead primary is then failed over.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -44,6 +61,12 @@ async fn a_pause_holds_the_failover_for_its_time_then_a_dead_primary_is_failed_o
     assert!(v["pause"]["until"].as_str().is_some(), "{v}");
     assert_eq!(v["daemon_process"]["running"], true, "{v}");
     hook.wait_event("paused", "planned restart", STEP).await;
+    let metrics = metrics(&mut d).await;
+    assert!(metrics.contains("radix_failover_paused 1"), "{metrics}");
+    assert!(
+        metrics.contains("radix_failover_pause_end_timestamp_seconds "),
+        "{metrics}"
+    );
 
     let from = d.line_count();
     h.fault(json!({"action": "node_down", "node": "primary"}))
@@ -70,6 +93,8 @@ async fn a_pause_holds_the_failover_for_its_time_then_a_dead_primary_is_failed_o
     hook.wait_event("resumed", "ended by itself", STEP).await;
     let v = status_json(&h).await;
     assert_eq!(v["paused"], false, "{v}");
+    let metrics = metrics(&mut d).await;
+    assert!(metrics.contains("radix_failover_paused 0"), "{metrics}");
     h.stop(&mut d).await;
 }
 
