@@ -24,7 +24,7 @@ async fn status_json(h: &Harness) -> Value {
 }
 
 /// The daemon's /metrics, from the URL of its start-up line (the sim's config uses port 0).
-async fn metrics(d: &mut Daemon) -> String {
+async fn scrape_metrics(d: &mut Daemon) -> String {
     let line = d.wait_line("metrics on http://", STEP).await;
     let url = line
         .split("metrics on ")
@@ -61,7 +61,7 @@ async fn a_pause_holds_the_failover_for_its_time_then_a_dead_primary_is_failed_o
     assert!(v["pause"]["until"].as_str().is_some(), "{v}");
     assert_eq!(v["daemon_process"]["running"], true, "{v}");
     hook.wait_event("paused", "planned restart", STEP).await;
-    let metrics = metrics(&mut d).await;
+    let metrics = scrape_metrics(&mut d).await;
     assert!(metrics.contains("radix_failover_paused 1"), "{metrics}");
     assert!(
         metrics.contains("radix_failover_pause_end_timestamp_seconds "),
@@ -93,7 +93,7 @@ async fn a_pause_holds_the_failover_for_its_time_then_a_dead_primary_is_failed_o
     hook.wait_event("resumed", "ended by itself", STEP).await;
     let v = status_json(&h).await;
     assert_eq!(v["paused"], false, "{v}");
-    let metrics = metrics(&mut d).await;
+    let metrics = scrape_metrics(&mut d).await;
     assert!(metrics.contains("radix_failover_paused 0"), "{metrics}");
     h.stop(&mut d).await;
 }
