@@ -577,6 +577,9 @@ fn actor(config: &Config, need_state: bool) -> Result<Actor> {
     match file.lock() {
         Ok(lock) => Ok(Actor::Local(Some((file, lock)))),
         Err(StateError::Locked { .. }) => Ok(Actor::Daemon(control::socket_path(&path))),
+        // No state directory here (a manual switch from another host's copy of the config):
+        // no daemon can run on it, and a switch needs no state file.
+        Err(StateError::MissingDir { .. }) if !need_state => Ok(Actor::Local(None)),
         Err(e) => Err(e.into()),
     }
 }
