@@ -44,6 +44,17 @@ pub enum Command {
     /// Switch back to the primary's key, once the primary is healthy (the same checks, aimed
     /// at the primary).
     Failback(SwitchArgs),
+    /// Planned switch to the standby (the node that does not validate now), with the same
+    /// checks; says from which epoch it takes effect. Both nodes stay up: no proposal is lost.
+    Switchover(SwitchoverArgs),
+    /// Maintenance: no automatic switch for a while (e.g. before a planned restart of the
+    /// primary). Resumes by itself; survives a restart of the daemon.
+    Pause(PauseArgs),
+    /// End a maintenance pause now: automatic failover is armed again.
+    Resume(ControlArgs),
+    /// Stop sending the failover (or failback) intent in flight. An intent already submitted
+    /// may still commit until its window ends; the daemon keeps watching for that.
+    Cancel(ControlArgs),
     /// The systemd unit: print it, or install it.
     #[command(subcommand)]
     Service(ServiceCommand),
@@ -191,6 +202,46 @@ pub struct StatusArgs {
     pub config: PathBuf,
 
     /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PauseArgs {
+    /// Config file (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+
+    /// How long, e.g. 20m or 1h30m (default and maximum: [daemon] max_pause, 1h unless set).
+    #[arg(long = "for", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub for_: Option<std::time::Duration>,
+
+    /// Why (shown by status, the logs and the alerts).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+
+    /// Print the answer as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SwitchoverArgs {
+    /// The node to switch to: primary or backup (default: the one not validating now).
+    #[arg(long, value_name = "NODE")]
+    pub to: Option<String>,
+
+    #[command(flatten)]
+    pub switch: SwitchArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ControlArgs {
+    /// Config file (TOML).
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+
+    /// Print the answer as one JSON object.
     #[arg(long)]
     pub json: bool,
 }

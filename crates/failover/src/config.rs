@@ -630,6 +630,8 @@ impl Config {
                 state_file: None,
                 submit_deadline: DEFAULT_SUBMIT_DEADLINE,
                 request_timeout: DEFAULT_REQUEST_TIMEOUT,
+                max_pause: crate::maintenance::DEFAULT_MAX_PAUSE,
+                control_group: None,
             },
             alerts: None,
             metrics_listen: None,
@@ -955,6 +957,24 @@ mod tests {
         c.require_watch(false).unwrap();
         let e = c.require_watch(true).unwrap_err().to_string();
         assert!(e.contains("`daemon.state_file`"), "{e}");
+    }
+
+    #[test]
+    fn max_pause_and_control_group_have_defaults_and_bad_values_name_the_key() {
+        let c = load(&daemon_sections()).unwrap();
+        assert_eq!(c.daemon.max_pause, crate::maintenance::DEFAULT_MAX_PAUSE);
+        assert_eq!(c.daemon.control_group, None);
+        let with =
+            |extra: &str| daemon_sections().replace("[daemon]\n", &format!("[daemon]\n{extra}\n"));
+        let c = load(&with("max_pause = \"20m\"\ncontrol_group = \"radix-ops\"")).unwrap();
+        assert_eq!(c.daemon.max_pause, std::time::Duration::from_secs(1200));
+        assert_eq!(c.daemon.control_group.as_deref(), Some("radix-ops"));
+        let e = load(&with("max_pause = \"0s\"")).unwrap_err().to_string();
+        assert!(e.contains("daemon.max_pause") && e.contains("zero"), "{e}");
+        let e = load(&with("control_group = \"ops; rm -rf\""))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("daemon.control_group"), "{e}");
     }
 
     /// A config in `dir` (mode 0600) with `extra` appended to the daemon sections.

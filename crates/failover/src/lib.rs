@@ -6,11 +6,13 @@
 
 pub mod alerts;
 pub mod config;
+pub mod control;
 pub mod field;
 pub mod file_trust;
 pub mod hardening;
 pub mod keyfile;
 pub mod keys;
+pub mod maintenance;
 pub mod manifest_guard;
 pub mod manifest_template;
 pub mod metrics;

@@ -117,6 +117,8 @@ struct State {
     missed: Option<u64>,
     phase: Option<String>,
     preflight_ok: Option<bool>,
+    /// The maintenance pause's end (unix ms) while one is in force.
+    paused_until_ms: Option<i64>,
     decision: Option<String>,
     decision_changed_ms: Option<i64>,
     tx_status: Option<FailoverTxStatus>,
@@ -216,6 +218,11 @@ impl Metrics {
     /// The transaction status, when it must differ from what the phase says.
     pub fn set_tx_status(&self, status: FailoverTxStatus) {
         self.with(|s| s.tx_status = Some(status));
+    }
+
+    /// The maintenance pause: its end while one is in force, `None` when armed.
+    pub fn set_paused(&self, until_ms: Option<i64>) {
+        self.with(|s| s.paused_until_ms = until_ms);
     }
 
     /// Pre-flight result (`None`: not run yet).
@@ -404,6 +411,24 @@ impl State {
         )?;
         if let Some(ok) = self.preflight_ok {
             flag(ok).encode(m)?;
+        }
+
+        let m = enc.encode_descriptor(
+            "radix_failover_paused",
+            "1 while a maintenance pause is in force (no automatic switch; radix-failover pause), 0 when armed.",
+            None,
+            gauge,
+        )?;
+        flag(self.paused_until_ms.is_some()).encode(m)?;
+
+        let m = enc.encode_descriptor(
+            "radix_failover_pause_end_timestamp",
+            "Unix time the maintenance pause ends by itself; absent when not paused.",
+            sec,
+            gauge,
+        )?;
+        if let Some(ms) = self.paused_until_ms {
+            seconds(ms).encode(m)?;
         }
 
         let m = enc.encode_descriptor(

@@ -18,6 +18,9 @@
 //! - never two failovers and never an automatic fail back: once failed over the loop only
 //!   watches and warns;
 //! - shutdown (SIGTERM/SIGINT) is only taken between polls, so a state write is never cut.
+//! - a maintenance pause (`maintenance.rs`) holds an automatic failover, never a manual one;
+//! - no racing with an operator: control-socket requests (`control.rs`) are answered between
+//!   polls, and a manual switch is refused while an intent is in flight.
 //!
 //! The loop takes its clock and its shutdown signal as parameters, so tests can drive it.
 
@@ -29,6 +32,8 @@ use tracing::{error, info, warn};
 
 use crate::alerts::{AlertEvent, Alerter};
 use crate::config::Config;
+use crate::control::{Pending, Request, Response};
+use crate::maintenance::{self, PauseGate};
 use crate::metrics::Metrics;
 use crate::observe::Observation;
 use crate::policy::{Assessment, Decision, Gates, KeyOwner, Policy, PolicyKeys};
@@ -117,6 +122,15 @@ pub struct Runner<C: Clock> {
     polls: u64,
     alerter: Alerter,
     metrics: Metrics,
+    /// Requests from the control socket (`radix-failover pause`, ...), answered between polls.
+    commands: Option<tokio::sync::mpsc::Receiver<Pending>>,
+    /// What the last poll saw: the trusted epoch and the keys (for commands between polls).
+    last_epoch: Option<u64>,
+    last_key_on_ledger: KeyOwner,
+    last_key_in_force: KeyOwner,
+    last_decision: String,
+    /// "Failover held by the pause" was logged (once per pause).
+    said_paused_hold: bool,
 }
 
 /// What no longer matches in the stored intent in flight, if any (see
@@ -204,6 +218,12 @@ impl<C: Clock> Runner<C> {
                 polls: 0,
                 alerter,
                 metrics: Metrics::new(),
+                commands: None,
+                last_epoch: None,
+                last_key_on_ledger: KeyOwner::Unknown,
+                last_key_in_force: KeyOwner::Unknown,
+                last_decision: String::new(),
+                said_paused_hold: false,
             },
             lock,
         ))
@@ -211,6 +231,11 @@ impl<C: Clock> Runner<C> {
 
     pub fn phase(&self) -> &Phase {
         &self.state.phase
+    }
+
+    /// Takes the control socket's requests: each is answered between two polls.
+    pub fn attach_control(&mut self, commands: tokio::sync::mpsc::Receiver<Pending>) {
+        self.commands = Some(commands);
     }
 
     /// The metrics this runner updates (for the `/metrics` server).
@@ -248,6 +273,9 @@ impl<C: Clock> Runner<C> {
         let mut watchdog_tick =
             tokio::time::interval(watchdog.map(|w| w / 2).unwrap_or(Duration::from_secs(3600)));
         let mut polls = 0u64;
+        let mut commands = self.commands.take();
+        self.metrics
+            .set_paused(self.state.pause.as_ref().map(|p| p.until_ms));
         let end = loop {
             tokio::select! {
                 biased;
@@ -257,6 +285,11 @@ impl<C: Clock> Runner<C> {
                 }
                 _ = watchdog_tick.tick(), if watchdog.is_some() => {
                     crate::systemd::notify_watchdog();
+                    continue;
+                }
+                Some(p) = next_command(&mut commands) => {
+                    let response = self.answer(p.request).await;
+                    let _ = p.reply.send(response);
                     continue;
                 }
                 _ = interval.tick() => {}
@@ -300,6 +333,12 @@ impl<C: Clock> Runner<C> {
         }
         for w in self.config.warnings() {
             warn!("{w}");
+        }
+        if let Some(p) = &self.state.pause {
+            warn!(
+                "maintenance pause from the state file: no automatic switch {}",
+                p.describe(self.clock.now_ms())
+            );
         }
         info!(
             "state file {} (phase {})",
@@ -413,6 +452,12 @@ impl<C: Clock> Runner<C> {
         }
 
         let a = self.policy.observe(&obs, &self.gates());
+        self.last_epoch = epoch.or(self.last_epoch);
+        self.last_key_on_ledger = a.view.key_on_ledger.clone();
+        self.last_key_in_force = a.view.key_in_force.clone();
+        self.last_decision = a.decision.label().to_string();
+        self.end_pause_when_due();
+        self.watch_cancelled(&a, epoch);
         self.log_poll(&a);
         self.metrics.observe(&obs);
         self.metrics
@@ -456,8 +501,12 @@ impl<C: Clock> Runner<C> {
     }
 
     fn log_poll(&self, a: &Assessment) {
+        let paused = match maintenance::pause_gate(self.state.pause.as_ref(), self.clock.now_ms()) {
+            PauseGate::Paused(_) => " | PAUSED",
+            _ => "",
+        };
         info!(
-            "{} | phase {}",
+            "{} | phase {}{paused}",
             a.view.summary_line(),
             self.state.phase.name()
         );
@@ -486,6 +535,24 @@ impl<C: Clock> Runner<C> {
         match self.state.phase.clone() {
             Phase::Watching => match &a.decision {
                 Decision::FailOver { reason } => {
+                    // The maintenance pause gates the automatic failover only (rule 9).
+                    if let PauseGate::Paused(p) =
+                        maintenance::pause_gate(self.state.pause.as_ref(), now)
+                    {
+                        if !self.said_paused_hold {
+                            let message = format!(
+                                "failover would be decided ({reason}), but automatic failover is PAUSED for maintenance {}. Nothing is submitted; end the pause with `radix-failover resume`, or fail over by hand (radix-failover failover)",
+                                p.describe(now)
+                            );
+                            warn!("{message}");
+                            self.alert(AlertEvent::Problem {
+                                key: "failover-held-by-pause".into(),
+                                message,
+                            });
+                            self.said_paused_hold = true;
+                        }
+                        return Ok(());
+                    }
                     let Some(epoch) = epoch else {
                         warn!("failover decided ({reason}) but no trusted source gives the current epoch; waiting");
                         return Ok(());
@@ -819,6 +886,13 @@ impl<C: Clock> Runner<C> {
             });
         }
         match outcome {
+            TickOutcome::Committed { intent_hash } if back => {
+                self.failback_done(&intent_hash, epoch, "committed");
+            }
+            TickOutcome::AlreadyDone if back => {
+                let intent = inflight.intent_hash.clone();
+                self.failback_done(&intent, epoch, "the primary's key is already on ledger");
+            }
             TickOutcome::Committed { intent_hash } => {
                 self.alert(AlertEvent::Committed {
                     intent: intent_hash.clone(),
@@ -905,6 +979,378 @@ impl<C: Clock> Runner<C> {
         }
     }
 
+    /// A failback committed (or was found done): the primary's key is on ledger and applies
+    /// from the next epoch. Until then the backup still validates, so the phase is failed over;
+    /// once the primary's key is in force the daemon watches again (with a fresh pre-flight),
+    /// as after a failback done by any other means.
+    fn failback_done(&mut self, intent_hash: &str, epoch: u64, how: &str) {
+        info!("FAILBACK COMMITTED: {intent_hash} ({how}) in epoch {epoch}; the primary's key applies from epoch {}, then the daemon watches the primary again", epoch + 1);
+        self.alert(AlertEvent::Failback {
+            detail: format!(
+                "intent {intent_hash} {how} in epoch {epoch}; the primary's key applies from epoch {}",
+                epoch + 1
+            ),
+        });
+        self.set_phase(
+            Phase::FailedOver {
+                intent_hash: None,
+                since_epoch: epoch,
+            },
+            format!("failback {how}; waiting for the primary's key to be in force"),
+        );
+    }
+
+    /// Ends a pause whose time is up, says so and alerts.
+    fn end_pause_when_due(&mut self) {
+        let now = self.clock.now_ms();
+        let PauseGate::Expired(p) = maintenance::pause_gate(self.state.pause.as_ref(), now) else {
+            return;
+        };
+        let why = format!(
+            "it ended by itself at {} ({})",
+            maintenance::utc(p.until_ms),
+            p.reason
+        );
+        info!("maintenance pause ENDED: {why}; automatic failover is armed again");
+        self.clear_pause(why);
+    }
+
+    fn clear_pause(&mut self, why: String) {
+        let now = self.clock.now_ms();
+        self.state.pause = None;
+        self.said_paused_hold = false;
+        self.metrics.set_paused(None);
+        self.alert(AlertEvent::Resumed { why: why.clone() });
+        self.state.record(now, format!("pause over: {why}"));
+        self.save_state();
+    }
+
+    /// A cancelled intent may still commit until its window ends: say so if it does, and forget
+    /// it once it no longer can.
+    fn watch_cancelled(&mut self, a: &Assessment, epoch: Option<u64>) {
+        let Some(c) = self.state.cancelled.clone() else {
+            return;
+        };
+        let target = if c.new_key_hex == hex_key(&self.config.backup_public_key) {
+            KeyOwner::Backup
+        } else {
+            KeyOwner::Primary
+        };
+        let now = self.clock.now_ms();
+        // Before the cancelled switch the key on ledger was the other one: seeing the target's
+        // now means the cancelled intent (or one of its earlier attempts) committed.
+        if a.view.key_on_ledger == target {
+            let message = format!(
+                "the CANCELLED intent {} committed after all (it was already submitted): the {} key is on ledger. The daemon follows the ledger from here",
+                c.intent_hash,
+                if target == KeyOwner::Backup { "backup's" } else { "primary's" }
+            );
+            error!("{message}");
+            self.alert(AlertEvent::Problem {
+                key: format!("cancelled-committed:{}", c.intent_hash),
+                message: message.clone(),
+            });
+            self.state.cancelled = None;
+            self.state.record(now, message);
+            self.save_state();
+        } else if epoch.is_some_and(|e| e >= c.end_epoch) {
+            info!(
+                "the cancelled intent {} can no longer commit: its window ended at epoch {}",
+                c.intent_hash, c.end_epoch
+            );
+            self.state.cancelled = None;
+            self.state
+                .record(now, format!("cancelled intent {} expired", c.intent_hash));
+            self.save_state();
+        }
+    }
+
+    /// Answers one control-socket request (between polls: never during one).
+    pub async fn answer(&mut self, request: Request) -> Response {
+        info!("control: {} requested", request.name());
+        let response = match request {
+            Request::Status => self.status_response(),
+            Request::Pause { for_ms, reason } => {
+                self.pause_command(for_ms.map(Duration::from_millis), reason.as_deref())
+            }
+            Request::Resume => self.resume_command(),
+            Request::Cancel => self.cancel_command(),
+            Request::Failover => self.manual_switch(false).await,
+            Request::Failback => self.manual_switch(true).await,
+        };
+        if response.ok {
+            info!("control: {}", response.message);
+        } else {
+            warn!("control: refused: {}", response.message);
+        }
+        response
+    }
+
+    /// The daemon's side of `status`.
+    pub fn status_response(&self) -> Response {
+        let now = self.clock.now_ms();
+        let owner = |k: &KeyOwner| match k {
+            KeyOwner::Primary => "primary".to_string(),
+            KeyOwner::Backup => "backup".to_string(),
+            KeyOwner::Other(h) => format!("other:{h}"),
+            KeyOwner::NotInActiveSet => "not_in_active_set".to_string(),
+            KeyOwner::Unknown => "unknown".to_string(),
+        };
+        let pause = match maintenance::pause_gate(self.state.pause.as_ref(), now) {
+            PauseGate::Paused(p) => Some(p),
+            _ => None,
+        };
+        let message = match pause {
+            Some(p) => format!(
+                "daemon (pid {}) phase {}; PAUSED {}",
+                std::process::id(),
+                self.state.phase.name(),
+                p.describe(now)
+            ),
+            None => format!(
+                "daemon (pid {}) phase {}; automatic failover armed{}",
+                std::process::id(),
+                self.state.phase.name(),
+                if self.opts.dry_run { " (DRY RUN)" } else { "" }
+            ),
+        };
+        Response::ok(message).with_data(serde_json::json!({
+            "pid": std::process::id(),
+            "phase": self.state.phase,
+            "paused": pause.is_some(),
+            "pause": pause.map(|p| serde_json::json!({
+                "since_ms": p.since_ms,
+                "until_ms": p.until_ms,
+                "until": maintenance::utc(p.until_ms),
+                "reason": p.reason,
+            })),
+            "cancelled": self.state.cancelled,
+            "epoch": self.last_epoch,
+            "key_on_ledger": owner(&self.last_key_on_ledger),
+            "key_in_force": owner(&self.last_key_in_force),
+            "decision": self.last_decision,
+            "dry_run": self.opts.dry_run,
+            "polls": self.polls,
+        }))
+    }
+
+    fn pause_command(&mut self, length: Option<Duration>, reason: Option<&str>) -> Response {
+        let now = self.clock.now_ms();
+        let pause = match maintenance::new_pause(now, length, reason, self.config.daemon.max_pause)
+        {
+            Ok(p) => p,
+            Err(e) => return Response::refused(e),
+        };
+        warn!(
+            "PAUSED for maintenance {}: no automatic switch until then",
+            pause.describe(now)
+        );
+        let mut message = format!(
+            "paused {}. No automatic switch until then; it resumes by itself. A manual failover or failback still works; `radix-failover resume` ends the pause early",
+            pause.describe(now)
+        );
+        if let Some(f) = self.state.phase.inflight() {
+            message.push_str(&format!(". Note: intent {} is in flight and is still followed: a pause does not stop it (`radix-failover cancel` does)", f.intent_hash));
+        }
+        self.alert(AlertEvent::Paused {
+            until: maintenance::utc(pause.until_ms),
+            reason: pause.reason.clone(),
+        });
+        self.metrics.set_paused(Some(pause.until_ms));
+        self.state
+            .record(now, format!("paused {}", pause.describe(now)));
+        self.state.pause = Some(pause.clone());
+        self.said_paused_hold = false;
+        self.save_state();
+        Response::ok(message).with_data(serde_json::json!({
+            "until_ms": pause.until_ms,
+            "until": maintenance::utc(pause.until_ms),
+            "reason": pause.reason,
+        }))
+    }
+
+    fn resume_command(&mut self) -> Response {
+        let now = self.clock.now_ms();
+        match maintenance::pause_gate(self.state.pause.as_ref(), now) {
+            PauseGate::Paused(p) => {
+                let why = format!("resumed by an operator (it was: {})", p.reason);
+                info!("maintenance pause ENDED: {why}; automatic failover is armed again");
+                self.clear_pause(why);
+                Response::ok("resumed: automatic failover is armed again")
+            }
+            PauseGate::Expired(_) => {
+                self.end_pause_when_due();
+                Response::ok("the pause had already ended; automatic failover is armed")
+            }
+            PauseGate::Armed => Response::ok("not paused; automatic failover is armed"),
+        }
+    }
+
+    fn cancel_command(&mut self) -> Response {
+        let now = self.clock.now_ms();
+        let epoch = self.last_epoch;
+        let Some(c) = self.state.cancel_inflight(now, epoch) else {
+            return Response::refused(format!(
+                "nothing to cancel: no intent is in flight (phase {})",
+                self.state.phase.name()
+            ));
+        };
+        warn!(
+            "intent {} CANCELLED by an operator: no longer sent",
+            c.intent_hash
+        );
+        let mut message = format!("stopped sending intent {}", c.intent_hash);
+        if c.submitted {
+            message.push_str(&format!(
+                ". It was already submitted, so it MAY STILL COMMIT until its window ends at epoch {} (now {}); the daemon keeps watching for that and says so if it does",
+                c.end_epoch,
+                epoch.map(|e| e.to_string()).unwrap_or_else(|| "unknown".into())
+            ));
+        } else {
+            message.push_str(". It was never submitted, so it cannot commit");
+        }
+        // Without a pause the next poll would decide the same failover again at once.
+        if !maintenance::pause_gate(self.state.pause.as_ref(), now).allows_automatic_failover() {
+            message.push_str(". The maintenance pause stays in force");
+        } else if let Ok(p) = maintenance::new_pause(
+            now,
+            None,
+            Some(&format!("intent {} cancelled", c.intent_hash)),
+            self.config.daemon.max_pause,
+        ) {
+            message.push_str(&format!(
+                ". Automatic failover is paused {} so it is not decided again at once; `radix-failover resume` re-arms it",
+                p.describe(now)
+            ));
+            self.alert(AlertEvent::Paused {
+                until: maintenance::utc(p.until_ms),
+                reason: p.reason.clone(),
+            });
+            self.metrics.set_paused(Some(p.until_ms));
+            self.state.pause = Some(p);
+        }
+        self.alert(AlertEvent::Problem {
+            key: format!("cancelled:{}", c.intent_hash),
+            message: message.clone(),
+        });
+        self.save_state();
+        self.metrics.set_phase(&self.state.phase);
+        Response::ok(message).with_data(serde_json::json!({ "cancelled": c }))
+    }
+
+    /// `failover`/`failback` through the daemon: the same pre-flight as by hand, then the
+    /// daemon sends and follows the intent itself. Refused while an intent is in flight: only
+    /// one intent is ever in flight. Works while paused (the pause gates automatic switches).
+    async fn manual_switch(&mut self, back: bool) -> Response {
+        let what = if back { "failback" } else { "failover" };
+        if let Some(f) = self.state.phase.inflight() {
+            return Response::refused(format!(
+                "{what} refused by the running daemon: it is {} (intent {}, attempt {}, valid epochs {}..{}), and only one intent is ever in flight. Wait for it (radix-failover status), or stop it first with `radix-failover cancel` (an intent already submitted may still commit until epoch {})",
+                self.state.phase.name().replace('_', " "),
+                f.intent_hash,
+                f.attempt,
+                f.start_epoch,
+                f.end_epoch,
+                f.end_epoch
+            ));
+        }
+        if let Phase::Committed {
+            intent_hash,
+            commit_epoch,
+            ..
+        } = &self.state.phase
+        {
+            return Response::refused(format!("{what} refused by the running daemon: intent {intent_hash} committed in epoch {commit_epoch} and is being confirmed; wait for the next epoch (radix-failover status)"));
+        }
+        if self.opts.dry_run {
+            return Response::refused(format!(
+                "{what} refused: the daemon runs with --dry-run and submits nothing"
+            ));
+        }
+        let Some(epoch) = self.last_epoch else {
+            return Response::refused(format!("{what} refused: the daemon has no trusted epoch yet (no two sources agree); check the sources (radix-failover status)"));
+        };
+        let (target_key, target, aim) = if back {
+            match self.config.primary_public_key {
+                Some(k) => (k, KeyOwner::Primary, crate::preflight::Aim::Primary),
+                None => {
+                    return Response::refused(
+                        "failback refused: primary_public_key is not configured; fix: add it to the config",
+                    )
+                }
+            }
+        } else {
+            (
+                self.config.backup_public_key,
+                KeyOwner::Backup,
+                crate::preflight::Aim::Backup,
+            )
+        };
+        if self.last_key_on_ledger == target {
+            return Response::ok(format!(
+                "{what}: the {} key is already on ledger; nothing to do",
+                if back { "primary's" } else { "backup's" }
+            ));
+        }
+        let tx = match self.build(target_key, epoch) {
+            Ok(t) => t,
+            Err(e) => return Response::refused(format!("{what} refused: {e}")),
+        };
+        let report =
+            preflight::run(&self.config, &self.sources, &tx.account_address, &tx, aim).await;
+        if !report.ok() {
+            return Response::refused(format!(
+                "{what} refused: pre-flight failed: {}; nothing was submitted",
+                report
+                    .failures()
+                    .map(|c| format!("{}: {}", c.name, c.detail))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+        }
+        let now = self.clock.now_ms();
+        let reason = format!("manual {what} (radix-failover {what})");
+        let inflight = submit::new_inflight(&tx, &reason, now);
+        warn!(
+            "{} DECIDED by an operator: intent {} (valid epochs {}..{})",
+            what.to_uppercase(),
+            tx.intent_hash_bech32,
+            tx.start_epoch_inclusive(),
+            tx.end_epoch_exclusive()
+        );
+        if back {
+            self.alert(AlertEvent::Failback {
+                detail: format!("decided by an operator: intent {}", tx.intent_hash_bech32),
+            });
+        } else {
+            self.alert(AlertEvent::FailoverDecided {
+                reason: reason.clone(),
+            });
+        }
+        self.said_key_confirmed = false;
+        self.said_waiting_for_proposal = false;
+        let phase = if back {
+            Phase::FailingBack(inflight)
+        } else {
+            Phase::FailingOver(inflight)
+        };
+        self.set_phase(phase, reason);
+        self.metrics.set_phase(&self.state.phase);
+        Response::ok(format!(
+            "the daemon is {}: intent {} (valid epochs {}..{}); it sends and follows it from its next poll (radix-failover status shows the progress). Committed in epoch {epoch}, it takes effect from epoch {}",
+            if back { "failing back" } else { "failing over" },
+            tx.intent_hash_bech32,
+            tx.start_epoch_inclusive(),
+            tx.end_epoch_exclusive(),
+            epoch + 1
+        ))
+        .with_data(serde_json::json!({
+            "intent_hash": tx.intent_hash_bech32,
+            "start_epoch": tx.start_epoch_inclusive(),
+            "end_epoch": tx.end_epoch_exclusive(),
+        }))
+    }
+
     /// Records a phase change and writes the state file. A failed write (disk full, ...) is
     /// logged loudly and retried with the next change; the in-memory phase stays right and
     /// the daemon carries on, so a failover in progress still completes.
@@ -941,6 +1387,16 @@ impl<C: Clock> Runner<C> {
                 self.save_failing = true;
             }
         }
+    }
+}
+
+/// The next control request, or never when there is no control socket.
+async fn next_command(
+    commands: &mut Option<tokio::sync::mpsc::Receiver<Pending>>,
+) -> Option<Pending> {
+    match commands {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -55,6 +55,30 @@ pub struct DaemonState {
     /// The last [`MAX_LOG_EVENTS`] notable events, oldest first.
     #[serde(default)]
     pub log: Vec<StateEvent>,
+    /// The maintenance pause, if one was set (`radix-failover pause`); kept here so it
+    /// survives a restart. Absent in files written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause: Option<crate::maintenance::Pause>,
+    /// An intent an operator cancelled (`radix-failover cancel`) whose window is still open:
+    /// it is no longer sent, but it may still commit, so the daemon keeps watching for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled: Option<Cancelled>,
+}
+
+/// A cancelled intent that may still commit until its window ends.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Cancelled {
+    /// The intent last sent, and the earlier ones of the same switch.
+    pub intent_hash: String,
+    #[serde(default)]
+    pub previous_intents: Vec<String>,
+    /// The key it rotates to, 66 hex.
+    pub new_key_hex: String,
+    /// It can commit until this epoch (exclusive).
+    pub end_epoch: u64,
+    /// At least one submit was started: it may have reached a mempool.
+    pub submitted: bool,
+    pub at_ms: i64,
 }
 
 /// One line of the state file's log.
@@ -161,7 +185,44 @@ impl DaemonState {
             phase: Phase::Watching,
             updated_at_ms: now_ms,
             log: Vec::new(),
+            pause: None,
+            cancelled: None,
         }
+    }
+
+    /// `cancel`: stops following the intent in flight. The phase goes back to where the switch
+    /// started (watching for a failover, failed over for a failback), and the intent is kept
+    /// in [`DaemonState::cancelled`] so the daemon watches for a late commit. `None` when
+    /// nothing is in flight.
+    pub fn cancel_inflight(&mut self, at_ms: i64, epoch: Option<u64>) -> Option<Cancelled> {
+        let (inflight, back) = match &self.phase {
+            Phase::FailingOver(f) => (f.clone(), false),
+            Phase::FailingBack(f) => (f.clone(), true),
+            _ => return None,
+        };
+        let c = Cancelled {
+            intent_hash: inflight.intent_hash.clone(),
+            previous_intents: inflight.previous_intents.clone(),
+            new_key_hex: inflight.new_key_hex.clone(),
+            end_epoch: inflight.end_epoch,
+            submitted: inflight.submitted,
+            at_ms,
+        };
+        let back_to = if back {
+            Phase::FailedOver {
+                intent_hash: None,
+                since_epoch: epoch.unwrap_or(inflight.start_epoch),
+            }
+        } else {
+            Phase::Watching
+        };
+        self.set_phase(
+            back_to,
+            at_ms,
+            format!("intent {} cancelled by an operator", inflight.intent_hash),
+        );
+        self.cancelled = Some(c.clone());
+        Some(c)
     }
 
     /// Appends an event, dropping the oldest beyond [`MAX_LOG_EVENTS`].
@@ -785,6 +846,60 @@ mod tests {
         );
         drop(lock);
         f.lock().expect("free again after the first holder stops");
+    }
+
+    #[test]
+    fn a_file_without_pause_loads_and_a_pause_round_trips() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("state.json");
+        // A file as the versions before the pause wrote it: no `pause`, no `cancelled`.
+        let mut old = serde_json::to_value(sample()).expect("json");
+        old.as_object_mut().expect("object").remove("pause");
+        old.as_object_mut().expect("object").remove("cancelled");
+        std::fs::write(&path, serde_json::to_vec(&old).expect("json")).expect("write");
+        let f = StateFile::new(path);
+        let loaded = f.load(V, N).expect("old file loads").expect("present");
+        assert_eq!(loaded.pause, None);
+        assert_eq!(loaded.cancelled, None);
+
+        let mut s = loaded;
+        s.pause = Some(crate::maintenance::Pause {
+            since_ms: 1,
+            until_ms: 60_001,
+            reason: "node upgrade".into(),
+        });
+        f.save(&s).expect("save");
+        let back = f.load(V, N).expect("load").expect("present");
+        assert_eq!(back.pause, s.pause, "the pause survives a restart");
+    }
+
+    #[test]
+    fn cancel_keeps_the_intent_to_watch_and_goes_back_to_where_the_switch_started() {
+        let mut s = sample();
+        let c = s.cancel_inflight(9, Some(11)).expect("in flight");
+        assert_eq!(s.phase, Phase::Watching);
+        assert_eq!(c.intent_hash, "txid_sim1abc");
+        assert_eq!(c.end_epoch, 12);
+        assert!(c.submitted);
+        assert_eq!(s.cancelled.as_ref(), Some(&c));
+        assert!(s.log.last().expect("logged").message.contains("cancelled"));
+        assert_eq!(
+            s.cancel_inflight(10, Some(11)),
+            None,
+            "nothing left in flight"
+        );
+
+        let mut s = DaemonState::new(V, N, 1);
+        s.set_phase(Phase::FailingBack(inflight()), 2, "manual failback");
+        s.cancel_inflight(3, Some(11)).expect("in flight");
+        assert_eq!(
+            s.phase,
+            Phase::FailedOver {
+                intent_hash: None,
+                since_epoch: 11
+            },
+            "a cancelled failback leaves the backup validating"
+        );
     }
 
     #[test]

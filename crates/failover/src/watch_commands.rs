@@ -1,4 +1,10 @@
-//! The watching commands: `run` (the daemon), `status`, and the manual `failover` / `failback`.
+//! The watching commands: `run` (the daemon), `status`, the manual `failover` / `failback`, and
+//! the maintenance commands `pause` / `resume` / `cancel`.
+//!
+//! No racing: a command that changes something either goes through the running daemon (its
+//! control socket; the daemon acts, between two polls) or, when no daemon runs, takes the state
+//! file's lock itself for as long as it acts. The lock decides which: a daemon holds it for
+//! its whole life.
 
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
@@ -7,16 +13,20 @@ use anyhow::{anyhow, bail, Context, Result};
 use serde_json::json;
 
 use radix_failover::config::Config;
+use radix_failover::control::{self, ControlServer, Request, Response};
+use radix_failover::maintenance::{self, PauseGate};
 use radix_failover::observe::Observation;
 use radix_failover::policy::{Gates, KeyOwner, View};
 use radix_failover::preflight::{self, Aim};
 use radix_failover::runner::{agreed_epoch, policy_for, Clock, RunOptions, Runner, SystemClock};
 use radix_failover::sources::Sources;
-use radix_failover::state::StateFile;
+use radix_failover::state::{DaemonState, StateError, StateFile, StateLock};
 use radix_failover::submit::{self, SubmitParams, TickOutcome};
 use radix_failover::tx::{build_update_key, UpdateKeyRequest, DEFAULT_VALID_EPOCHS};
 
-use crate::cli::{RunArgs, ServiceArgs, StatusArgs, SwitchArgs};
+use crate::cli::{
+    ControlArgs, PauseArgs, RunArgs, ServiceArgs, StatusArgs, SwitchArgs, SwitchoverArgs,
+};
 
 /// One thread is plenty: the daemon waits on a handful of HTTP requests per poll, and a
 /// single-threaded runtime keeps its memory and CPU footprint small.
@@ -70,7 +80,28 @@ pub fn run(args: &RunArgs) -> Result<()> {
             config.policy.poll_interval,
             config.daemon.request_timeout,
         );
+        let state_path = config.daemon.state_file.clone();
+        let control_group = config.daemon.control_group.clone();
         let (mut runner, _lock) = Runner::new(config, key, SystemClock, opts)?;
+        // The control socket, bound only now that this daemon holds the state file's lock.
+        let (control_stop_tx, control_stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let control_task = match &state_path {
+            Some(p) => {
+                let path = control::socket_path(p);
+                let server = ControlServer::bind(&path, control_group.as_deref())?;
+                tracing::info!(
+                    "control socket {} (mode {}): radix-failover status/pause/resume/failover/failback/cancel talk to this daemon",
+                    path.display(),
+                    if control_group.is_some() { "0660" } else { "0600" }
+                );
+                let (tx, rx) = tokio::sync::mpsc::channel(4);
+                runner.attach_control(rx);
+                Some(tokio::spawn(server.run(tx, async {
+                    let _ = control_stop_rx.await;
+                })))
+            }
+            None => None,
+        };
         // The metrics server runs beside the loop and stops with it.
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         // Not fatal when the address is taken: the server keeps trying beside the loop (see
@@ -89,6 +120,10 @@ pub fn run(args: &RunArgs) -> Result<()> {
         });
         let result = runner.run(shutdown_signal()).await;
         let _ = stop_tx.send(());
+        let _ = control_stop_tx.send(());
+        if let Some(task) = control_task {
+            let _ = task.await;
+        }
         if let Some(task) = server {
             let _ = task.await;
         }
@@ -129,18 +164,52 @@ pub fn status(args: &StatusArgs) -> Result<()> {
         );
         Ok::<_, anyhow::Error>((obs, a.view))
     })?;
-    let phase = match &config.daemon.state_file {
-        None => json!({"phase": null, "note": "no [daemon] state_file configured"}),
-        Some(p) => match StateFile::new(p.clone()).load(
-            &config.validator_bech32(),
-            config.network.logical_name.as_ref(),
-        ) {
-            Ok(Some(s)) => serde_json::to_value(&s.phase).unwrap_or(json!(null)),
-            Ok(None) => {
-                json!({"phase": null, "note": "no state file yet (the daemon has not run)"})
-            }
-            Err(e) => json!({"phase": null, "error": e.to_string()}),
-        },
+    // The running daemon's own answer, else the state file's last word.
+    let answer = config.daemon.state_file.as_ref().map(|p| {
+        let sock = control::socket_path(p);
+        let r = rt.block_on(control::request(&sock, &Request::Status, STATUS_TIMEOUT));
+        (sock, r)
+    });
+    let now = SystemClock.now_ms();
+    let (phase, daemon_info, pause) = match (&config.daemon.state_file, answer) {
+        (None, _) | (_, None) => (
+            json!({"phase": null, "note": "no [daemon] state_file configured"}),
+            json!({"running": false, "note": "no [daemon] state_file configured, so no control socket"}),
+            None,
+        ),
+        (Some(_), Some((sock, Ok(r)))) => (
+            r.data["phase"].clone(),
+            json!({"running": true, "pid": r.data["pid"], "control_socket": sock, "message": r.message,
+                   "epoch": r.data["epoch"], "decision": r.data["decision"], "cancelled": r.data["cancelled"]}),
+            r.data["pause"].as_object().map(|_| r.data["pause"].clone()),
+        ),
+        (Some(p), Some((sock, Err(e)))) => {
+            let (phase, pause) = match StateFile::new(p.clone()).load(
+                &config.validator_bech32(),
+                config.network.logical_name.as_ref(),
+            ) {
+                Ok(Some(s)) => {
+                    let pause = match maintenance::pause_gate(s.pause.as_ref(), now) {
+                        PauseGate::Paused(p) => {
+                            Some(json!({"since_ms": p.since_ms, "until_ms": p.until_ms,
+                            "until": maintenance::utc(p.until_ms), "reason": p.reason}))
+                        }
+                        _ => None,
+                    };
+                    (serde_json::to_value(&s.phase).unwrap_or(json!(null)), pause)
+                }
+                Ok(None) => (
+                    json!({"phase": null, "note": "no state file yet (the daemon has not run)"}),
+                    None,
+                ),
+                Err(e) => (json!({"phase": null, "error": e.to_string()}), None),
+            };
+            (
+                phase,
+                json!({"running": false, "control_socket": sock, "note": e.to_string()}),
+                pause,
+            )
+        }
     };
     let sources: Vec<_> = obs
         .ledger
@@ -191,6 +260,9 @@ pub fn status(args: &StatusArgs) -> Result<()> {
         "backup_problem": view.backup_ready.as_ref().err(),
         "sources": sources,
         "daemon": phase,
+        "daemon_process": daemon_info,
+        "paused": pause.is_some(),
+        "pause": pause,
     });
     if args.json {
         println!("{}", serde_json::to_string_pretty(&v)?);
@@ -258,6 +330,27 @@ fn print_status(v: &serde_json::Value, view: &View) {
             }
         }
     }
+    let p = &v["daemon_process"];
+    if p["running"] == true {
+        println!(
+            "daemon         running (pid {}), answering on {}",
+            p["pid"],
+            p["control_socket"].as_str().unwrap_or("?")
+        );
+    } else {
+        println!(
+            "daemon         not answering ({}); phase from the state file",
+            p["note"].as_str().unwrap_or("?")
+        );
+    }
+    match &v["pause"] {
+        serde_json::Value::Object(pause) => println!(
+            "maintenance    PAUSED until {}: {} (no automatic switch; radix-failover resume ends it)",
+            pause["until"].as_str().unwrap_or("?"),
+            pause["reason"].as_str().unwrap_or("?")
+        ),
+        _ => println!("maintenance    not paused (automatic failover armed)"),
+    }
     let d = &v["daemon"];
     match d.get("phase") {
         Some(serde_json::Value::String(p)) => println!("daemon phase   {p}"),
@@ -298,6 +391,11 @@ pub fn switch(args: &SwitchArgs, dir: Direction) -> Result<()> {
         "failback"
     };
     let rt = runtime()?;
+    // Held until this command returns: no daemon starts acting meanwhile.
+    let _lock = match actor(&config, false)? {
+        Actor::Daemon(sock) => return switch_through_daemon(&rt, &config, &sock, args, dir),
+        Actor::Local(lock) => lock,
+    };
     rt.block_on(async {
         let sources = Sources::new(&config).map_err(|e| anyhow!("{e}"))?;
         let mut policy = policy_for(&config);
@@ -394,6 +492,300 @@ pub fn switch(args: &SwitchArgs, dir: Direction) -> Result<()> {
             tokio::time::sleep(config.policy.poll_interval.min(Duration::from_secs(5))).await;
         }
     })
+}
+
+/// `switchover`: a planned switch to the node that does not validate now (or `--to`). The
+/// ledger says which one validates; then it is `failover` or `failback`, through the daemon when
+/// one runs.
+pub fn switchover(args: &SwitchoverArgs) -> Result<()> {
+    let config = load(&args.switch.config, false)?;
+    let rt = runtime()?;
+    let (in_force, epoch) = rt.block_on(async {
+        let sources = Sources::new(&config).map_err(|e| anyhow!("{e}"))?;
+        let obs = observe(&sources).await;
+        let mut policy = policy_for(&config);
+        let a = policy.observe(
+            &obs,
+            &Gates {
+                preflight_ok: true,
+                preflight_problem: None,
+            },
+        );
+        Ok::<_, anyhow::Error>((a.view.key_in_force, agreed_epoch(&obs)))
+    })?;
+    let active = match in_force {
+        KeyOwner::Primary => "primary",
+        KeyOwner::Backup => "backup",
+        other => bail!("switchover refused: the key in force is {}, so it is not clear which node is the standby; check radix-failover status", owner(&other)),
+    };
+    let to = args
+        .to
+        .as_deref()
+        .map(str::trim)
+        .map(str::to_ascii_lowercase);
+    let target = match to.as_deref() {
+        None => {
+            if active == "primary" {
+                "backup"
+            } else {
+                "primary"
+            }
+        }
+        Some(t @ ("primary" | "backup")) if t == active => {
+            bail!("switchover refused: the {t} node validates already; nothing to do")
+        }
+        Some(t @ ("primary" | "backup")) => {
+            if t == "primary" {
+                "primary"
+            } else {
+                "backup"
+            }
+        }
+        Some(other) => bail!("--to {other:?}: no such node; fix: give primary or backup"),
+    };
+    if let Some(e) = epoch {
+        eprintln!(
+            "switchover from the {active} to the {target}: submitted in epoch {e}; once it commits in this epoch it takes effect from epoch {} (the {active} keeps validating until then, so no proposal is lost)",
+            e + 1
+        );
+    }
+    let dir = if target == "backup" {
+        Direction::ToBackup
+    } else {
+        Direction::ToPrimary
+    };
+    switch(&args.switch, dir)
+}
+
+/// `status` asks the daemon with this: a daemon answers between polls, well within it.
+const STATUS_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Who acts for a command that changes something.
+enum Actor {
+    /// A daemon runs (it holds the state file's lock): ask it, on its control socket.
+    Daemon(std::path::PathBuf),
+    /// No daemon runs: act here, holding the lock (none without a state file).
+    Local(Option<(StateFile, StateLock)>),
+}
+
+fn actor(config: &Config, need_state: bool) -> Result<Actor> {
+    let Some(path) = config.daemon.state_file.clone() else {
+        if need_state {
+            bail!("[daemon] state_file is not set, and the pause is kept there; fix: add [daemon] state_file = \"/var/lib/radix-failover/state.json\" (the daemon's)");
+        }
+        return Ok(Actor::Local(None));
+    };
+    let file = StateFile::new(path.clone());
+    match file.lock() {
+        Ok(lock) => Ok(Actor::Local(Some((file, lock)))),
+        Err(StateError::Locked { .. }) => Ok(Actor::Daemon(control::socket_path(&path))),
+        // No state directory here (a manual switch from another host's copy of the config):
+        // no daemon can run on it, and a switch needs no state file.
+        Err(StateError::MissingDir { .. }) if !need_state => Ok(Actor::Local(None)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn ask_daemon(
+    rt: &tokio::runtime::Runtime,
+    sock: &std::path::Path,
+    req: Request,
+) -> Result<Response> {
+    rt.block_on(control::request(sock, &req, control::ANSWER_TIMEOUT + Duration::from_secs(5)))
+        .map_err(|e| match e {
+            control::ControlError::NotRunning { .. } => anyhow!("a radix-failover daemon holds the state file's lock, but {e}; it may be starting up; fix: try again in a few seconds (or stop the daemon to act without it)"),
+            other => other.into(),
+        })
+}
+
+/// Prints the daemon's answer; a refusal is this command's error.
+fn print_answer(r: &Response, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(r)?);
+    } else if r.ok {
+        println!("{}", r.message);
+    }
+    if !r.ok {
+        bail!("{}", r.message);
+    }
+    Ok(())
+}
+
+fn load_or_new(file: &StateFile, config: &Config) -> Result<DaemonState> {
+    let validator = config.validator_bech32();
+    let network = config.network.logical_name.to_string();
+    Ok(file
+        .load(&validator, &network)?
+        .unwrap_or_else(|| DaemonState::new(&validator, &network, SystemClock.now_ms())))
+}
+
+/// `pause`: through the daemon, or into the state file when none runs.
+pub fn pause(args: &PauseArgs) -> Result<()> {
+    let config = load(&args.config, true)?;
+    match actor(&config, true)? {
+        Actor::Daemon(sock) => {
+            let rt = runtime()?;
+            let r = ask_daemon(
+                &rt,
+                &sock,
+                Request::Pause {
+                    for_ms: args
+                        .for_
+                        .map(|d| d.as_millis().min(u64::MAX as u128) as u64),
+                    reason: args.reason.clone(),
+                },
+            )?;
+            print_answer(&r, args.json)
+        }
+        Actor::Local(Some((file, _lock))) => {
+            let now = SystemClock.now_ms();
+            let p = maintenance::new_pause(
+                now,
+                args.for_,
+                args.reason.as_deref(),
+                config.daemon.max_pause,
+            )
+            .map_err(|e| anyhow!("{e}"))?;
+            let mut state = load_or_new(&file, &config)?;
+            state.record(now, format!("paused {} (no daemon ran)", p.describe(now)));
+            state.pause = Some(p.clone());
+            file.save(&state)?;
+            let r = Response::ok(format!(
+                "paused {} (no daemon runs: the pause is in the state file {}, and a daemon started before it ends keeps it)",
+                p.describe(now),
+                file.path().display()
+            ));
+            print_answer(&r, args.json)
+        }
+        Actor::Local(None) => unreachable!("actor(need_state) has a state file"),
+    }
+}
+
+/// `resume`.
+pub fn resume(args: &ControlArgs) -> Result<()> {
+    let config = load(&args.config, true)?;
+    match actor(&config, true)? {
+        Actor::Daemon(sock) => {
+            let rt = runtime()?;
+            let r = ask_daemon(&rt, &sock, Request::Resume)?;
+            print_answer(&r, args.json)
+        }
+        Actor::Local(Some((file, _lock))) => {
+            let now = SystemClock.now_ms();
+            let mut state = load_or_new(&file, &config)?;
+            let message = match state.pause.take() {
+                Some(p) => {
+                    state.record(
+                        now,
+                        format!("pause over: resumed by an operator (it was: {})", p.reason),
+                    );
+                    file.save(&state)?;
+                    "resumed: automatic failover is armed again (no daemon runs; the state file says so)".to_string()
+                }
+                None => "not paused; automatic failover is armed".to_string(),
+            };
+            print_answer(&Response::ok(message), args.json)
+        }
+        Actor::Local(None) => unreachable!("actor(need_state) has a state file"),
+    }
+}
+
+/// `cancel`.
+pub fn cancel(args: &ControlArgs) -> Result<()> {
+    let config = load(&args.config, true)?;
+    match actor(&config, true)? {
+        Actor::Daemon(sock) => {
+            let rt = runtime()?;
+            let r = ask_daemon(&rt, &sock, Request::Cancel)?;
+            print_answer(&r, args.json)
+        }
+        Actor::Local(Some((file, _lock))) => {
+            let now = SystemClock.now_ms();
+            let mut state = load_or_new(&file, &config)?;
+            let Some(c) = state.cancel_inflight(now, None) else {
+                bail!(
+                    "nothing to cancel: no intent is in flight (phase {} in {})",
+                    state.phase.name(),
+                    file.path().display()
+                );
+            };
+            file.save(&state)?;
+            let mut message = format!("cancelled intent {} in the state file (no daemon runs): a daemon started later will not send it", c.intent_hash);
+            if c.submitted {
+                message.push_str(&format!("; it was already submitted, so it MAY STILL COMMIT until its window ends at epoch {}, and a daemon started meanwhile watches for that", c.end_epoch));
+            }
+            message.push_str(". Note: with the primary still down, a daemon started now decides a failover again unless paused (radix-failover pause)");
+            print_answer(&Response::ok(message), args.json)
+        }
+        Actor::Local(None) => unreachable!("actor(need_state) has a state file"),
+    }
+}
+
+/// `failover`/`failback` while a daemon runs: the daemon acts (one intent in flight, ever).
+fn switch_through_daemon(
+    rt: &tokio::runtime::Runtime,
+    config: &Config,
+    sock: &std::path::Path,
+    args: &SwitchArgs,
+    dir: Direction,
+) -> Result<()> {
+    let (what, req) = match dir {
+        Direction::ToBackup => ("failover", Request::Failover),
+        Direction::ToPrimary => ("failback", Request::Failback),
+    };
+    eprintln!(
+        "a radix-failover daemon runs: asking it to {what} (on {})",
+        sock.display()
+    );
+    if !args.yes {
+        if !std::io::stdin().is_terminal() {
+            bail!("standard input is not a terminal, so {what} cannot ask for confirmation; add --yes to confirm on the command line");
+        }
+        print!("Ask the running daemon to {what} now? Type yes to confirm: ");
+        std::io::stdout().flush().ok();
+        let mut answer = String::new();
+        std::io::stdin()
+            .read_line(&mut answer)
+            .context("cannot read the confirmation")?;
+        if answer.trim() != "yes" {
+            bail!("{what} not confirmed; nothing was asked");
+        }
+    }
+    let r = ask_daemon(rt, sock, req)?;
+    print_answer(&r, false)?;
+    if args.no_wait || r.data.is_null() {
+        return Ok(());
+    }
+    // Follow the daemon's progress until the switch is done (or stops).
+    let deadline =
+        std::time::Instant::now() + config.daemon.submit_deadline * 2 + Duration::from_secs(60);
+    let mut last = String::new();
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+        let s = ask_daemon(rt, sock, Request::Status)?;
+        let phase = s.data["phase"]["phase"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if phase != last {
+            eprintln!("daemon phase {phase}");
+            last = phase.clone();
+        }
+        let done = match dir {
+            Direction::ToBackup => phase == "failed_over",
+            Direction::ToPrimary => phase == "watching" && s.data["key_in_force"] == "primary",
+        };
+        if done {
+            println!("confirmed: the daemon reports the {what} done (phase {phase})");
+            return Ok(());
+        }
+        if phase == "halted" {
+            bail!("the daemon halted during the {what}: {}", s.message);
+        }
+        if std::time::Instant::now() > deadline {
+            bail!("the {what} is not done by the deadline (phase {phase}); check radix-failover status");
+        }
+    }
 }
 
 /// `service print` / `service install`.

@@ -16,6 +16,9 @@ _radix__failover() {
             ",$1")
                 cmd="radix__failover"
                 ;;
+            radix__failover,cancel)
+                cmd="radix__failover__subcmd__cancel"
+                ;;
             radix__failover,completions)
                 cmd="radix__failover__subcmd__completions"
                 ;;
@@ -40,6 +43,12 @@ _radix__failover() {
             radix__failover,man)
                 cmd="radix__failover__subcmd__man"
                 ;;
+            radix__failover,pause)
+                cmd="radix__failover__subcmd__pause"
+                ;;
+            radix__failover,resume)
+                cmd="radix__failover__subcmd__resume"
+                ;;
             radix__failover,run)
                 cmd="radix__failover__subcmd__run"
                 ;;
@@ -48,6 +57,9 @@ _radix__failover() {
                 ;;
             radix__failover,status)
                 cmd="radix__failover__subcmd__status"
+                ;;
+            radix__failover,switchover)
+                cmd="radix__failover__subcmd__switchover"
                 ;;
             radix__failover,tx)
                 cmd="radix__failover__subcmd__tx"
@@ -63,6 +75,9 @@ _radix__failover() {
                 ;;
             radix__failover__subcmd__config__subcmd__help,help)
                 cmd="radix__failover__subcmd__config__subcmd__help__subcmd__help"
+                ;;
+            radix__failover__subcmd__help,cancel)
+                cmd="radix__failover__subcmd__help__subcmd__cancel"
                 ;;
             radix__failover__subcmd__help,completions)
                 cmd="radix__failover__subcmd__help__subcmd__completions"
@@ -88,6 +103,12 @@ _radix__failover() {
             radix__failover__subcmd__help,man)
                 cmd="radix__failover__subcmd__help__subcmd__man"
                 ;;
+            radix__failover__subcmd__help,pause)
+                cmd="radix__failover__subcmd__help__subcmd__pause"
+                ;;
+            radix__failover__subcmd__help,resume)
+                cmd="radix__failover__subcmd__help__subcmd__resume"
+                ;;
             radix__failover__subcmd__help,run)
                 cmd="radix__failover__subcmd__help__subcmd__run"
                 ;;
@@ -96,6 +117,9 @@ _radix__failover() {
                 ;;
             radix__failover__subcmd__help,status)
                 cmd="radix__failover__subcmd__help__subcmd__status"
+                ;;
+            radix__failover__subcmd__help,switchover)
+                cmd="radix__failover__subcmd__help__subcmd__switchover"
                 ;;
             radix__failover__subcmd__help,tx)
                 cmd="radix__failover__subcmd__help__subcmd__tx"
@@ -173,12 +197,30 @@ _radix__failover() {
 
     case "${cmd}" in
         radix__failover)
-            opts="-v -h -V --verbose --help --version keys config tx run status failover failback service init completions man help"
+            opts="-v -h -V --verbose --help --version keys config tx run status failover failback switchover pause resume cancel service init completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__cancel)
+            opts="-v -h --config --json --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -311,8 +353,22 @@ _radix__failover() {
             return 0
             ;;
         radix__failover__subcmd__help)
-            opts="keys config tx run status failover failback service init completions man help"
+            opts="keys config tx run status failover failback switchover pause resume cancel service init completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__help__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -464,6 +520,34 @@ _radix__failover() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        radix__failover__subcmd__help__subcmd__pause)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__help__subcmd__resume)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         radix__failover__subcmd__help__subcmd__run)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -521,6 +605,20 @@ _radix__failover() {
             return 0
             ;;
         radix__failover__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__help__subcmd__switchover)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -742,6 +840,50 @@ _radix__failover() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        radix__failover__subcmd__pause)
+            opts="-v -h --config --for --reason --json --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__resume)
+            opts="-v -h --config --json --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         radix__failover__subcmd__run)
             opts="-v -h --config --dry-run --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -921,6 +1063,28 @@ _radix__failover() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__switchover)
+            opts="-v -h --to --config --yes --no-wait --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -84,6 +84,11 @@ pub enum AlertEvent {
     StateFileError { error: String },
     /// The state file is written again (resolves `StateFileError`).
     StateFileRecovered,
+    /// A maintenance pause: no automatic switch until `until` (`radix-failover pause`).
+    Paused { until: String, reason: String },
+    /// The pause ended (by itself or `resume`): automatic failover is armed again. Always
+    /// sent (not a recovery): after a restart the alerter no longer knows the pause was sent.
+    Resumed { why: String },
 }
 
 impl AlertEvent {
@@ -114,6 +119,8 @@ impl AlertEvent {
             AlertEvent::Failback { .. } => "failback",
             AlertEvent::StateFileError { .. } => "state_file_error",
             AlertEvent::StateFileRecovered => "state_file_recovered",
+            AlertEvent::Paused { .. } => "paused",
+            AlertEvent::Resumed { .. } => "resumed",
         }
     }
 
@@ -128,14 +135,16 @@ impl AlertEvent {
             | AlertEvent::StateFileRecovered
             | AlertEvent::PrimaryRecovered
             | AlertEvent::BackupReady
-            | AlertEvent::ProblemCleared { .. } => Severity::Info,
+            | AlertEvent::ProblemCleared { .. }
+            | AlertEvent::Resumed { .. } => Severity::Info,
             AlertEvent::SourceDegraded { .. }
             | AlertEvent::PrimaryUnhealthy { .. }
             | AlertEvent::BackupNotReady { .. }
             | AlertEvent::Problem { .. }
             | AlertEvent::MissesApproaching { .. }
             | AlertEvent::Committed { .. }
-            | AlertEvent::Failback { .. } => Severity::Warning,
+            | AlertEvent::Failback { .. }
+            | AlertEvent::Paused { .. } => Severity::Warning,
             AlertEvent::PreflightFailed { .. }
             | AlertEvent::FailoverDecided { .. }
             | AlertEvent::FailoverBlocked { .. }
@@ -261,6 +270,12 @@ impl AlertEvent {
                 "cannot write the state file: {error}. The daemon carries on, but a restart would not resume correctly"
             ),
             AlertEvent::StateFileRecovered => "the state file is written again".into(),
+            AlertEvent::Paused { until, reason } => format!(
+                "PAUSED for maintenance until {until} ({reason}): no automatic switch until then; it resumes by itself"
+            ),
+            AlertEvent::Resumed { why } => {
+                format!("maintenance pause over ({why}): automatic failover is armed again")
+            }
         }
     }
 
@@ -293,6 +308,8 @@ impl AlertEvent {
             AlertEvent::BackupValidating { epoch } => json!({ "epoch": epoch }),
             AlertEvent::BackupUnhealthy { why } => json!({ "why": why }),
             AlertEvent::Failback { detail } => json!({ "detail": detail }),
+            AlertEvent::Paused { until, reason } => json!({ "until": until, "reason": reason }),
+            AlertEvent::Resumed { why } => json!({ "why": why }),
             AlertEvent::PreflightRecovered
             | AlertEvent::BackupRecovered
             | AlertEvent::StateFileRecovered

@@ -158,6 +158,8 @@ pub struct RawPolicy {
 pub struct RawDaemon {
     pub state_file: Option<PathBuf>,
     pub submit_deadline: Option<String>,
+    pub max_pause: Option<String>,
+    pub control_group: Option<String>,
 }
 
 /// One node's API endpoints. The URLs never carry credentials (userinfo is moved to `conn`).
@@ -189,6 +191,11 @@ pub struct DaemonParams {
     pub state_file: Option<PathBuf>,
     pub submit_deadline: Duration,
     pub request_timeout: Duration,
+    /// The longest maintenance pause, and the length of one given without `--for`.
+    pub max_pause: Duration,
+    /// A group allowed to use the control socket (mode 0660); `None`: the service user
+    /// only (0600).
+    pub control_group: Option<String>,
 }
 
 /// Parses an API URL (http or https, with a host). It may still carry `user:password@`: the
@@ -496,9 +503,30 @@ pub(super) fn daemon(
         Some(p) => Some(super::resolve(base, p)),
         None => None,
     };
+    // parse_duration refuses zero: a max_pause of zero would make every pause impossible.
+    let max_pause = match &raw.max_pause {
+        Some(s) => parse_duration("daemon.max_pause", s)?,
+        None => crate::maintenance::DEFAULT_MAX_PAUSE,
+    };
+    let control_group = match &raw.control_group {
+        None => None,
+        Some(g) => {
+            let g = g.trim();
+            let valid = !g.is_empty()
+                && g.len() <= 32
+                && g.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+            if !valid {
+                return Err(problem("daemon.control_group", g, "is not a group name", "give the name of an existing group, e.g. \"radix-ops\", or remove the key (the socket is then for the service user only)"));
+            }
+            Some(g.to_string())
+        }
+    };
     Ok(DaemonParams {
         state_file,
         submit_deadline,
         request_timeout,
+        max_pause,
+        control_group,
     })
 }
