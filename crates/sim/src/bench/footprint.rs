@@ -28,6 +28,10 @@ pub struct BenchFootprintArgs {
     /// Keep the network's files (config, daemon log) in this directory.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// Validators on the simulated network: the gateway's validator list grows with them
+    /// (mainnet has about 100), and so does what a watcher downloads.
+    #[arg(long, default_value_t = 100)]
+    pub validators: usize,
 }
 
 /// Mainnet-like timing, so radix-sim's scaled config gives back the daemon's mainnet defaults
@@ -46,6 +50,10 @@ const TARGET_CORE_PERCENT: f64 = 1.0;
 /// How long the first poll may take to show before the run is abandoned: a healthy start
 /// polls within a second; a minute means something is wrong.
 const STARTUP_LIMIT: Duration = Duration::from_secs(60);
+/// Target from issue 10: under 5 MB an hour from the gateway at the default poll, 100
+/// validators (a public gateway is shared; the whole validator list on every poll was about
+/// a hundred times that).
+const TARGET_GATEWAY_MB_PER_HOUR: f64 = 5.0;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Footprint {
@@ -68,6 +76,14 @@ pub struct Footprint {
     pub target_core_percent: f64,
     pub rss_pass: bool,
     pub cpu_pass: bool,
+    pub validators: usize,
+    /// What the daemon asked of the gateway during the run, per endpoint (answers and their
+    /// body bytes, as the sim served them).
+    pub gateway: std::collections::BTreeMap<String, crate::faults::EndpointTraffic>,
+    pub gateway_requests_per_hour: f64,
+    pub gateway_mb_per_hour: f64,
+    pub target_gateway_mb_per_hour: f64,
+    pub gateway_pass: bool,
     pub daemon_log: PathBuf,
 }
 
@@ -138,7 +154,15 @@ pub async fn bench_footprint(args: BenchFootprintArgs) -> Result<Footprint> {
         .len();
     let release_build = !bin.components().any(|c| c.as_os_str() == "debug");
     let (dir, keep) = work_dir(args.dir.as_deref(), "bench-footprint")?;
-    let n = SimNet::start(1, ROUND_MS, ROUNDS_PER_EPOCH, &dir).await?;
+    if !(1..=100).contains(&args.validators) {
+        bail!("--validators: give 1 to 100 (mainnet's active set is 100)");
+    }
+    let validators = args.validators;
+    let n = SimNet::start_with(1, ROUND_MS, ROUNDS_PER_EPOCH, &dir, |c| {
+        use crate::ledger::DEFAULT_STAKES_XRD as STAKES;
+        c.validator_stakes_xrd = (0..validators).map(|i| STAKES[i % STAKES.len()]).collect();
+    })
+    .await?;
     let config = dir.join("failover.toml");
     n.write_config(&config, |t| set(t, "policy", "poll_interval", POLL.into()))?;
     n.net.state.clock.resume();
@@ -157,6 +181,7 @@ pub async fn bench_footprint(args: BenchFootprintArgs) -> Result<Footprint> {
     let mut daemon = DaemonProcess::spawn(&bin, &config, &log, false)?;
     let result = measure(&mut daemon, args.minutes, &mut err).await;
     daemon.stop();
+    let gateway = n.faults.gateway_traffic();
     n.net.shutdown().await;
     let (samples, startup, polls) = result?;
     if !keep {
@@ -178,6 +203,12 @@ pub async fn bench_footprint(args: BenchFootprintArgs) -> Result<Footprint> {
         median(steady.iter().map(|s| s.rss_kb as f64 / 1024.0).collect()).unwrap_or(0.0);
     let rss_peak_mb = last.hwm_kb as f64 / 1024.0;
     let core_percent = cpu / wall.max(1e-9) * 100.0;
+    // Scaled from the run to an hour: the start-up reads (the whole list, pre-flight) count as
+    // if repeated, so a short run overstates the steady figure, never understates it.
+    let per_hour = 3600.0 / wall.max(1e-9);
+    let gw_requests: u64 = gateway.values().map(|t| t.requests).sum();
+    let gw_bytes: u64 = gateway.values().map(|t| t.bytes).sum();
+    let gateway_mb_per_hour = gw_bytes as f64 * per_hour / 1_000_000.0;
     Ok(Footprint {
         binary: bin,
         binary_bytes,
@@ -197,6 +228,12 @@ pub async fn bench_footprint(args: BenchFootprintArgs) -> Result<Footprint> {
         target_core_percent: TARGET_CORE_PERCENT,
         rss_pass: rss_peak_mb < TARGET_RSS_MB,
         cpu_pass: core_percent < TARGET_CORE_PERCENT,
+        validators,
+        gateway,
+        gateway_requests_per_hour: gw_requests as f64 * per_hour,
+        gateway_mb_per_hour,
+        target_gateway_mb_per_hour: TARGET_GATEWAY_MB_PER_HOUR,
+        gateway_pass: gateway_mb_per_hour < TARGET_GATEWAY_MB_PER_HOUR,
         daemon_log: if keep { log } else { PathBuf::new() },
     })
 }
@@ -301,6 +338,22 @@ pub fn report(f: &Footprint) -> String {
         "  CPU, last minute   {:.1} s per hour = {:.3} % of one core (start-up excluded)\n",
         f.steady_cpu_seconds_per_hour, f.steady_core_percent
     ));
+    s.push_str(&format!(
+        "  gateway            {:.0} requests, {:.2} MB per hour with {} validators: {} (< {:.0} MB)\n",
+        f.gateway_requests_per_hour,
+        f.gateway_mb_per_hour,
+        f.validators,
+        pass(f.gateway_pass),
+        f.target_gateway_mb_per_hour
+    ));
+    for (path, t) in &f.gateway {
+        s.push_str(&format!(
+            "    {path:<34} {} requests, {} bytes ({} per answer)\n",
+            t.requests,
+            t.bytes,
+            t.bytes / t.requests.max(1)
+        ));
+    }
     s
 }
 
