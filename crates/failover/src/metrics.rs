@@ -295,6 +295,9 @@ impl Collector for StateCollector {
     }
 }
 
+/// Picks one counter of a source's (requests, bytes, throttled).
+type TrafficField = fn(&(u64, u64, u64)) -> u64;
+
 /// 0/1 gauges: integers, so they render as `1`, not `1.0`.
 fn flag(v: bool) -> ConstGauge<i64> {
     ConstGauge::new(i64::from(v))
@@ -363,7 +366,7 @@ impl State {
 
         // Counters: radix_failover_source_requests_total, …_response_bytes_total,
         // …_throttled_total. What a source (a public gateway above all) costs, per hour.
-        let traffic: [(&str, &str, fn(&(u64, u64, u64)) -> u64); 3] = [
+        let traffic: [(&str, &str, TrafficField); 3] = [
             (
                 "radix_failover_source_requests",
                 "HTTP requests sent to the source.",

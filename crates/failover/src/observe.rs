@@ -68,7 +68,11 @@ impl SourceError {
     pub fn is_setup_refusal(&self) -> bool {
         matches!(
             self,
-            SourceError::Tls(_) | SourceError::Http { status: 401 | 403, .. }
+            SourceError::Tls(_)
+                | SourceError::Http {
+                    status: 401 | 403,
+                    ..
+                }
         )
     }
 }

@@ -32,10 +32,11 @@ fn materialise(dir: &Path, name: &str) -> PathBuf {
     let text = example(name).replace("/etc/radix-failover/", &format!("{}/", dir.display()));
     for line in text.lines() {
         for part in line.split('"') {
-            if part.starts_with(&dir.display().to_string()) && part.ends_with(".password") {
-                if !Path::new(part).exists() {
-                    write_0600(Path::new(part), "a-password\n");
-                }
+            if part.starts_with(&dir.display().to_string())
+                && part.ends_with(".password")
+                && !Path::new(part).exists()
+            {
+                write_0600(Path::new(part), "a-password\n");
             }
         }
     }

@@ -54,9 +54,7 @@ async fn the_validator_list_is_read_once_per_epoch_not_on_every_poll() {
     let gw = h.gateway_host();
     let line = m
         .lines()
-        .find(|l| {
-            l.starts_with("radix_failover_source_requests_total") && l.contains(&gw)
-        })
+        .find(|l| l.starts_with("radix_failover_source_requests_total") && l.contains(&gw))
         .unwrap_or_else(|| panic!("a request counter for the gateway:\n{m}"));
     let n: f64 = line
         .rsplit(' ')
@@ -65,8 +63,9 @@ async fn the_validator_list_is_read_once_per_epoch_not_on_every_poll() {
         .expect("a value");
     assert!(n >= polls as f64, "{line}");
     assert!(
-        m.lines().any(|l| l.starts_with("radix_failover_source_response_bytes_total")
-            && l.contains(&gw)),
+        m.lines().any(
+            |l| l.starts_with("radix_failover_source_response_bytes_total") && l.contains(&gw)
+        ),
         "{m}"
     );
     h.stop(&mut d).await;
@@ -82,7 +81,10 @@ async fn a_rate_limited_gateway_is_backed_off_and_a_dead_primary_is_still_failed
     h.fault(json!({"action": "gateway_rate_limited", "retry_after_s": 2}))
         .await;
     let line = d.wait_line("throttled", STEP).await;
-    assert!(line.contains(&h.gateway_host()), "names the gateway: {line}");
+    assert!(
+        line.contains(&h.gateway_host()),
+        "names the gateway: {line}"
+    );
     assert!(line.contains("Retry-After"), "says why: {line}");
     let first = h.faults_view().await["gateway_rate_limited"]["refused"]
         .as_u64()

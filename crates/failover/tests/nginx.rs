@@ -110,12 +110,12 @@ fn site(dir: &Path, node: &str, core: &str, system: &str) -> Site {
     let cert = dir.join(format!("{node}.crt"));
     let key = dir.join(format!("{node}.key"));
     run(
-        Command::new("openssl").args(["req", "-x509", "-nodes", "-newkey", "rsa:2048"]).args([
-            "-days", "365", "-subj", "/CN=localhost", "-keyout",
-        ])
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert),
+        Command::new("openssl")
+            .args(["req", "-x509", "-nodes", "-newkey", "rsa:2048"])
+            .args(["-days", "365", "-subj", "/CN=localhost", "-keyout"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert),
         "openssl req -x509",
     );
     let fp = run(
@@ -175,7 +175,14 @@ impl Drop for Nginx {
 
 impl Nginx {
     fn start(bin: &Path, prefix: &Path, sites: &[Site]) -> Nginx {
-        for d in ["tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi", "logs"] {
+        for d in [
+            "tmp/body",
+            "tmp/proxy",
+            "tmp/fastcgi",
+            "tmp/uwsgi",
+            "tmp/scgi",
+            "logs",
+        ] {
             std::fs::create_dir_all(prefix.join(d)).expect("nginx dirs");
         }
         let p = prefix.display();

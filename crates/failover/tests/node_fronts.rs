@@ -123,7 +123,11 @@ async fn a_wrong_pin_or_password_names_the_source_and_never_fails_over() {
     let h = Harness::start(63).await.with_tls_fronts(false).await;
     let primary = h.info.front("primary").expect("primary front").clone();
     let backup = h.info.front("backup").expect("backup front").clone();
-    let other = h.info.front("validator-1").expect("validator-1 front").clone();
+    let other = h
+        .info
+        .front("validator-1")
+        .expect("validator-1 front")
+        .clone();
     let wrong_password = h.dir.path().join("wrong.password");
     std::fs::OpenOptions::new()
         .write(true)
@@ -142,7 +146,10 @@ async fn a_wrong_pin_or_password_names_the_source_and_never_fails_over() {
         );
         let t = t.replace(
             &format!("basic_auth_password_file = \"{other_file}\""),
-            &format!("basic_auth_password_file = \"{}\"", wrong_password.display()),
+            &format!(
+                "basic_auth_password_file = \"{}\"",
+                wrong_password.display()
+            ),
         );
         assert!(t.contains("wrong.password"), "validator-1's entry changed");
         t

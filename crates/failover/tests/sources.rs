@@ -91,11 +91,8 @@ impl Net {
         let path = self.dir.path().join("failover.toml");
         std::fs::write(&path, text).expect("write config");
         // Private, as a config holding a secret (a URL's user:password@) must be.
-        std::fs::set_permissions(
-            &path,
-            std::os::unix::fs::PermissionsExt::from_mode(0o600),
-        )
-        .expect("chmod config");
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .expect("chmod config");
         let raw = RawConfig::parse(&path, text).expect("config parses");
         raw.validate(&path).expect("config is valid")
     }

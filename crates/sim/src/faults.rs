@@ -580,7 +580,9 @@ impl Faults {
     pub fn count_gateway(&self, path: &str, bytes: u64, user_agent: &str) {
         let mut st = self.lock();
         // A few are plenty to tell what called; a client varying it cannot grow this.
-        if st.gateway_user_agents.len() < 20 && !st.gateway_user_agents.iter().any(|u| u == user_agent) {
+        if st.gateway_user_agents.len() < 20
+            && !st.gateway_user_agents.iter().any(|u| u == user_agent)
+        {
             st.gateway_user_agents.push(user_agent.to_string());
         }
         let e = st.gateway_traffic.entry(path.to_string()).or_default();

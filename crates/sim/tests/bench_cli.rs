@@ -161,7 +161,10 @@ fn bench_footprint_samples_the_daemon_and_prints_json() {
     );
     assert!(f("gateway_requests_per_hour") > 0.0, "{v}");
     assert_eq!(v["gateway_pass"], f("gateway_mb_per_hour") < 5.0);
-    assert!(stdout.contains("MB per hour with 100 validators"), "{stdout}");
+    assert!(
+        stdout.contains("MB per hour with 100 validators"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -25,7 +25,11 @@ impl Policy {
             return PrimaryState::NotConfigured;
         };
         self.primary_unreachable = false;
-        if p.result.as_ref().err().is_some_and(SourceError::is_setup_refusal) {
+        if p.result
+            .as_ref()
+            .err()
+            .is_some_and(SourceError::is_setup_refusal)
+        {
             // A wrong pin or password (TLS refused its certificate, or it refused ours) says
             // nothing about the node: no streak either way, as without a System API (the miss
             // rule still acts). Else a watcher's own setup error would fail over a healthy

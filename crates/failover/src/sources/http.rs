@@ -176,7 +176,10 @@ impl Http {
 
     /// `Some` while backing off as the source asked: the error to give instead of calling it.
     fn backing_off(&self) -> Option<SourceError> {
-        let mut t = self.throttled_until.lock().unwrap_or_else(|p| p.into_inner());
+        let mut t = self
+            .throttled_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         match *t {
             Some((until, status)) => {
                 let left = until.saturating_duration_since(Instant::now());
@@ -206,8 +209,10 @@ impl Http {
             .map(|v| parse_retry_after(v, chrono::Utc::now()));
         let wait = backoff_of(status, retry_after)?;
         self.traffic.throttled.fetch_add(1, Ordering::Relaxed);
-        *self.throttled_until.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some((Instant::now() + wait, status));
+        *self
+            .throttled_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some((Instant::now() + wait, status));
         Some(SourceError::Throttled {
             status,
             retry_after_ms: millis(wait),
@@ -277,9 +282,7 @@ impl Http {
             .map(|(n, v)| n.as_str().len() + v.len() + 4)
             .sum::<usize>()
             + 17;
-        self.traffic
-            .bytes
-            .fetch_add(head as u64, Ordering::Relaxed);
+        self.traffic.bytes.fetch_add(head as u64, Ordering::Relaxed);
         if let Some(e) = self.throttle_if_asked(status, resp.headers()) {
             return Err(e);
         }
@@ -362,9 +365,14 @@ impl Http {
 /// boxed too deep in hyper's connector errors to be found by type.
 fn is_tls_text(cause: &str) -> bool {
     let c = cause.to_ascii_lowercase();
-    ["invalid peer certificate", "peer is incompatible", "received fatal alert", "handshake"]
-        .iter()
-        .any(|w| c.contains(w))
+    [
+        "invalid peer certificate",
+        "peer is incompatible",
+        "received fatal alert",
+        "handshake",
+    ]
+    .iter()
+    .any(|w| c.contains(w))
 }
 
 /// Whether a request failed in TLS (a rustls error somewhere in the chain; an `io::Error`
@@ -474,7 +482,10 @@ mod tests {
         let now = chrono::DateTime::parse_from_rfc2822("Wed, 21 Oct 2015 07:28:00 GMT")
             .expect("date")
             .with_timezone(&chrono::Utc);
-        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
         assert_eq!(
             parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
             Some(Duration::from_secs(30))
@@ -496,7 +507,10 @@ mod tests {
         assert_eq!(backoff_of(503, Some(None)), None);
         assert_eq!(backoff_of(500, Some(Some(s(5)))), None);
         assert_eq!(backoff_of(200, Some(Some(s(5)))), None);
-        assert_eq!(backoff_of(429, Some(Some(s(86_400)))), Some(MAX_RETRY_AFTER));
+        assert_eq!(
+            backoff_of(429, Some(Some(s(86_400)))),
+            Some(MAX_RETRY_AFTER)
+        );
         assert_eq!(backoff_of(429, Some(Some(s(0)))), Some(s(1)));
     }
 

@@ -843,10 +843,7 @@ impl Harness {
                 let p = e.path();
                 if p.is_dir() {
                     dirs.push(p);
-                } else if exts
-                    .iter()
-                    .any(|x| p.to_string_lossy().ends_with(x))
-                {
+                } else if exts.iter().any(|x| p.to_string_lossy().ends_with(x)) {
                     out.push((p.clone(), std::fs::read_to_string(&p).unwrap_or_default()));
                 }
             }
