@@ -80,8 +80,11 @@ pub struct Footprint {
     /// What the daemon asked of the gateway during the run, per endpoint (answers and their
     /// body bytes, as the sim served them).
     pub gateway: std::collections::BTreeMap<String, crate::faults::EndpointTraffic>,
+    /// Steady state, projected ([`gateway_per_hour`]).
     pub gateway_requests_per_hour: f64,
     pub gateway_mb_per_hour: f64,
+    /// The run's bytes scaled to an hour as they are (start-up reads counted as if repeated).
+    pub gateway_run_mb_scaled_per_hour: f64,
     pub target_gateway_mb_per_hour: f64,
     pub gateway_pass: bool,
     pub daemon_log: PathBuf,
@@ -203,12 +206,11 @@ pub async fn bench_footprint(args: BenchFootprintArgs) -> Result<Footprint> {
         median(steady.iter().map(|s| s.rss_kb as f64 / 1024.0).collect()).unwrap_or(0.0);
     let rss_peak_mb = last.hwm_kb as f64 / 1024.0;
     let core_percent = cpu / wall.max(1e-9) * 100.0;
-    // Scaled from the run to an hour: the start-up reads (the whole list, pre-flight) count as
-    // if repeated, so a short run overstates the steady figure, never understates it.
     let per_hour = 3600.0 / wall.max(1e-9);
-    let gw_requests: u64 = gateway.values().map(|t| t.requests).sum();
-    let gw_bytes: u64 = gateway.values().map(|t| t.bytes).sum();
-    let gateway_mb_per_hour = gw_bytes as f64 * per_hour / 1_000_000.0;
+    let epochs_per_hour = 3600.0 / (ROUND_MS * ROUNDS_PER_EPOCH) as f64 * 1000.0;
+    let (gw_requests, gw_bytes) = gateway_per_hour(&gateway, per_hour, epochs_per_hour);
+    let gateway_mb_per_hour = gw_bytes / 1_000_000.0;
+    let run_bytes: u64 = gateway.values().map(|t| t.bytes).sum();
     Ok(Footprint {
         binary: bin,
         binary_bytes,
@@ -230,12 +232,45 @@ pub async fn bench_footprint(args: BenchFootprintArgs) -> Result<Footprint> {
         cpu_pass: core_percent < TARGET_CORE_PERCENT,
         validators,
         gateway,
-        gateway_requests_per_hour: gw_requests as f64 * per_hour,
+        gateway_requests_per_hour: gw_requests,
         gateway_mb_per_hour,
+        gateway_run_mb_scaled_per_hour: run_bytes as f64 * per_hour / 1_000_000.0,
         target_gateway_mb_per_hour: TARGET_GATEWAY_MB_PER_HOUR,
         gateway_pass: gateway_mb_per_hour < TARGET_GATEWAY_MB_PER_HOUR,
         daemon_log: if keep { log } else { PathBuf::new() },
     })
+}
+
+/// Gateway endpoints the daemon reads once per epoch (and at start): the validator list and
+/// the finished-epoch uptime (see radix-failover's sources/gateway.rs).
+const PER_EPOCH: [&str; 2] = ["/state/validators/list", "/statistics/validators/uptime"];
+/// Read by pre-flight, at start (and again only while it fails).
+const AT_START: [&str; 2] = ["/state/entity/details", "/transaction/preview"];
+
+/// (requests, bytes) an hour in the steady state: per-epoch endpoints at their answer size
+/// times the epochs in an hour, start-up endpoints once, every other endpoint (the per-poll
+/// status) at the run's rate. A run of minutes sees one epoch's reads at most, so scaling the
+/// run as it is would count the start-up's whole-list reads twenty times an hour.
+pub fn gateway_per_hour(
+    gateway: &std::collections::BTreeMap<String, crate::faults::EndpointTraffic>,
+    runs_per_hour: f64,
+    epochs_per_hour: f64,
+) -> (f64, f64) {
+    let mut requests = 0.0;
+    let mut bytes = 0.0;
+    for (path, t) in gateway {
+        let per_answer = t.bytes as f64 / t.requests.max(1) as f64;
+        let n = if PER_EPOCH.contains(&path.as_str()) {
+            epochs_per_hour
+        } else if AT_START.contains(&path.as_str()) {
+            t.requests as f64
+        } else {
+            t.requests as f64 * runs_per_hour
+        };
+        requests += n;
+        bytes += n * per_answer;
+    }
+    (requests, bytes)
 }
 
 /// Samples /proc every second for `minutes`; returns the samples, the start-up time (spawn
@@ -339,12 +374,13 @@ pub fn report(f: &Footprint) -> String {
         f.steady_cpu_seconds_per_hour, f.steady_core_percent
     ));
     s.push_str(&format!(
-        "  gateway            {:.0} requests, {:.2} MB per hour with {} validators: {} (< {:.0} MB)\n",
+        "  gateway            {:.0} requests, {:.2} MB per hour with {} validators: {} (< {:.0} MB); steady state: the validator list and uptime once per epoch, the status every poll (this run as it is, scaled: {:.2} MB per hour)\n",
         f.gateway_requests_per_hour,
         f.gateway_mb_per_hour,
         f.validators,
         pass(f.gateway_pass),
-        f.target_gateway_mb_per_hour
+        f.target_gateway_mb_per_hour,
+        f.gateway_run_mb_scaled_per_hour
     ));
     for (path, t) in &f.gateway {
         s.push_str(&format!(
@@ -371,6 +407,23 @@ pub async fn run(args: BenchFootprintArgs) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_gateway_projection_counts_list_reads_per_epoch_and_the_status_per_poll() {
+        use crate::faults::EndpointTraffic as T;
+        let t = |requests, bytes| T { requests, bytes };
+        let g: std::collections::BTreeMap<String, T> = [
+            ("/state/validators/list".to_string(), t(2, 400_000)),
+            ("/status/gateway-status".to_string(), t(36, 9_000)),
+            ("/state/entity/details".to_string(), t(1, 1_000)),
+        ]
+        .into_iter()
+        .collect();
+        // A 3-minute run (20 an hour), 12 epochs an hour.
+        let (requests, bytes) = gateway_per_hour(&g, 20.0, 12.0);
+        assert_eq!(requests, 12.0 + 720.0 + 1.0);
+        assert_eq!(bytes, 12.0 * 200_000.0 + 20.0 * 9_000.0 + 1_000.0);
+    }
 
     #[test]
     fn parses_proc_status_and_stat() {
