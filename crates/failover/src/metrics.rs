@@ -125,6 +125,8 @@ struct State {
     polls_total: u64,
     last_poll_ms: Option<i64>,
     alerts: AlertStats,
+    /// Per source: (requests sent, response bytes received, back-offs asked for).
+    traffic: BTreeMap<String, (u64, u64, u64)>,
 }
 
 /// The daemon's metrics. Cheap to clone (`Arc`s inside); every setter is a short mutex.
@@ -188,6 +190,14 @@ impl Metrics {
     /// its error counter incremented.
     pub fn set_source(&self, name: &str, kind: &str, up: bool, lag: Option<Duration>) {
         self.with(|s| s.set_source(name, kind, up, lag.map(|d| d.as_secs_f64())));
+    }
+
+    /// A source's traffic so far (counters kept by its HTTP client).
+    pub fn set_traffic(&self, name: &str, requests: u64, bytes: u64, throttled: u64) {
+        self.with(|s| {
+            s.traffic
+                .insert(name.to_string(), (requests, bytes, throttled));
+        });
     }
 
     /// A poll finished at `now_ms` (when not using `observe`).
@@ -292,6 +302,9 @@ impl Collector for StateCollector {
     }
 }
 
+/// Picks one counter of a source's (requests, bytes, throttled).
+type TrafficField = fn(&(u64, u64, u64)) -> u64;
+
 /// 0/1 gauges: integers, so they render as `1`, not `1.0`.
 fn flag(v: bool) -> ConstGauge<i64> {
     ConstGauge::new(i64::from(v))
@@ -356,6 +369,32 @@ impl State {
         )?;
         for (name, src) in &self.sources {
             count(src.errors_total).encode(m.encode_family(&source_labels(name, src))?)?;
+        }
+
+        // Counters: radix_failover_source_requests_total, …_response_bytes_total,
+        // …_throttled_total. What a source (a public gateway above all) costs, per hour.
+        let traffic: [(&str, &str, TrafficField); 3] = [
+            (
+                "radix_failover_source_requests",
+                "HTTP requests sent to the source.",
+                |t| t.0,
+            ),
+            (
+                "radix_failover_source_response_bytes",
+                "Bytes of the source's answers (headers and bodies, before TLS).",
+                |t| t.1,
+            ),
+            (
+                "radix_failover_source_throttled",
+                "Answers in which the source asked us to back off (HTTP 429, or 503 with Retry-After).",
+                |t| t.2,
+            ),
+        ];
+        for (name, help, get) in traffic {
+            let mut m = enc.encode_descriptor(name, help, None, counter)?;
+            for (source, t) in &self.traffic {
+                count(get(t)).encode(m.encode_family(&[("source", Escaped(source))])?)?;
+            }
         }
 
         let m = enc.encode_descriptor(

@@ -37,6 +37,11 @@ pub enum SourceError {
     /// Connection refused, DNS failure, TLS failure, reset.
     #[error("unreachable: {0}")]
     Unreachable(String),
+    /// TLS refused the server: its certificate is not one this watcher trusts (not the pinned
+    /// one, no trusted root). Something answers at that address, but it is not proven to be the
+    /// node. Shown as `unreachable:` (as before it had its own variant).
+    #[error("unreachable: {0}")]
+    Tls(String),
     /// No complete answer within the request timeout.
     #[error("timed out after {0} ms")]
     Timeout(u64),
@@ -49,6 +54,27 @@ pub enum SourceError {
     /// A 2xx answer that does not parse or does not make sense (wrong network, missing field).
     #[error("malformed answer: {0}")]
     Malformed(String),
+    /// The source is rate-limiting us (HTTP 429, or 503 with `Retry-After`): no request is sent
+    /// to it until `retry_after_ms` from when it said so. Counts as an untrusted source (policy
+    /// rule 1: never a trigger, never a quorum member), like one that is down.
+    #[error("throttled: HTTP {status}, it asked us to wait {} s (Retry-After); no requests until then", retry_after_ms.div_ceil(1000))]
+    Throttled { status: u16, retry_after_ms: u64 },
+}
+
+impl SourceError {
+    /// The server answered, but trust or credentials failed (TLS refused its certificate, or it
+    /// answered 401/403 to ours): a problem of this watcher's setup (a wrong pin, CA file,
+    /// password or API key), which says nothing about the node's health.
+    pub fn is_setup_refusal(&self) -> bool {
+        matches!(
+            self,
+            SourceError::Tls(_)
+                | SourceError::Http {
+                    status: 401 | 403,
+                    ..
+                }
+        )
+    }
 }
 
 /// A poll result of one source.

@@ -430,6 +430,8 @@ impl<C: Clock> Runner<C> {
     /// One poll: observe, assess, log, act.
     pub async fn poll_once(&mut self) -> Result<(), RunError> {
         self.polls += 1;
+        self.sources
+            .set_key_change_expected(key_change_expected(&self.state.phase));
         let mut obs: Observation = self.sources.poll().await;
         obs.at_ms = self.clock.now_ms();
         let epoch = agreed_epoch(&obs);
@@ -460,6 +462,10 @@ impl<C: Clock> Runner<C> {
         self.watch_cancelled(&a, epoch);
         self.log_poll(&a);
         self.metrics.observe(&obs);
+        for (name, t) in self.sources.traffic() {
+            self.metrics
+                .set_traffic(&name, t.requests(), t.bytes(), t.throttled());
+        }
         self.metrics
             .set_epoch(a.view.epoch, a.view.epoch_made, a.view.epoch_missed);
         self.metrics.record_decision(a.decision.label(), obs.at_ms);
@@ -1443,5 +1449,15 @@ pub fn policy_for(config: &Config) -> Policy {
                 .unwrap_or_default(),
             backup_key_hex: hex_key(&config.backup_public_key),
         },
+    )
+}
+
+/// A key change is on its way while a failover or failback is in flight and until its commit
+/// is confirmed on ledger: then the gateways read the validator list on every poll (to see it
+/// land), not once per epoch.
+fn key_change_expected(phase: &Phase) -> bool {
+    matches!(
+        phase,
+        Phase::FailingOver(_) | Phase::FailingBack(_) | Phase::Committed { .. }
     )
 }

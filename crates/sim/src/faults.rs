@@ -140,6 +140,14 @@ pub enum FaultAction {
     NodeSilent {
         node: String,
     },
+    /// The public gateway's rate limit: every gateway answer is `429 Too Many Requests` with
+    /// `Retry-After: retry_after_s` (as a gateway or the CDN in front of it sends it). Cleared
+    /// by `gateway_healthy`. `GET /faults` counts the requests refused meanwhile, so a test
+    /// sees whether a client backs off.
+    GatewayRateLimited {
+        #[serde(default = "default_retry_after_s")]
+        retry_after_s: u64,
+    },
     /// Ends `node_silent` and `node_flaky`.
     NodeProposing {
         node: String,
@@ -163,6 +171,12 @@ pub enum FaultAction {
     NodeFlaky {
         node: String,
     },
+}
+
+/// Two seconds: long against the sim's 200 ms polls (a client that ignores it is plain to see
+/// in the refused count), short against its 4 s epochs.
+fn default_retry_after_s() -> u64 {
+    2
 }
 
 /// Pages of 10: a 100-validator list takes ten pages, so a per-page delay adds up as it does on
@@ -221,6 +235,14 @@ pub struct FaultView {
     /// Nodes whose leader rounds are missed by `validators_missing`.
     pub validators_missing: Vec<String>,
     pub gateway_slow_pages: Option<SlowPages>,
+    pub gateway_rate_limited: Option<RateLimited>,
+}
+
+/// `gateway_rate_limited` in force: what it asks, and how many requests it refused so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RateLimited {
+    pub retry_after_s: u64,
+    pub refused: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -267,6 +289,18 @@ struct State {
     system_api_down: Vec<String>,
     validators_missing: Vec<String>,
     gateway_slow_pages: Option<SlowPages>,
+    gateway_rate_limited: Option<RateLimited>,
+    /// Per gateway endpoint: what clients asked of it (not a fault; `GET /stats`).
+    gateway_traffic: BTreeMap<String, EndpointTraffic>,
+    /// Every distinct User-Agent the gateway was called with (the first 20).
+    gateway_user_agents: Vec<String>,
+}
+
+/// Requests one gateway endpoint answered and the bytes of those answers' bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct EndpointTraffic {
+    pub requests: u64,
+    pub bytes: u64,
 }
 
 /// Shared fault state; cheap to read on every request.
@@ -281,6 +315,8 @@ pub struct GatewayEffects {
     pub latency_ms: u64,
     pub failing: Option<GatewayFailing>,
     pub garbage: bool,
+    /// `Retry-After` seconds of a 429 to answer instead (fault `gateway_rate_limited`).
+    pub rate_limited: Option<u64>,
 }
 
 impl Faults {
@@ -385,6 +421,7 @@ impl Faults {
                 st.gateway_stale = None;
                 st.gateway_lies_tx = false;
                 st.gateway_slow_pages = None;
+                st.gateway_rate_limited = None;
                 None
             }
             FaultAction::SubmitFailing { count } => {
@@ -488,6 +525,13 @@ impl Faults {
                 sim.set_node_flaky(node, true).map_err(sim_err)?;
                 None
             }
+            FaultAction::GatewayRateLimited { retry_after_s } => {
+                st.gateway_rate_limited = Some(RateLimited {
+                    retry_after_s: *retry_after_s,
+                    refused: st.gateway_rate_limited.map_or(0, |r| r.refused),
+                });
+                None
+            }
             FaultAction::GatewaySlowPages {
                 latency_ms,
                 page_size,
@@ -528,6 +572,38 @@ impl Faults {
             system_api_down: st.system_api_down.clone(),
             validators_missing: st.validators_missing.clone(),
             gateway_slow_pages: st.gateway_slow_pages,
+            gateway_rate_limited: st.gateway_rate_limited,
+        }
+    }
+
+    /// Counts one gateway answer of `bytes` (body) on `path`.
+    pub fn count_gateway(&self, path: &str, bytes: u64, user_agent: &str) {
+        let mut st = self.lock();
+        // A few are plenty to tell what called; a client varying it cannot grow this.
+        if st.gateway_user_agents.len() < 20
+            && !st.gateway_user_agents.iter().any(|u| u == user_agent)
+        {
+            st.gateway_user_agents.push(user_agent.to_string());
+        }
+        let e = st.gateway_traffic.entry(path.to_string()).or_default();
+        e.requests += 1;
+        e.bytes += bytes;
+    }
+
+    /// Per gateway endpoint, requests and answer bytes since the start (`GET /stats`).
+    pub fn gateway_traffic(&self) -> BTreeMap<String, EndpointTraffic> {
+        self.lock().gateway_traffic.clone()
+    }
+
+    /// The distinct User-Agents the gateway was called with (`GET /stats`).
+    pub fn gateway_user_agents(&self) -> Vec<String> {
+        self.lock().gateway_user_agents.clone()
+    }
+
+    /// Counts one request refused by `gateway_rate_limited`.
+    pub fn count_rate_limited(&self) {
+        if let Some(r) = self.lock().gateway_rate_limited.as_mut() {
+            r.refused += 1;
         }
     }
 
@@ -547,6 +623,7 @@ impl Faults {
             latency_ms: st.gateway_latency_ms,
             failing: st.gateway_failing,
             garbage: st.gateway_garbage,
+            rate_limited: st.gateway_rate_limited.map(|r| r.retry_after_s),
         }
     }
 
@@ -682,6 +759,9 @@ mod tests {
                 status: 503
             }
         );
+        let a: FaultAction =
+            serde_json::from_str(r#"{"action":"gateway_rate_limited"}"#).expect("defaults apply");
+        assert_eq!(a, FaultAction::GatewayRateLimited { retry_after_s: 2 });
         let a: FaultAction = serde_json::from_str(
             r#"{"action":"node_out_of_sync","node":"primary","status":"syncing"}"#,
         )

@@ -110,6 +110,67 @@ async fn gateway_slow_failing_garbage_and_healthy() {
     assert!(faults["gateway_failing"].is_null());
 }
 
+/// `gateway_rate_limited`: every gateway answer is a 429 with `Retry-After`, counted in
+/// `GET /faults`; `gateway_healthy` ends it; `GET /stats` counts what each endpoint served and
+/// who asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_rate_limited_answers_429_with_retry_after_and_counts_the_refusals() {
+    let t = TestNet::start(27).await;
+    let url = format!("{}/state/validators/list", t.net.gateway_url());
+    t.fault(json!({"action": "gateway_rate_limited", "retry_after_s": 7}))
+        .await;
+    for _ in 0..3 {
+        let r = t
+            .http
+            .post(&url)
+            .header("user-agent", "tester/1")
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            r.headers().get("retry-after").and_then(|v| v.to_str().ok()),
+            Some("7")
+        );
+        let e: gw::ErrorResponse = r.json().await.expect("an ErrorResponse");
+        assert!(e.message.contains("rate limit"), "{}", e.message);
+    }
+    let control = t.net.control_url();
+    let faults: serde_json::Value = t
+        .http
+        .get(format!("{control}/faults"))
+        .send()
+        .await
+        .expect("control answers")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(faults["gateway_rate_limited"]["refused"], 3);
+    assert_eq!(faults["gateway_rate_limited"]["retry_after_s"], 7);
+    t.fault(json!({"action": "gateway_healthy"})).await;
+    t.gw("/state/validators/list", json!({})).await.ok();
+
+    let stats: serde_json::Value = t
+        .http
+        .get(format!("{control}/stats"))
+        .send()
+        .await
+        .expect("control answers")
+        .json()
+        .await
+        .expect("json");
+    let list = &stats["gateway"]["/state/validators/list"];
+    assert_eq!(list["requests"], 4, "{stats}");
+    assert!(list["bytes"].as_u64().unwrap_or(0) > 100, "{stats}");
+    assert!(
+        stats["gateway_user_agents"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|u| u == "tester/1")),
+        "{stats}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gateway_stale_freezes_the_ledger_state() {
     let t = TestNet::start(23).await;

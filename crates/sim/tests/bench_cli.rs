@@ -149,6 +149,24 @@ fn bench_footprint_samples_the_daemon_and_prints_json() {
     assert!(f("startup_to_first_poll_ms") > 0.0 && f("startup_to_first_poll_ms") < 60_000.0);
     assert!(f("cpu_seconds") >= 0.0 && f("core_percent") < 100.0, "{v}");
     assert_eq!(v["rss_pass"], f("rss_peak_mb") < 15.0);
+    // What the daemon asked of the gateway: the validator list (100 validators) at start, the
+    // small status on every poll after it; scaled to an hour and judged against 5 MB.
+    assert_eq!(v["validators"], 100, "{v}");
+    let list = &v["gateway"]["/state/validators/list"];
+    assert!(list["requests"].as_u64().unwrap_or(0) >= 1, "{v}");
+    assert!(
+        v["gateway"]["/status/gateway-status"]["requests"]
+            .as_u64()
+            .unwrap_or(0)
+            >= 1,
+        "{v}"
+    );
+    assert!(f("gateway_requests_per_hour") > 0.0, "{v}");
+    assert_eq!(v["gateway_pass"], f("gateway_mb_per_hour") < 5.0);
+    assert!(
+        stdout.contains("MB per hour with 100 validators"),
+        "{stdout}"
+    );
 }
 
 #[test]

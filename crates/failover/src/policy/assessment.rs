@@ -121,7 +121,9 @@ pub struct SourceStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum PrimaryState {
-    /// No `[primary] system_api` in the config: no early signal.
+    /// No `[primary] system_api` in the config, or it refuses us on trust or credentials (a
+    /// wrong pin or password: [`crate::observe::SourceError::is_setup_refusal`]): no early
+    /// signal.
     NotConfigured,
     Healthy,
     /// Down, not UP, or its own miss statistic rising, for `consecutive_polls` polls.

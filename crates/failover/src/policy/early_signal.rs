@@ -4,12 +4,14 @@
 //! UP, or its own `recent_self_proposal_miss_statistic` rose. When that lasts
 //! `primary_down_polls` consecutive polls with the primary's key in force, one confirmed miss
 //! is enough, and a quorum of trusted sources showing the ledger advancing fails over alone.
+//! A System API that refuses us on trust or credentials (a wrong pin or password) gives no
+//! signal at all: that is this watcher's setup problem, not the node's health.
 
 use super::backup_readiness::health_text;
 use super::keys::KeyOwner;
 use super::source_trust::Seen;
 use super::{Policy, PrimaryState, PRIMARY_CORE_SOURCE};
-use crate::observe::{NodeHealth, NodeReading, SourceObservation};
+use crate::observe::{NodeHealth, NodeReading, SourceError, SourceObservation};
 
 impl Policy {
     /// Rule 3's input: streaks of bad polls of the primary's System API.
@@ -23,6 +25,19 @@ impl Policy {
             return PrimaryState::NotConfigured;
         };
         self.primary_unreachable = false;
+        if p.result
+            .as_ref()
+            .err()
+            .is_some_and(SourceError::is_setup_refusal)
+        {
+            // A wrong pin or password (TLS refused its certificate, or it refused ours) says
+            // nothing about the node: no streak either way, as without a System API (the miss
+            // rule still acts). Else a watcher's own setup error would fail over a healthy
+            // primary, whose nginx serves both of its APIs and so fails both alike.
+            self.primary_down_streak = 0;
+            self.primary_rising_streak = 0;
+            return PrimaryState::NotConfigured;
+        }
         let (down, rising) = match &p.result {
             Err(e) => {
                 self.primary_unreachable = true;

@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use super::assessment::Warning;
-use crate::observe::{LedgerReading, Observation, SourceKind, SourceObservation};
+use crate::observe::{LedgerReading, Observation, SourceError, SourceKind, SourceObservation};
 use crate::policy::params::PolicyParams;
 
 /// Misses by which a Core source may exceed the other Core sources of the same epoch before it
@@ -33,6 +33,13 @@ pub enum SourceTrust {
     Trusted,
     /// No usable answer.
     Failing {
+        error: String,
+    },
+    /// The source asked us to back off (HTTP 429, or 503 with `Retry-After`) and is not asked
+    /// until then. Untrusted like a failing source, for the same reason: it feeds no window,
+    /// counts towards no quorum and vetoes nothing, so a rate limit can neither trigger nor
+    /// (while other sources form a quorum) prevent a failover.
+    Throttled {
         error: String,
     },
     /// Its ledger is older than `max_source_lag`.
@@ -66,6 +73,7 @@ impl SourceTrust {
         match self {
             SourceTrust::Trusted => "trusted",
             SourceTrust::Failing { .. } => "failing",
+            SourceTrust::Throttled { .. } => "throttled",
             SourceTrust::Lagging { .. } => "lagging",
             SourceTrust::ClockAhead { .. } => "clock-ahead",
             SourceTrust::EpochMismatch { .. } => "epoch",
@@ -78,6 +86,7 @@ impl SourceTrust {
         match self {
             SourceTrust::Trusted => "trusted".into(),
             SourceTrust::Failing { error } => format!("failing: {error}"),
+            SourceTrust::Throttled { error } => error.clone(),
             SourceTrust::Lagging { lag_ms } => format!("lagging: its ledger is {:.1} s old", *lag_ms as f64 / 1000.0),
             SourceTrust::ClockAhead { ahead_ms } => format!(
                 "its ledger time is {:.1} s ahead of this machine's clock",
@@ -134,8 +143,13 @@ fn answered_and_fresh<'a>(params: &PolicyParams, obs: &'a Observation) -> Vec<Se
                 name: &s.name,
                 kind: s.kind,
                 reading: None,
-                trust: SourceTrust::Failing {
-                    error: e.to_string(),
+                trust: match e {
+                    SourceError::Throttled { .. } => SourceTrust::Throttled {
+                        error: e.to_string(),
+                    },
+                    _ => SourceTrust::Failing {
+                        error: e.to_string(),
+                    },
                 },
             },
             Ok(r) => {

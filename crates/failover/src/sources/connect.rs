@@ -142,9 +142,9 @@ pub fn fix_for(e: &SourceError, kind: SourceKind, auth: Option<&BasicAuth>, name
         SourceError::Http { status: 502..=504, .. } => {
             "the proxy in front answered, but the node behind it did not: check the node is running (its nginx answers 502 while it is down)".into()
         }
-        SourceError::Http { status: 429, .. } => "the source is rate-limiting us: the daemon backs off as asked; consider fewer watchers on one API key".into(),
+        SourceError::Http { status: 429, .. } | SourceError::Throttled { .. } => "the source is rate-limiting us: the daemon backs off as long as it asks (Retry-After) and counts it as untrusted meanwhile; if it keeps doing so, use an API key (headers) or another gateway, or run fewer watchers against it".into(),
         SourceError::Http { .. } => "see the message; check the URL points at the right API".into(),
-        SourceError::Unreachable(m) if m.contains("TLS") => {
+        SourceError::Tls(_) => {
             // The TLS message carries its own fix (the fingerprint seen, what to set).
             "see the TLS message above".into()
         }

@@ -1,6 +1,8 @@
 //! Gateway API client: the ledger as a gateway sees it, our validator's keys, finished-epoch
 //! uptime, submit and status; plus the account and preview calls the pre-flight checks use.
 
+use std::sync::atomic::Ordering;
+
 use radix_api::gateway as gw;
 
 use super::http::{endpoint, http_error, Answer};
@@ -12,6 +14,33 @@ use crate::observe::{
 /// Most validator-list pages followed: mainnet lists a few hundred validators in a handful of
 /// pages; a source that keeps sending cursors past this is broken or hostile.
 const MAX_LIST_PAGES: usize = 50;
+
+/// What the validator list said about our validator last, and at which epoch: the keys it
+/// gives change only at an epoch change (the key in force) or by a transaction (the key on
+/// ledger: ours, while a key change is expected), so between those a poll reads only the
+/// small `/status/gateway-status` for the ledger's position and freshness.
+///
+/// Why: the public gateway serves every validator in one list (about 100 on mainnet, tens of
+/// kilobytes); read on every 5-second poll that is hundreds of megabytes an hour against a
+/// shared public service. Caveat: a key change made outside this daemon (by hand, another
+/// tool) shows on the gateway at the next epoch change; the Core API sources read the key on
+/// ledger on every poll and see it at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct ListCache {
+    pub epoch: u64,
+    pub key_in_force: Option<String>,
+    pub key_on_ledger: Option<String>,
+}
+
+/// Rule: the validator list is read at start (nothing cached), when the epoch changed since it
+/// was read, and on every poll while a key change is expected.
+pub(super) fn validator_list_due(
+    cached_epoch: Option<u64>,
+    epoch_now: u64,
+    key_change_expected: bool,
+) -> bool {
+    key_change_expected || cached_epoch != Some(epoch_now)
+}
 
 /// A gateway error answer as a [`SourceError`]: `NotSyncedUpError` is `NotSynced`, anything else
 /// `Http` with the gateway's message.
@@ -100,8 +129,40 @@ impl LedgerClient {
         )))
     }
 
-    pub(super) async fn gw_reading(&self) -> Result<LedgerReading, SourceError> {
+    /// The ledger's position now and our validator's keys: from `/status/gateway-status` and
+    /// the cached validator list when that is still good ([`validator_list_due`]), else from
+    /// the list itself.
+    async fn gw_position_and_keys(&self) -> Result<(gw::LedgerState, ListCache), SourceError> {
+        let expected = self.key_change_expected.load(Ordering::Relaxed);
+        let cached = self
+            .list_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if let Some(c) = cached.filter(|_| !expected) {
+            let st: gw::GatewayStatusResponse = self
+                .gw_post("/status/gateway-status", &serde_json::json!({}))
+                .await?;
+            self.check_network(&st.ledger_state)?;
+            if !validator_list_due(Some(c.epoch), st.ledger_state.epoch, expected) {
+                return Ok((st.ledger_state, c));
+            }
+        }
         let (ls, item) = self.gw_our_validator().await?;
+        let c = ListCache {
+            epoch: ls.epoch,
+            key_in_force: item
+                .active_in_epoch
+                .as_ref()
+                .map(|a| a.key.key_hex().to_ascii_lowercase()),
+            key_on_ledger: item.ledger_public_key_hex().map(str::to_ascii_lowercase),
+        };
+        *self.list_cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(c.clone());
+        Ok((ls, c))
+    }
+
+    pub(super) async fn gw_reading(&self) -> Result<LedgerReading, SourceError> {
+        let (ls, keys) = self.gw_position_and_keys().await?;
         let ledger_time_ms = parse_timestamp_ms(&ls.proposer_round_timestamp).map_err(|e| {
             SourceError::Malformed(format!(
                 "{}: proposer_round_timestamp {:?}: {e}",
@@ -123,11 +184,8 @@ impl LedgerClient {
             round: ls.round,
             state_version: ls.state_version,
             ledger_time_ms,
-            key_in_force: item
-                .active_in_epoch
-                .as_ref()
-                .map(|a| a.key.key_hex().to_ascii_lowercase()),
-            key_on_ledger: item.ledger_public_key_hex().map(str::to_ascii_lowercase),
+            key_in_force: keys.key_in_force,
+            key_on_ledger: keys.key_on_ledger,
             current_epoch: None,
             finished,
             others_current_epoch: None,
@@ -298,6 +356,18 @@ pub(super) fn tx_status_of(r: &gw::TransactionStatusResponse) -> TxStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_validator_list_is_read_at_start_per_epoch_and_while_a_key_change_is_expected() {
+        // Start: nothing cached.
+        assert!(validator_list_due(None, 7, false));
+        // Same epoch: the cached keys are still the list's.
+        assert!(!validator_list_due(Some(7), 7, false));
+        // A new epoch: the key in force may have changed.
+        assert!(validator_list_due(Some(7), 8, false));
+        // A failover in flight: read it every poll, to see our commit land.
+        assert!(validator_list_due(Some(7), 7, true));
+    }
 
     #[test]
     fn timestamps_parse_with_and_without_fraction_and_offset() {

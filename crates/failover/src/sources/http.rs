@@ -4,8 +4,9 @@
 //! Everything that comes back is untrusted: bodies are capped, never echoed in full, and a
 //! request URL is never shown with credentials (messages name the source and the path only).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::redirect;
@@ -27,6 +28,36 @@ const SNIPPET_CHARS: usize = 160;
 /// Redirects followed (same origin only): a reverse proxy may add a trailing slash or similar;
 /// more than a few is a loop.
 const MAX_REDIRECTS: usize = 3;
+/// Back-off after a 429 that gives no `Retry-After`: a public gateway's limits are per minute,
+/// so half a minute is a polite first pause (6 polls at the default 5 s).
+pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(30);
+/// The longest `Retry-After` honoured: a mainnet epoch is about 5 minutes; a source silenced
+/// for longer than 15 minutes by one odd header (or a hostile one) would be lost for far too
+/// long, so longer asks are read as this.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
+
+/// Requests sent and response bytes received by one client, for metrics and `bench-footprint`.
+#[derive(Debug, Default)]
+pub struct Traffic {
+    pub requests: AtomicU64,
+    /// Body bytes plus the status line and headers as received (an estimate of what crossed
+    /// the wire, without TLS framing).
+    pub bytes: AtomicU64,
+    /// Answers that asked us to back off (429, or 503 with `Retry-After`).
+    pub throttled: AtomicU64,
+}
+
+impl Traffic {
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+    pub fn bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+    pub fn throttled(&self) -> u64 {
+        self.throttled.load(Ordering::Relaxed)
+    }
+}
 
 /// A raw HTTP answer: status and (capped) body.
 #[derive(Debug)]
@@ -76,6 +107,10 @@ pub struct Http {
     trusted: Arc<str>,
     /// The leaf certificate the server sent last (fingerprint), for error texts.
     seen: Arc<Mutex<Option<[u8; 32]>>>,
+    /// Until when the source asked us not to call it (429/503 with `Retry-After`), and with
+    /// which status.
+    throttled_until: Arc<Mutex<Option<(Instant, u16)>>>,
+    traffic: Arc<Traffic>,
 }
 
 // By hand: never the credentials (the `Conn` Debug hides them too; this keeps it short).
@@ -120,6 +155,67 @@ impl Http {
             conn: conn.clone(),
             trusted: tls.trusted.into(),
             seen: tls.seen,
+            throttled_until: Arc::default(),
+            traffic: Arc::default(),
+        })
+    }
+
+    /// Requests and bytes so far.
+    pub fn traffic(&self) -> &Arc<Traffic> {
+        &self.traffic
+    }
+
+    /// The same client (connections, TLS, credentials, back-off: one server) counting its
+    /// traffic apart, for a second API of the same node.
+    pub fn counted_apart(&self) -> Http {
+        Http {
+            traffic: Arc::default(),
+            ..self.clone()
+        }
+    }
+
+    /// `Some` while backing off as the source asked: the error to give instead of calling it.
+    fn backing_off(&self) -> Option<SourceError> {
+        let mut t = self
+            .throttled_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        match *t {
+            Some((until, status)) => {
+                let left = until.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    *t = None;
+                    None
+                } else {
+                    Some(SourceError::Throttled {
+                        status,
+                        retry_after_ms: millis(left),
+                    })
+                }
+            }
+            None => None,
+        }
+    }
+
+    /// Records a back-off request, if the answer is one.
+    fn throttle_if_asked(
+        &self,
+        status: u16,
+        headers: &reqwest::header::HeaderMap,
+    ) -> Option<SourceError> {
+        let retry_after = headers
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| parse_retry_after(v, chrono::Utc::now()));
+        let wait = backoff_of(status, retry_after)?;
+        self.traffic.throttled.fetch_add(1, Ordering::Relaxed);
+        *self
+            .throttled_until
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some((Instant::now() + wait, status));
+        Some(SourceError::Throttled {
+            status,
+            retry_after_ms: millis(wait),
         })
     }
 
@@ -174,8 +270,22 @@ impl Http {
                 req = req.header(n, v);
             }
         }
+        if let Some(e) = self.backing_off() {
+            return Err(e);
+        }
+        self.traffic.requests.fetch_add(1, Ordering::Relaxed);
         let mut resp = req.send().await.map_err(|e| self.transport(e, what))?;
         let status = resp.status().as_u16();
+        let head: usize = resp
+            .headers()
+            .iter()
+            .map(|(n, v)| n.as_str().len() + v.len() + 4)
+            .sum::<usize>()
+            + 17;
+        self.traffic.bytes.fetch_add(head as u64, Ordering::Relaxed);
+        if let Some(e) = self.throttle_if_asked(status, resp.headers()) {
+            return Err(e);
+        }
         if resp
             .content_length()
             .is_some_and(|n| n > MAX_BODY_BYTES as u64)
@@ -187,6 +297,9 @@ impl Http {
             if body.len() + chunk.len() > MAX_BODY_BYTES {
                 return Err(too_big(what));
             }
+            self.traffic
+                .bytes
+                .fetch_add(chunk.len() as u64, Ordering::Relaxed);
             body.extend_from_slice(&chunk);
         }
         Ok(Answer { status, body })
@@ -210,10 +323,16 @@ impl Http {
         if cause.to_ascii_lowercase().contains("timed out") {
             return SourceError::Timeout(ms);
         }
-        if is_tls_error(&e) {
-            return SourceError::Unreachable(format!("{what}: {}", self.tls_problem(&cause)));
+        if is_tls_error(&e) || is_tls_text(&cause) || self.pin_refused() {
+            return SourceError::Tls(format!("{what}: {}", self.tls_problem(&cause)));
         }
         SourceError::Unreachable(format!("{what}: {cause}"))
+    }
+
+    /// True when a pin is set and the last certificate the server sent is not the pinned one:
+    /// whatever the error chain says, the pin refused it.
+    fn pin_refused(&self) -> bool {
+        matches!((self.conn.pin_sha256, self.seen_certificate()), (Some(pin), Some(seen)) if pin != seen)
     }
 
     /// A TLS failure in words: the certificate seen, what was trusted, and the fix.
@@ -242,6 +361,20 @@ impl Http {
     }
 }
 
+/// rustls' own words for a refused certificate or a failed handshake, for when its error is
+/// boxed too deep in hyper's connector errors to be found by type.
+fn is_tls_text(cause: &str) -> bool {
+    let c = cause.to_ascii_lowercase();
+    [
+        "invalid peer certificate",
+        "peer is incompatible",
+        "received fatal alert",
+        "handshake",
+    ]
+    .iter()
+    .any(|w| c.contains(w))
+}
+
 /// Whether a request failed in TLS (a rustls error somewhere in the chain; an `io::Error`
 /// wrapping one hides it from `source()`, so look inside those too).
 fn is_tls_error(e: &reqwest::Error) -> bool {
@@ -261,6 +394,36 @@ fn is_tls_error(e: &reqwest::Error) -> bool {
         src = s.source();
     }
     false
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// How long to back off after an answer with `status` and a parsed `Retry-After` (`None`:
+/// no header; `Some(None)`: a header that does not parse), or `None` when the answer does not
+/// ask for it. 429 always does (default [`DEFAULT_RETRY_AFTER`]); 503 only with a readable
+/// `Retry-After` (a 503 without one is an outage, reported as an HTTP error, not a limit).
+/// Capped at [`MAX_RETRY_AFTER`]; a zero wait still skips one request (at least 1 s).
+pub fn backoff_of(status: u16, retry_after: Option<Option<Duration>>) -> Option<Duration> {
+    let asked = match (status, retry_after) {
+        (429, Some(Some(d))) => d,
+        (429, _) => DEFAULT_RETRY_AFTER,
+        (503, Some(Some(d))) => d,
+        _ => return None,
+    };
+    Some(asked.clamp(Duration::from_secs(1), MAX_RETRY_AFTER))
+}
+
+/// `Retry-After` as delay-seconds or an HTTP-date (RFC 9110 §10.2.3); `None` if neither.
+pub fn parse_retry_after(v: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    let ms = at.timestamp_millis().saturating_sub(now.timestamp_millis());
+    Some(Duration::from_millis(u64::try_from(ms).unwrap_or(0)))
 }
 
 fn too_big(what: &str) -> SourceError {
@@ -312,6 +475,43 @@ mod tests {
             endpoint(&gw, "/status/gateway-status"),
             "https://mainnet.radixdlt.com/status/gateway-status"
         );
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates_and_the_back_off_is_bounded() {
+        let now = chrono::DateTime::parse_from_rfc2822("Wed, 21 Oct 2015 07:28:00 GMT")
+            .expect("date")
+            .with_timezone(&chrono::Utc);
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        // A date in the past: no wait asked (the floor of 1 s applies below).
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+
+        let s = Duration::from_secs;
+        assert_eq!(backoff_of(429, Some(Some(s(7)))), Some(s(7)));
+        assert_eq!(backoff_of(429, None), Some(DEFAULT_RETRY_AFTER));
+        assert_eq!(backoff_of(429, Some(None)), Some(DEFAULT_RETRY_AFTER));
+        assert_eq!(backoff_of(503, Some(Some(s(5)))), Some(s(5)));
+        // A 503 without a usable Retry-After is an outage, not a limit.
+        assert_eq!(backoff_of(503, None), None);
+        assert_eq!(backoff_of(503, Some(None)), None);
+        assert_eq!(backoff_of(500, Some(Some(s(5)))), None);
+        assert_eq!(backoff_of(200, Some(Some(s(5)))), None);
+        assert_eq!(
+            backoff_of(429, Some(Some(s(86_400)))),
+            Some(MAX_RETRY_AFTER)
+        );
+        assert_eq!(backoff_of(429, Some(Some(s(0)))), Some(s(1)));
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod http;
 mod system;
 pub mod tls;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -52,6 +53,7 @@ pub struct Sources {
     backup: Option<NodeClient>,
     /// The most one poll of one source may take, all its requests together.
     poll_deadline: Duration,
+    key_change_expected: Arc<AtomicBool>,
 }
 
 /// One source's whole poll (a Gateway's reading is several requests: status, the validator
@@ -103,6 +105,11 @@ pub struct LedgerClient {
     needs_finished: bool,
     /// Gateway only: (epoch asked at, counts), so the uptime request runs once per epoch.
     uptime_cache: Arc<Mutex<Option<(u64, FinishedEpochs)>>>,
+    /// Gateway only: what the validator list said last, so it is read once per epoch.
+    list_cache: Arc<Mutex<Option<gateway::ListCache>>>,
+    /// Shared by every source: the runner sets it while a key change is on its way (a
+    /// failover or failback in flight), when the validator list is read on every poll.
+    key_change_expected: Arc<AtomicBool>,
 }
 
 /// One node's System API.
@@ -180,6 +187,7 @@ impl Sources {
         let primary_http = client("primary", &config.primary.conn)?;
         let backup_http = client("backup", &config.backup.conn)?;
         let validator = config.validator_bech32();
+        let key_change_expected = Arc::new(AtomicBool::new(false));
         let mut ledger = Vec::with_capacity(config.sources.len());
         for s in &config.sources {
             if s.kind == SourceKind::System {
@@ -189,8 +197,8 @@ impl Sources {
                 });
             }
             let http = match s.name.as_str() {
-                PRIMARY_CORE => primary_http.clone(),
-                BACKUP_CORE => backup_http.clone(),
+                PRIMARY_CORE => primary_http.counted_apart(),
+                BACKUP_CORE => backup_http.counted_apart(),
                 _ => client(&s.name, &s.conn)?,
             };
             ledger.push(LedgerClient {
@@ -203,6 +211,8 @@ impl Sources {
                 window_epochs: config.policy.legacy_window_epochs,
                 needs_finished: config.policy.name == PolicyName::Legacy,
                 uptime_cache: Arc::default(),
+                list_cache: Arc::default(),
+                key_change_expected: key_change_expected.clone(),
             });
         }
         let node = |name: &str, url: &Option<Url>, http: &Http| {
@@ -220,7 +230,30 @@ impl Sources {
             ledger,
             primary: node("system primary", &config.primary.system_api, &primary_http),
             backup: node("system backup", &config.backup.system_api, &backup_http),
+            key_change_expected,
         })
+    }
+
+    /// While a key change is on its way (a failover or failback in flight, its commit not yet
+    /// confirmed), gateways read the validator list on every poll to see it land; otherwise
+    /// once per epoch (the keys it gives change only at an epoch change or by our own
+    /// transaction).
+    pub fn set_key_change_expected(&self, expected: bool) {
+        self.key_change_expected.store(expected, Ordering::Relaxed);
+    }
+
+    /// Requests, bytes and back-offs so far, per source (the System APIs as `system primary`
+    /// and `system backup`).
+    pub fn traffic(&self) -> Vec<(String, Arc<http::Traffic>)> {
+        let ledger = self
+            .ledger
+            .iter()
+            .map(|c| (c.name.clone(), c.http.traffic().clone()));
+        let nodes = [self.primary.as_ref(), self.backup.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(|n| (n.name.clone(), n.http.traffic().clone()));
+        ledger.chain(nodes).collect()
     }
 
     /// Polls every ledger source and both System APIs concurrently. Never fails: errors are

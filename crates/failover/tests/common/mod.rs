@@ -255,7 +255,7 @@ impl Harness {
         out
     }
 
-    async fn cli_raw(&self, args: &[&str]) -> (bool, String) {
+    pub async fn cli_raw(&self, args: &[&str]) -> (bool, String) {
         let mut cmd = Command::new(BIN);
         cmd.args(args)
             .arg("--config")
@@ -785,5 +785,140 @@ impl Daemon {
             .into_iter()
             .filter(|l| l.contains("| phase ") && l.contains(pat))
             .collect()
+    }
+}
+
+// ---- Added for the node-front tests (tests/node_fronts.rs, tests/nginx.rs). ----
+
+impl Harness {
+    /// Puts every node's Core and System API behind the sim's TLS front (as `radix-sim run
+    /// --tls-front [--tls-front-san]`) and rewrites the config to reach the nodes through them:
+    /// pinned certificates, basic auth as `admin`, each password in a 0600 file.
+    pub async fn with_tls_fronts(mut self, with_san: bool) -> Harness {
+        let fronts = radix_sim::front::start_fronts(
+            self.net.state.servers.clone(),
+            &self.dir.path().join("fronts"),
+            radix_sim::front::FrontOptions { with_san },
+        )
+        .await
+        .expect("the TLS fronts start on loopback");
+        self.info.fronts = fronts;
+        std::fs::write(&self.config, self.info.failover_config()).expect("write config");
+        self
+    }
+
+    /// Every front password, as the password files hold them.
+    pub fn front_passwords(&self) -> Vec<String> {
+        self.info
+            .fronts
+            .iter()
+            .map(|f| {
+                std::fs::read_to_string(&f.password_file)
+                    .expect("password file")
+                    .trim()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    /// Makes the config private (mode 0600), as a config holding a header value must be.
+    pub fn config_private(&self) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&self.config, std::fs::Permissions::from_mode(0o600))
+            .expect("chmod config");
+    }
+
+    /// `radix-failover config check --connect`: (exit ok, stdout + stderr).
+    pub async fn connect_check(&self) -> (bool, String) {
+        self.cli_raw(&["config", "check", "--connect"]).await
+    }
+
+    /// Every file under the harness's directory (recursively) whose name ends with one of
+    /// `exts`, with its text.
+    pub fn files_with(&self, exts: &[&str]) -> Vec<(PathBuf, String)> {
+        let mut out = Vec::new();
+        let mut dirs = vec![self.dir.path().to_path_buf()];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).expect("dir").flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if exts.iter().any(|x| p.to_string_lossy().ends_with(x)) {
+                    out.push((p.clone(), std::fs::read_to_string(&p).unwrap_or_default()));
+                }
+            }
+        }
+        out
+    }
+}
+
+impl Daemon {
+    /// The metrics URL the daemon logged (`metrics on http://…/metrics`).
+    pub async fn metrics_url(&mut self) -> String {
+        let line = self.wait_line("metrics on http://", STEP).await;
+        line.split("metrics on ")
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next())
+            .expect("a URL in the metrics line")
+            .to_string()
+    }
+}
+
+/// One scrape of a metrics URL.
+pub async fn scrape(url: &str) -> String {
+    let r = reqwest::get(url).await.expect("metrics answer");
+    assert_eq!(r.status(), 200);
+    r.text().await.expect("metrics text")
+}
+
+impl Harness {
+    /// The sim's gateway traffic so far (control API `GET /stats`): path -> (requests, bytes).
+    pub async fn gateway_traffic(&self) -> std::collections::BTreeMap<String, (u64, u64)> {
+        let v: Value = self
+            .http
+            .get(format!("{}/stats", self.info.control_url))
+            .send()
+            .await
+            .expect("control API answers")
+            .json()
+            .await
+            .expect("stats JSON");
+        v["gateway"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(p, t)| {
+                        (
+                            p.clone(),
+                            (
+                                t["requests"].as_u64().unwrap_or(0),
+                                t["bytes"].as_u64().unwrap_or(0),
+                            ),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Every User-Agent the sim's gateway has seen.
+    pub async fn gateway_user_agents(&self) -> Vec<String> {
+        let v: Value = self
+            .http
+            .get(format!("{}/stats", self.info.control_url))
+            .send()
+            .await
+            .expect("control API answers")
+            .json()
+            .await
+            .expect("stats JSON");
+        v["gateway_user_agents"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }

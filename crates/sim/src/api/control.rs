@@ -4,6 +4,9 @@
 //!   applied at once; answers the faults now in force.
 //! - `GET /faults`: the faults in force.
 //! - `GET /info`: the same JSON as `--info-file`.
+//! - `GET /stats`: `{"gateway": {PATH: {"requests": n, "bytes": n}}}`: what clients asked of the
+//!   gateway (answers and their body bytes per endpoint), for footprint tests and benchmarks;
+//!   `"gateway_user_agents"`: the distinct User-Agents it was called with.
 //! - `GET /clock`, `POST /clock/pause`, `POST /clock/resume`, `POST /clock/step {"rounds": n}`
 //!   (step only while paused): hold the network still, or walk it round by round.
 
@@ -23,6 +26,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/faults", get(get_faults).post(post_fault))
         .route("/info", get(info))
+        .route("/stats", get(stats))
         .route("/clock", get(clock_state))
         .route("/clock/pause", post(clock_pause))
         .route("/clock/resume", post(clock_resume))
@@ -40,6 +44,14 @@ fn bad(status: StatusCode, message: String) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
 }
 
+async fn stats(State(st): State<AppState>) -> Response {
+    Json(json!({
+        "gateway": st.faults.gateway_traffic(),
+        "gateway_user_agents": st.faults.gateway_user_agents(),
+    }))
+    .into_response()
+}
+
 async fn get_faults(State(st): State<AppState>) -> Response {
     Json(st.faults.view()).into_response()
 }
@@ -55,7 +67,7 @@ async fn post_fault(State(st): State<AppState>, body: Bytes) -> Response {
                      node_out_of_sync, node_in_sync, gateway_down, gateway_up, gateway_slow, gateway_failing, \
                      gateway_garbage, gateway_stale, gateway_healthy, submit_failing, core_lies, mempool_stall, \
                      gateway_lies_tx, system_api_down, system_api_up, validators_missing, validators_healthy, \
-                     gateway_slow_pages, node_silent, node_proposing, node_stuck, node_wrong_key, node_key_restored, node_flaky"
+                     gateway_slow_pages, gateway_rate_limited, node_silent, node_proposing, node_stuck, node_wrong_key, node_key_restored, node_flaky"
                 ),
             )
         }

@@ -123,9 +123,41 @@ async fn not_found() -> ApiError {
 /// Applies gateway faults: latency first, then a failing answer, or garbage instead of the
 /// real body.
 async fn faults_layer(State(ctx): State<Ctx>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default();
+    let resp = faulty(&ctx, req, next).await;
+    // Counted as served (a JSON body's size is exact); `GET /stats` of the control API.
+    let bytes = axum::body::HttpBody::size_hint(resp.body())
+        .exact()
+        .unwrap_or(0);
+    ctx.faults.count_gateway(&path, bytes, &agent);
+    resp
+}
+
+async fn faulty(ctx: &Ctx, req: Request, next: Next) -> Response {
     let fx = ctx.faults.gateway_effects();
     if fx.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(fx.latency_ms)).await;
+    }
+    if let Some(retry_after_s) = fx.rate_limited {
+        ctx.faults.count_rate_limited();
+        let mut resp = error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many requests: rate limit exceeded (injected fault gateway_rate_limited)",
+            gw::GatewayError::InternalServerError {
+                exception: "RateLimited".into(),
+                cause: "radix-sim fault gateway_rate_limited".into(),
+            },
+        )
+        .into_response();
+        if let Ok(v) = header::HeaderValue::from_str(&retry_after_s.to_string()) {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        return resp;
     }
     if let Some(f) = fx.failing {
         let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);

@@ -28,6 +28,10 @@ pub struct BenchFootprintArgs {
     /// Keep the network's files (config, daemon log) in this directory.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// Validators on the simulated network: the gateway's validator list grows with them
+    /// (mainnet has about 100), and so does what a watcher downloads.
+    #[arg(long, default_value_t = 100)]
+    pub validators: usize,
 }
 
 /// Mainnet-like timing, so radix-sim's scaled config gives back the daemon's mainnet defaults
@@ -46,6 +50,10 @@ const TARGET_CORE_PERCENT: f64 = 1.0;
 /// How long the first poll may take to show before the run is abandoned: a healthy start
 /// polls within a second; a minute means something is wrong.
 const STARTUP_LIMIT: Duration = Duration::from_secs(60);
+/// Target from issue 10: under 5 MB an hour from the gateway at the default poll, 100
+/// validators (a public gateway is shared; the whole validator list on every poll was about
+/// a hundred times that).
+const TARGET_GATEWAY_MB_PER_HOUR: f64 = 5.0;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Footprint {
@@ -68,6 +76,17 @@ pub struct Footprint {
     pub target_core_percent: f64,
     pub rss_pass: bool,
     pub cpu_pass: bool,
+    pub validators: usize,
+    /// What the daemon asked of the gateway during the run, per endpoint (answers and their
+    /// body bytes, as the sim served them).
+    pub gateway: std::collections::BTreeMap<String, crate::faults::EndpointTraffic>,
+    /// Steady state, projected ([`gateway_per_hour`]).
+    pub gateway_requests_per_hour: f64,
+    pub gateway_mb_per_hour: f64,
+    /// The run's bytes scaled to an hour as they are (start-up reads counted as if repeated).
+    pub gateway_run_mb_scaled_per_hour: f64,
+    pub target_gateway_mb_per_hour: f64,
+    pub gateway_pass: bool,
     pub daemon_log: PathBuf,
 }
 
@@ -138,7 +157,15 @@ pub async fn bench_footprint(args: BenchFootprintArgs) -> Result<Footprint> {
         .len();
     let release_build = !bin.components().any(|c| c.as_os_str() == "debug");
     let (dir, keep) = work_dir(args.dir.as_deref(), "bench-footprint")?;
-    let n = SimNet::start(1, ROUND_MS, ROUNDS_PER_EPOCH, &dir).await?;
+    if !(1..=100).contains(&args.validators) {
+        bail!("--validators: give 1 to 100 (mainnet's active set is 100)");
+    }
+    let validators = args.validators;
+    let n = SimNet::start_with(1, ROUND_MS, ROUNDS_PER_EPOCH, &dir, |c| {
+        use crate::ledger::DEFAULT_STAKES_XRD as STAKES;
+        c.validator_stakes_xrd = (0..validators).map(|i| STAKES[i % STAKES.len()]).collect();
+    })
+    .await?;
     let config = dir.join("failover.toml");
     n.write_config(&config, |t| set(t, "policy", "poll_interval", POLL.into()))?;
     n.net.state.clock.resume();
@@ -157,6 +184,7 @@ pub async fn bench_footprint(args: BenchFootprintArgs) -> Result<Footprint> {
     let mut daemon = DaemonProcess::spawn(&bin, &config, &log, false)?;
     let result = measure(&mut daemon, args.minutes, &mut err).await;
     daemon.stop();
+    let gateway = n.faults.gateway_traffic();
     n.net.shutdown().await;
     let (samples, startup, polls) = result?;
     if !keep {
@@ -178,6 +206,11 @@ pub async fn bench_footprint(args: BenchFootprintArgs) -> Result<Footprint> {
         median(steady.iter().map(|s| s.rss_kb as f64 / 1024.0).collect()).unwrap_or(0.0);
     let rss_peak_mb = last.hwm_kb as f64 / 1024.0;
     let core_percent = cpu / wall.max(1e-9) * 100.0;
+    let per_hour = 3600.0 / wall.max(1e-9);
+    let epochs_per_hour = 3600.0 / (ROUND_MS * ROUNDS_PER_EPOCH) as f64 * 1000.0;
+    let (gw_requests, gw_bytes) = gateway_per_hour(&gateway, per_hour, epochs_per_hour);
+    let gateway_mb_per_hour = gw_bytes / 1_000_000.0;
+    let run_bytes: u64 = gateway.values().map(|t| t.bytes).sum();
     Ok(Footprint {
         binary: bin,
         binary_bytes,
@@ -197,8 +230,47 @@ pub async fn bench_footprint(args: BenchFootprintArgs) -> Result<Footprint> {
         target_core_percent: TARGET_CORE_PERCENT,
         rss_pass: rss_peak_mb < TARGET_RSS_MB,
         cpu_pass: core_percent < TARGET_CORE_PERCENT,
+        validators,
+        gateway,
+        gateway_requests_per_hour: gw_requests,
+        gateway_mb_per_hour,
+        gateway_run_mb_scaled_per_hour: run_bytes as f64 * per_hour / 1_000_000.0,
+        target_gateway_mb_per_hour: TARGET_GATEWAY_MB_PER_HOUR,
+        gateway_pass: gateway_mb_per_hour < TARGET_GATEWAY_MB_PER_HOUR,
         daemon_log: if keep { log } else { PathBuf::new() },
     })
+}
+
+/// Gateway endpoints the daemon reads once per epoch (and at start): the validator list and
+/// the finished-epoch uptime (see radix-failover's sources/gateway.rs).
+const PER_EPOCH: [&str; 2] = ["/state/validators/list", "/statistics/validators/uptime"];
+/// Read by pre-flight, at start (and again only while it fails).
+const AT_START: [&str; 2] = ["/state/entity/details", "/transaction/preview"];
+
+/// (requests, bytes) an hour in the steady state: per-epoch endpoints at their answer size
+/// times the epochs in an hour, start-up endpoints once, every other endpoint (the per-poll
+/// status) at the run's rate. A run of minutes sees one epoch's reads at most, so scaling the
+/// run as it is would count the start-up's whole-list reads twenty times an hour.
+pub fn gateway_per_hour(
+    gateway: &std::collections::BTreeMap<String, crate::faults::EndpointTraffic>,
+    runs_per_hour: f64,
+    epochs_per_hour: f64,
+) -> (f64, f64) {
+    let mut requests = 0.0;
+    let mut bytes = 0.0;
+    for (path, t) in gateway {
+        let per_answer = t.bytes as f64 / t.requests.max(1) as f64;
+        let n = if PER_EPOCH.contains(&path.as_str()) {
+            epochs_per_hour
+        } else if AT_START.contains(&path.as_str()) {
+            t.requests as f64
+        } else {
+            t.requests as f64 * runs_per_hour
+        };
+        requests += n;
+        bytes += n * per_answer;
+    }
+    (requests, bytes)
 }
 
 /// Samples /proc every second for `minutes`; returns the samples, the start-up time (spawn
@@ -301,6 +373,23 @@ pub fn report(f: &Footprint) -> String {
         "  CPU, last minute   {:.1} s per hour = {:.3} % of one core (start-up excluded)\n",
         f.steady_cpu_seconds_per_hour, f.steady_core_percent
     ));
+    s.push_str(&format!(
+        "  gateway            {:.0} requests, {:.2} MB per hour with {} validators: {} (< {:.0} MB); steady state: the validator list and uptime once per epoch, the status every poll (this run as it is, scaled: {:.2} MB per hour)\n",
+        f.gateway_requests_per_hour,
+        f.gateway_mb_per_hour,
+        f.validators,
+        pass(f.gateway_pass),
+        f.target_gateway_mb_per_hour,
+        f.gateway_run_mb_scaled_per_hour
+    ));
+    for (path, t) in &f.gateway {
+        s.push_str(&format!(
+            "    {path:<34} {} requests, {} bytes ({} per answer)\n",
+            t.requests,
+            t.bytes,
+            t.bytes / t.requests.max(1)
+        ));
+    }
     s
 }
 
@@ -318,6 +407,23 @@ pub async fn run(args: BenchFootprintArgs) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_gateway_projection_counts_list_reads_per_epoch_and_the_status_per_poll() {
+        use crate::faults::EndpointTraffic as T;
+        let t = |requests, bytes| T { requests, bytes };
+        let g: std::collections::BTreeMap<String, T> = [
+            ("/state/validators/list".to_string(), t(2, 400_000)),
+            ("/status/gateway-status".to_string(), t(36, 9_000)),
+            ("/state/entity/details".to_string(), t(1, 1_000)),
+        ]
+        .into_iter()
+        .collect();
+        // A 3-minute run (20 an hour), 12 epochs an hour.
+        let (requests, bytes) = gateway_per_hour(&g, 20.0, 12.0);
+        assert_eq!(requests, 12.0 + 720.0 + 1.0);
+        assert_eq!(bytes, 12.0 * 200_000.0 + 20.0 * 9_000.0 + 1_000.0);
+    }
 
     #[test]
     fn parses_proc_status_and_stat() {

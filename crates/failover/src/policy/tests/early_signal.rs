@@ -219,3 +219,30 @@ fn system_api_unreachable_while_the_primarys_own_core_api_advances_is_no_failove
         list.iter().map(|a| &a.decision).collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn a_primary_refusing_our_pin_or_password_is_no_early_signal() {
+    // The primary's nginx refuses our TLS pin (or our password) while the primary validates:
+    // however long, that is no sign of the node's health, so the ledger advancing alone never
+    // fails it over.
+    for refusal in [
+        SourceError::Tls("system primary /health: TLS pin mismatch".into()),
+        SourceError::Http {
+            status: 401,
+            message: "401 Authorization Required".into(),
+        },
+    ] {
+        let mut s = Scenario::new();
+        s.run(2, 0, 0);
+        s.primary = Some(Err(refusal.clone()));
+        let list = s.run(8, 0, 0);
+        for a in &list {
+            assert!(!a.decision.is_fail_over(), "{refusal}: {:?}", a.decision);
+            assert!(
+                !matches!(a.decision, Decision::Suspect { .. }),
+                "{refusal}: {:?}",
+                a.decision
+            );
+        }
+    }
+}
