@@ -415,11 +415,14 @@ async fn submit_deadline_gives_up_halts_and_follows_a_manual_failover() {
     );
     assert_eq!(h.state_phase(&h.state_file()), "halted");
 
-    // The operator fails over by hand; the daemon follows the ledger.
+    // The operator fails over by hand. The daemon runs, so the command goes through it (its
+    // control socket): the halted daemon carries out the operator's failover itself, and
+    // follows it to the ledger. (Without a running daemon the CLI would act under the state
+    // file's lock, and a daemon started later says "no longer halted".)
     // --no-wait: the CLI's own wait for the backup to validate would use the 3 s deadline.
     let out = h.cli(&["failover", "--yes", "--no-wait"]).await;
     assert!(out.to_lowercase().contains("committed"), "{out}");
-    d.wait_line("no longer halted", STEP).await;
+    d.wait_line("control: failover requested", STEP).await;
     h.wait_for_state(&h.state_file(), "failed_over", STEP).await;
     assert_eq!(h.committed().len(), 1, "{:?}", h.committed());
     h.stop(&mut d).await;
