@@ -458,7 +458,17 @@ async fn real_prometheus_sees_the_failover_alert_and_the_phase_move() {
     assert!(errors >= 1.0, "{errors}");
 
     // What Prometheus stored over the test: the documented order, from start to end.
-    let phases = prom.sequence("radix_failover_phase", "phase", start).await;
+    // A range query ending now may not yet include the newest samples (it ended in
+    // `committed` once on CI while an instant query already gave `failed_over`): ask again for
+    // a few seconds until the stored run reaches its end; the order is checked on the result.
+    let mut phases = prom.sequence("radix_failover_phase", "phase", start).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while phases.last().map(String::as_str) != Some("failed_over")
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        phases = prom.sequence("radix_failover_phase", "phase", start).await;
+    }
     assert_in_order(
         &phases,
         &["watching", "failing_over", "committed", "failed_over"],
