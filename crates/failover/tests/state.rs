@@ -94,6 +94,9 @@ impl Net {
 
     /// (epoch, key on ledger is the backup's) per the gateway, through the real client.
     async fn ledger(&self, sources: &Sources) -> (u64, bool) {
+        // As the runner does while a failover is in flight: the Gateway then reads the
+        // validator list on every poll instead of once per epoch, so the new key shows.
+        sources.set_key_change_expected(true);
         let gateway = sources.first_gateway().expect("a gateway");
         let r = gateway.reading().await.expect("gateway reading");
         let backup = self.info.backup_public_key_hex.to_ascii_lowercase();
