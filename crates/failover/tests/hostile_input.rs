@@ -692,6 +692,10 @@ fn api_answer_decoders_survive_hostile_answers() {
     std::fs::write(&path, toml::to_string(&t).expect("TOML")).expect("write");
     let config = Config::load(&path).expect("the replay config is valid");
     let sources = Sources::new(&config).expect("sources");
+    // Every case must reach every endpoint: read the Gateway's validator list on every poll,
+    // as the daemon does while a failover is in flight (otherwise it is cached per epoch and a
+    // hostile list answer may not be asked for at all).
+    sources.set_key_change_expected(true);
     let timeout = config.daemon.request_timeout;
     assert_eq!(timeout, REPLAY_TIMEOUT);
 
