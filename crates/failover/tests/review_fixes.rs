@@ -42,11 +42,6 @@ async fn a_gateway_lying_about_the_commit_does_not_end_the_failover() {
 /// The primary's System API alone refuses connections for two epochs (an nginx reload, a
 /// firewall change) while the node keeps proposing: no failover, and a warning that says so.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-// OPEN FINDING (stop 17): in about one run in three on CI the daemon logs a BLOCKED "failover
-// needed" here (never FAILOVER DECIDED): the early-signal veto does not hold on every poll of
-// the streak. Ignored so the suite stays green until the policy is fixed; run it with
-// `cargo test -p radix-failover --test review_fixes -- --ignored`. See the closing note.
-#[ignore = "open finding: the veto lets a blocked 'failover needed' through now and then"]
 async fn system_api_down_while_the_primary_proposes_is_no_failover() {
     let h = Harness::start(52).await;
     let mut d = h.armed("daemon").await;

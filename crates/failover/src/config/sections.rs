@@ -149,6 +149,8 @@ pub struct RawPolicy {
     pub min_confirming_sources: Option<u32>,
     pub primary_down_polls: Option<u32>,
     pub max_source_lag: Option<String>,
+    pub small_validator_turns: Option<u32>,
+    pub epoch_end_polls: Option<u32>,
     pub legacy_missed_threshold: Option<u64>,
     pub legacy_window_epochs: Option<u64>,
 }
@@ -465,6 +467,20 @@ pub(super) fn policy(raw: &RawPolicy) -> Result<PolicyParams, FieldProblem> {
     }
     if let Some(k) = raw.primary_down_polls {
         p.primary_down_polls = k;
+    }
+    if let Some(t) = raw.small_validator_turns {
+        p.small_validator_turns = t;
+    }
+    if let Some(k) = raw.epoch_end_polls {
+        if k > 60 {
+            return Err(problem(
+                "policy.epoch_end_polls",
+                &k.to_string(),
+                "must be 0 to 60 (polls before the epoch's end)",
+                "use the default 3 (15 s at the default poll interval), or 0 to turn the rule off",
+            ));
+        }
+        p.epoch_end_polls = k;
     }
     if let Some(t) = raw.legacy_missed_threshold {
         p.legacy_missed_threshold = t;

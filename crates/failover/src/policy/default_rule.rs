@@ -4,6 +4,7 @@
 //! signal with the ledger seen advancing fails over alone; anything less is `suspect`,
 //! `blocked` (no quorum, or the ledger not seen advancing) or `unknown`.
 
+use super::small_validator::SMALL_VALIDATOR_MISSES_IN_A_ROW;
 use super::{Decision, Policy, PrimaryState};
 
 /// What the default policy's trigger weighs, computed by `observe`.
@@ -23,6 +24,12 @@ pub(super) struct Evidence<'a> {
     pub primary: &'a PrimaryState,
     pub recent_missed: u32,
     pub recent_tracked: u32,
+    /// Rule 2b applies: our turns in the last epoch, at most `small_validator_turns`.
+    pub small_validator: Option<u64>,
+    /// Confirmed misses in a row at the end of the window.
+    pub misses_in_a_row: u32,
+    /// Rule 2c applies: ms left until the epoch's expected end.
+    pub epoch_ending: Option<i64>,
 }
 
 impl Policy {
@@ -59,6 +66,11 @@ impl Policy {
                 "{} of our last {} proposals missed, seen by {confirming} of {realtime} trusted real-time sources{early_note}",
                 e.recent_missed, e.recent_tracked
             )));
+        }
+        if !no_quorum {
+            if let Some(reason) = self.misses_in_a_row_trigger(e) {
+                return Ok(Some(reason));
+            }
         }
         if e.early && e.advancing >= e.ledger_quorum {
             return Ok(Some(format!(
@@ -118,5 +130,28 @@ impl Policy {
             });
         }
         Ok(None)
+    }
+
+    /// Rules 2b and 2c: a small validator's two misses in a row, or one unanswered miss as the
+    /// epoch ends.
+    /// Both only for a small validator: a larger one leads every few seconds, so N of M is
+    /// about as fast, and in an epoch's last polls it leads often enough that one background
+    /// miss among them would be a false failover in a few epochs of every hundred.
+    fn misses_in_a_row_trigger(&self, e: &Evidence<'_>) -> Option<String> {
+        let turns = e.small_validator?;
+        if e.misses_in_a_row >= SMALL_VALIDATOR_MISSES_IN_A_ROW {
+            return Some(format!(
+                "our last {} leader turns were missed, confirmed by a quorum (a small validator: {turns} turns last epoch, policy.small_validator_turns = {})",
+                e.misses_in_a_row, self.params.small_validator_turns
+            ));
+        }
+        let left = e.epoch_ending?;
+        (e.misses_in_a_row >= 1).then(|| {
+            format!(
+                "our last leader turn was missed, confirmed by a quorum, and the epoch is expected to end in {:.1} s: waiting for another turn would cost the next epoch (policy.epoch_end_polls = {})",
+                left.max(0) as f64 / 1000.0,
+                self.params.epoch_end_polls
+            )
+        })
     }
 }

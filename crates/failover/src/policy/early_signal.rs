@@ -13,11 +13,18 @@ use super::source_trust::Seen;
 use super::{Policy, PrimaryState, PRIMARY_CORE_SOURCE};
 use crate::observe::{NodeHealth, NodeReading, SourceError, SourceObservation};
 
+/// How many polls back the primary's own Core API must have shown its ledger advancing for
+/// the veto: the current poll and the two before it. A dead node's Core API stops answering
+/// at once (no veto); a stuck one lapses after these polls, or sooner when its ledger grows
+/// older than `max_source_lag` and it is no longer trusted.
+pub(super) const OWN_CORE_ALIVE_POLLS: u32 = 3;
+
 impl Policy {
     /// Rule 3's input: streaks of bad polls of the primary's System API.
     pub(super) fn assess_primary(
         &mut self,
         primary: Option<&SourceObservation<NodeReading>>,
+        key_in_force: &KeyOwner,
     ) -> PrimaryState {
         let Some(p) = primary else {
             self.primary_down_streak = 0;
@@ -45,7 +52,9 @@ impl Policy {
             }
             Ok(node) => {
                 let down = (node.health != NodeHealth::Up)
-                    .then(|| format!("health {} ({})", health_text(node.health), node.detail));
+                    .then(|| format!("health {} ({})", health_text(node.health), node.detail))
+                    .or_else(|| self.identity_problem(node, key_in_force))
+                    .or_else(|| self.ledger_problem());
                 let rising = match self.primary_last_missed {
                     Some(prev) if node.recent_missed > prev => Some(format!(
                         "its own miss statistic rose from {prev} to {} of {}",
@@ -102,8 +111,10 @@ impl Policy {
     /// reload, a firewall change) but the node validates: a failover would be for nothing.
     ///
     /// Also when only the System API is unreachable while the primary's own Core API (served
-    /// by the same node process) is trusted and its ledger advanced this poll: the node is
-    /// alive and synced. A small validator may not lead for minutes, so its made count alone
+    /// by the same node process) is trusted and its ledger advanced within the last
+    /// [`OWN_CORE_ALIVE_POLLS`] polls: the node is alive and synced. (Not "this poll": two
+    /// polls may fall within one round, and a veto that lapsed on such a poll would let the
+    /// early signal through for a node that is proposing.) A small validator may not lead for minutes, so its made count alone
     /// would come too late. If such a node stops proposing, the miss rule (N of M) still acts.
     pub(super) fn primary_still_proposing(
         &self,
@@ -117,7 +128,8 @@ impl Policy {
                     && self
                         .sources
                         .get(s.name)
-                        .is_some_and(|m| m.advanced_last_poll)
+                        .and_then(|m| m.polls_since_advance)
+                        .is_some_and(|n| n < OWN_CORE_ALIVE_POLLS)
             });
             if own_core_alive {
                 return Some(format!(

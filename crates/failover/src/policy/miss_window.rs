@@ -28,6 +28,15 @@ pub(super) struct SourceMemory {
     pub last_trust: Option<SourceTrust>,
     /// Its ledger advanced since its previous answer, and it was trusted (rule 3's veto).
     pub advanced_last_poll: bool,
+    /// Polls since its ledger was last seen advancing while trusted (`None`: never seen).
+    /// Rule 3's veto looks a few polls back: two polls can fall within one round.
+    pub polls_since_advance: Option<u32>,
+    /// Its ledger position changed since its previous answer, trusted or not (rule 3's
+    /// primary-ledger input).
+    pub moved_last_poll: bool,
+    /// Our leader turns (made + missed) in the last epoch it was seen in before the current
+    /// one, as of its last answer there (rule 2b).
+    pub turns_last_epoch: Option<u64>,
     /// Our proposals since its previous answer, when it was trusted and had one (rule 3's veto).
     pub last_delta: Option<ProposalCounts>,
     /// Our proposals made, as it saw them, since the primary's current unhealthy streak began.
@@ -82,22 +91,34 @@ impl Policy {
             let mem = self.sources.entry(s.name.to_string()).or_default();
             mem.last_delta = None;
             mem.advanced_last_poll = false;
+            mem.moved_last_poll = false;
             let Some(r) = s.reading else {
                 mem.fed_last_poll = false;
                 continue;
             };
             let is_trusted = s.trust.is_trusted();
             if let Some((e, round, sv)) = mem.position {
+                mem.moved_last_poll = (r.epoch, r.round, r.state_version) != (e, round, sv);
                 if is_trusted && ((r.epoch, r.round) > (e, round) || r.state_version > sv) {
                     advancing += 1;
                     mem.advanced_last_poll = true;
                 }
             }
+            mem.polls_since_advance = if mem.advanced_last_poll {
+                Some(0)
+            } else {
+                mem.polls_since_advance.map(|n| n.saturating_add(1))
+            };
             mem.position = Some((r.epoch, r.round, r.state_version));
             let Some(c) = r.current_epoch else {
                 mem.fed_last_poll = false;
                 continue;
             };
+            if let Some((e, prev)) = mem.counts {
+                if r.epoch == e + 1 {
+                    mem.turns_last_epoch = Some(prev.made.saturating_add(prev.missed));
+                }
+            }
             let delta = count_delta(mem.counts, r.epoch, c);
             mem.counts = Some((r.epoch, c));
             if is_trusted {

@@ -60,12 +60,16 @@ mod assessment;
 mod backup_readiness;
 mod default_rule;
 mod early_signal;
+mod epoch_deadline;
 mod events;
 mod keys;
 mod legacy;
 mod miss_window;
 mod network_degraded;
 pub mod params;
+mod primary_identity;
+mod primary_ledger;
+mod small_validator;
 mod source_trust;
 
 pub use assessment::{
@@ -74,9 +78,11 @@ pub use assessment::{
 };
 pub use keys::KeyOwner;
 pub use network_degraded::{NETWORK_DEGRADED_SHARE, NETWORK_MIN_ROUNDS, NETWORK_WINDOW_ROUNDS};
+pub use small_validator::SMALL_VALIDATOR_MISSES_IN_A_ROW;
 pub use source_trust::{SourceTrust, CLOCK_AHEAD_TOLERANCE_MS, EPOCH_TOLERANCE, MISSED_TOLERANCE};
 
 use default_rule::Evidence;
+use epoch_deadline::EpochClock;
 use events::Previous;
 use miss_window::SourceMemory;
 use source_trust::Seen;
@@ -100,6 +106,10 @@ pub struct Policy {
     primary_last_missed: Option<u64>,
     /// The primary's System API gave no answer at all on this poll.
     primary_unreachable: bool,
+    /// Consecutive polls in which the network's ledger advanced and the primary's own did not.
+    primary_stalled_polls: u32,
+    /// The epochs' timing, from the ledger's clock (rule 2c).
+    epoch_clock: EpochClock,
     /// Whose key was in force when the windows were last fed (primary or backup).
     window_owner: Option<KeyOwner>,
     previous: Option<Previous>,
@@ -120,6 +130,8 @@ impl Policy {
             primary_rising_streak: 0,
             primary_last_missed: None,
             primary_unreachable: false,
+            primary_stalled_polls: 0,
+            epoch_clock: EpochClock::default(),
             window_owner: None,
             previous: None,
         }
@@ -148,8 +160,14 @@ impl Policy {
         self.feed_network(&seen);
         let tally = self.tally(&seen, &trusted);
         let finished_missed = self.finished_missed(&seen, &trusted);
+        // Rules 2b and 2c: a small validator's misses in a row, the epoch's end.
+        let turns_last_epoch = self.turns_last_epoch(&seen, &tally.realtime);
+        let in_a_row = self.confirmed_misses_in_a_row(&seen, &tally.realtime, tally.quorum);
+        let ledger_now = self.feed_epoch_clock(&seen, tally.epoch);
+        let epoch_ending = self.epoch_ending(ledger_now);
         // Rule 3: the early signal.
-        let primary = self.assess_primary(obs.primary.as_ref());
+        self.track_primary_ledger(&seen);
+        let primary = self.assess_primary(obs.primary.as_ref(), &key_in_force);
         self.track_made_during_streak(&seen);
         let proposing = self.primary_still_proposing(&seen, &tally.realtime);
         let early = self.early_signal_holds(&key_in_force) && proposing.is_none();
@@ -196,6 +214,12 @@ impl Policy {
                     primary: &primary,
                     recent_missed: tally.recent_missed,
                     recent_tracked: tally.recent_tracked,
+                    small_validator: self
+                        .is_small_validator(turns_last_epoch)
+                        .then_some(turns_last_epoch)
+                        .flatten(),
+                    misses_in_a_row: in_a_row,
+                    epoch_ending,
                 }),
                 PolicyName::Legacy => self.legacy_trigger(&seen, &trusted),
             };

@@ -21,6 +21,18 @@ pub const DEFAULT_MIN_CONFIRMING_SOURCES: u32 = 2;
 /// counts: 3 polls (15 s at the default interval, 5 % of an epoch) rides out a node restart's
 /// first seconds or one lost request, and still leaves most of the epoch to fail over in.
 pub const DEFAULT_PRIMARY_DOWN_POLLS: u32 = 3;
+/// A validator that led at most this many rounds in the last epoch is *small* (about 1.2 % of
+/// mainnet's stake or less: turns about 20 s apart or more), and two confirmed misses in a row
+/// fail it over (rule 2b). 3 of 5 would need two more turns there, a minute or more; a healthy
+/// node misses two turns in a row at a 1 % background rate once in 10,000 turn pairs, so at
+/// 16 turns an epoch that is one false failover in about 600 epochs (two days), to a ready
+/// backup that costs nothing. 0 turns the rule off.
+pub const DEFAULT_SMALL_VALIDATOR_TURNS: u32 = 16;
+/// Polls before the epoch's expected end in which one unanswered confirmed miss fails over
+/// (rule 2c): waiting for a second turn then would cost the whole next epoch, while a switch
+/// to a ready backup costs nothing. 3 polls (15 s at the default interval) leave time for the
+/// transaction to commit (a few seconds). 0 turns the rule off.
+pub const DEFAULT_EPOCH_END_POLLS: u32 = 3;
 /// A source whose ledger is older than this (proposer timestamp against the watcher's clock) is
 /// lagging and not trusted: mainnet's ledger clock advances every round (well under a second),
 /// so 30 s behind means the source is stuck or far behind, not just a slow round.
@@ -59,6 +71,12 @@ pub struct PolicyParams {
     /// 0 disables the early signal.
     pub primary_down_polls: u32,
     pub max_source_lag: Duration,
+    /// Rule 2b: two misses in a row fail over a validator that led at most this many rounds
+    /// in its last epoch; 0 disables.
+    pub small_validator_turns: u32,
+    /// Rule 2c: one unanswered miss fails over in the last this-many polls of an epoch; 0
+    /// disables.
+    pub epoch_end_polls: u32,
     pub legacy_missed_threshold: u64,
     pub legacy_window_epochs: u64,
 }
@@ -73,6 +91,8 @@ impl Default for PolicyParams {
             min_confirming_sources: DEFAULT_MIN_CONFIRMING_SOURCES,
             primary_down_polls: DEFAULT_PRIMARY_DOWN_POLLS,
             max_source_lag: DEFAULT_MAX_SOURCE_LAG,
+            small_validator_turns: DEFAULT_SMALL_VALIDATOR_TURNS,
+            epoch_end_polls: DEFAULT_EPOCH_END_POLLS,
             legacy_missed_threshold: LEGACY_MISSED_THRESHOLD,
             legacy_window_epochs: LEGACY_WINDOW_EPOCHS,
         }

@@ -221,6 +221,43 @@ fn system_api_unreachable_while_the_primarys_own_core_api_advances_is_no_failove
 }
 
 #[test]
+fn the_own_core_veto_holds_on_polls_that_fall_within_one_round() {
+    // Found by the fault suite (review_fixes): with short rounds two polls can see the same
+    // ledger; the veto must not lapse on such a poll, or the early signal decides (or blocks on
+    // "ledger not advancing") for a node that is proposing.
+    let mut s = Scenario::new().sources(&[
+        ("core primary", SourceKind::Core),
+        ("core b", SourceKind::Core),
+        ("core c", SourceKind::Core),
+        ("gateway g", SourceKind::Gateway),
+    ]);
+    s.run(3, 1, 0);
+    s.kill_primary();
+    let mut list = Vec::new();
+    for _ in 0..12 {
+        list.push(s.poll());
+        list.push(s.poll_same_round());
+        list.push(s.poll_same_round());
+    }
+    for a in &list {
+        assert!(
+            matches!(a.decision, Decision::Suspect { .. } | Decision::Healthy),
+            "{:?}",
+            a.decision
+        );
+        assert!(has_warning(a, "primary-proposing"), "{:?}", a.warnings);
+    }
+    // The node's ledger stops for good (a stuck node, still answering): the veto lapses
+    // after OWN_CORE_ALIVE_POLLS polls and the early signal is there again.
+    let later: Vec<Assessment> = (0..4).map(|_| s.poll_same_round()).collect();
+    assert!(
+        later.iter().any(|a| !has_warning(a, "primary-proposing")),
+        "{:?}",
+        later.iter().map(|a| &a.warnings).collect::<Vec<_>>()
+    );
+}
+
+#[test]
 fn a_primary_refusing_our_pin_or_password_is_no_early_signal() {
     // The primary's nginx refuses our TLS pin (or our password) while the primary validates:
     // however long, that is no sign of the node's health, so the ledger advancing alone never

@@ -28,11 +28,25 @@ impl Rng {
     }
 }
 
-#[test]
-fn property_healthy_primary_and_honest_sources_never_fail_over() {
-    for seed in 1..=200u64 {
+/// The defaults without rule 2c (one unanswered miss in the epoch's last polls fails over a
+/// small validator). That rule is a bet by design: at the epoch's end a background miss and a
+/// node that stopped proposing look the same, and it accepts a measured false-failover rate
+/// (docs/policy.md, `radix-sim bench-false-failovers`) to save the next epoch. Every other
+/// rule must never fail over a healthy primary; `property_a_healthy_primary_fails_over_only_by_the_epoch_end_rule`
+/// checks what rule 2c adds.
+fn without_epoch_end_rule() -> PolicyParams {
+    PolicyParams {
+        epoch_end_polls: 0,
+        ..PolicyParams::default()
+    }
+}
+
+/// A healthy primary with rare, spaced misses and honest but flaky sources, for 300 polls;
+/// `check` sees every assessment.
+fn healthy_run(seed: u64, params: PolicyParams, mut check: impl FnMut(u64, &Assessment)) {
+    {
         let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
-        let mut s = Scenario::new();
+        let mut s = Scenario::with(params);
         if rng.chance(30) {
             s = s.sources(&[
                 ("core a", SourceKind::Core),
@@ -91,6 +105,15 @@ fn property_healthy_primary_and_honest_sources_never_fail_over() {
                 }
             }
             let a = s.poll();
+            check(poll, &a);
+        }
+    }
+}
+
+#[test]
+fn property_healthy_primary_and_honest_sources_never_fail_over() {
+    for seed in 1..=200u64 {
+        healthy_run(seed, without_epoch_end_rule(), |poll, a| {
             assert!(
                 !matches!(
                     a.decision,
@@ -100,8 +123,32 @@ fn property_healthy_primary_and_honest_sources_never_fail_over() {
                 a.decision,
                 a.view.summary_line()
             );
-        }
+        });
     }
+}
+
+#[test]
+fn property_a_healthy_primary_fails_over_only_by_the_epoch_end_rule() {
+    // With the defaults, a healthy primary's isolated miss may fail it over, but only by rule
+    // 2c: the last turn missed as the epoch is expected to end. Never by N of M, rule 2b or
+    // the early signal.
+    let mut by_epoch_end = 0;
+    for seed in 1..=200u64 {
+        healthy_run(seed, PolicyParams::default(), |poll, a| match &a.decision {
+            Decision::FailOver { reason } | Decision::Blocked { reason, .. } => {
+                assert!(
+                    reason.starts_with("our last leader turn was missed, confirmed by a quorum, and the epoch is expected to end"),
+                    "seed {seed} poll {poll}: {:?}\n{}",
+                    a.decision,
+                    a.view.summary_line()
+                );
+                by_epoch_end += 1;
+            }
+            _ => {}
+        });
+    }
+    // The run is built so that such misses occur: the rule is on by default.
+    assert!(by_epoch_end > 0, "rule 2c never acted on 200 noisy runs");
 }
 
 #[test]
@@ -111,7 +158,7 @@ fn property_one_liar_never_fails_over_a_healthy_primary() {
     let names = ["core a", "core b", "core c", "gateway g"];
     for seed in 1..=200u64 {
         let mut rng = Rng(seed.wrapping_mul(0xbf58_476d_1ce4_e5b9) | 1);
-        let mut s = Scenario::new();
+        let mut s = Scenario::with(without_epoch_end_rule());
         let liar = names[rng.below(4) as usize];
         let mut since_miss = 100u64;
         for poll in 0..200 {

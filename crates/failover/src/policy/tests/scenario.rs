@@ -258,6 +258,14 @@ impl Scenario {
         self.policy.observe(&obs, &self.gates)
     }
 
+    /// A poll that falls within the same round as the previous one: time goes on a little,
+    /// the ledger does not (short rounds, or two polls close together).
+    pub(crate) fn poll_same_round(&mut self) -> Assessment {
+        self.at_ms += 200;
+        let obs = self.observation();
+        self.policy.observe(&obs, &self.gates)
+    }
+
     pub(crate) fn observation(&self) -> Observation {
         let ledger = self
             .sources
