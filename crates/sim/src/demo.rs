@@ -62,6 +62,11 @@ pub struct DemoArgs {
     /// `mainnet`: 100 validators with long-tailed stakes, ours at --our-stake, the pacemaker
     /// timeout scaled to --round-ms (give --rounds-per-epoch 1300 --round-ms 25 for mainnet's
     /// ratios: with fewer rounds than validators a small validator may not lead in an epoch).
+    /// Watch the nodes through TLS fronts as the node CLI's nginx serves them: one HTTPS port
+    /// per node with /core and /system, basic auth and a self-signed certificate (CN=localhost,
+    /// no SAN), pinned in the daemon's config. A killed node answers 502 there, as nginx does.
+    #[arg(long)]
+    pub tls_front: bool,
     #[arg(long, value_enum, default_value_t = Profile::Default)]
     pub profile: Profile,
     /// Our share of the stake in percent, with --profile mainnet.
@@ -137,7 +142,16 @@ pub async fn demo(args: DemoArgs) -> Result<bool> {
     let net = Network::start(sim.clone(), faults.clone(), &Ports::default())
         .await
         .context("cannot bind loopback ports")?;
-    let info = Info::gather(&net, seed);
+    let mut info = Info::gather(&net, seed);
+    if args.tls_front {
+        info.fronts = crate::front::start_fronts(
+            net.state.servers.clone(),
+            &dir.join("fronts"),
+            crate::front::FrontOptions { with_san: false },
+        )
+        .await
+        .context("cannot start the TLS fronts")?;
+    }
     let config = dir.join("failover.toml");
     std::fs::write(&config, info.failover_config()).context("cannot write the config")?;
 
@@ -197,6 +211,13 @@ pub async fn demo(args: DemoArgs) -> Result<bool> {
         info.gateway_url,
         config.display()
     )?;
+    for f in &info.fronts {
+        writeln!(
+            out,
+            "node {} behind a TLS front: {}/core and /system (basic auth user {}, self-signed certificate pinned: {})",
+            f.node, f.url, f.user, f.cert_sha256
+        )?;
+    }
     writeln!(
         out,
         "daemon: {} run --config {}  (log {})",

@@ -8,10 +8,32 @@ use std::process::Command;
 
 #[test]
 fn demo_fails_over_and_reports_consistent_json() {
-    let Some(bin) = failover_bin() else { return };
+    demo_fails_over(&[]);
+}
+
+#[test]
+fn demo_fails_over_through_the_tls_fronts() {
+    // The daemon watches every node through its HTTPS front (pinned self-signed certificate,
+    // basic auth), as an operator's watcher reaches a node behind the node CLI's nginx; the
+    // killed primary answers 502 there.
+    let Some(stdout) = demo_fails_over(&["--tls-front"]) else {
+        return;
+    };
+    let fronts = stdout
+        .lines()
+        .filter(|l| l.contains("behind a TLS front: https://127.0.0.1:"))
+        .count();
+    assert!(fronts >= 2, "the demo did not use the fronts:\n{stdout}");
+}
+
+/// Runs the demo with these extra arguments, checks its result and timeline, returns stdout
+/// (`None`: no daemon binary, see `failover_bin`).
+fn demo_fails_over(extra: &[&str]) -> Option<String> {
+    let bin = failover_bin()?;
     let dir = tempfile::tempdir().expect("tempdir");
     let out = Command::new(env!("CARGO_BIN_EXE_radix-sim"))
         .args(["demo", "--json", "--seed", "8", "--fault-round", "5"])
+        .args(extra)
         .args(["--rounds-per-epoch", "40", "--round-ms", "100"])
         .arg("--failover-bin")
         .arg(&bin)
@@ -70,4 +92,12 @@ fn demo_fails_over_and_reports_consistent_json() {
             .unwrap_or_else(|| panic!("{step:?} missing or out of order:\n{stdout}"));
         at += pos;
     }
+    if extra.contains(&"--tls-front") {
+        let config = std::fs::read_to_string(dir.path().join("failover.toml")).expect("config");
+        assert!(
+            config.contains("tls_pin_sha256") && config.contains("/system\""),
+            "the daemon's config does not go through the fronts:\n{config}"
+        );
+    }
+    Some(stdout.into_owned())
 }
