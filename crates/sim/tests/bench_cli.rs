@@ -280,6 +280,12 @@ fn bench_false_failovers_watches_a_healthy_network_and_counts() {
         n("our_rounds") > 0 && n("our_missed") <= n("our_rounds"),
         "{v}"
     );
+    // Watched from the arming (within the first epoch) to the end of the second: every round
+    // of the second epoch and some of the first, each counted once.
+    assert!(
+        n("watched_rounds") > 150 && n("watched_rounds") <= 300,
+        "{v}"
+    );
     // A key change commits only after a decision.
     assert!(n("committed_key_changes") <= n("false_failovers"), "{v}");
 }
