@@ -27,8 +27,8 @@ use radix_common::prelude::{VALIDATOR_OWNER_BADGE, XRD};
 
 use crate::config::Config;
 use crate::keys::encode_address;
-use crate::observe::{NodeHealth, NodeReading, SourceObservation};
-use crate::sources::{health_str, LedgerClient, Sources};
+use crate::observe::{NodeConsensus, NodeHealth, NodeReading, SourceObservation};
+use crate::sources::{LedgerClient, Sources};
 use crate::tx::{owner_badge_id, BuiltTransaction};
 
 /// Which way the key rotates: the checks are the same, aimed at the node we move to.
@@ -148,7 +148,7 @@ async fn check_sources(config: &Config, sources: &Sources, aim: Aim) -> Check {
         let problem = match &n.result {
             Err(e) => Some(e.to_string()),
             Ok(r) if r.health != NodeHealth::Up => {
-                Some(format!("health {}: {}", health_str(r.health), r.detail))
+                Some(format!("health {}: {}", r.health.as_str(), r.detail))
             }
             Ok(_) => None,
         };
@@ -447,8 +447,13 @@ async fn check_target_node(config: &Config, sources: &Sources, aim: Aim) -> Chec
     if r.health != NodeHealth::Up {
         problems.push(format!(
             "it is not UP but {} ({}); fix: wait until it is synced",
-            health_str(r.health),
+            r.health.as_str(),
             r.detail
+        ));
+    }
+    if let NodeConsensus::Other(raw) = &r.consensus {
+        problems.push(format!(
+            "its consensus status is {raw}, which this version does not know (read as not validating); fix: check the node, or a newer radix-failover"
         ));
     }
     if r.validator_address.as_deref() != Some(validator.as_str()) {

@@ -420,16 +420,20 @@ pub struct TransactionStatusRequest {
     pub intent_hash: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A value the spec does not list (a newer gateway) parses as [`Self::Other`] with its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TransactionStatus {
     Unknown,
     CommittedSuccess,
     CommittedFailure,
     Pending,
     Rejected,
+    #[serde(untagged)]
+    Other(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A value the spec does not list (a newer gateway) parses as [`Self::Other`] with its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TransactionIntentStatus {
     Unknown,
     CommittedSuccess,
@@ -438,9 +442,12 @@ pub enum TransactionIntentStatus {
     PermanentlyRejected,
     LikelyButNotCertainRejection,
     Pending,
+    #[serde(untagged)]
+    Other(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A value the spec does not list (a newer gateway) parses as [`Self::Other`] with its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TransactionPayloadStatus {
     Unknown,
     CommittedSuccess,
@@ -449,12 +456,17 @@ pub enum TransactionPayloadStatus {
     PermanentlyRejected,
     TemporarilyRejected,
     Pending,
+    #[serde(untagged)]
+    Other(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A value the spec does not list (a newer gateway) parses as [`Self::Other`] with its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TransactionPayloadGatewayHandlingStatus {
     HandlingSubmission,
     Concluded,
+    #[serde(untagged)]
+    Other(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use radix_api::gateway as gw;
 
 use super::http::{endpoint, http_error, Answer};
-use super::LedgerClient;
+use super::{unknown, LedgerClient};
 use crate::observe::{
     FinishedEpochs, LedgerReading, ProposalCounts, SourceError, SubmitAnswer, TxStatus,
 };
@@ -282,7 +282,16 @@ impl LedgerClient {
             intent_hash: intent_hash.to_string(),
         };
         let r: gw::TransactionStatusResponse = self.gw_post("/transaction/status", &req).await?;
-        Ok(tx_status_of(&r))
+        let status = tx_status_of(&r);
+        if let TxStatus::Other { raw } = &status {
+            unknown::note(
+                &self.name,
+                "intent_status",
+                raw,
+                "not known yet: the transaction is followed as pending",
+            );
+        }
+        Ok(status)
     }
 
     /// `/state/entity/details` of `address`, with non-fungible ids (for the owner badge).
@@ -343,13 +352,16 @@ pub(super) fn tx_status_of(r: &gw::TransactionStatusResponse) -> TxStatus {
             .unwrap_or_else(|| r.intent_status_description.clone())
     };
     use gw::TransactionIntentStatus as I;
-    match r.intent_status {
+    match &r.intent_status {
         I::CommittedSuccess => TxStatus::CommittedSuccess,
         I::CommittedFailure => TxStatus::CommittedFailure { message: message() },
         I::PermanentlyRejected => TxStatus::PermanentlyRejected { message: message() },
         I::LikelyButNotCertainRejection => TxStatus::LikelyRejected { message: message() },
         I::Pending | I::CommitPendingOutcomeUnknown => TxStatus::Pending,
         I::Unknown => TxStatus::NotSeen,
+        I::Other(raw) => TxStatus::Other {
+            raw: unknown::clip(raw),
+        },
     }
 }
 
@@ -421,6 +433,28 @@ mod tests {
             TxStatus::Pending
         );
         assert_eq!(status("Unknown", None, None), TxStatus::NotSeen);
+        // A status a newer gateway may send: kept with its text, neither a commit nor a
+        // rejection (it was a malformed answer before).
+        assert_eq!(
+            status("CommittedOnAnotherShard", Some("x"), None),
+            TxStatus::Other {
+                raw: m("CommittedOnAnotherShard")
+            }
+        );
+    }
+
+    #[test]
+    fn a_status_answer_with_unknown_payload_statuses_is_still_an_answer() {
+        let r: gw::TransactionStatusResponse = serde_json::from_value(serde_json::json!({
+            "ledger_state": {"network": "simulator", "state_version": 1,
+                "proposer_round_timestamp": "2024-01-01T00:00:00.000Z", "epoch": 1, "round": 1},
+            "status": "Deferred", "intent_status": "Pending",
+            "intent_status_description": "described",
+            "known_payloads": [{"payload_hash": "p", "status": "Deferred",
+                "payload_status": "Queued", "handling_status": "Escalated"}]
+        }))
+        .expect("unknown payload, handling and overall statuses parse");
+        assert_eq!(tx_status_of(&r), TxStatus::Pending);
     }
 
     #[test]

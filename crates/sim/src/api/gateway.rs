@@ -1094,7 +1094,7 @@ async fn committed_details(
             epoch: c.epoch,
             round: c.round,
             round_timestamp: iso_ms(c.confirmed_at_ms),
-            transaction_status: status,
+            transaction_status: status.clone(),
             payload_hash: Some(c.payload_hash_bech32.clone()),
             intent_hash: Some(c.intent_hash_bech32.clone()),
             fee_paid: Some(c.fee_paid_xrd.clone()),
