@@ -9,9 +9,11 @@
 //!   from. If it is already the target key, the check fails ("nothing to do") and
 //!   [`PreflightReport::key_on_ledger_is_backup`] tells the runner to start failed over.
 //! - `account`: the account holds the owner badge (unless a manifest template proves it
-//!   another way) and at least `fee_lock_xrd` XRD. Needs a gateway: without one it fails.
+//!   another way) and at least `fee_lock_xrd` XRD, read from every page of the account's
+//!   listings. Needs a gateway: without one it fails.
 //! - `backup` (for a failback: `primary`): the target node's System API says `UP`, its
-//!   identity names our validator and its key is the configured target key.
+//!   identity names our validator, its key is the configured target key, and its consensus
+//!   status is one this version knows.
 //! - `preview`: the gateway previews the exact transaction (same manifest, window, nonce,
 //!   notary; no free credit, no assumed signatures) and its receipt is `Succeeded`.
 //!
@@ -335,7 +337,13 @@ async fn check_account(config: &Config, sources: &Sources, account: &str) -> Che
             "could not check the account's owner badge and XRD: no gateway is configured (only a gateway shows balances); fix: add a gateway under [sources] gateways",
         );
     };
-    let item = match gw.entity_details(account).await {
+    let xrd = encode_address(XRD.as_node_id().as_bytes(), &config.network);
+    let badge = encode_address(
+        VALIDATOR_OWNER_BADGE.as_node_id().as_bytes(),
+        &config.network,
+    );
+    // Every page: the badge or the XRD may be on a later one.
+    let item = match gw.account_details(account, &[&xrd, &badge]).await {
         Ok(i) => i,
         Err(e) => {
             return check(
@@ -345,11 +353,6 @@ async fn check_account(config: &Config, sources: &Sources, account: &str) -> Che
             )
         }
     };
-    let xrd = encode_address(XRD.as_node_id().as_bytes(), &config.network);
-    let badge = encode_address(
-        VALIDATOR_OWNER_BADGE.as_node_id().as_bytes(),
-        &config.network,
-    );
     let mut problems = Vec::new();
     let balance = match fungible_amount(&item, &xrd) {
         Ok(b) => {
