@@ -186,21 +186,62 @@ pub struct NodeReading {
     pub consensus: NodeConsensus,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// `/health` `status`.
+///
+/// [`Self::Other`] is a value this version does not know (a newer node), with its text. It is
+/// read as "not UP" wherever UP is a condition: a backup with it is not ready, the pre-flight
+/// of its node fails, and its node's Core API is no trusted ledger source. It is never read as
+/// "the primary is down": that early signal can fail over a primary on its own, and a status
+/// we cannot read is no evidence of a dead node (the miss rule still acts on missed proposals).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum NodeHealth {
     Up,
     Syncing,
     OutOfSync,
     BootingPreGenesis,
+    #[serde(untagged)]
+    Other(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+impl NodeHealth {
+    /// As the System API spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            NodeHealth::Up => "UP",
+            NodeHealth::Syncing => "SYNCING",
+            NodeHealth::OutOfSync => "OUT_OF_SYNC",
+            NodeHealth::BootingPreGenesis => "BOOTING_PRE_GENESIS",
+            NodeHealth::Other(s) => s,
+        }
+    }
+}
+
+/// `/identity` `consensus_status`.
+///
+/// [`Self::Other`] is a value this version does not know, with its text: "not validating" as
+/// far as readiness goes (a backup with it is not ready, with the text in the reason), and, as
+/// for [`NodeHealth::Other`], no early signal that the primary is down.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum NodeConsensus {
     ValidatingInCurrentEpoch,
     NotValidatingInCurrentEpoch,
     NotConfiguredAsValidator,
+    #[serde(untagged)]
+    Other(String),
+}
+
+impl NodeConsensus {
+    /// As the System API spells it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            NodeConsensus::ValidatingInCurrentEpoch => "VALIDATING_IN_CURRENT_EPOCH",
+            NodeConsensus::NotValidatingInCurrentEpoch => "NOT_VALIDATING_IN_CURRENT_EPOCH",
+            NodeConsensus::NotConfiguredAsValidator => "NOT_CONFIGURED_AS_VALIDATOR",
+            NodeConsensus::Other(s) => s,
+        }
+    }
 }
 
 /// Everything one poll saw. Built by the runner from the sources; read by the policy.
@@ -235,6 +276,10 @@ pub enum TxStatus {
     Pending,
     /// The source has never seen it (`Unknown`, `NotSeen`).
     NotSeen,
+    /// An intent status this version does not know (a newer Gateway or node), with its text.
+    /// Not known yet: followed like `Pending` (an answer that claims neither a commit nor a
+    /// rejection), never a commit, never a failure, never a reason to rebuild.
+    Other { raw: String },
 }
 
 /// A source's answer to a submit.

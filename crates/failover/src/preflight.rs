@@ -9,9 +9,11 @@
 //!   from. If it is already the target key, the check fails ("nothing to do") and
 //!   [`PreflightReport::key_on_ledger_is_backup`] tells the runner to start failed over.
 //! - `account`: the account holds the owner badge (unless a manifest template proves it
-//!   another way) and at least `fee_lock_xrd` XRD. Needs a gateway: without one it fails.
+//!   another way) and at least `fee_lock_xrd` XRD, read from every page of the account's
+//!   listings. Needs a gateway: without one it fails.
 //! - `backup` (for a failback: `primary`): the target node's System API says `UP`, its
-//!   identity names our validator and its key is the configured target key.
+//!   identity names our validator, its key is the configured target key, and its consensus
+//!   status is one this version knows.
 //! - `preview`: the gateway previews the exact transaction (same manifest, window, nonce,
 //!   notary; no free credit, no assumed signatures) and its receipt is `Succeeded`.
 //!
@@ -27,8 +29,8 @@ use radix_common::prelude::{VALIDATOR_OWNER_BADGE, XRD};
 
 use crate::config::Config;
 use crate::keys::encode_address;
-use crate::observe::{NodeHealth, NodeReading, SourceObservation};
-use crate::sources::{health_str, LedgerClient, Sources};
+use crate::observe::{NodeConsensus, NodeHealth, NodeReading, SourceObservation};
+use crate::sources::{LedgerClient, Sources};
 use crate::tx::{owner_badge_id, BuiltTransaction};
 
 /// Which way the key rotates: the checks are the same, aimed at the node we move to.
@@ -148,7 +150,7 @@ async fn check_sources(config: &Config, sources: &Sources, aim: Aim) -> Check {
         let problem = match &n.result {
             Err(e) => Some(e.to_string()),
             Ok(r) if r.health != NodeHealth::Up => {
-                Some(format!("health {}: {}", health_str(r.health), r.detail))
+                Some(format!("health {}: {}", r.health.as_str(), r.detail))
             }
             Ok(_) => None,
         };
@@ -335,7 +337,13 @@ async fn check_account(config: &Config, sources: &Sources, account: &str) -> Che
             "could not check the account's owner badge and XRD: no gateway is configured (only a gateway shows balances); fix: add a gateway under [sources] gateways",
         );
     };
-    let item = match gw.entity_details(account).await {
+    let xrd = encode_address(XRD.as_node_id().as_bytes(), &config.network);
+    let badge = encode_address(
+        VALIDATOR_OWNER_BADGE.as_node_id().as_bytes(),
+        &config.network,
+    );
+    // Every page: the badge or the XRD may be on a later one.
+    let item = match gw.account_details(account, &[&xrd, &badge]).await {
         Ok(i) => i,
         Err(e) => {
             return check(
@@ -345,11 +353,6 @@ async fn check_account(config: &Config, sources: &Sources, account: &str) -> Che
             )
         }
     };
-    let xrd = encode_address(XRD.as_node_id().as_bytes(), &config.network);
-    let badge = encode_address(
-        VALIDATOR_OWNER_BADGE.as_node_id().as_bytes(),
-        &config.network,
-    );
     let mut problems = Vec::new();
     let balance = match fungible_amount(&item, &xrd) {
         Ok(b) => {
@@ -447,8 +450,13 @@ async fn check_target_node(config: &Config, sources: &Sources, aim: Aim) -> Chec
     if r.health != NodeHealth::Up {
         problems.push(format!(
             "it is not UP but {} ({}); fix: wait until it is synced",
-            health_str(r.health),
+            r.health.as_str(),
             r.detail
+        ));
+    }
+    if let NodeConsensus::Other(raw) = &r.consensus {
+        problems.push(format!(
+            "its consensus status is {raw}, which this version does not know (read as not validating); fix: check the node, or a newer radix-failover"
         ));
     }
     if r.validator_address.as_deref() != Some(validator.as_str()) {

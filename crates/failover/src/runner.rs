@@ -736,7 +736,8 @@ impl<C: Clock> Runner<C> {
     }
 
     /// The failover intent built for an earlier start epoch whose window still includes
-    /// `epoch`, if any source says it is pending (or committed). Intents are deterministic per
+    /// `epoch`, if any source says it is pending (or committed, or a status this version does
+    /// not know: it may be live, and adopting it builds no second intent). Intents are deterministic per
     /// start epoch, so this finds another watcher's transaction, or our own from before a crash
     /// whose state write failed.
     async fn open_earlier_intent(&self, epoch: u64) -> Option<BuiltTransaction> {
@@ -756,7 +757,8 @@ impl<C: Clock> Runner<C> {
                     a,
                     Ok(TxStatus::Pending
                         | TxStatus::CommittedSuccess
-                        | TxStatus::LikelyRejected { .. })
+                        | TxStatus::LikelyRejected { .. }
+                        | TxStatus::Other { .. })
                 )
             });
             if live {

@@ -15,9 +15,9 @@
 //! - every source that answered says `PermanentlyRejected` (and at least one answered); this
 //!   rebuild waits for the backoff, and in the same epoch it gives the same intent again.
 //!
-//! A source that errors, says `NotSeen`, `Pending` or `LikelyRejected` never leads to a
-//! rebuild: the intent is kept, re-sent every `resubmit_every`, and followed. While its window
-//! is open, nothing else is built. Every intent is persisted (the `persist` callback, i.e. the
+//! A source that errors, says `NotSeen`, `Pending`, `LikelyRejected` or a status this version
+//! does not know (`Other`) never leads to a rebuild: the intent is kept, re-sent every
+//! `resubmit_every`, and followed. While its window is open, nothing else is built. Every intent is persisted (the `persist` callback, i.e. the
 //! state file) before its first submit, so a restart resumes the same intent instead of
 //! building a second one; and `tx::build_update_key` is deterministic, so a rebuild in the same
 //! epoch (on this host after a lost write, or on another watcher's host) gives the same bytes
@@ -433,6 +433,7 @@ fn status_text(r: &Result<TxStatus, SourceError>) -> String {
         Ok(TxStatus::LikelyRejected { message }) => format!("likely_rejected: {message}"),
         Ok(TxStatus::Pending) => "pending".into(),
         Ok(TxStatus::NotSeen) => "not_seen".into(),
+        Ok(TxStatus::Other { raw }) => format!("unknown_status: {raw}"),
         Err(e) => format!("error: {e}"),
     }
 }
@@ -910,6 +911,35 @@ mod tests {
             fl.next_try_at_ms = NOW + 10_000;
             assert_eq!(next(&fl, &f, &params()), Next::Wait);
         }
+    }
+
+    /// A status this version does not know (a newer API): followed like Pending. Not a
+    /// commit, not a failure, not a rejection; it counts as an answer that claims nothing.
+    #[test]
+    fn an_unknown_status_is_not_known_yet_and_followed() {
+        let other = || {
+            Ok(TxStatus::Other {
+                raw: "CommittedOnAnotherShard".into(),
+            })
+        };
+        let f = facts(vec![other()]);
+        assert_eq!(next(&inflight(), &f, &params()), Next::Submit);
+        let mut fl = inflight();
+        fl.next_try_at_ms = NOW + 10_000;
+        assert_eq!(next(&fl, &f, &params()), Next::Wait);
+        assert!(!commit_believed(&f));
+        assert_eq!(failure_believed(&f), None);
+        assert!(contradicted_claims(&f).is_empty());
+        // Beside a rejection it prevents the rebuild a rejection everywhere would give.
+        let f = facts(vec![other(), rejected("expired")]);
+        assert_eq!(next(&inflight(), &f, &params()), Next::Submit);
+        // Beside one success claim it is an answer that does not agree: no majority.
+        let f = facts(vec![other(), Ok(TxStatus::CommittedSuccess)]);
+        assert!(!commit_believed(&f));
+        assert_eq!(
+            status_text(&other()),
+            "unknown_status: CommittedOnAnotherShard"
+        );
     }
 
     #[test]

@@ -538,14 +538,29 @@ fn call_needing(path: &str) -> Option<String> {
     Some(format!("{label} {prefix}"))
 }
 
-#[test]
-fn api_answer_decoders_survive_hostile_answers() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let h = rt.block_on(common::Harness::start(41));
+/// A radix-sim network with every source of its config behind the recording [`Proxy`].
+struct Proxied {
+    h: common::Harness,
+    proxy: Proxy,
+    addr: std::net::SocketAddr,
+    away_hits: Arc<std::sync::atomic::AtomicUsize>,
+    /// The proxied config as TOML, and where it is written.
+    t: toml::Table,
+    path: PathBuf,
+    config: Config,
+    sources: Sources,
+    tx: radix_failover::tx::BuiltTransaction,
+}
+
+fn set(t: &mut toml::Table, section: &str, key: &str, v: toml::Value) {
+    t.get_mut(section)
+        .and_then(|s| s.as_table_mut())
+        .expect("section")
+        .insert(key.into(), v);
+}
+
+fn proxied(rt: &tokio::runtime::Runtime, seed: u64) -> Proxied {
+    let h = rt.block_on(common::Harness::start(seed));
     let node = |n: &str| h.info.node(n).expect("node").clone();
     let upstreams: BTreeMap<String, String> = [
         ("gw", h.info.gateway_url.clone()),
@@ -602,12 +617,6 @@ fn api_answer_decoders_survive_hostile_answers() {
     let text = std::fs::read_to_string(&h.config).expect("config");
     let mut t: toml::Table = text.parse().expect("the sim writes valid TOML");
     let base = format!("http://{addr}");
-    let set = |t: &mut toml::Table, section: &str, key: &str, v: toml::Value| {
-        t.get_mut(section)
-            .and_then(|s| s.as_table_mut())
-            .expect("section")
-            .insert(key.into(), v);
-    };
     let s = |p: &str| toml::Value::String(format!("{base}/{p}"));
     set(&mut t, "primary", "core_api", s("pc"));
     set(&mut t, "primary", "system_api", s("ps"));
@@ -642,6 +651,37 @@ fn api_answer_decoders_survive_hostile_answers() {
         },
     )
     .expect("transaction");
+    Proxied {
+        h,
+        proxy,
+        addr,
+        away_hits,
+        t,
+        path,
+        config,
+        sources,
+        tx,
+    }
+}
+
+#[test]
+fn api_answer_decoders_survive_hostile_answers() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let Proxied {
+        h,
+        proxy,
+        addr,
+        away_hits,
+        mut t,
+        path,
+        config,
+        sources,
+        tx,
+    } = proxied(&rt, 41);
 
     // Record: every answer real, and the real answers make sense to the clients.
     let errors = rt.block_on(exercise(&config, &sources, &tx)).errors();
@@ -804,6 +844,143 @@ fn api_answer_decoders_survive_hostile_answers() {
         noticed * 2 >= cases,
         "only {noticed} of {cases} hostile answers were noticed"
     );
+}
+
+/// The APIs grow (issue 10): a value a newer node or Gateway may send in a closed enum of the
+/// spec is read as "not known", with its text, never as a malformed answer. Over loopback: the
+/// real sim's answers, each with one enum value replaced by one the spec does not list.
+#[test]
+fn unknown_enum_values_in_real_answers_are_read_not_malformed() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let p = proxied(&rt, 43);
+    // Record the real answers (a submit each, so the status answers are about a real intent).
+    let _ = rt.block_on(exercise(&p.config, &p.sources, &p.tx));
+    let recorded = p
+        .proxy
+        .recorded
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    p.h.net.state.clock.pause();
+    // Replays `path`'s real answer with `edit` applied.
+    let replace = |path: &str, edit: &dyn Fn(&mut Value)| {
+        let (status, body) = recorded
+            .get(path)
+            .unwrap_or_else(|| panic!("{path} was recorded: {:?}", recorded.keys()));
+        let mut v: Value = serde_json::from_slice(body).expect("a real answer is JSON");
+        edit(&mut v);
+        *p.proxy.replace.lock().unwrap_or_else(|e| e.into_inner()) = Some((
+            path.to_string(),
+            *status,
+            v.to_string().into_bytes(),
+            Stall::No,
+        ));
+    };
+    let backup_reading = || {
+        rt.block_on(p.sources.poll())
+            .backup
+            .expect("a backup System API is configured")
+            .result
+    };
+    let backup_check = || {
+        let report = rt.block_on(preflight::run(
+            &p.config,
+            &p.sources,
+            &p.tx.account_address,
+            &p.tx,
+            Aim::Backup,
+        ));
+        report
+            .checks
+            .into_iter()
+            .find(|c| c.name == "backup")
+            .expect("a backup check")
+    };
+
+    // Control: the recorded answers as they are; the backup is ready.
+    replace("/bs/health", &|_| {});
+    let n = backup_reading().expect("the real answers read");
+    assert_eq!(n.health, radix_failover::observe::NodeHealth::Up);
+    let c = backup_check();
+    assert!(c.pass, "the real backup passes: {}", c.detail);
+
+    // An unknown health status: an answer, read as not UP, its text shown.
+    replace("/bs/health", &|v| v["status"] = "UP_BUT_DEGRADED".into());
+    let n = backup_reading().expect("an unknown health status is no malformed answer");
+    assert_eq!(
+        n.health,
+        radix_failover::observe::NodeHealth::Other("UP_BUT_DEGRADED".into())
+    );
+    let c = backup_check();
+    assert!(
+        !c.pass && c.detail.contains("UP_BUT_DEGRADED"),
+        "a backup with an unknown health is not ready: {}",
+        c.detail
+    );
+
+    // An unknown consensus status: an answer; the backup is not ready, the text in the reason.
+    replace("/bs/identity", &|v| {
+        v["consensus_status"] = "VALIDATING_AS_BACKUP".into()
+    });
+    let n = backup_reading().expect("an unknown consensus status is no malformed answer");
+    assert_eq!(
+        n.consensus,
+        radix_failover::observe::NodeConsensus::Other("VALIDATING_AS_BACKUP".into())
+    );
+    let c = backup_check();
+    assert!(
+        !c.pass && c.detail.contains("VALIDATING_AS_BACKUP"),
+        "a backup with an unknown consensus status is not ready: {}",
+        c.detail
+    );
+
+    // An unknown transaction status (and unknown payload statuses), from the Gateway and from
+    // a Core API: an answer, "not known yet", neither a commit nor a rejection.
+    use radix_failover::observe::TxStatus;
+    for (path, prefix, edit) in [
+        (
+            "/gw/transaction/status",
+            "gw",
+            (|v: &mut Value| {
+                v["intent_status"] = "CommittedOnAnotherShard".into();
+                v["status"] = "Deferred".into();
+                for pl in v["known_payloads"].as_array_mut().into_iter().flatten() {
+                    pl["status"] = "Deferred".into();
+                    pl["payload_status"] = "Queued".into();
+                }
+            }) as fn(&mut Value),
+        ),
+        (
+            "/c1/lts/transaction/status",
+            "c1",
+            (|v: &mut Value| {
+                v["intent_status"] = "CommittedOnAnotherShard".into();
+                for pl in v["known_payloads"].as_array_mut().into_iter().flatten() {
+                    pl["status"] = "InSomeNewPool".into();
+                }
+            }) as fn(&mut Value),
+        ),
+    ] {
+        replace(path, &edit);
+        let ep = p
+            .sources
+            .tx_endpoints()
+            .into_iter()
+            .find(|e| prefix_of(e.name(), e.kind()) == prefix)
+            .expect("the endpoint");
+        let got = rt.block_on(ep.status(&p.tx.intent_hash_bech32));
+        assert_eq!(
+            got,
+            Ok(TxStatus::Other {
+                raw: "CommittedOnAnotherShard".into()
+            }),
+            "{path}"
+        );
+    }
 }
 
 // ---- Config ----

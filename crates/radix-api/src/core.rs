@@ -19,7 +19,8 @@ pub struct ErrorResponse {
     pub details: Option<LtsTransactionSubmitErrorDetails>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A value the spec does not list (a newer node) parses as [`Self::Other`] with its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ErrorResponseType {
     Basic,
     TransactionSubmit,
@@ -27,8 +28,8 @@ pub enum ErrorResponseType {
     TransactionPreviewV2,
     StreamTransactions,
     StreamProofs,
-    #[serde(other)]
-    Other,
+    #[serde(untagged)]
+    Other(String),
 }
 
 /// `InstantMs`.
@@ -362,7 +363,8 @@ pub struct LtsTransactionStatusRequest {
     pub intent_hash: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A value the spec does not list (a newer node) parses as [`Self::Other`] with its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LtsTransactionIntentStatus {
     CommittedSuccess,
     CommittedFailure,
@@ -371,9 +373,12 @@ pub enum LtsTransactionIntentStatus {
     NotSeen,
     FateUncertain,
     FateUncertainButLikelyRejection,
+    #[serde(untagged)]
+    Other(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A value the spec does not list (a newer node) parses as [`Self::Other`] with its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LtsTransactionPayloadStatus {
     CommittedSuccess,
     CommittedFailure,
@@ -381,6 +386,8 @@ pub enum LtsTransactionPayloadStatus {
     TransientlyRejected,
     InMempool,
     NotInMempool,
+    #[serde(untagged)]
+    Other(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -399,6 +399,89 @@ pub struct NonFungibleVaultItem {
     pub last_updated_at_state_version: u64,
 }
 
+// ---------------------------------------------------------------- entity pages
+//
+// The later pages of the collections in an entity details answer: follow a `next_cursor`
+// there with the same address (and resource, vault) and `cursor`.
+
+/// `StateEntityFungiblesPageRequest` (`POST /state/entity/page/fungibles/`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateEntityFungiblesPageRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_ledger_state: Option<LedgerStateSelector>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+    #[serde(default)]
+    pub limit_per_page: Option<u32>,
+    pub address: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregation_level: Option<ResourceAggregationLevel>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateEntityFungiblesPageResponse {
+    pub ledger_state: LedgerState,
+    #[serde(flatten)]
+    pub resources: FungibleResourcesCollection,
+    pub address: String,
+}
+
+/// `StateEntityNonFungiblesPageRequest` (`POST /state/entity/page/non-fungibles/`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateEntityNonFungiblesPageRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_ledger_state: Option<LedgerStateSelector>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+    #[serde(default)]
+    pub limit_per_page: Option<u32>,
+    pub address: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregation_level: Option<ResourceAggregationLevel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opt_ins: Option<StateEntityNonFungiblesPageRequestOptIns>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateEntityNonFungiblesPageRequestOptIns {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub non_fungible_include_nfids: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateEntityNonFungiblesPageResponse {
+    pub ledger_state: LedgerState,
+    #[serde(flatten)]
+    pub resources: NonFungibleResourcesCollection,
+    pub address: String,
+}
+
+/// `StateEntityNonFungibleIdsPageRequest` (`POST /state/entity/page/non-fungible-vault/ids`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateEntityNonFungibleIdsPageRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_ledger_state: Option<LedgerStateSelector>,
+    #[serde(default)]
+    pub cursor: Option<String>,
+    #[serde(default)]
+    pub limit_per_page: Option<u32>,
+    pub address: String,
+    pub vault_address: String,
+    pub resource_address: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateEntityNonFungibleIdsPageResponse {
+    pub ledger_state: LedgerState,
+    #[serde(default)]
+    pub total_count: Option<u64>,
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+    pub items: Vec<String>,
+    pub address: String,
+    pub resource_address: String,
+}
+
 // ---------------------------------------------------------------- transactions
 
 /// `TransactionSubmitRequest` (`POST /transaction/submit`).
@@ -420,16 +503,20 @@ pub struct TransactionStatusRequest {
     pub intent_hash: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A value the spec does not list (a newer gateway) parses as [`Self::Other`] with its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TransactionStatus {
     Unknown,
     CommittedSuccess,
     CommittedFailure,
     Pending,
     Rejected,
+    #[serde(untagged)]
+    Other(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A value the spec does not list (a newer gateway) parses as [`Self::Other`] with its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TransactionIntentStatus {
     Unknown,
     CommittedSuccess,
@@ -438,9 +525,12 @@ pub enum TransactionIntentStatus {
     PermanentlyRejected,
     LikelyButNotCertainRejection,
     Pending,
+    #[serde(untagged)]
+    Other(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A value the spec does not list (a newer gateway) parses as [`Self::Other`] with its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TransactionPayloadStatus {
     Unknown,
     CommittedSuccess,
@@ -449,12 +539,17 @@ pub enum TransactionPayloadStatus {
     PermanentlyRejected,
     TemporarilyRejected,
     Pending,
+    #[serde(untagged)]
+    Other(String),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A value the spec does not list (a newer gateway) parses as [`Self::Other`] with its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TransactionPayloadGatewayHandlingStatus {
     HandlingSubmission,
     Concluded,
+    #[serde(untagged)]
+    Other(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

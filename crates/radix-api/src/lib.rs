@@ -66,6 +66,61 @@ mod tests {
         assert_eq!(e.details, Some(gateway::GatewayError::Other));
     }
 
+    /// Every closed enum the daemon reads from an answer: a value the spec does not (yet)
+    /// list parses as `Other` with its text, and serializes back to that text; the known
+    /// values still parse as themselves; a value that is not a string is still an error.
+    #[test]
+    fn unknown_enum_values_parse_as_other_with_their_text() {
+        fn other<T>(known: &str, new: &str, wrap: fn(String) -> T)
+        where
+            T: serde::de::DeserializeOwned + Serialize + PartialEq + std::fmt::Debug,
+        {
+            let parsed: T = serde_json::from_value(json!(new)).expect("an unknown value parses");
+            assert_eq!(parsed, wrap(new.to_string()));
+            assert_eq!(serde_json::to_value(&parsed).expect("ser"), json!(new));
+            let k: T = serde_json::from_value(json!(known)).expect("a known value parses");
+            assert_ne!(k, wrap(known.to_string()), "{known} is a known value");
+            assert!(serde_json::from_value::<T>(json!(7)).is_err());
+        }
+        other("UP", "UP_BUT_DEGRADED", system::HealthStatus::Other);
+        other("Basic", "SomeFutureError", core::ErrorResponseType::Other);
+        other(
+            "VALIDATING_IN_CURRENT_EPOCH",
+            "VALIDATING_AS_BACKUP",
+            system::ConsensusStatus::Other,
+        );
+        other(
+            "CommittedSuccess",
+            "CommittedAfterAll",
+            core::LtsTransactionIntentStatus::Other,
+        );
+        other(
+            "InMempool",
+            "InSomeNewPool",
+            core::LtsTransactionPayloadStatus::Other,
+        );
+        other(
+            "CommittedSuccess",
+            "Deferred",
+            gateway::TransactionStatus::Other,
+        );
+        other(
+            "Pending",
+            "PendingOnAnotherShard",
+            gateway::TransactionIntentStatus::Other,
+        );
+        other(
+            "Pending",
+            "Queued",
+            gateway::TransactionPayloadStatus::Other,
+        );
+        other(
+            "Concluded",
+            "Escalated",
+            gateway::TransactionPayloadGatewayHandlingStatus::Other,
+        );
+    }
+
     #[test]
     fn nullable_uptime_counts_parse_and_optional_fields_are_omitted() {
         let item: gateway::ValidatorUptimeCollectionItem = serde_json::from_value(json!({

@@ -4,13 +4,17 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// `/health` `status`. A value the spec does not list (a newer node) parses as
+/// [`Self::Other`] with its text: an answer with it is still an answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum HealthStatus {
     BootingPreGenesis,
     Syncing,
     Up,
     OutOfSync,
+    #[serde(untagged)]
+    Other(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,12 +43,15 @@ pub struct EnactedProtocolUpdate {
     pub resultant_protocol_version: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// `/identity` `consensus_status`; a value the spec does not list parses as [`Self::Other`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ConsensusStatus {
     ValidatingInCurrentEpoch,
     NotValidatingInCurrentEpoch,
     NotConfiguredAsValidator,
+    #[serde(untagged)]
+    Other(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

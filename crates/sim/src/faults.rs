@@ -136,6 +136,21 @@ pub enum FaultAction {
         #[serde(default = "default_page_size")]
         page_size: usize,
     },
+    /// The gateway pages what an account holds, as a real gateway does for an account full of
+    /// airdropped tokens: `/state/entity/details` lists at most `page_size` fungible resources,
+    /// `page_size` non-fungible resources and `page_size` non-fungible ids per vault, each with
+    /// a `next_cursor` for the rest (served by `/state/entity/page/fungibles/`,
+    /// `/state/entity/page/non-fungibles/` and `/state/entity/page/non-fungible-vault/ids`).
+    /// `filler` made-up resources come first in both resource lists, and `filler` made-up ids
+    /// first in every non-fungible vault, so the real holdings (XRD, the owner badge) are on a
+    /// later page. Only the listings: the account's real holdings and the ledger are unchanged.
+    /// Cleared by `gateway_healthy`.
+    GatewayAccountPages {
+        #[serde(default = "default_account_page_size")]
+        page_size: usize,
+        #[serde(default)]
+        filler: usize,
+    },
     /// The node stays up, healthy and synced, but its proposals are missed (`--fault silent`).
     NodeSilent {
         node: String,
@@ -183,6 +198,11 @@ fn default_retry_after_s() -> u64 {
 /// a real gateway with a long list.
 fn default_page_size() -> usize {
     10
+}
+
+/// Pages of one: every listing of a small account then takes several pages.
+fn default_account_page_size() -> usize {
+    1
 }
 
 /// A port change the async side must make after [`Faults::apply`].
@@ -236,6 +256,14 @@ pub struct FaultView {
     pub validators_missing: Vec<String>,
     pub gateway_slow_pages: Option<SlowPages>,
     pub gateway_rate_limited: Option<RateLimited>,
+    pub gateway_account_pages: Option<AccountPages>,
+}
+
+/// `gateway_account_pages` in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct AccountPages {
+    pub page_size: usize,
+    pub filler: usize,
 }
 
 /// `gateway_rate_limited` in force: what it asks, and how many requests it refused so far.
@@ -290,6 +318,7 @@ struct State {
     validators_missing: Vec<String>,
     gateway_slow_pages: Option<SlowPages>,
     gateway_rate_limited: Option<RateLimited>,
+    gateway_account_pages: Option<AccountPages>,
     /// Per gateway endpoint: what clients asked of it (not a fault; `GET /stats`).
     gateway_traffic: BTreeMap<String, EndpointTraffic>,
     /// Every distinct User-Agent the gateway was called with (the first 20).
@@ -422,6 +451,7 @@ impl Faults {
                 st.gateway_lies_tx = false;
                 st.gateway_slow_pages = None;
                 st.gateway_rate_limited = None;
+                st.gateway_account_pages = None;
                 None
             }
             FaultAction::SubmitFailing { count } => {
@@ -547,6 +577,24 @@ impl Faults {
                 });
                 None
             }
+            FaultAction::GatewayAccountPages { page_size, filler } => {
+                if *page_size == 0 {
+                    return Err(FaultError::BadFault(
+                        "gateway_account_pages: page_size must be at least 1".into(),
+                    ));
+                }
+                // Made-up entries are listed, not stored: a bound keeps an answer small.
+                if *filler > 1000 {
+                    return Err(FaultError::BadFault(
+                        "gateway_account_pages: filler must be at most 1000".into(),
+                    ));
+                }
+                st.gateway_account_pages = Some(AccountPages {
+                    page_size: *page_size,
+                    filler: *filler,
+                });
+                None
+            }
         })
     }
 
@@ -573,6 +621,7 @@ impl Faults {
             validators_missing: st.validators_missing.clone(),
             gateway_slow_pages: st.gateway_slow_pages,
             gateway_rate_limited: st.gateway_rate_limited,
+            gateway_account_pages: st.gateway_account_pages,
         }
     }
 
@@ -615,6 +664,11 @@ impl Faults {
     /// Paging of the validator list and its per-page delay (fault `gateway_slow_pages`).
     pub fn gateway_slow_pages(&self) -> Option<SlowPages> {
         self.lock().gateway_slow_pages
+    }
+
+    /// Paging of an account's listings (fault `gateway_account_pages`).
+    pub fn gateway_account_pages(&self) -> Option<AccountPages> {
+        self.lock().gateway_account_pages
     }
 
     pub fn gateway_effects(&self) -> GatewayEffects {

@@ -295,6 +295,149 @@ async fn gateway_slow_pages_delays_each_page_of_the_validator_list_only() {
     assert!(t.faults.view().gateway_slow_pages.is_none());
 }
 
+/// `gateway_account_pages`: an account's resource lists and each vault's ids come in pages,
+/// the fillers first; following every `next_cursor` gives the unpaged listing after them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_account_pages_pages_an_account_and_the_page_endpoints_serve_the_rest() {
+    let t = TestNet::start(66).await;
+    let account = t.info.owner_account.clone();
+    async fn details(t: &TestNet, account: &str) -> gw::StateEntityDetailsResponseItem {
+        let r: gw::StateEntityDetailsResponse = t
+            .gw(
+                "/state/entity/details",
+                json!({"addresses": [account], "aggregation_level": "Vault",
+                       "opt_ins": {"non_fungible_include_nfids": true}}),
+            )
+            .await
+            .ok()
+            .parse();
+        r.items.into_iter().next().expect("the account")
+    }
+    let full = details(&t, &account).await;
+    let fungibles = full.fungible_resources.clone().expect("fungibles");
+    let non_fungibles = full.non_fungible_resources.clone().expect("non-fungibles");
+    assert_eq!(fungibles.next_cursor, None, "one page without the fault");
+    assert_eq!(non_fungibles.next_cursor, None);
+    let resources_f = |items: &[gw::FungibleResourcesCollectionItem]| -> Vec<String> {
+        items
+            .iter()
+            .map(|i| match i {
+                gw::FungibleResourcesCollectionItem::Vault {
+                    resource_address, ..
+                }
+                | gw::FungibleResourcesCollectionItem::Global {
+                    resource_address, ..
+                } => resource_address.clone(),
+            })
+            .collect()
+    };
+    let vault_ids = |items: &[gw::NonFungibleResourcesCollectionItem]| -> Vec<(String, String, Vec<String>, Option<String>)> {
+        items
+            .iter()
+            .filter_map(|i| match i {
+                gw::NonFungibleResourcesCollectionItem::Vault { resource_address, vaults } => {
+                    let v = vaults.items.first()?;
+                    Some((
+                        resource_address.clone(),
+                        v.vault_address.clone(),
+                        v.items.clone().unwrap_or_default(),
+                        v.next_cursor.clone(),
+                    ))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let real_f = resources_f(&fungibles.items);
+    let real_n = vault_ids(&non_fungibles.items);
+    assert!(
+        !real_f.is_empty() && !real_n.is_empty(),
+        "the owner holds XRD and the badge"
+    );
+
+    t.fault(json!({"action": "gateway_account_pages", "page_size": 1, "filler": 2}))
+        .await;
+    let paged = details(&t, &account).await;
+    let sv = t.sim.snapshot().position.state_version;
+    // Fungible resources: page by page, the two fillers first.
+    let mut f = paged.fungible_resources.clone().expect("fungibles");
+    assert_eq!(f.items.len(), 1);
+    let mut all_f = resources_f(&f.items);
+    while let Some(c) = f.next_cursor.clone() {
+        let page: gw::StateEntityFungiblesPageResponse = t
+            .gw(
+                "/state/entity/page/fungibles/",
+                json!({"address": account, "cursor": c, "aggregation_level": "Vault",
+                       "at_ledger_state": {"state_version": sv}}),
+            )
+            .await
+            .ok()
+            .parse();
+        assert_eq!(page.resources.items.len(), 1);
+        all_f.extend(resources_f(&page.resources.items));
+        f = page.resources;
+    }
+    assert_eq!(all_f.len(), real_f.len() + 2);
+    assert_eq!(all_f[2..], real_f[..]);
+    assert_ne!(all_f[0], all_f[1], "two distinct fillers");
+    // Non-fungible resources, and the ids in each vault.
+    let mut n = paged.non_fungible_resources.clone().expect("non-fungibles");
+    let mut all_n = vault_ids(&n.items);
+    while let Some(c) = n.next_cursor.clone() {
+        let page: gw::StateEntityNonFungiblesPageResponse = t
+            .gw(
+                "/state/entity/page/non-fungibles/",
+                json!({"address": account, "cursor": c, "aggregation_level": "Vault",
+                       "opt_ins": {"non_fungible_include_nfids": true}}),
+            )
+            .await
+            .ok()
+            .parse();
+        all_n.extend(vault_ids(&page.resources.items));
+        n = page.resources;
+    }
+    assert_eq!(all_n.len(), real_n.len() + 2);
+    for ((resource, vault, first_ids, mut cursor), (r, v, real_ids, _)) in
+        all_n.into_iter().skip(2).zip(real_n)
+    {
+        assert_eq!((&resource, &vault), (&r, &v));
+        assert_eq!(first_ids.len(), 1, "ids in pages of one");
+        let mut ids = first_ids;
+        while let Some(c) = cursor {
+            let page: gw::StateEntityNonFungibleIdsPageResponse = t
+                .gw(
+                    "/state/entity/page/non-fungible-vault/ids",
+                    json!({"address": account, "vault_address": vault, "resource_address": resource, "cursor": c}),
+                )
+                .await
+                .ok()
+                .parse();
+            ids.extend(page.items);
+            cursor = page.next_cursor;
+        }
+        assert_eq!(ids.len(), real_ids.len() + 2, "two filler ids first");
+        assert_eq!(ids[2..], real_ids[..]);
+    }
+    // A cursor it did not give out, and a page size of 0, are refused.
+    let a = t
+        .gw(
+            "/state/entity/page/fungibles/",
+            json!({"address": account, "cursor": "garbage"}),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert!(refused(
+        &t,
+        json!({"action": "gateway_account_pages", "page_size": 0})
+    )
+    .await
+    .contains("page_size"));
+    t.fault(json!({"action": "gateway_healthy"})).await;
+    assert!(t.faults.view().gateway_account_pages.is_none());
+    let again = details(&t, &account).await;
+    assert_eq!(again.fungible_resources.and_then(|f| f.next_cursor), None);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_new_faults_work_from_a_scenario_file() {
     let t = TestNet::start(65).await;

@@ -6,7 +6,7 @@
 
 use super::source_trust::Seen;
 use super::{Decision, Gates, Policy, BACKUP_CORE_SOURCE};
-use crate::observe::{NodeHealth, NodeReading, SourceObservation};
+use crate::observe::{NodeConsensus, NodeHealth, NodeReading, SourceObservation};
 
 impl Policy {
     /// Rule 4: the backup node can take over now.
@@ -23,10 +23,21 @@ impl Policy {
             Ok(n) => n,
         };
         if node.health != NodeHealth::Up {
+            let unknown = match node.health {
+                NodeHealth::Other(_) => " (a status this version does not know)",
+                _ => "",
+            };
             return Err(format!(
-                "its health is {} ({}), not UP: wait until it is synced",
-                health_text(node.health),
+                "its health is {}{unknown} ({}), not UP: wait until it is synced",
+                node.health.as_str(),
                 node.detail
+            ));
+        }
+        // A consensus status this version does not know: it may be one a node cannot take
+        // over from, so the backup is not ready (fail closed) until a version that knows it.
+        if let NodeConsensus::Other(raw) = &node.consensus {
+            return Err(format!(
+                "its consensus status is {raw}, which this version does not know (read as not validating): check the backup node, or use a newer radix-failover"
             ));
         }
         match node.validator_address.as_deref().map(str::trim) {
@@ -90,15 +101,6 @@ pub(super) fn gate(
             reason,
             blocker: blockers.join("; "),
         }
-    }
-}
-
-pub(super) fn health_text(h: NodeHealth) -> &'static str {
-    match h {
-        NodeHealth::Up => "UP",
-        NodeHealth::Syncing => "SYNCING",
-        NodeHealth::OutOfSync => "OUT_OF_SYNC",
-        NodeHealth::BootingPreGenesis => "BOOTING_PRE_GENESIS",
     }
 }
 

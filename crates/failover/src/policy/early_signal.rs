@@ -1,13 +1,15 @@
 //! Rule 3: the early signal from the primary's System API.
 //!
-//! The primary is unhealthy on a poll when its System API does not answer, its health is not
-//! UP, or its own `recent_self_proposal_miss_statistic` rose. When that lasts
-//! `primary_down_polls` consecutive polls with the primary's key in force, one confirmed miss
-//! is enough, and a quorum of trusted sources showing the ledger advancing fails over alone.
+//! The primary is unhealthy on a poll when its System API does not answer, its health is a
+//! known status other than UP, or its own `recent_self_proposal_miss_statistic` rose. When
+//! that lasts `primary_down_polls` consecutive polls with the primary's key in force, one
+//! confirmed miss is enough, and a quorum of trusted sources showing the ledger advancing fails
+//! over alone. So a health or consensus status this version does not know (`Other`) is no
+//! signal either way: an unreadable status is no evidence of a dead node, and this signal can
+//! fail over on its own (the miss rule still acts).
 //! A System API that refuses us on trust or credentials (a wrong pin or password) gives no
 //! signal at all: that is this watcher's setup problem, not the node's health.
 
-use super::backup_readiness::health_text;
 use super::keys::KeyOwner;
 use super::source_trust::Seen;
 use super::{Policy, PrimaryState, PRIMARY_CORE_SOURCE};
@@ -51,10 +53,14 @@ impl Policy {
                 (Some(format!("System API {e}")), None)
             }
             Ok(node) => {
-                let down = (node.health != NodeHealth::Up)
-                    .then(|| format!("health {} ({})", health_text(node.health), node.detail))
-                    .or_else(|| self.identity_problem(node, key_in_force))
-                    .or_else(|| self.ledger_problem());
+                let down = match &node.health {
+                    // A status this version does not know is no evidence the node is down, and
+                    // this signal can fail over on its own: none (the source logs the value).
+                    NodeHealth::Up | NodeHealth::Other(_) => None,
+                    h => Some(format!("health {} ({})", h.as_str(), node.detail)),
+                }
+                .or_else(|| self.identity_problem(node, key_in_force))
+                .or_else(|| self.ledger_problem());
                 let rising = match self.primary_last_missed {
                     Some(prev) if node.recent_missed > prev => Some(format!(
                         "its own miss statistic rose from {prev} to {} of {}",

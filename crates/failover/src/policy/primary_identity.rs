@@ -35,21 +35,15 @@ impl Policy {
             }
             None => return Some("its identity is not configured as a validator".into()),
         }
-        match node.consensus {
+        match &node.consensus {
             NodeConsensus::ValidatingInCurrentEpoch => None,
+            // Not known to this version: no evidence it cannot propose (see `early_signal`).
+            NodeConsensus::Other(_) => None,
             other => Some(format!(
                 "its identity says {} while its key is in force",
-                consensus_text(other)
+                other.as_str()
             )),
         }
-    }
-}
-
-fn consensus_text(c: NodeConsensus) -> &'static str {
-    match c {
-        NodeConsensus::ValidatingInCurrentEpoch => "VALIDATING_IN_CURRENT_EPOCH",
-        NodeConsensus::NotValidatingInCurrentEpoch => "NOT_VALIDATING_IN_CURRENT_EPOCH",
-        NodeConsensus::NotConfiguredAsValidator => "NOT_CONFIGURED_AS_VALIDATOR",
     }
 }
 

@@ -60,10 +60,10 @@ async fn node_report(n: &NodeClient) -> ConnectReport {
         .await
         .map(|r| {
             format!(
-                "System API: health {}, key {}, {:?}",
-                super::health_str(r.health),
+                "System API: health {}, key {}, {}",
+                r.health.as_str(),
                 r.public_key_hex,
-                r.consensus
+                r.consensus.as_str()
             )
         });
     report(&n.name, SourceKind::System, &n.base, &n.http, answer)

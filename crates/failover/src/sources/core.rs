@@ -4,7 +4,7 @@
 use radix_api::core as c;
 
 use super::http::{endpoint, http_error, Answer};
-use super::LedgerClient;
+use super::{unknown, LedgerClient};
 use crate::observe::{LedgerReading, ProposalCounts, SourceError, SubmitAnswer, TxStatus};
 
 /// A Core API error answer as `Http` with the node's message.
@@ -172,7 +172,16 @@ impl LedgerClient {
         };
         let r: c::LtsTransactionStatusResponse =
             self.core_post("/lts/transaction/status", &req).await?.1?;
-        Ok(tx_status_of(&r))
+        let status = tx_status_of(&r);
+        if let TxStatus::Other { raw } = &status {
+            unknown::note(
+                &self.name,
+                "intent_status",
+                raw,
+                "not known yet: the transaction is followed as pending",
+            );
+        }
+        Ok(status)
     }
 }
 
@@ -228,13 +237,16 @@ fn tx_status_of(r: &c::LtsTransactionStatusResponse) -> TxStatus {
             .unwrap_or_else(|| r.status_description.clone())
     };
     use c::LtsTransactionIntentStatus as I;
-    match r.intent_status {
+    match &r.intent_status {
         I::CommittedSuccess => TxStatus::CommittedSuccess,
         I::CommittedFailure => TxStatus::CommittedFailure { message: message() },
         I::PermanentRejection => TxStatus::PermanentlyRejected { message: message() },
         I::FateUncertainButLikelyRejection => TxStatus::LikelyRejected { message: message() },
         I::InMempool | I::FateUncertain => TxStatus::Pending,
         I::NotSeen => TxStatus::NotSeen,
+        I::Other(raw) => TxStatus::Other {
+            raw: unknown::clip(raw),
+        },
     }
 }
 
@@ -275,6 +287,21 @@ mod tests {
         assert_eq!(status("InMempool", None), TxStatus::Pending);
         assert_eq!(status("FateUncertain", None), TxStatus::Pending);
         assert_eq!(status("NotSeen", None), TxStatus::NotSeen);
+        // A status a newer node may send: kept with its text, neither a commit nor a
+        // rejection (it was a malformed answer before).
+        assert_eq!(
+            status("CommittedAfterAll", Some("x")),
+            TxStatus::Other {
+                raw: m("CommittedAfterAll")
+            }
+        );
+        // An unknown payload status alone does not make the answer malformed.
+        let r: c::LtsTransactionStatusResponse = serde_json::from_value(json!({
+            "intent_status": "InMempool", "status_description": "d",
+            "known_payloads": [{"payload_hash": "00", "payload_hash_bech32m": "p", "status": "InSomeNewPool"}]
+        }))
+        .expect("an unknown payload status parses");
+        assert_eq!(tx_status_of(&r), TxStatus::Pending);
     }
 
     #[test]

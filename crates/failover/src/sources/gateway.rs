@@ -6,10 +6,15 @@ use std::sync::atomic::Ordering;
 use radix_api::gateway as gw;
 
 use super::http::{endpoint, http_error, Answer};
-use super::LedgerClient;
+use super::{unknown, LedgerClient};
 use crate::observe::{
     FinishedEpochs, LedgerReading, ProposalCounts, SourceError, SubmitAnswer, TxStatus,
 };
+
+/// Most pages followed per listing of an account (its fungible resources, its non-fungible
+/// resources, one vault's ids): 10,000 entries at the gateway's default page size of 100, far
+/// more than a real account; a source that keeps sending cursors past this is broken or hostile.
+const MAX_ACCOUNT_PAGES: usize = 100;
 
 /// Most validator-list pages followed: mainnet lists a few hundred validators in a handful of
 /// pages; a source that keeps sending cursors past this is broken or hostile.
@@ -282,14 +287,24 @@ impl LedgerClient {
             intent_hash: intent_hash.to_string(),
         };
         let r: gw::TransactionStatusResponse = self.gw_post("/transaction/status", &req).await?;
-        Ok(tx_status_of(&r))
+        let status = tx_status_of(&r);
+        if let TxStatus::Other { raw } = &status {
+            unknown::note(
+                &self.name,
+                "intent_status",
+                raw,
+                "not known yet: the transaction is followed as pending",
+            );
+        }
+        Ok(status)
     }
 
-    /// `/state/entity/details` of `address`, with non-fungible ids (for the owner badge).
-    pub async fn entity_details(
+    /// `/state/entity/details` of `address`, with non-fungible ids, and the ledger state of
+    /// the answer.
+    async fn entity_details_at(
         &self,
         address: &str,
-    ) -> Result<gw::StateEntityDetailsResponseItem, SourceError> {
+    ) -> Result<(gw::LedgerState, gw::StateEntityDetailsResponseItem), SourceError> {
         let req = gw::StateEntityDetailsRequest {
             addresses: vec![address.to_string()],
             aggregation_level: Some(gw::ResourceAggregationLevel::Vault),
@@ -301,7 +316,8 @@ impl LedgerClient {
         };
         let r: gw::StateEntityDetailsResponse = self.gw_post("/state/entity/details", &req).await?;
         self.check_network(&r.ledger_state)?;
-        r.items
+        let item = r
+            .items
             .into_iter()
             .find(|i| i.address == address)
             .ok_or_else(|| {
@@ -309,7 +325,144 @@ impl LedgerClient {
                     "{}: the entity details do not list {address}",
                     self.name
                 ))
-            })
+            })?;
+        Ok((r.ledger_state, item))
+    }
+
+    /// `/state/entity/details` of the account `address` with what the pre-flight reads in it
+    /// read to the end: the gateway pages an account's fungible and non-fungible resources
+    /// (100 a page by default; an account full of airdropped tokens has many pages) and a
+    /// vault's non-fungible ids, so a first page without the owner badge or XRD says nothing.
+    /// Followed: the resource lists' `next_cursor` (`/state/entity/page/fungibles/`,
+    /// `/state/entity/page/non-fungibles/`) and, in the vaults of the resources in `wanted`,
+    /// the ids' `next_cursor` (`/state/entity/page/non-fungible-vault/ids`); later pages at the
+    /// first page's ledger state. An account keeps one vault per resource, so a `wanted`
+    /// resource whose vault list itself says it is paged is an error, not a listing cut short.
+    pub async fn account_details(
+        &self,
+        address: &str,
+        wanted: &[&str],
+    ) -> Result<gw::StateEntityDetailsResponseItem, SourceError> {
+        let (ls, mut item) = self.entity_details_at(address).await?;
+        let at = Some(gw::LedgerStateSelector {
+            state_version: Some(ls.state_version),
+            ..Default::default()
+        });
+        let next = |c: &mut Option<String>| c.take().filter(|c| !c.is_empty());
+        let too_many = |what: &str| {
+            SourceError::Malformed(format!(
+                "{}: the {what} of {address} has more than {MAX_ACCOUNT_PAGES} pages",
+                self.name
+            ))
+        };
+        if let Some(f) = item.fungible_resources.as_mut() {
+            let mut pages = 0;
+            while let Some(cursor) = next(&mut f.next_cursor) {
+                pages += 1;
+                if pages > MAX_ACCOUNT_PAGES {
+                    return Err(too_many("fungible resource list"));
+                }
+                let req = gw::StateEntityFungiblesPageRequest {
+                    at_ledger_state: at.clone(),
+                    cursor: Some(cursor),
+                    limit_per_page: None,
+                    address: address.to_string(),
+                    aggregation_level: Some(gw::ResourceAggregationLevel::Vault),
+                };
+                let page: gw::StateEntityFungiblesPageResponse =
+                    self.gw_post("/state/entity/page/fungibles/", &req).await?;
+                self.check_network(&page.ledger_state)?;
+                f.items.extend(page.resources.items);
+                f.next_cursor = page.resources.next_cursor;
+            }
+        }
+        if let Some(n) = item.non_fungible_resources.as_mut() {
+            let mut pages = 0;
+            while let Some(cursor) = next(&mut n.next_cursor) {
+                pages += 1;
+                if pages > MAX_ACCOUNT_PAGES {
+                    return Err(too_many("non-fungible resource list"));
+                }
+                let req = gw::StateEntityNonFungiblesPageRequest {
+                    at_ledger_state: at.clone(),
+                    cursor: Some(cursor),
+                    limit_per_page: None,
+                    address: address.to_string(),
+                    aggregation_level: Some(gw::ResourceAggregationLevel::Vault),
+                    opt_ins: Some(gw::StateEntityNonFungiblesPageRequestOptIns {
+                        non_fungible_include_nfids: Some(true),
+                    }),
+                };
+                let page: gw::StateEntityNonFungiblesPageResponse = self
+                    .gw_post("/state/entity/page/non-fungibles/", &req)
+                    .await?;
+                self.check_network(&page.ledger_state)?;
+                n.items.extend(page.resources.items);
+                n.next_cursor = page.resources.next_cursor;
+            }
+        }
+        let vault_list_paged = |resource: &str| {
+            SourceError::Malformed(format!(
+                "{}: the vault list of {resource} in {address} says it has more pages; an account keeps one vault per resource",
+                self.name
+            ))
+        };
+        for f in item.fungible_resources.iter().flat_map(|c| &c.items) {
+            if let gw::FungibleResourcesCollectionItem::Vault {
+                resource_address,
+                vaults,
+            } = f
+            {
+                if wanted.contains(&resource_address.as_str())
+                    && vaults.next_cursor.as_deref().is_some_and(|c| !c.is_empty())
+                {
+                    return Err(vault_list_paged(resource_address));
+                }
+            }
+        }
+        for n in item
+            .non_fungible_resources
+            .iter_mut()
+            .flat_map(|c| &mut c.items)
+        {
+            let gw::NonFungibleResourcesCollectionItem::Vault {
+                resource_address,
+                vaults,
+            } = n
+            else {
+                continue;
+            };
+            if !wanted.contains(&resource_address.as_str()) {
+                continue;
+            }
+            if vaults.next_cursor.as_deref().is_some_and(|c| !c.is_empty()) {
+                return Err(vault_list_paged(resource_address));
+            }
+            for v in &mut vaults.items {
+                let mut pages = 0;
+                while let Some(cursor) = next(&mut v.next_cursor) {
+                    pages += 1;
+                    if pages > MAX_ACCOUNT_PAGES {
+                        return Err(too_many(&format!("id list of vault {}", v.vault_address)));
+                    }
+                    let req = gw::StateEntityNonFungibleIdsPageRequest {
+                        at_ledger_state: at.clone(),
+                        cursor: Some(cursor),
+                        limit_per_page: None,
+                        address: address.to_string(),
+                        vault_address: v.vault_address.clone(),
+                        resource_address: resource_address.clone(),
+                    };
+                    let page: gw::StateEntityNonFungibleIdsPageResponse = self
+                        .gw_post("/state/entity/page/non-fungible-vault/ids", &req)
+                        .await?;
+                    self.check_network(&page.ledger_state)?;
+                    v.items.get_or_insert_with(Vec::new).extend(page.items);
+                    v.next_cursor = page.next_cursor;
+                }
+            }
+        }
+        Ok(item)
     }
 
     /// `/transaction/preview`.
@@ -343,13 +496,16 @@ pub(super) fn tx_status_of(r: &gw::TransactionStatusResponse) -> TxStatus {
             .unwrap_or_else(|| r.intent_status_description.clone())
     };
     use gw::TransactionIntentStatus as I;
-    match r.intent_status {
+    match &r.intent_status {
         I::CommittedSuccess => TxStatus::CommittedSuccess,
         I::CommittedFailure => TxStatus::CommittedFailure { message: message() },
         I::PermanentlyRejected => TxStatus::PermanentlyRejected { message: message() },
         I::LikelyButNotCertainRejection => TxStatus::LikelyRejected { message: message() },
         I::Pending | I::CommitPendingOutcomeUnknown => TxStatus::Pending,
         I::Unknown => TxStatus::NotSeen,
+        I::Other(raw) => TxStatus::Other {
+            raw: unknown::clip(raw),
+        },
     }
 }
 
@@ -421,6 +577,28 @@ mod tests {
             TxStatus::Pending
         );
         assert_eq!(status("Unknown", None, None), TxStatus::NotSeen);
+        // A status a newer gateway may send: kept with its text, neither a commit nor a
+        // rejection (it was a malformed answer before).
+        assert_eq!(
+            status("CommittedOnAnotherShard", Some("x"), None),
+            TxStatus::Other {
+                raw: m("CommittedOnAnotherShard")
+            }
+        );
+    }
+
+    #[test]
+    fn a_status_answer_with_unknown_payload_statuses_is_still_an_answer() {
+        let r: gw::TransactionStatusResponse = serde_json::from_value(serde_json::json!({
+            "ledger_state": {"network": "simulator", "state_version": 1,
+                "proposer_round_timestamp": "2024-01-01T00:00:00.000Z", "epoch": 1, "round": 1},
+            "status": "Deferred", "intent_status": "Pending",
+            "intent_status_description": "described",
+            "known_payloads": [{"payload_hash": "p", "status": "Deferred",
+                "payload_status": "Queued", "handling_status": "Escalated"}]
+        }))
+        .expect("unknown payload, handling and overall statuses parse");
+        assert_eq!(tx_status_of(&r), TxStatus::Pending);
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod gateway;
 pub mod http;
 mod system;
 pub mod tls;
+mod unknown;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -158,16 +159,6 @@ impl std::fmt::Debug for NodeClient {
 const PRIMARY_CORE: &str = "core primary";
 const BACKUP_CORE: &str = "core backup";
 
-/// A node health as the System API spells it.
-pub fn health_str(h: NodeHealth) -> &'static str {
-    match h {
-        NodeHealth::Up => "UP",
-        NodeHealth::Syncing => "SYNCING",
-        NodeHealth::OutOfSync => "OUT_OF_SYNC",
-        NodeHealth::BootingPreGenesis => "BOOTING_PRE_GENESIS",
-    }
-}
-
 /// Wall clock in unix milliseconds.
 pub fn now_ms() -> i64 {
     SystemTime::now()
@@ -280,7 +271,7 @@ impl Sources {
                 if n.health != NodeHealth::Up {
                     o.result = Err(SourceError::NotSynced(format!(
                         "its node's System API says {}: {}",
-                        health_str(n.health),
+                        n.health.as_str(),
                         n.detail
                     )));
                 }

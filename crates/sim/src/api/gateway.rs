@@ -14,7 +14,7 @@ use radix_api::PublicKey;
 use serde::de::DeserializeOwned;
 
 use super::{iso_ms, Ctx};
-use crate::faults::FailMode;
+use crate::faults::{AccountPages, FailMode};
 use crate::ledger::types::{
     CommitInfo, EmissionRecord, IntentStatus, LedgerSnapshot, PreviewRequest, SubmitOutcome,
     ValidatorView,
@@ -33,6 +33,15 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/statistics/validators/uptime", post(uptime))
         .route("/state/validators/list", post(validators_list))
         .route("/state/entity/details", post(entity_details))
+        .route("/state/entity/page/fungibles/", post(fungibles_page))
+        .route(
+            "/state/entity/page/non-fungibles/",
+            post(non_fungibles_page),
+        )
+        .route(
+            "/state/entity/page/non-fungible-vault/ids",
+            post(non_fungible_ids_page),
+        )
         .route("/transaction/submit", post(submit))
         .route("/transaction/status", post(status))
         .route("/transaction/preview", post(preview))
@@ -593,8 +602,9 @@ async fn entity_details(
                     vec![(s.xrd_resource.clone(), v.stake_xrd.clone(), v.stake_xrd_vault_address.clone())],
                     by_vault,
                     sv,
+                    None,
                 )),
-                non_fungible_resources: Some(non_fungibles(vec![], by_vault, with_ids, sv)),
+                non_fungible_resources: Some(non_fungibles(vec![], by_vault, with_ids, sv, None, None)),
                 metadata: gw::EntityMetadataCollection::default(),
                 details: Some(gw::StateEntityDetailsResponseItemDetails::Component(
                     gw::StateEntityDetailsResponseComponentDetails {
@@ -614,65 +624,35 @@ async fn entity_details(
             });
             continue;
         }
-        let sim = ctx.sim.clone();
-        let addr = address.clone();
-        let account = tokio::task::spawn_blocking(move || sim.account(&addr))
-            .await
-            .map_err(|e| internal(e.to_string()))?;
-        match account {
-            Err(e) => {
-                return Err(error(
-                    StatusCode::BAD_REQUEST,
-                    format!("Invalid entity address {address}: {e}"),
-                    gw::GatewayError::InvalidEntityError {
-                        address: address.clone(),
-                    },
-                ))
-            }
-            Ok(None) => return Err(entity_not_found(address)),
-            Ok(Some(a)) => items.push(gw::StateEntityDetailsResponseItem {
-                address: address.clone(),
-                fungible_resources: Some(fungibles(
-                    a.fungibles
-                        .iter()
-                        .map(|f| {
-                            (
-                                f.resource_address.clone(),
-                                f.amount.clone(),
-                                f.vault_address.clone(),
-                            )
-                        })
-                        .collect(),
-                    by_vault,
-                    sv,
-                )),
-                non_fungible_resources: Some(non_fungibles(
-                    a.non_fungibles
-                        .iter()
-                        .map(|n| {
-                            (
-                                n.resource_address.clone(),
-                                n.ids.clone(),
-                                n.vault_address.clone(),
-                            )
-                        })
-                        .collect(),
-                    by_vault,
-                    with_ids,
-                    sv,
-                )),
-                metadata: gw::EntityMetadataCollection::default(),
-                details: Some(gw::StateEntityDetailsResponseItemDetails::Component(
-                    gw::StateEntityDetailsResponseComponentDetails {
-                        package_address: None,
-                        blueprint_name: "Account".into(),
-                        blueprint_version: "1.0.0".into(),
-                        state: None,
-                        role_assignments: None,
-                    },
-                )),
-            }),
-        }
+        let a = account_of(&ctx, address).await?;
+        let pages = ctx.faults.gateway_account_pages();
+        items.push(gw::StateEntityDetailsResponseItem {
+            address: address.clone(),
+            fungible_resources: Some(fungibles(
+                fungible_listing(&ctx, &a, pages),
+                by_vault,
+                sv,
+                pages.map(|p| (p.page_size, 0)),
+            )),
+            non_fungible_resources: Some(non_fungibles(
+                non_fungible_listing(&ctx, &a, pages),
+                by_vault,
+                with_ids,
+                sv,
+                pages.map(|p| (p.page_size, 0)),
+                pages.map(|p| p.page_size),
+            )),
+            metadata: gw::EntityMetadataCollection::default(),
+            details: Some(gw::StateEntityDetailsResponseItemDetails::Component(
+                gw::StateEntityDetailsResponseComponentDetails {
+                    package_address: None,
+                    blueprint_name: "Account".into(),
+                    blueprint_version: "1.0.0".into(),
+                    state: None,
+                    role_assignments: None,
+                },
+            )),
+        });
     }
     Ok(Json(gw::StateEntityDetailsResponse {
         ledger_state: ledger_state(&s),
@@ -680,12 +660,148 @@ async fn entity_details(
     }))
 }
 
-/// (resource, amount, vault) per vault, aggregated per resource or listed per vault.
+/// The account `address`, or the error answer the gateway gives for it.
+async fn account_of(
+    ctx: &Ctx,
+    address: &str,
+) -> Result<crate::ledger::types::AccountView, ApiError> {
+    let sim = ctx.sim.clone();
+    let addr = address.to_string();
+    let account = tokio::task::spawn_blocking(move || sim.account(&addr))
+        .await
+        .map_err(|e| internal(e.to_string()))?;
+    match account {
+        Err(e) => Err(error(
+            StatusCode::BAD_REQUEST,
+            format!("Invalid entity address {address}: {e}"),
+            gw::GatewayError::InvalidEntityError {
+                address: address.to_string(),
+            },
+        )),
+        Ok(None) => Err(entity_not_found(address)),
+        Ok(Some(a)) => Ok(a),
+    }
+}
+
+/// Filler ids come first in every non-fungible vault under `gateway_account_pages`: integer
+/// ids far from the small ones the sim mints.
+fn filler_ids(pages: Option<AccountPages>) -> Vec<String> {
+    let n = pages.map_or(0, |p| p.filler);
+    (0..n).map(|i| format!("#{}#", 900_000 + i)).collect()
+}
+
+/// (resource, amount, vault) of every fungible vault of the account, after the fault's fillers.
+fn fungible_listing(
+    ctx: &Ctx,
+    a: &crate::ledger::types::AccountView,
+    pages: Option<AccountPages>,
+) -> Vec<(String, String, String)> {
+    let n = pages.map_or(0, |p| p.filler);
+    let filler = (0..n).map(|i| {
+        let i = u32::try_from(i).unwrap_or(u32::MAX);
+        let r = ctx.sim.filler_resource_address(true, i);
+        (r.clone(), "1".to_string(), format!("{r}_vault"))
+    });
+    filler
+        .chain(a.fungibles.iter().map(|f| {
+            (
+                f.resource_address.clone(),
+                f.amount.clone(),
+                f.vault_address.clone(),
+            )
+        }))
+        .collect()
+}
+
+/// (resource, ids, vault) of every non-fungible vault of the account, after the fault's
+/// fillers; every vault's ids after the filler ids.
+fn non_fungible_listing(
+    ctx: &Ctx,
+    a: &crate::ledger::types::AccountView,
+    pages: Option<AccountPages>,
+) -> Vec<(String, Vec<String>, String)> {
+    let n = pages.map_or(0, |p| p.filler);
+    let ids = |real: &[String]| {
+        let mut v = filler_ids(pages);
+        v.extend(real.iter().cloned());
+        v
+    };
+    let filler = (0..n).map(|i| {
+        let i = u32::try_from(i).unwrap_or(u32::MAX);
+        let r = ctx.sim.filler_resource_address(false, i);
+        (r.clone(), ids(&[]), format!("{r}_vault"))
+    });
+    filler
+        .chain(a.non_fungibles.iter().map(|h| {
+            (
+                h.resource_address.clone(),
+                ids(&h.ids),
+                h.vault_address.clone(),
+            )
+        }))
+        .collect()
+}
+
+/// Items `offset..` of `all`, at most `page_size` of them (all without paging), and the cursor
+/// (`<tag>:<next offset>`) of the rest.
+fn page_of<T>(
+    all: Vec<T>,
+    paging: Option<(usize, usize)>,
+    tag: &str,
+) -> (Vec<T>, Option<String>, u64) {
+    let total = all.len();
+    let (size, offset) = paging.unwrap_or((total.max(1), 0));
+    let end = offset.saturating_add(size.max(1)).min(total);
+    let next = (end < total).then(|| format!("{tag}:{end}"));
+    let items = all.into_iter().take(end).skip(offset).collect();
+    (items, next, total as u64)
+}
+
+/// The offset a cursor this gateway gave out (`<tag>:<offset>`) names; 0 without one.
+fn cursor_offset(cursor: Option<&str>, tag: &str) -> Result<usize, ApiError> {
+    let Some(c) = cursor else { return Ok(0) };
+    c.strip_prefix(tag)
+        .and_then(|r| r.strip_prefix(':'))
+        .and_then(|o| o.parse().ok())
+        .ok_or_else(|| {
+            invalid_request(
+                "cursor",
+                "not a cursor this gateway gave out; send the next_cursor of the previous page",
+            )
+        })
+}
+
+/// Later pages may name the first page's ledger state: radix-sim keeps no history and serves
+/// the current holdings (which change only by a transaction), so only a selector by state
+/// version no later than now is taken.
+fn check_page_at(s: &LedgerSnapshot, at: Option<&gw::LedgerStateSelector>) -> Result<(), ApiError> {
+    match at {
+        None => Ok(()),
+        Some(sel) if sel == &gw::LedgerStateSelector::default() => Ok(()),
+        Some(sel)
+            if sel.epoch.is_none()
+                && sel.round.is_none()
+                && sel.timestamp.is_none()
+                && sel.state_version.is_some_and(|v| v <= s.position.state_version) =>
+        {
+            Ok(())
+        }
+        Some(_) => Err(invalid_request(
+            "at_ledger_state",
+            "radix-sim serves later pages by state_version only (that of the first page); omit the other fields",
+        )),
+    }
+}
+
+/// (resource, amount, vault) per vault, aggregated per resource or listed per vault; `paging`
+/// (page size, offset) serves one page of the resources.
 fn fungibles(
     holdings: Vec<(String, String, String)>,
     by_vault: bool,
     sv: u64,
+    paging: Option<(usize, usize)>,
 ) -> gw::FungibleResourcesCollection {
+    let (holdings, next_cursor, total) = page_of(holdings, paging, "f");
     let items: Vec<_> = holdings
         .into_iter()
         .map(|(resource_address, amount, vault_address)| {
@@ -712,31 +828,37 @@ fn fungibles(
         })
         .collect();
     gw::FungibleResourcesCollection {
-        total_count: Some(items.len() as u64),
-        next_cursor: None,
+        total_count: Some(total),
+        next_cursor,
         items,
     }
 }
 
+/// As [`fungibles`]; `ids_page_size` pages each vault's ids.
 fn non_fungibles(
     holdings: Vec<(String, Vec<String>, String)>,
     by_vault: bool,
     with_ids: bool,
     sv: u64,
+    paging: Option<(usize, usize)>,
+    ids_page_size: Option<usize>,
 ) -> gw::NonFungibleResourcesCollection {
+    let (holdings, next_cursor, total) = page_of(holdings, paging, "n");
     let items: Vec<_> = holdings
         .into_iter()
         .map(|(resource_address, ids, vault_address)| {
             if by_vault {
+                let count = ids.len() as u64;
+                let (ids, ids_cursor, _) = page_of(ids, ids_page_size.map(|size| (size, 0)), "i");
                 gw::NonFungibleResourcesCollectionItem::Vault {
                     resource_address,
                     vaults: gw::NonFungibleVaultCollection {
                         total_count: Some(1),
                         next_cursor: None,
                         items: vec![gw::NonFungibleVaultItem {
-                            total_count: ids.len() as u64,
+                            total_count: count,
                             items: with_ids.then_some(ids),
-                            next_cursor: None,
+                            next_cursor: ids_cursor.filter(|_| with_ids),
                             vault_address,
                             last_updated_at_state_version: sv,
                         }],
@@ -752,10 +874,101 @@ fn non_fungibles(
         })
         .collect();
     gw::NonFungibleResourcesCollection {
-        total_count: Some(items.len() as u64),
-        next_cursor: None,
+        total_count: Some(total),
+        next_cursor,
         items,
     }
+}
+
+async fn fungibles_page(
+    State(ctx): State<Ctx>,
+    body: Bytes,
+) -> Result<Json<gw::StateEntityFungiblesPageResponse>, ApiError> {
+    let req: gw::StateEntityFungiblesPageRequest = parse(&body)?;
+    let s = ctx.faults.gateway_snapshot(&ctx.sim);
+    check_page_at(&s, req.at_ledger_state.as_ref())?;
+    let offset = cursor_offset(req.cursor.as_deref(), "f")?;
+    let a = account_of(&ctx, &req.address).await?;
+    let pages = ctx.faults.gateway_account_pages();
+    let listing = fungible_listing(&ctx, &a, pages);
+    let size = pages.map_or(listing.len().max(1), |p| p.page_size);
+    let by_vault = req.aggregation_level == Some(gw::ResourceAggregationLevel::Vault);
+    Ok(Json(gw::StateEntityFungiblesPageResponse {
+        ledger_state: ledger_state(&s),
+        resources: fungibles(
+            listing,
+            by_vault,
+            s.position.state_version,
+            Some((size, offset)),
+        ),
+        address: req.address,
+    }))
+}
+
+async fn non_fungibles_page(
+    State(ctx): State<Ctx>,
+    body: Bytes,
+) -> Result<Json<gw::StateEntityNonFungiblesPageResponse>, ApiError> {
+    let req: gw::StateEntityNonFungiblesPageRequest = parse(&body)?;
+    let s = ctx.faults.gateway_snapshot(&ctx.sim);
+    check_page_at(&s, req.at_ledger_state.as_ref())?;
+    let offset = cursor_offset(req.cursor.as_deref(), "n")?;
+    let a = account_of(&ctx, &req.address).await?;
+    let pages = ctx.faults.gateway_account_pages();
+    let listing = non_fungible_listing(&ctx, &a, pages);
+    let size = pages.map_or(listing.len().max(1), |p| p.page_size);
+    let by_vault = req.aggregation_level == Some(gw::ResourceAggregationLevel::Vault);
+    let with_ids = req
+        .opt_ins
+        .as_ref()
+        .and_then(|o| o.non_fungible_include_nfids)
+        .unwrap_or(false);
+    Ok(Json(gw::StateEntityNonFungiblesPageResponse {
+        ledger_state: ledger_state(&s),
+        resources: non_fungibles(
+            listing,
+            by_vault,
+            with_ids,
+            s.position.state_version,
+            Some((size, offset)),
+            pages.map(|p| p.page_size),
+        ),
+        address: req.address,
+    }))
+}
+
+async fn non_fungible_ids_page(
+    State(ctx): State<Ctx>,
+    body: Bytes,
+) -> Result<Json<gw::StateEntityNonFungibleIdsPageResponse>, ApiError> {
+    let req: gw::StateEntityNonFungibleIdsPageRequest = parse(&body)?;
+    let s = ctx.faults.gateway_snapshot(&ctx.sim);
+    check_page_at(&s, req.at_ledger_state.as_ref())?;
+    let offset = cursor_offset(req.cursor.as_deref(), "i")?;
+    let a = account_of(&ctx, &req.address).await?;
+    let pages = ctx.faults.gateway_account_pages();
+    let Some((_, ids, _)) = non_fungible_listing(&ctx, &a, pages)
+        .into_iter()
+        .find(|(r, _, v)| r == &req.resource_address && v == &req.vault_address)
+    else {
+        return Err(invalid_request(
+            "vault_address",
+            format!(
+                "{} holds no vault {} of resource {}",
+                req.address, req.vault_address, req.resource_address
+            ),
+        ));
+    };
+    let size = pages.map_or(ids.len().max(1), |p| p.page_size);
+    let (items, next_cursor, total) = page_of(ids, Some((size, offset)), "i");
+    Ok(Json(gw::StateEntityNonFungibleIdsPageResponse {
+        ledger_state: ledger_state(&s),
+        total_count: Some(total),
+        next_cursor,
+        items,
+        address: req.address,
+        resource_address: req.resource_address,
+    }))
 }
 
 // ---------------------------------------------------------------- transactions
@@ -1094,7 +1307,7 @@ async fn committed_details(
             epoch: c.epoch,
             round: c.round,
             round_timestamp: iso_ms(c.confirmed_at_ms),
-            transaction_status: status,
+            transaction_status: status.clone(),
             payload_hash: Some(c.payload_hash_bech32.clone()),
             intent_hash: Some(c.intent_hash_bech32.clone()),
             fee_paid: Some(c.fee_paid_xrd.clone()),

@@ -545,6 +545,24 @@ impl Sim {
         Ok(())
     }
 
+    /// A made-up resource address of this network (for listings padded by the fault
+    /// `gateway_account_pages`): entity type `fungible` or not, numbered `i`. No such
+    /// resource exists on ledger.
+    pub fn filler_resource_address(&self, fungible: bool, i: u32) -> String {
+        let kind = if fungible {
+            EntityType::GlobalFungibleResourceManager
+        } else {
+            EntityType::GlobalNonFungibleResourceManager
+        };
+        let mut bytes = [0u8; NodeId::LENGTH];
+        bytes[0] = kind as u8;
+        bytes[1..5].copy_from_slice(b"fill");
+        bytes[5..9].copy_from_slice(&i.to_be_bytes());
+        AddressBech32Encoder::new(&self.inner.network)
+            .encode(&bytes)
+            .unwrap_or_else(|_| hex::encode(bytes))
+    }
+
     /// Holdings of an account, from engine state. A valid account address that was
     /// never used on ledger (a preallocated account) gives an empty view, as the
     /// gateway shows it; `None` means the address is no account at all.

@@ -23,6 +23,24 @@ fn backup_not_synced_blocks() {
 }
 
 #[test]
+fn backup_with_an_unknown_health_or_consensus_status_blocks_with_its_text() {
+    let a = outage_with(|s| {
+        s.backup_node(|n| n.health = NodeHealth::Other("UP_BUT_DEGRADED".into()));
+    });
+    assert_blocked_by(
+        &a,
+        "backup not ready: its health is UP_BUT_DEGRADED (a status this version does not know)",
+    );
+    let a = outage_with(|s| {
+        s.backup_node(|n| n.consensus = NodeConsensus::Other("VALIDATING_AS_BACKUP".into()));
+    });
+    assert_blocked_by(
+        &a,
+        "backup not ready: its consensus status is VALIDATING_AS_BACKUP, which this version does not know",
+    );
+}
+
+#[test]
 fn backup_for_another_validator_blocks() {
     let a = outage_with(|s| {
         s.backup_node(|n| n.validator_address = Some("validator_sim1other".into()));

@@ -2,6 +2,7 @@
 
 #[allow(unused_imports)]
 use super::*;
+use crate::observe::NodeConsensus;
 use crate::policy::tests::scenario::*;
 
 #[test]
@@ -112,6 +113,30 @@ fn early_signal_off_with_zero_primary_down_polls() {
     let list = s.run(3, 0, 1);
     assert_eq!(first_failover(&list), Some(2));
     assert_eq!(list[2].view.miss_threshold, 3);
+}
+
+/// A health or consensus status this version does not know is no early signal: that signal
+/// fails over alone (with the ledger advancing), and a status we cannot read is no evidence
+/// of a dead primary. The miss rule still acts.
+#[test]
+fn an_unknown_primary_health_or_consensus_status_is_no_early_signal() {
+    let edits: [fn(&mut NodeReading); 2] = [
+        |n| n.health = NodeHealth::Other("UP_BUT_DEGRADED".into()),
+        |n| n.consensus = NodeConsensus::Other("VALIDATING_HARDER".into()),
+    ];
+    for edit in edits {
+        let mut s = Scenario::new();
+        s.run(2, 0, 0);
+        if let Some(Ok(n)) = &mut s.primary {
+            edit(n);
+        }
+        for a in s.run(10, 0, 0) {
+            assert!(!a.decision.is_fail_over(), "{:?}", a.decision);
+            assert_eq!(a.view.primary, PrimaryState::Healthy);
+        }
+        let list = s.run(6, 0, 1);
+        assert!(first_failover(&list).is_some(), "the miss rule still acts");
+    }
 }
 
 #[test]
