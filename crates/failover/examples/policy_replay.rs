@@ -114,16 +114,17 @@ impl Replayed {
     fn poll(&mut self, obs: &Observation, epoch: u64, show: bool) {
         let a = self.policy.observe(obs, &Gates::ok());
         match &a.decision {
-            Decision::FailOver { reason } => {
-                if self.false_failover_epochs.last().map(|(e, _)| *e) != Some(epoch) {
-                    self.false_failover_epochs.push((epoch, rule_of(reason)));
-                    if show {
-                        println!(
-                            "{}: epoch {epoch}: {reason}\n    {}",
-                            self.label,
-                            a.view.summary_line()
-                        );
-                    }
+            // Once per epoch: the decision repeats on every poll while it holds.
+            Decision::FailOver { reason }
+                if self.false_failover_epochs.last().map(|(e, _)| *e) != Some(epoch) =>
+            {
+                self.false_failover_epochs.push((epoch, rule_of(reason)));
+                if show {
+                    println!(
+                        "{}: epoch {epoch}: {reason}\n    {}",
+                        self.label,
+                        a.view.summary_line()
+                    );
                 }
             }
             Decision::Blocked { .. } => self.blocked_polls += 1,
