@@ -20,6 +20,7 @@ pub mod network;
 pub mod observe;
 pub mod policy;
 pub mod preflight;
+pub mod preflight_recheck;
 pub mod runner;
 pub mod secret_file;
 pub mod sources;

@@ -50,6 +50,9 @@ pub struct Check {
     pub pass: bool,
     /// Why it passed, or why it failed and how to fix it.
     pub detail: String,
+    /// It failed because its sources could not be read, not because of what they said: an
+    /// epoch's re-check of a passed pre-flight keeps the pass then (`preflight_recheck.rs`).
+    pub unread: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +79,15 @@ fn check(name: &'static str, pass: bool, detail: impl Into<String>) -> Check {
         name,
         pass,
         detail: detail.into(),
+        unread: false,
+    }
+}
+
+/// A failed check whose sources could not be read.
+fn unread(name: &'static str, detail: impl Into<String>) -> Check {
+    Check {
+        unread: true,
+        ..check(name, false, detail)
     }
 }
 
@@ -109,6 +121,18 @@ pub async fn run(
         ],
         key_on_ledger_is_backup: is_backup,
     }
+}
+
+/// The checks of what can change after a pre-flight passed, for its re-check once per epoch:
+/// the validator (registered, the key on ledger) and the account (the owner badge, the XRD
+/// for the fee). The sources, the backup's readiness and the backup key in force are watched
+/// on every poll by the policy already; the preview needs a fresh transaction.
+pub async fn recheck(config: &Config, sources: &Sources, account_address: &str) -> Vec<Check> {
+    let ((validator_check, _), account_check) = tokio::join!(
+        check_validator(config, sources, Aim::Backup),
+        check_account(config, sources, account_address),
+    );
+    vec![validator_check, account_check]
 }
 
 /// Is `name` one of the sources of the node we rotate away from?
@@ -196,9 +220,8 @@ async fn check_validator(config: &Config, sources: &Sources, aim: Aim) -> (Check
             errors.join("; ")
         };
         return (
-            check(
+            unread(
                 "validator",
-                false,
                 format!("could not read validator {validator} from any source ({why}); fix: configure a reachable gateway or Core API"),
             ),
             false,
@@ -346,9 +369,8 @@ async fn check_account(config: &Config, sources: &Sources, account: &str) -> Che
     let item = match gw.account_details(account, &[&xrd, &badge]).await {
         Ok(i) => i,
         Err(e) => {
-            return check(
+            return unread(
                 "account",
-                false,
                 format!("could not read account {account} from {}: {e}", gw.name()),
             )
         }

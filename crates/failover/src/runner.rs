@@ -38,6 +38,7 @@ use crate::metrics::Metrics;
 use crate::observe::Observation;
 use crate::policy::{Assessment, Decision, Gates, KeyOwner, Policy, PolicyKeys};
 use crate::preflight::{self, Aim, PreflightReport};
+use crate::preflight_recheck::{self, RecheckOutcome};
 use crate::sources::Sources;
 use crate::state::{DaemonState, InFlight, Phase, StateFile};
 use crate::submit::{self, SubmitParams, TickOutcome};
@@ -108,6 +109,8 @@ pub struct Runner<C: Clock> {
     submit_params: SubmitParams,
     preflight: Option<PreflightReport>,
     polls_since_preflight: u32,
+    /// The epoch the pre-flight (or its re-check) last ran in.
+    preflight_epoch: Option<u64>,
     dry_run_logged: bool,
     /// The state file could not be written at the last attempt (alerted once per episode).
     save_failing: bool,
@@ -210,6 +213,7 @@ impl<C: Clock> Runner<C> {
                 submit_params,
                 preflight: None,
                 polls_since_preflight: 0,
+                preflight_epoch: None,
                 dry_run_logged: false,
                 save_failing: false,
                 said_waiting_for_proposal: false,
@@ -403,6 +407,42 @@ impl<C: Clock> Runner<C> {
         }
         self.preflight = Some(report);
         self.polls_since_preflight = 0;
+        self.preflight_epoch = Some(epoch);
+    }
+
+    /// Once per epoch, a passed pre-flight's checks of what can change (the validator, the
+    /// account: `preflight_recheck.rs`).
+    async fn recheck_preflight(&mut self, epoch: u64) {
+        self.preflight_epoch = Some(epoch);
+        let Some(passed) = self.preflight.clone() else {
+            return;
+        };
+        let account = match self.build(self.config.backup_public_key, epoch) {
+            Ok(t) => t.account_address,
+            Err(e) => {
+                error!("pre-flight re-check: cannot build the failover transaction: {e}");
+                return;
+            }
+        };
+        let checks = preflight::recheck(&self.config, &self.sources, &account).await;
+        match preflight_recheck::recheck_outcome(&passed, checks) {
+            RecheckOutcome::StillPasses => {
+                info!("pre-flight re-check (epoch {epoch}): the validator and the account still pass")
+            }
+            RecheckOutcome::Unread(why) => warn!(
+                "pre-flight re-check (epoch {epoch}) could not read its sources, the last pass stands: {}",
+                why.join("; ")
+            ),
+            RecheckOutcome::Broken(report) => {
+                for c in report.failures() {
+                    warn!("pre-flight re-check {}: FAIL: {}", c.name, c.detail);
+                }
+                warn!("pre-flight re-check FAILED: something changed on ledger since the pre-flight passed; automatic failover is blocked until every check passes again (still watching)");
+                self.metrics.set_preflight(Some(false));
+                self.preflight = Some(report);
+                self.polls_since_preflight = 0;
+            }
+        }
     }
 
     fn gates(&self) -> Gates {
@@ -437,9 +477,11 @@ impl<C: Clock> Runner<C> {
         let epoch = agreed_epoch(&obs);
 
         // Pre-flight on the first poll that knows the epoch, then again while it fails. A
-        // passed pre-flight is not re-run: from then on the policy checks what can change
-        // within minutes on every poll (the backup's readiness, a quorum of trusted sources),
-        // and a source going down later must not disarm a failover the quorum still allows.
+        // passed pre-flight is not re-run whole: the policy checks what can change within
+        // minutes on every poll (the backup's readiness, a quorum of trusted sources), and a
+        // source going down later must not disarm a failover the quorum still allows. What
+        // can change on ledger (the badge, the XRD, the validator) is re-checked once per
+        // epoch, and only a definite change disarms (preflight_recheck.rs).
         self.polls_since_preflight += 1;
         let due = match &self.preflight {
             None => true,
@@ -450,6 +492,12 @@ impl<C: Clock> Runner<C> {
         if due && watching {
             if let Some(e) = epoch {
                 self.run_preflight(e).await;
+            }
+        } else if watching && self.preflight.as_ref().is_some_and(PreflightReport::ok) {
+            if let Some(e) =
+                epoch.filter(|e| preflight_recheck::recheck_due(self.preflight_epoch, *e))
+            {
+                self.recheck_preflight(e).await;
             }
         }
 

@@ -189,3 +189,46 @@ async fn a_metrics_port_in_use_is_not_fatal_and_the_metrics_come_back() {
     h.primary_dies_and_one_commits(&mut d).await;
     h.stop(&mut d).await;
 }
+
+/// The owner badge leaves the account after the pre-flight passed (a real transaction signed
+/// for the owner account, committed by the engine): the pre-flight re-check of the next epoch
+/// notices, the failover is disarmed with the reason and the fix, and that is alerted. A dead
+/// primary is then not failed over (without the badge the transaction could not commit);
+/// the block names the pre-flight (issue 10 item 4).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_badge_moved_after_the_preflight_disarms_at_the_next_epoch() {
+    let h = Harness::start(57).await;
+    let hook = h.webhook().await;
+    let mut d = h.armed("daemon").await;
+    assert!(
+        !d.has_line("pre-flight re-check FAILED"),
+        "armed with the badge in place"
+    );
+    h.fault(json!({"action": "owner_badge_moved"})).await;
+    let failed = d.wait_line("pre-flight re-check account: FAIL", STEP).await;
+    assert!(
+        failed.contains("does not hold the validator's owner badge") && failed.contains("fix:"),
+        "names the badge and the fix: {failed}"
+    );
+    let alert = hook
+        .wait_event("preflight_failed", "owner badge", STEP)
+        .await;
+    assert!(alert.to_string().contains("fix:"), "{alert}");
+    h.fault(json!({"action": "node_down", "node": "primary"}))
+        .await;
+    // The dead primary is seen, and the failover it calls for is blocked by the pre-flight.
+    let blocked = hook
+        .wait_event("failover_blocked", "owner badge", STEP)
+        .await;
+    assert!(
+        blocked.to_string().contains("pre-flight failed"),
+        "{blocked}"
+    );
+    h.wait_epochs(2).await;
+    assert!(
+        !d.has_line("FAILOVER DECIDED"),
+        "no failover without the badge"
+    );
+    assert!(h.committed().is_empty(), "nothing committed");
+    h.stop(&mut d).await;
+}

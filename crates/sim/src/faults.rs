@@ -151,6 +151,11 @@ pub enum FaultAction {
         #[serde(default)]
         filler: usize,
     },
+    /// Not a fault of the network but a change behind the watcher's back: a real, committed
+    /// transaction signed for the owner account moves our validator's owner badge out of it
+    /// (to the genesis staker's account). The daemon can no longer sign `update_key`; its
+    /// pre-flight re-check, once per epoch, must say so. Cannot be undone.
+    OwnerBadgeMoved,
     /// The node stays up, healthy and synced, but its proposals are missed (`--fault silent`).
     NodeSilent {
         node: String,
@@ -515,6 +520,10 @@ impl Faults {
             FaultAction::ValidatorsHealthy => {
                 set_missing(sim, &st.validators_missing, false).map_err(sim_err)?;
                 st.validators_missing.clear();
+                None
+            }
+            FaultAction::OwnerBadgeMoved => {
+                sim.move_owner_badge_away().map_err(sim_err)?;
                 None
             }
             FaultAction::NodeSilent { node } => {

@@ -269,6 +269,12 @@ impl Engine {
         }
     }
 
+    /// A fresh nonce for a test transaction (the sim's own owner actions): unique intents.
+    pub(crate) fn next_test_nonce(&mut self) -> u32 {
+        self.system_nonce = self.system_nonce.wrapping_add(1);
+        self.system_nonce
+    }
+
     /// Execute a user transaction and commit it if the receipt says so.
     pub(crate) fn execute_user(
         &mut self,

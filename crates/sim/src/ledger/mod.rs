@@ -17,6 +17,7 @@
 mod engine;
 mod keys;
 pub mod leaders;
+mod owner_actions;
 mod preview;
 pub mod types;
 
@@ -200,6 +201,10 @@ struct Inner {
     network: NetworkDefinition,
     validators: Vec<ComponentAddress>,
     owner_accounts: Vec<ComponentAddress>,
+    /// The owner account's key (its signature proof authorises the owner's own actions).
+    owner_public_key: PublicKey,
+    /// The genesis staker's account: where `move_owner_badge_away` sends the badge.
+    staker_account: ComponentAddress,
     xrd: String,
     badge: String,
     tx_validator: TransactionValidator,
@@ -437,6 +442,8 @@ impl Sim {
             network,
             validators,
             owner_accounts,
+            owner_public_key: owner_pk.into(),
+            staker_account: ComponentAddress::preallocated_account_from_public_key(&staker_key),
             xrd,
             badge,
             tx_validator,
