@@ -353,27 +353,39 @@ fn holds_non_fungible(
 }
 
 async fn check_account(config: &Config, sources: &Sources, account: &str) -> Check {
-    let Some(gw) = sources.first_gateway() else {
+    if sources.gateways().next().is_none() {
         return check(
             "account",
             false,
             "could not check the account's owner badge and XRD: no gateway is configured (only a gateway shows balances); fix: add a gateway under [sources] gateways",
         );
-    };
+    }
     let xrd = encode_address(XRD.as_node_id().as_bytes(), &config.network);
     let badge = encode_address(
         VALIDATOR_OWNER_BADGE.as_node_id().as_bytes(),
         &config.network,
     );
-    // Every page: the badge or the XRD may be on a later one.
-    let item = match gw.account_details(account, &[&xrd, &badge]).await {
-        Ok(i) => i,
-        Err(e) => {
-            return unread(
-                "account",
-                format!("could not read account {account} from {}: {e}", gw.name()),
-            )
+    // Every page: the badge or the XRD may be on a later one. The first gateway that answers
+    // decides; one that does not is no reason to stop.
+    let mut errors = Vec::new();
+    let mut answer = None;
+    for gw in sources.gateways() {
+        match gw.account_details(account, &[&xrd, &badge]).await {
+            Ok(i) => {
+                answer = Some((gw, i));
+                break;
+            }
+            Err(e) => errors.push(format!("{}: {e}", gw.name())),
         }
+    }
+    let Some((gw, item)) = answer else {
+        return unread(
+            "account",
+            format!(
+                "could not read account {account} from any gateway ({})",
+                errors.join("; ")
+            ),
+        );
     };
     let mut problems = Vec::new();
     let balance = match fungible_amount(&item, &xrd) {
@@ -509,13 +521,13 @@ async fn check_target_node(config: &Config, sources: &Sources, aim: Aim) -> Chec
 }
 
 async fn check_preview(sources: &Sources, tx: &BuiltTransaction) -> Check {
-    let Some(gw) = sources.first_gateway() else {
+    if sources.gateways().next().is_none() {
         return check(
             "preview",
             false,
             "could not preview the transaction: no gateway is configured; fix: add a gateway under [sources] gateways",
         );
-    };
+    }
     let notary = match &tx.header.notary_public_key {
         PublicKey::Ed25519(k) => radix_api::PublicKey::EddsaEd25519 {
             key_hex: hex::encode(k.0),
@@ -543,8 +555,29 @@ async fn check_preview(sources: &Sources, tx: &BuiltTransaction) -> Check {
             disable_auth_checks: false,
         }),
     };
-    match gw.preview(&req).await {
-        Ok(p) if p.receipt_status() == Some("Succeeded") => check(
+    // The first gateway that answers decides (a failed receipt is an answer).
+    let mut errors = Vec::new();
+    let mut answer = None;
+    for gw in sources.gateways() {
+        match gw.preview(&req).await {
+            Ok(p) => {
+                answer = Some((gw, p));
+                break;
+            }
+            Err(e) => errors.push(format!("{}: {e}", gw.name())),
+        }
+    }
+    let Some((gw, p)) = answer else {
+        return unread(
+            "preview",
+            format!(
+                "could not preview the transaction on any gateway ({})",
+                errors.join("; ")
+            ),
+        );
+    };
+    if p.receipt_status() == Some("Succeeded") {
+        return check(
             "preview",
             true,
             format!(
@@ -553,27 +586,20 @@ async fn check_preview(sources: &Sources, tx: &BuiltTransaction) -> Check {
                 tx.start_epoch_inclusive(),
                 tx.end_epoch_exclusive()
             ),
-        ),
-        Ok(p) => {
-            let msg = p
-                .receipt
-                .get("error_message")
-                .and_then(|m| m.as_str())
-                .unwrap_or("no error message");
-            check(
-                "preview",
-                false,
-                format!(
-                    "{}: the preview's receipt is {} ({msg}); fix: see the account, validator and backup checks, or the manifest template",
-                    gw.name(),
-                    p.receipt_status().unwrap_or("missing")
-                ),
-            )
-        }
-        Err(e) => check(
-            "preview",
-            false,
-            format!("could not preview the transaction on {}: {e}", gw.name()),
-        ),
+        );
     }
+    let msg = p
+        .receipt
+        .get("error_message")
+        .and_then(|m| m.as_str())
+        .unwrap_or("no error message");
+    check(
+        "preview",
+        false,
+        format!(
+            "{}: the preview's receipt is {} ({msg}); fix: see the account, validator and backup checks, or the manifest template",
+            gw.name(),
+            p.receipt_status().unwrap_or("missing")
+        ),
+    )
 }

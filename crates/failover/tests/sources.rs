@@ -692,6 +692,51 @@ async fn preflight_fails_each_check_for_a_real_reason() {
     n.net.shutdown().await;
 }
 
+/// Issue 10 item 5: the pre-flight does not depend on the first gateway alone. With a first
+/// gateway that refuses connections, the account and preview checks are answered by the
+/// next one; only the sources check names the dead one. With no gateway answering at all, the
+/// account and preview checks fail as unread, naming each gateway.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preflight_asks_the_next_gateway_when_the_first_does_not_answer() {
+    let n = Net::start(34).await;
+    n.step(2).await;
+    let epoch = n.snap().position.epoch;
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let a = l.local_addr().expect("addr");
+        drop(l);
+        format!("http://{a}")
+    };
+    let text = n.config_text("2s", "", "").replace(
+        &format!("gateways = [\"{}\"]", n.info.gateway_url),
+        &format!("gateways = [\"{closed}\", \"{}\"]", n.info.gateway_url),
+    );
+    assert!(
+        text.contains(&closed),
+        "the config lists the dead gateway first"
+    );
+    let r = preflight_of(&n, &n.load(&text), epoch, Aim::Backup).await;
+    assert_failing(&r, &["sources"]);
+    assert!(
+        named(&r, "account").detail.contains("owner badge"),
+        "{r:#?}"
+    );
+    assert!(named(&r, "preview").detail.contains("Succeeded"), "{r:#?}");
+
+    // Only the dead gateway: account and preview are unread, and say which gateway failed.
+    let text = n.config_text("2s", "", "").replace(
+        &format!("gateways = [\"{}\"]", n.info.gateway_url),
+        &format!("gateways = [\"{closed}\"]"),
+    );
+    let r = preflight_of(&n, &n.load(&text), epoch, Aim::Backup).await;
+    for name in ["account", "preview"] {
+        let c = named(&r, name);
+        assert!(!c.pass && c.unread, "{c:?}");
+        assert!(c.detail.contains("any gateway"), "{c:?}");
+    }
+    n.net.shutdown().await;
+}
+
 /// Issue 10: a gateway pages an account's resources and a vault's ids (an account full of
 /// airdropped tokens; several owner badges in one vault). The pre-flight reads every page
 /// before it says the owner badge (or the XRD) is missing.

@@ -296,6 +296,11 @@ impl Sources {
     }
 
     /// The first Gateway, for the calls only a gateway serves (account details, preview).
+    /// The Gateways, in config order (pre-flight asks the next when one does not answer).
+    pub fn gateways(&self) -> impl Iterator<Item = &LedgerClient> {
+        self.ledger.iter().filter(|c| c.kind == SourceKind::Gateway)
+    }
+
     pub fn first_gateway(&self) -> Option<&LedgerClient> {
         self.ledger.iter().find(|c| c.kind == SourceKind::Gateway)
     }
