@@ -134,6 +134,11 @@ pub fn keys_derive(args: &DeriveArgs) -> Result<()> {
 
 pub fn config_check(args: &ConfigCheckArgs) -> Result<()> {
     let config = Config::load(&args.config)?;
+    // A config with sources is for watching, and must be able to fail over; one with none
+    // is for the offline commands (`tx`) alone.
+    if config.watches_anything() {
+        config.require_reach()?;
+    }
     let key = config.load_notary_key()?;
     let public = PublicKey::Ed25519(key.public_key());
     let account = account_address(&public, &config.network);

@@ -26,6 +26,7 @@ use crate::manifest_template::ManifestTemplate;
 use crate::network::{self, known_networks};
 
 pub mod conn;
+mod failover_reach;
 mod sections;
 pub mod template;
 pub use sections::*;
@@ -658,7 +659,31 @@ impl Config {
         for s in &self.sources {
             seen(&s.name, &s.url, &s.conn);
         }
+        out.extend(failover_reach::Reach::of(self).weaknesses());
         out
+    }
+
+    /// It names sources or System APIs to watch (not a config for the offline `tx` alone).
+    pub fn watches_anything(&self) -> bool {
+        !self.sources.is_empty()
+            || self.primary.system_api.is_some()
+            || self.backup.system_api.is_some()
+    }
+
+    /// Refuses a config that can never fail over: once the primary is dead, too few sources
+    /// are left for the early signal and for the miss rule (`config/failover_reach.rs`).
+    /// Checked by `config check` and by every watching command.
+    pub fn require_reach(&self) -> Result<(), ConfigError> {
+        match failover_reach::Reach::of(self).never_fails_over() {
+            None => Ok(()),
+            Some(why) => Err(ConfigError::Field {
+                path: self.source.clone(),
+                field: "sources",
+                value: self.sources.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
+                problem: why,
+                fix: "add Core APIs that do not run on the primary: the backup's as [backup] core_api = \"https://<backup host>/core\", or other nodes' under [sources] core_apis; or set [primary] system_api and enough gateways for the early signal".into(),
+            }),
+        }
     }
 
     /// Loads the notary / badge-account key from `key_file` (mode and content checked).
@@ -693,6 +718,7 @@ impl Config {
         if self.backup.system_api.is_none() {
             return Err(missing("backup.system_api", "add [backup] system_api = \"http://<backup host>:3334/system\": without it the backup's readiness cannot be checked, and no failover happens blind"));
         }
+        self.require_reach()?;
         if need_state && self.daemon.state_file.is_none() {
             return Err(missing("daemon.state_file", "add [daemon] state_file = \"/var/lib/radix-failover/state.json\" (a directory the daemon can write)"));
         }

@@ -467,6 +467,12 @@ fn config_check_errors_name_field_value_and_fix() {
             good.replace("owner.key", "missing.key"),
             vec!["missing.key", "fix:"],
         ),
+        // Issue 10 item 5: a watching config that can never fail over (once the primary is
+        // dead, only the public gateway is left, and there is no primary System API).
+        (
+            format!("{good}[backup]\nsystem_api = \"https://10.0.0.2/system\"\n[sources]\ngateways = [\"https://stokenet.radixdlt.com\"]\n"),
+            vec!["`sources`", "can never fail over", "1 ledger source(s) are left", "fix:", "[backup] core_api"],
+        ),
     ];
     for (text, expect) in cases {
         s.write_config(&text);
@@ -475,6 +481,24 @@ fn config_check_errors_name_field_value_and_fix() {
             assert!(e.contains(x), "missing {x:?} in: {e}");
         }
     }
+}
+
+#[test]
+fn config_check_warns_of_a_config_that_cannot_fail_a_silent_primary_over() {
+    // Two gateways and the primary's System API: a dead primary is failed over by the early
+    // signal, but no Core API besides the primary's can confirm the misses of one that stays
+    // up and stops proposing. Valid, with a warning that says so and what to add.
+    let s = Setup::new();
+    s.write_config(&format!(
+        "{}[primary]\nsystem_api = \"https://10.0.0.1/system\"\n[backup]\nsystem_api = \"https://10.0.0.2/system\"\n[sources]\ngateways = [\"https://stokenet.radixdlt.com\", \"https://gw.example.com\"]\n",
+        s.config_text()
+    ));
+    let o = ok(s.run(&["config", "check"]));
+    let text = format!("{}{}", out(&o), err(&o));
+    assert!(
+        text.contains("stays up but stops proposing") && text.contains("[backup] core_api"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -77,6 +77,11 @@ fn init(dir: &Path, extra: &[&str]) -> Output {
 }
 
 fn drop_flag(dir: &Path, flag: &str) -> Output {
+    drop_flag_with(dir, flag, &[])
+}
+
+/// As `drop_flag`, with these flags and values added.
+fn drop_flag_with(dir: &Path, flag: &str, extra: &[(&str, &str)]) -> Output {
     let out = init(dir, &[]);
     let _ = std::fs::remove_file(dir.join("failover.toml"));
     assert!(out.status.success());
@@ -105,6 +110,10 @@ fn drop_flag(dir: &Path, flag: &str) -> Output {
             args.push(f.into());
             args.push(val);
         }
+    }
+    for (f, val) in extra {
+        args.push(f.to_string());
+        args.push(val.to_string());
     }
     Command::new(BIN)
         .args(&args)
@@ -155,9 +164,17 @@ fn flags_only_init_writes_a_commented_config_that_loads() {
 }
 
 #[test]
-fn default_gateway_for_the_network_when_no_source_is_given() {
+fn default_gateway_for_the_network_when_no_gateway_is_given() {
     let dir = tempfile::tempdir().expect("dir");
-    let out = drop_flag(dir.path(), "--none");
+    // The nodes' own APIs, but no gateway: the network's public gateway is added.
+    let out = drop_flag_with(
+        dir.path(),
+        "--none",
+        &[
+            ("--primary-system-api", "https://10.0.0.1/system"),
+            ("--backup-core-api", "https://10.0.0.2/core"),
+        ],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -165,6 +182,24 @@ fn default_gateway_for_the_network_when_no_source_is_given() {
     );
     let c = Config::load(&dir.path().join("failover.toml")).expect("loads");
     assert_eq!(c.sources[0].url.as_str(), "https://stokenet.radixdlt.com/");
+}
+
+#[test]
+fn init_refuses_a_config_that_can_never_fail_over() {
+    // The public gateway alone, no primary System API: once the primary is dead, one source
+    // is left, and neither the early signal nor the miss rule can confirm anything.
+    let dir = tempfile::tempdir().expect("dir");
+    let out = drop_flag(dir.path(), "--none");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "refused");
+    assert!(
+        err.contains("can never fail over") && err.contains("core_api"),
+        "names the problem and the fix: {err}"
+    );
+    assert!(
+        !dir.path().join("failover.toml").exists(),
+        "nothing is kept"
+    );
 }
 
 #[test]
