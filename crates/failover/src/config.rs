@@ -24,6 +24,7 @@ use crate::file_trust::{read_trusted, ReadTrustedError};
 use crate::manifest_guard::AllowedCall;
 use crate::manifest_template::ManifestTemplate;
 use crate::network::{self, known_networks};
+use crate::observe::SourceKind;
 
 pub mod conn;
 mod failover_reach;
@@ -660,6 +661,9 @@ impl Config {
             seen(&s.name, &s.url, &s.conn);
         }
         out.extend(failover_reach::Reach::of(self).weaknesses());
+        if self.watches_anything() && !self.sources.iter().any(|s| s.kind == SourceKind::Gateway) {
+            out.push("no gateway under [sources] gateways: pre-flight cannot check the account's owner badge and XRD or preview the failover transaction (only a gateway can), so they are first tried when a failover is needed (fix: add a gateway, e.g. https://mainnet.radixdlt.com)".to_string());
+        }
         out
     }
 

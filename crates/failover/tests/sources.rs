@@ -681,14 +681,30 @@ async fn preflight_fails_each_check_for_a_real_reason() {
     })
     .await;
 
-    // No gateway: the account and preview checks cannot run, which is a failure.
+    // No gateway (Core APIs only): the account and preview checks cannot run. That does not
+    // block the failover, and both say what was not checked and how to fix it.
     let text = n.config_text("2s", "", "").replace(
         &format!("gateways = [\"{}\"]", n.info.gateway_url),
         "gateways = []",
     );
-    let r = preflight_of(&n, &n.load(&text), epoch, Aim::Backup).await;
-    assert_failing(&r, &["account", "preview"]);
-    assert!(named(&r, "account").detail.contains("no gateway"), "{r:#?}");
+    let core_only = n.load(&text);
+    let r = preflight_of(&n, &core_only, epoch, Aim::Backup).await;
+    assert_failing(&r, &[]);
+    for name in ["account", "preview"] {
+        let d = &named(&r, name).detail;
+        assert!(
+            d.starts_with("NOT CHECKED: no gateway") && d.contains("fix:"),
+            "{d}"
+        );
+    }
+    assert!(
+        core_only
+            .warnings()
+            .iter()
+            .any(|w| w.contains("no gateway")),
+        "config check and the start-up say so too: {:?}",
+        core_only.warnings()
+    );
     n.net.shutdown().await;
 }
 
