@@ -55,6 +55,9 @@ pub enum Command {
     /// Stop sending the failover (or failback) intent in flight. An intent already submitted
     /// may still commit until its window ends; the daemon keeps watching for that.
     Cancel(ControlArgs),
+    /// The alert channels: send a test alert to each.
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
     /// The systemd unit: print it, or install it.
     #[command(subcommand)]
     Service(ServiceCommand),
@@ -138,6 +141,21 @@ pub struct InitArgs {
     /// The state file (default /var/lib/radix-failover/state.json).
     #[arg(long, value_name = "FILE")]
     pub state_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Send one test alert to each configured channel now and print each result; exits
+    /// non-zero when any fails or none is configured. On PagerDuty it opens a warning
+    /// incident (`.../test`), to resolve by hand.
+    Test(AlertsTestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AlertsTestArgs {
+    /// Config file (TOML) with an [alerts] section.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

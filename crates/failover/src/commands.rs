@@ -12,7 +12,7 @@ use radix_failover::keys::{self, account_address, derive_account_key, mnemonic_t
 use radix_failover::network::parse_network;
 use radix_failover::tx::{build_manifest, build_update_key, inspect, UpdateKeyRequest};
 
-use crate::cli::{ConfigCheckArgs, DeriveArgs, InspectArgs, UpdateKeyArgs};
+use crate::cli::{AlertsTestArgs, ConfigCheckArgs, DeriveArgs, InspectArgs, UpdateKeyArgs};
 
 /// Largest stdin we accept for a mnemonic (+ passphrase): 24 words of at most 8 letters plus
 /// a long passphrase fit easily; more is not a mnemonic.
@@ -352,5 +352,60 @@ pub fn tx_inspect(args: &InspectArgs) -> Result<()> {
     writeln!(o, "tip:                 {}%", h.tip_percentage)?;
     writeln!(o, "--- manifest ---")?;
     write!(o, "{}", t.manifest)?;
+    Ok(())
+}
+
+/// `radix-failover alerts test`: one test alert to each channel, each result printed.
+pub fn alerts_test(args: &AlertsTestArgs) -> Result<()> {
+    let config = Config::load(&args.config)?;
+    let Some(alerts) = config.alerts.clone() else {
+        bail!(
+            "{}: no [alerts] section, so there is no channel to test; fix: add one (docs/config.md, [alerts]), e.g. [alerts] webhook = {{ url = \"https://...\" }}",
+            args.config.display()
+        );
+    };
+    let alerter = radix_failover::alerts::Alerter::new(
+        alerts,
+        &config.validator_bech32(),
+        config.network.logical_name.as_ref(),
+    );
+    let from = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "this host".into());
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let results = rt.block_on(alerter.test_each_channel(&from, now_ms));
+    if results.is_empty() {
+        bail!(
+            "{}: the [alerts] section names no channel; fix: add webhook, slack, discord, telegram or pagerduty",
+            args.config.display()
+        );
+    }
+    let stdout = std::io::stdout();
+    let mut o = stdout.lock();
+    let mut failed = 0;
+    for (channel, result) in &results {
+        match result {
+            Ok(()) => writeln!(o, "{channel}: test alert delivered")?,
+            Err(why) => {
+                failed += 1;
+                writeln!(o, "{channel}: FAILED: {why}")?;
+            }
+        }
+    }
+    if failed > 0 {
+        bail!(
+            "{failed} of {} alert channel(s) failed the test",
+            results.len()
+        );
+    }
     Ok(())
 }

@@ -766,3 +766,106 @@ fn terminal_input_is_not_echoed() {
     assert!(text.contains(t["publicKey"].as_str().unwrap()), "{text}");
     assert!(!text.contains("equip"), "mnemonic echoed: {text}");
 }
+
+/// A loopback HTTP endpoint answering every request with `status`, keeping each request's
+/// text. Plain std: these tests have no async runtime.
+fn http_stub(status: u16) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::Read as _;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            s.set_read_timeout(Some(std::time::Duration::from_millis(500)))
+                .ok();
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // Headers, then the body by Content-Length.
+            loop {
+                match s.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+                let text = String::from_utf8_lossy(&buf);
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let len = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if buf.len() >= end + 4 + len {
+                        break;
+                    }
+                }
+            }
+            keep.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&buf).into_owned());
+            let _ = s.write_all(
+                format!(
+                    "HTTP/1.1 {status} X\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{{}}"
+                )
+                .as_bytes(),
+            );
+        }
+    });
+    (url, seen)
+}
+
+#[test]
+fn alerts_test_sends_one_test_alert_to_each_channel_and_names_each_result() {
+    let s = Setup::new();
+    let (ok_url, ok_seen) = http_stub(200);
+    let (bad_url, bad_seen) = http_stub(404);
+    s.write_config(&format!(
+        "{}[alerts]\nwebhook = {{ url = \"{ok_url}/hook\" }}\n[alerts.slack]\nwebhook_url = \"{bad_url}/services/T0/B0/slack-secret\"\n",
+        s.config_text()
+    ));
+    let o = s.run(&["alerts", "test"]);
+    let text = out(&o);
+    assert!(
+        !o.status.success(),
+        "a failed channel fails the command: {text}"
+    );
+    assert!(
+        text.contains("webhook") && text.contains("test alert delivered"),
+        "{text}"
+    );
+    assert!(
+        text.contains("slack") && text.contains("FAILED") && text.contains("404"),
+        "{text}"
+    );
+    assert!(
+        err(&o).contains("1 of 2 alert channel(s) failed"),
+        "{}",
+        err(&o)
+    );
+    // The token in the Slack URL is a secret: not in what the command printed.
+    assert!(
+        !text.contains("slack-secret") && !err(&o).contains("slack-secret"),
+        "{text}"
+    );
+    let got = ok_seen.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "one test alert: {got:?}");
+    assert!(got[0].contains("\"event\":\"test\""), "{}", got[0]);
+    assert_eq!(bad_seen.lock().unwrap().len(), 1, "a 404 is not retried");
+
+    // Only the working channel: success.
+    s.write_config(&format!(
+        "{}[alerts]\nwebhook = {{ url = \"{ok_url}/hook\" }}\n",
+        s.config_text()
+    ));
+    ok(s.run(&["alerts", "test"]));
+    // No [alerts]: an error that says what to add.
+    s.write_config(&s.config_text());
+    let e = fails(s.run(&["alerts", "test"]));
+    assert!(
+        e.contains("no [alerts] section") && e.contains("fix:"),
+        "{e}"
+    );
+}

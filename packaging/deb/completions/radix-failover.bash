@@ -16,6 +16,9 @@ _radix__failover() {
             ",$1")
                 cmd="radix__failover"
                 ;;
+            radix__failover,alerts)
+                cmd="radix__failover__subcmd__alerts"
+                ;;
             radix__failover,cancel)
                 cmd="radix__failover__subcmd__cancel"
                 ;;
@@ -64,6 +67,18 @@ _radix__failover() {
             radix__failover,tx)
                 cmd="radix__failover__subcmd__tx"
                 ;;
+            radix__failover__subcmd__alerts,help)
+                cmd="radix__failover__subcmd__alerts__subcmd__help"
+                ;;
+            radix__failover__subcmd__alerts,test)
+                cmd="radix__failover__subcmd__alerts__subcmd__test"
+                ;;
+            radix__failover__subcmd__alerts__subcmd__help,help)
+                cmd="radix__failover__subcmd__alerts__subcmd__help__subcmd__help"
+                ;;
+            radix__failover__subcmd__alerts__subcmd__help,test)
+                cmd="radix__failover__subcmd__alerts__subcmd__help__subcmd__test"
+                ;;
             radix__failover__subcmd__config,check)
                 cmd="radix__failover__subcmd__config__subcmd__check"
                 ;;
@@ -75,6 +90,9 @@ _radix__failover() {
                 ;;
             radix__failover__subcmd__config__subcmd__help,help)
                 cmd="radix__failover__subcmd__config__subcmd__help__subcmd__help"
+                ;;
+            radix__failover__subcmd__help,alerts)
+                cmd="radix__failover__subcmd__help__subcmd__alerts"
                 ;;
             radix__failover__subcmd__help,cancel)
                 cmd="radix__failover__subcmd__help__subcmd__cancel"
@@ -123,6 +141,9 @@ _radix__failover() {
                 ;;
             radix__failover__subcmd__help,tx)
                 cmd="radix__failover__subcmd__help__subcmd__tx"
+                ;;
+            radix__failover__subcmd__help__subcmd__alerts,test)
+                cmd="radix__failover__subcmd__help__subcmd__alerts__subcmd__test"
                 ;;
             radix__failover__subcmd__help__subcmd__config,check)
                 cmd="radix__failover__subcmd__help__subcmd__config__subcmd__check"
@@ -197,12 +218,86 @@ _radix__failover() {
 
     case "${cmd}" in
         radix__failover)
-            opts="-v -h -V --verbose --help --version keys config tx run status failover failback switchover pause resume cancel service init completions man help"
+            opts="-v -h -V --verbose --help --version keys config tx run status failover failback switchover pause resume cancel alerts service init completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__alerts)
+            opts="-v -h --verbose --help test help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__alerts__subcmd__help)
+            opts="test help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__alerts__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__alerts__subcmd__help__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__alerts__subcmd__test)
+            opts="-v -h --config --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -353,8 +448,36 @@ _radix__failover() {
             return 0
             ;;
         radix__failover__subcmd__help)
-            opts="keys config tx run status failover failback switchover pause resume cancel service init completions man help"
+            opts="keys config tx run status failover failback switchover pause resume cancel alerts service init completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__help__subcmd__alerts)
+            opts="test"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__help__subcmd__alerts__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

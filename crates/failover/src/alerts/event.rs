@@ -89,6 +89,8 @@ pub enum AlertEvent {
     /// The pause ended (by itself or `resume`): automatic failover is armed again. Always
     /// sent (not a recovery): after a restart the alerter no longer knows the pause was sent.
     Resumed { why: String },
+    /// `radix-failover alerts test`: proves a channel delivers; never sent by the daemon.
+    Test { from: String },
 }
 
 impl AlertEvent {
@@ -121,6 +123,7 @@ impl AlertEvent {
             AlertEvent::StateFileRecovered => "state_file_recovered",
             AlertEvent::Paused { .. } => "paused",
             AlertEvent::Resumed { .. } => "resumed",
+            AlertEvent::Test { .. } => "test",
         }
     }
 
@@ -144,7 +147,9 @@ impl AlertEvent {
             | AlertEvent::MissesApproaching { .. }
             | AlertEvent::Committed { .. }
             | AlertEvent::Failback { .. }
-            | AlertEvent::Paused { .. } => Severity::Warning,
+            | AlertEvent::Paused { .. }
+            // A warning, so that every channel takes it (PagerDuty skips info events).
+            | AlertEvent::Test { .. } => Severity::Warning,
             AlertEvent::PreflightFailed { .. }
             | AlertEvent::FailoverDecided { .. }
             | AlertEvent::FailoverBlocked { .. }
@@ -276,6 +281,9 @@ impl AlertEvent {
             AlertEvent::Resumed { why } => {
                 format!("maintenance pause over ({why}): automatic failover is armed again")
             }
+            AlertEvent::Test { from } => format!(
+                "test alert from radix-failover on {from}: this channel works (sent by `radix-failover alerts test`; nothing happened to the validator)"
+            ),
         }
     }
 
@@ -310,6 +318,7 @@ impl AlertEvent {
             AlertEvent::Failback { detail } => json!({ "detail": detail }),
             AlertEvent::Paused { until, reason } => json!({ "until": until, "reason": reason }),
             AlertEvent::Resumed { why } => json!({ "why": why }),
+            AlertEvent::Test { from } => json!({ "from": from }),
             AlertEvent::PreflightRecovered
             | AlertEvent::BackupRecovered
             | AlertEvent::StateFileRecovered

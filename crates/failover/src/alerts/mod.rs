@@ -213,19 +213,10 @@ impl Alerter {
                 tasks,
             };
         };
-        let client = reqwest::Client::builder()
-            .timeout(inner.attempt_timeout)
-            // Webhook URLs hold tokens; a redirect would hand the request to another host.
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("radix-failover/", env!("CARGO_PKG_VERSION")))
-            .build();
-        let client = match client {
+        let client = match http_client(inner.attempt_timeout) {
             Ok(c) => c,
             Err(e) => {
-                warn!(
-                    "alerts: cannot create the HTTP client ({}); alerts will not be delivered",
-                    e.without_url()
-                );
+                warn!("alerts: cannot create the HTTP client ({e}); alerts will not be delivered");
                 return AlerterHandle {
                     alerter: self.clone(),
                     tasks,
@@ -242,6 +233,54 @@ impl Alerter {
             alerter: self.clone(),
             tasks,
         }
+    }
+
+    /// `radix-failover alerts test`: delivers one test alert to each channel now (with the
+    /// channel's retries, no dedupe, no queue) and returns each channel's description and
+    /// result. Empty when no channel is configured.
+    pub async fn test_each_channel(
+        &self,
+        from: &str,
+        now_ms: i64,
+    ) -> Vec<(String, Result<(), String>)> {
+        let Some(inner) = &self.inner else {
+            return Vec::new();
+        };
+        let client = match http_client(inner.attempt_timeout) {
+            Ok(c) => c,
+            Err(e) => {
+                return inner
+                    .queues
+                    .iter()
+                    .map(|q| {
+                        (
+                            q.channel.describe(),
+                            Err(format!("cannot create the HTTP client: {e}")),
+                        )
+                    })
+                    .collect()
+            }
+        };
+        let alert = Alert {
+            event: AlertEvent::Test {
+                from: from.to_string(),
+            },
+            at_ms: now_ms,
+            validator: inner.validator.clone(),
+            network: inner.network.clone(),
+        };
+        let mut out = Vec::new();
+        for q in &inner.queues {
+            let result = match deliver(&client, &q.channel, &alert, None).await {
+                Ok(Delivered::Sent) => Ok(()),
+                Ok(Delivered::NotForThisChannel) => {
+                    Err("this channel does not take the test alert's severity".to_string())
+                }
+                Err(e) => Err(e),
+            };
+            out.push((q.channel.describe(), result));
+        }
+        out
     }
 
     /// Queues `event` for every channel, unless dedupe drops it. Never blocks on the network,
@@ -394,6 +433,17 @@ impl Inner {
         sent.insert(key, now_ms);
         true
     }
+}
+
+/// The channels' HTTP client: no redirects (webhook URLs hold tokens; a redirect would hand
+/// the request to another host), a User-Agent, the attempt timeout.
+fn http_client(timeout: Duration) -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("radix-failover/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| e.without_url().to_string())
 }
 
 /// A mutex poisoned by a panicking holder still guards plain data that is valid at every
