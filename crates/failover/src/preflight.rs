@@ -29,7 +29,7 @@ use radix_common::prelude::{VALIDATOR_OWNER_BADGE, XRD};
 
 use crate::config::Config;
 use crate::keys::encode_address;
-use crate::observe::{NodeConsensus, NodeHealth, NodeReading, SourceObservation};
+use crate::observe::{NodeConsensus, NodeHealth, NodeReading, SourceError, SourceObservation};
 use crate::sources::{LedgerClient, Sources};
 use crate::tx::{owner_badge_id, BuiltTransaction};
 
@@ -305,6 +305,23 @@ async fn check_validator(config: &Config, sources: &Sources, aim: Aim) -> (Check
     (c, is_backup)
 }
 
+/// Asks the gateways in config order; the first that answers decides (an answer that fails the
+/// check is still an answer), and one that does not answer is no reason to stop. `Err`: every
+/// gateway's error, `name: error; ...`.
+async fn first_gateway_answer<'a, T>(
+    sources: &'a Sources,
+    ask: impl AsyncFn(&'a LedgerClient) -> Result<T, SourceError>,
+) -> Result<(&'a LedgerClient, T), String> {
+    let mut errors = Vec::new();
+    for gw in sources.gateways() {
+        match ask(gw).await {
+            Ok(answer) => return Ok((gw, answer)),
+            Err(e) => errors.push(format!("{}: {e}", gw.name())),
+        }
+    }
+    Err(errors.join("; "))
+}
+
 /// Sum of an account's fungible amounts of `resource` (vault or global aggregation).
 fn fungible_amount(
     item: &gw::StateEntityDetailsResponseItem,
@@ -369,25 +386,18 @@ async fn check_account(config: &Config, sources: &Sources, account: &str) -> Che
     );
     // Every page: the badge or the XRD may be on a later one. The first gateway that answers
     // decides; one that does not is no reason to stop.
-    let mut errors = Vec::new();
-    let mut answer = None;
-    for gw in sources.gateways() {
-        match gw.account_details(account, &[&xrd, &badge]).await {
-            Ok(i) => {
-                answer = Some((gw, i));
-                break;
-            }
-            Err(e) => errors.push(format!("{}: {e}", gw.name())),
+    let answer = first_gateway_answer(sources, async |gw| {
+        gw.account_details(account, &[&xrd, &badge]).await
+    })
+    .await;
+    let (gw, item) = match answer {
+        Ok(a) => a,
+        Err(errors) => {
+            return unread(
+                "account",
+                format!("could not read account {account} from any gateway ({errors})"),
+            )
         }
-    }
-    let Some((gw, item)) = answer else {
-        return unread(
-            "account",
-            format!(
-                "could not read account {account} from any gateway ({})",
-                errors.join("; ")
-            ),
-        );
     };
     let mut problems = Vec::new();
     let balance = match fungible_amount(&item, &xrd) {
@@ -554,25 +564,14 @@ async fn check_preview(sources: &Sources, tx: &BuiltTransaction) -> Check {
         }),
     };
     // The first gateway that answers decides (a failed receipt is an answer).
-    let mut errors = Vec::new();
-    let mut answer = None;
-    for gw in sources.gateways() {
-        match gw.preview(&req).await {
-            Ok(p) => {
-                answer = Some((gw, p));
-                break;
-            }
-            Err(e) => errors.push(format!("{}: {e}", gw.name())),
+    let (gw, p) = match first_gateway_answer(sources, async |gw| gw.preview(&req).await).await {
+        Ok(a) => a,
+        Err(errors) => {
+            return unread(
+                "preview",
+                format!("could not preview the transaction on any gateway ({errors})"),
+            )
         }
-    }
-    let Some((gw, p)) = answer else {
-        return unread(
-            "preview",
-            format!(
-                "could not preview the transaction on any gateway ({})",
-                errors.join("; ")
-            ),
-        );
     };
     if p.receipt_status() == Some("Succeeded") {
         return check(

@@ -214,10 +214,7 @@ impl Policy {
                     primary: &primary,
                     recent_missed: tally.recent_missed,
                     recent_tracked: tally.recent_tracked,
-                    small_validator: self
-                        .is_small_validator(turns_last_epoch)
-                        .then_some(turns_last_epoch)
-                        .flatten(),
+                    small_validator: self.small_validator(turns_last_epoch),
                     misses_in_a_row: in_a_row,
                     epoch_ending,
                 }),

@@ -28,10 +28,10 @@ impl Policy {
             .max()
     }
 
-    /// The validator is small: rule 2b applies.
-    pub(super) fn is_small_validator(&self, turns_last_epoch: Option<u64>) -> bool {
-        self.params.small_validator_turns > 0
-            && turns_last_epoch.is_some_and(|t| t <= u64::from(self.params.small_validator_turns))
+    /// Our turns last epoch when the validator is small (rule 2b applies); `None` otherwise.
+    pub(super) fn small_validator(&self, turns_last_epoch: Option<u64>) -> Option<u64> {
+        let limit = u64::from(self.params.small_validator_turns);
+        turns_last_epoch.filter(|&t| limit > 0 && t <= limit)
     }
 
     /// Misses in a row at the end of the window that a quorum of the trusted real-time

@@ -173,14 +173,7 @@ impl LedgerClient {
         let r: c::LtsTransactionStatusResponse =
             self.core_post("/lts/transaction/status", &req).await?.1?;
         let status = tx_status_of(&r);
-        if let TxStatus::Other { raw } = &status {
-            unknown::note(
-                &self.name,
-                "intent_status",
-                raw,
-                "not known yet: the transaction is followed as pending",
-            );
-        }
+        unknown::note_tx_status(&self.name, &status);
         Ok(status)
     }
 }

@@ -288,14 +288,7 @@ impl LedgerClient {
         };
         let r: gw::TransactionStatusResponse = self.gw_post("/transaction/status", &req).await?;
         let status = tx_status_of(&r);
-        if let TxStatus::Other { raw } = &status {
-            unknown::note(
-                &self.name,
-                "intent_status",
-                raw,
-                "not known yet: the transaction is followed as pending",
-            );
-        }
+        unknown::note_tx_status(&self.name, &status);
         Ok(status)
     }
 

@@ -44,6 +44,19 @@ fn first_sighting(source: &str, field: &str, value: &str) -> bool {
     true
 }
 
+/// Notes an intent status `source` (a Gateway or a Core API) answered that this version does
+/// not know; nothing for a known one.
+pub(crate) fn note_tx_status(source: &str, status: &crate::observe::TxStatus) {
+    if let crate::observe::TxStatus::Other { raw } = status {
+        note(
+            source,
+            "intent_status",
+            raw,
+            "not known yet: the transaction is followed as pending",
+        );
+    }
+}
+
 /// Logs that `source` answered `value` (already [`clip`]ped) in `field`, a value this version
 /// does not know, and how it is read: a warning the first time, debug after that.
 pub(crate) fn note(source: &str, field: &str, value: &str, read_as: &str) {
