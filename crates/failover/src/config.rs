@@ -121,6 +121,9 @@ pub struct Config {
     pub primary_public_key: Option<Secp256k1PublicKey>,
     pub primary: NodeEndpoints,
     pub backup: NodeEndpoints,
+    /// Which configured node the `primary` slot holds: [`Node::Primary`] as loaded,
+    /// [`Node::Backup`] once a re-arm swapped the roles ([`Config::swapped`]).
+    pub active: crate::roles::Node,
     /// Ledger sources (Gateways and Core APIs), in a fixed order.
     pub sources: Vec<SourceSpec>,
     pub policy: PolicyParams,
@@ -363,6 +366,7 @@ impl RawConfig {
             primary_public_key,
             primary,
             backup,
+            active: crate::roles::Node::Primary,
             sources,
             policy,
             daemon,
@@ -433,8 +437,19 @@ pub(crate) fn resolve(base: &Path, p: &Path) -> PathBuf {
 fn toml_message(e: &toml::de::Error, text: &str) -> String {
     let mut msg = e.message().trim().to_string();
     if let Some(span) = e.span() {
-        let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
-        msg = format!("line {line}: {msg}");
+        let start = span.start.min(text.len());
+        let line = text[..start].matches('\n').count() + 1;
+        // Name the key, never the value: the value may be a secret.
+        let key = text[..start]
+            .rsplit('\n')
+            .next()
+            .and_then(|l| l.split_once('='))
+            .map(|(k, _)| k.trim())
+            .filter(|k| !k.is_empty());
+        msg = match key {
+            Some(k) => format!("line {line}, key `{k}`: {msg}"),
+            None => format!("line {line}: {msg}"),
+        };
     }
     if e.message().contains("unknown field") {
         msg.push_str(" (fix: correct the key's spelling or remove it; unknown keys are refused so typos cannot pass silently)");
@@ -626,6 +641,7 @@ impl Config {
             primary_public_key: None,
             primary: NodeEndpoints::default(),
             backup: NodeEndpoints::default(),
+            active: crate::roles::Node::Primary,
             sources: Vec::new(),
             policy: PolicyParams::default(),
             daemon: DaemonParams {
@@ -638,6 +654,21 @@ impl Config {
             alerts: None,
             metrics_listen: None,
         }
+    }
+
+    /// The config with the pair's roles swapped: the other node in the `primary` slot (its
+    /// endpoints and key) and this one in the `backup` slot. `None` when the primary's key is
+    /// not configured (the standby's key must be known to rotate to it). The sources keep
+    /// their names (`core primary` stays the configured primary's Core API), so logs name
+    /// the real node; [`Config::active`] says which node the `primary` slot now holds.
+    pub fn swapped(&self) -> Option<Config> {
+        let primary_key = self.primary_public_key?;
+        let mut c = self.clone();
+        c.primary_public_key = Some(self.backup_public_key);
+        c.backup_public_key = primary_key;
+        std::mem::swap(&mut c.primary, &mut c.backup);
+        c.active = self.active.other();
+        Some(c)
     }
 
     /// What is allowed but risky: `config check` prints these and the daemon logs them at every
@@ -661,6 +692,9 @@ impl Config {
             seen(&s.name, &s.url, &s.conn);
         }
         out.extend(failover_reach::Reach::of(self).weaknesses());
+        if self.policy.rearm && self.primary_public_key.is_none() {
+            out.push("policy.rearm = true, but primary_public_key is not set: after a failover the daemon cannot aim a switch back at the primary, so the pair is NOT re-armed and stays unprotected until someone acts (fix: add primary_public_key = \"<66 hex>\" from the primary's System API /identity)".to_string());
+        }
         if self.watches_anything() && !self.sources.iter().any(|s| s.kind == SourceKind::Gateway) {
             out.push("no gateway under [sources] gateways: pre-flight cannot check the account's owner badge and XRD or preview the failover transaction (only a gateway can), so they are first tried when a failover is needed (fix: add a gateway, e.g. https://mainnet.radixdlt.com)".to_string());
         }
@@ -969,6 +1003,60 @@ mod tests {
         assert!(
             e.contains("`primary_public_key`") && e.contains("same key"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn rearm_and_the_flap_limit_parse_and_bad_values_name_the_fix() {
+        let c = load(&daemon_sections()).unwrap();
+        assert!(c.policy.rearm, "re-arm is on by default");
+        assert_eq!(c.policy.flap_limit_epochs, 12);
+        let c = load(&daemon_sections().replace(
+            "[policy]\n",
+            "[policy]\nrearm = false\nflap_limit_epochs = 3\n",
+        ))
+        .unwrap();
+        assert!(!c.policy.rearm);
+        assert_eq!(c.policy.flap_limit_epochs, 3);
+        for bad in ["flap_limit_epochs = 0", "flap_limit_epochs = 100001"] {
+            let e = err(&daemon_sections().replace("[policy]\n", &format!("[policy]\n{bad}\n")));
+            assert!(
+                e.contains("`policy.flap_limit_epochs`") && e.contains("fix:"),
+                "{bad}: {e}"
+            );
+        }
+        let e = err(&daemon_sections().replace("[policy]\n", "[policy]\nrearm = \"yes\"\n"));
+        assert!(e.contains("rearm"), "{e}");
+    }
+
+    #[test]
+    fn swapping_the_roles_swaps_nodes_and_keys_and_twice_is_the_config() {
+        let c = load(&daemon_sections()).unwrap();
+        let s = c.swapped().expect("both keys are configured");
+        assert_eq!(s.active, crate::roles::Node::Backup);
+        assert_eq!(s.primary, c.backup);
+        assert_eq!(s.backup, c.primary);
+        assert_eq!(s.primary_public_key, Some(c.backup_public_key));
+        assert_eq!(Some(s.backup_public_key), c.primary_public_key);
+        // The sources keep their names: `core primary` is still the primary's Core API.
+        assert_eq!(s.sources, c.sources);
+        let back = s.swapped().unwrap();
+        assert_eq!(back.active, crate::roles::Node::Primary);
+        assert_eq!(
+            (back.primary, back.backup),
+            (c.primary.clone(), c.backup.clone())
+        );
+        assert_eq!(back.backup_public_key, c.backup_public_key);
+        // Without the primary's key there is nothing to swap to, and a warning says so.
+        let c = load(&good()).unwrap();
+        assert!(c.primary_public_key.is_none());
+        assert!(c.swapped().is_none());
+        assert!(
+            c.warnings()
+                .iter()
+                .any(|w| w.contains("NOT re-armed") && w.contains("fix:")),
+            "{:?}",
+            c.warnings()
         );
     }
 

@@ -21,6 +21,7 @@ pub mod observe;
 pub mod policy;
 pub mod preflight;
 pub mod preflight_recheck;
+pub mod roles;
 pub mod runner;
 pub mod secret_file;
 pub mod sources;

@@ -127,6 +127,26 @@ struct State {
     alerts: AlertStats,
     /// Per source: (requests sent, response bytes received, back-offs asked for).
     traffic: BTreeMap<String, (u64, u64, u64)>,
+    /// The pair (rule 10): the active node and the standby, by config section.
+    active_node: Option<String>,
+    standby_node: Option<String>,
+    protection: Option<Protection>,
+}
+
+/// What protects the validator now, set by the runner on every poll.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Protection {
+    /// The standby passes the readiness gate (rule 4).
+    pub standby_ready: bool,
+    /// An automatic switch could happen now (watching, not paused, pre-flight passed, the
+    /// standby ready, within the flap limit).
+    pub armed: bool,
+    /// Automatic switches the flap limit allows now (rule 10b): 1, or 0 until the epoch in
+    /// `flap_next_epoch`.
+    pub flap_budget: u64,
+    pub flap_next_epoch: Option<u64>,
+    /// The last switch that took effect: its epoch and unix ms.
+    pub last_switch: Option<(u64, i64)>,
 }
 
 /// The daemon's metrics. Cheap to clone (`Arc`s inside); every setter is a short mutex.
@@ -228,6 +248,19 @@ impl Metrics {
     /// The transaction status, when it must differ from what the phase says.
     pub fn set_tx_status(&self, status: FailoverTxStatus) {
         self.with(|s| s.tx_status = Some(status));
+    }
+
+    /// The pair's roles: which configured node is active, which stands by.
+    pub fn set_active(&self, active: &str, standby: &str) {
+        self.with(|s| {
+            s.active_node = Some(active.to_string());
+            s.standby_node = Some(standby.to_string());
+        });
+    }
+
+    /// What protects the validator now (every poll).
+    pub fn set_protection(&self, p: Protection) {
+        self.with(|s| s.protection = Some(p));
     }
 
     /// The maintenance pause: its end while one is in force, `None` when armed.
@@ -514,6 +547,8 @@ impl State {
             seconds(ms).encode(m)?;
         }
 
+        self.encode_pair(enc)?;
+
         let mut m = enc.encode_descriptor(
             "radix_failover_alert_deliveries",
             "Alert deliveries by result: delivered, failed (after retries), dropped (queue full).",
@@ -526,6 +561,78 @@ impl State {
             ("dropped", self.alerts.dropped),
         ] {
             count(n).encode(m.encode_family(&[("result", result)])?)?;
+        }
+        Ok(())
+    }
+}
+
+impl State {
+    /// The pair's metrics: the active node, the standby's readiness, armed, the flap budget
+    /// and the last switch.
+    fn encode_pair(&self, enc: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let gauge = MetricType::Gauge;
+        let mut m = enc.encode_descriptor(
+            "radix_failover_active_node",
+            "1 for the configured node that validates and is watched (primary or backup), 0 for its standby.",
+            None,
+            gauge,
+        )?;
+        if let (Some(a), Some(s)) = (&self.active_node, &self.standby_node) {
+            flag(true).encode(m.encode_family(&[("node", Escaped(a))])?)?;
+            flag(false).encode(m.encode_family(&[("node", Escaped(s))])?)?;
+        }
+        let Some(p) = &self.protection else {
+            return Ok(());
+        };
+        let mut m = enc.encode_descriptor(
+            "radix_failover_standby_ready",
+            "1 if the standby passes the readiness gate (UP, synced, our validator, its key), else 0.",
+            None,
+            gauge,
+        )?;
+        if let Some(s) = &self.standby_node {
+            flag(p.standby_ready).encode(m.encode_family(&[("node", Escaped(s))])?)?;
+        }
+        let m = enc.encode_descriptor(
+            "radix_failover_armed",
+            "1 if an automatic switch could happen now (watching, not paused, pre-flight passed, standby ready, within the flap limit), else 0.",
+            None,
+            gauge,
+        )?;
+        flag(p.armed).encode(m)?;
+        let m = enc.encode_descriptor(
+            "radix_failover_flap_budget",
+            "Automatic switches the flap limit allows now (policy.flap_limit_epochs): 1, or 0 until radix_failover_flap_next_epoch.",
+            None,
+            gauge,
+        )?;
+        int(p.flap_budget).encode(m)?;
+        let m = enc.encode_descriptor(
+            "radix_failover_flap_next_epoch",
+            "The epoch from which the flap limit allows the next automatic switch; absent when one is allowed now.",
+            None,
+            gauge,
+        )?;
+        if let Some(e) = p.flap_next_epoch {
+            int(e).encode(m)?;
+        }
+        let m = enc.encode_descriptor(
+            "radix_failover_last_switch_epoch",
+            "The epoch from which the last switch took effect; absent before the first.",
+            None,
+            gauge,
+        )?;
+        if let Some((e, _)) = p.last_switch {
+            int(e).encode(m)?;
+        }
+        let m = enc.encode_descriptor(
+            "radix_failover_last_switch_timestamp",
+            "Unix time the last switch was seen taking effect; absent before the first.",
+            Some(&Unit::Seconds),
+            gauge,
+        )?;
+        if let Some((_, ms)) = p.last_switch {
+            seconds(ms).encode(m)?;
         }
         Ok(())
     }

@@ -142,11 +142,14 @@ pub const NOT_CHECKED_ACCOUNT: &str = "NOT CHECKED: no gateway is configured, an
 pub const NOT_CHECKED_PREVIEW: &str = "NOT CHECKED: no gateway is configured, and only a gateway previews the failover transaction; it is first tried when it is needed (fix: add a gateway under [sources] gateways)";
 
 /// Is `name` one of the sources of the node we rotate away from?
-fn belongs_to_source_node(name: &str, aim: Aim) -> bool {
-    match aim {
-        Aim::Backup => name == "core primary" || name == "system primary",
-        Aim::Primary => name == "core backup" || name == "system backup",
-    }
+fn belongs_to_source_node(name: &str, aim: Aim, config: &Config) -> bool {
+    // The `primary` slot holds the active node (`Config::active`, after a re-arm the
+    // configured backup).
+    let from = match aim {
+        Aim::Backup => config.active,
+        Aim::Primary => config.active.other(),
+    };
+    name == from.core_source() || name == from.system_source()
 }
 
 async fn check_sources(config: &Config, sources: &Sources, aim: Aim) -> Check {
@@ -157,7 +160,9 @@ async fn check_sources(config: &Config, sources: &Sources, aim: Aim) -> Check {
     let mut good = 0usize;
     let mut note = |name: &str, problem: Option<String>| match problem {
         None => good += 1,
-        Some(p) if belongs_to_source_node(name, aim) => ignored.push(format!("{name}: {p}")),
+        Some(p) if belongs_to_source_node(name, aim, config) => {
+            ignored.push(format!("{name}: {p}"))
+        }
         Some(p) => bad.push(format!("{name}: {p}")),
     };
     for o in &obs.ledger {
@@ -259,8 +264,18 @@ async fn check_validator(config: &Config, sources: &Sources, aim: Aim) -> (Check
         );
     }
     let (from, to, from_name, to_name) = match aim {
-        Aim::Backup => (primary.clone(), Some(backup.clone()), "primary", "backup"),
-        Aim::Primary => (Some(backup.clone()), primary.clone(), "backup", "primary"),
+        Aim::Backup => (
+            primary.clone(),
+            Some(backup.clone()),
+            config.active.name(),
+            config.active.other().name(),
+        ),
+        Aim::Primary => (
+            Some(backup.clone()),
+            primary.clone(),
+            config.active.other().name(),
+            config.active.name(),
+        ),
     };
     let Some(from) = from else {
         return (
@@ -457,12 +472,12 @@ async fn check_account(config: &Config, sources: &Sources, account: &str) -> Che
 async fn check_target_node(config: &Config, sources: &Sources, aim: Aim) -> Check {
     let (name, obs, key) = match aim {
         Aim::Backup => (
-            "backup",
+            config.active.other().name(),
             sources.backup_node().await,
             Some(config.backup_public_key),
         ),
         Aim::Primary => (
-            "primary",
+            config.active.name(),
             sources.primary_node().await,
             config.primary_public_key,
         ),

@@ -15,8 +15,10 @@
 //!   resumes it, and a new intent is built only when the old one can never commit (`submit`);
 //! - several watchers: the intent is deterministic for an epoch, and the ledger key is checked
 //!   before each submission;
-//! - never two failovers and never an automatic fail back: once failed over the loop only
-//!   watches and warns;
+//! - never two failovers at once, and never a switch to a node that is not ready: once failed
+//!   over, a re-armed pair (`policy.rearm`, `runner/rearm.rs`) watches the node that validates
+//!   and fails over to the other one only once it passes the same readiness gate, at most
+//!   once per `policy.flap_limit_epochs`; with `rearm = false` the loop only watches and warns;
 //! - shutdown (SIGTERM/SIGINT) is only taken between polls, so a state write is never cut.
 //! - a maintenance pause (`maintenance.rs`) holds an automatic failover, never a manual one;
 //! - no racing with an operator: control-socket requests (`control.rs`) are answered between
@@ -43,6 +45,8 @@ use crate::sources::Sources;
 use crate::state::{DaemonState, InFlight, Phase, StateFile};
 use crate::submit::{self, SubmitParams, TickOutcome};
 use crate::tx::{build_update_key, BuiltTransaction, UpdateKeyRequest, DEFAULT_VALID_EPOCHS};
+
+mod rearm;
 
 /// Re-run a failed pre-flight this often (in polls, at least): often enough that a fixed
 /// problem unblocks failover within ~30 s on mainnet, rarely enough not to load the sources.
@@ -132,6 +136,8 @@ pub struct Runner<C: Clock> {
     last_key_on_ledger: KeyOwner,
     last_key_in_force: KeyOwner,
     last_decision: String,
+    /// The standby's readiness at the last poll (`None` before the first).
+    last_standby_ready: Option<Result<(), String>>,
     /// "Failover held by the pause" was logged (once per pause).
     said_paused_hold: bool,
 }
@@ -190,6 +196,7 @@ impl<C: Clock> Runner<C> {
             Some(s) => s,
             None => DaemonState::new(&validator, &network, now),
         };
+        let config = rearm::oriented(config, state.active)?;
         let resume_mismatch = resumed_intent_problem(&state, &config, &key);
         let sources = Sources::new(&config).map_err(|e| RunError::Sources(e.to_string()))?;
         let policy = policy_for(&config);
@@ -227,6 +234,7 @@ impl<C: Clock> Runner<C> {
                 last_key_on_ledger: KeyOwner::Unknown,
                 last_key_in_force: KeyOwner::Unknown,
                 last_decision: String::new(),
+                last_standby_ready: None,
                 said_paused_hold: false,
             },
             lock,
@@ -321,12 +329,14 @@ impl<C: Clock> Runner<C> {
             &self.config.network,
         );
         info!(
-            "radix-failover {} starting: network {}, validator {}, badge account {}, primary key {}, backup key {}, policy {}, poll every {:?}{}",
+            "radix-failover {} starting: network {}, validator {}, badge account {}, {} key {} (active), {} key {} (standby), policy {}, poll every {:?}{}",
             env!("CARGO_PKG_VERSION"),
             self.config.network.logical_name,
             self.config.validator_bech32(),
             account,
+            self.active_name(),
             self.config.primary_public_key.map(|k| hex_key(&k)).unwrap_or_default(),
+            self.standby_name(),
             hex_key(&self.config.backup_public_key),
             self.config.policy.name.as_str(),
             self.config.policy.poll_interval,
@@ -445,15 +455,18 @@ impl<C: Clock> Runner<C> {
         }
     }
 
-    fn gates(&self) -> Gates {
+    fn gates(&self, epoch: Option<u64>) -> Gates {
+        let switch_limit = self.switch_limit(epoch);
         match &self.preflight {
             None => Gates {
                 preflight_ok: false,
                 preflight_problem: Some("pre-flight has not run yet".into()),
+                switch_limit,
             },
             Some(r) if r.ok() => Gates {
                 preflight_ok: true,
                 preflight_problem: None,
+                switch_limit,
             },
             Some(r) => Gates {
                 preflight_ok: false,
@@ -463,6 +476,7 @@ impl<C: Clock> Runner<C> {
                         .collect::<Vec<_>>()
                         .join("; "),
                 ),
+                switch_limit,
             },
         }
     }
@@ -501,11 +515,12 @@ impl<C: Clock> Runner<C> {
             }
         }
 
-        let a = self.policy.observe(&obs, &self.gates());
+        let a = self.policy.observe(&obs, &self.gates(epoch));
         self.last_epoch = epoch.or(self.last_epoch);
         self.last_key_on_ledger = a.view.key_on_ledger.clone();
         self.last_key_in_force = a.view.key_in_force.clone();
         self.last_decision = a.decision.label().to_string();
+        self.last_standby_ready = Some(a.view.backup_ready.clone());
         self.end_pause_when_due();
         self.watch_cancelled(&a, epoch);
         self.log_poll(&a);
@@ -523,6 +538,7 @@ impl<C: Clock> Runner<C> {
             self.save_state();
         }
         self.metrics.set_phase(&self.state.phase);
+        self.set_protection_metrics();
         self.metrics.set_alert_stats(self.alerter.stats());
         crate::systemd::notify_status(&format!(
             "phase {} | {}",
@@ -653,7 +669,8 @@ impl<C: Clock> Runner<C> {
                         inflight.submitted = true;
                     }
                     // Persist before the first submit: a crash after this point resumes this
-                    // very intent.
+                    // very intent (and the flap limit counts this switch).
+                    self.state.last_auto_switch_epoch = Some(epoch);
                     self.set_phase(
                         Phase::FailingOver(inflight),
                         format!("failover decided: {reason}"),
@@ -700,10 +717,11 @@ impl<C: Clock> Runner<C> {
                 if a.view.key_on_ledger != KeyOwner::Backup
                     && a.view.key_in_force != KeyOwner::Backup
                 {
-                    warn!("committed {intent_hash}, but the trusted sources do not show the backup's key on ledger yet");
+                    warn!("committed {intent_hash}, but the trusted sources do not show the {}'s key on ledger yet", self.standby_name());
                 } else if !self.said_key_confirmed {
                     info!(
-                        "confirmed on ledger: the validator's key is the backup's; it is in force from epoch {}",
+                        "confirmed on ledger: the validator's key is the {}'s; it is in force from epoch {}",
+                        self.standby_name(),
                         commit_epoch.saturating_add(1)
                     );
                     self.said_key_confirmed = true;
@@ -717,26 +735,33 @@ impl<C: Clock> Runner<C> {
                     && made_again
                 {
                     info!(
-                        "FAILOVER COMPLETE: the backup validates in epoch {} and our proposals are made again ({} made this epoch)",
+                        "FAILOVER COMPLETE: the {} validates in epoch {} and our proposals are made again ({} made this epoch)",
+                        self.standby_name(),
                         epoch.unwrap_or_default(),
                         a.view.epoch_made.unwrap_or_default()
                     );
                     self.alert(AlertEvent::BackupValidating {
                         epoch: epoch.unwrap_or(commit_epoch.saturating_add(1)),
                     });
+                    self.state.last_switch = Some(crate::state::Switch {
+                        to: self.config.active.other(),
+                        epoch: epoch.unwrap_or(commit_epoch.saturating_add(1)),
+                        intent_hash: Some(intent_hash.clone()),
+                        at_ms: now,
+                    });
                     self.set_phase(
                         Phase::FailedOver {
                             intent_hash: Some(intent_hash),
                             since_epoch: epoch.unwrap_or(commit_epoch.saturating_add(1)),
                         },
-                        "backup validating".into(),
+                        format!("{} validating", self.standby_name()),
                     );
                 } else if new_epoch
                     && a.view.key_in_force == KeyOwner::Backup
                     && backup_validating
                     && !self.said_waiting_for_proposal
                 {
-                    info!("backup key in force and the backup reports VALIDATING_IN_CURRENT_EPOCH; waiting for its first proposal");
+                    info!("the {0}'s key is in force and the {0} reports VALIDATING_IN_CURRENT_EPOCH; waiting for its first proposal", self.standby_name());
                     self.said_waiting_for_proposal = true;
                 }
             }
@@ -744,19 +769,28 @@ impl<C: Clock> Runner<C> {
                 if a.view.key_on_ledger == KeyOwner::Primary
                     && a.view.key_in_force == KeyOwner::Primary
                 {
-                    info!("the primary's key is back in force (a manual failback): watching again");
+                    info!(
+                        "the {}'s key is back in force (a manual switch back): watching again",
+                        self.active_name()
+                    );
                     self.alert(AlertEvent::Failback {
-                        detail: "the primary's key is in force again; watching".into(),
+                        detail: format!(
+                            "the {}'s key is in force again; watching",
+                            self.active_name()
+                        ),
                     });
                     self.set_phase(Phase::Watching, "failback seen on ledger".into());
                     self.preflight = None;
+                } else if self.rearm_when_due(a, epoch) {
+                    // Watching the node that validates now (rule 10).
                 } else if let Err(why) = &a.view.backup_ready {
+                    self.say_why_not_rearmed(a);
                     // Once per episode (the policy reports the change), not every poll.
                     if a.events
                         .iter()
                         .any(|e| e.kind == crate::policy::EventKind::BackupNotReady)
                     {
-                        error!("failed over, and the BACKUP IS NOT HEALTHY: {why}. No automatic switch back to the primary; fix the backup, or fail back by hand once the primary is healthy (radix-failover failback)");
+                        error!("failed over, and the {} IS NOT HEALTHY: {why}. No automatic switch back to the {}; fix the {}, or switch back by hand once the {1} is healthy (radix-failover failback or switchover)", self.standby_name().to_uppercase(), self.active_name(), self.standby_name());
                     }
                 }
             }
@@ -1097,9 +1131,9 @@ impl<C: Clock> Runner<C> {
         // now means the cancelled intent (or one of its earlier attempts) committed.
         if a.view.key_on_ledger == target {
             let message = format!(
-                "the CANCELLED intent {} committed after all (it was already submitted): the {} key is on ledger. The daemon follows the ledger from here",
+                "the CANCELLED intent {} committed after all (it was already submitted): the {}'s key is on ledger. The daemon follows the ledger from here",
                 c.intent_hash,
-                if target == KeyOwner::Backup { "backup's" } else { "primary's" }
+                if target == KeyOwner::Backup { self.standby_name() } else { self.active_name() }
             );
             error!("{message}");
             self.alert(AlertEvent::Problem {
@@ -1146,8 +1180,8 @@ impl<C: Clock> Runner<C> {
     pub fn status_response(&self) -> Response {
         let now = self.clock.now_ms();
         let owner = |k: &KeyOwner| match k {
-            KeyOwner::Primary => "primary".to_string(),
-            KeyOwner::Backup => "backup".to_string(),
+            KeyOwner::Primary => self.active_name().to_string(),
+            KeyOwner::Backup => self.standby_name().to_string(),
             KeyOwner::Other(h) => format!("other:{h}"),
             KeyOwner::NotInActiveSet => "not_in_active_set".to_string(),
             KeyOwner::Unknown => "unknown".to_string(),
@@ -1164,9 +1198,10 @@ impl<C: Clock> Runner<C> {
                 p.describe(now)
             ),
             None => format!(
-                "daemon (pid {}) phase {}; automatic failover armed{}",
+                "daemon (pid {}) phase {}; {}{}",
                 std::process::id(),
                 self.state.phase.name(),
+                self.protection_line(),
                 if self.opts.dry_run { " (DRY RUN)" } else { "" }
             ),
         };
@@ -1185,6 +1220,18 @@ impl<C: Clock> Runner<C> {
             "key_on_ledger": owner(&self.last_key_on_ledger),
             "key_in_force": owner(&self.last_key_in_force),
             "decision": self.last_decision,
+            "active_node": self.active_name(),
+            "standby_node": self.standby_name(),
+            "standby_ready": self.last_standby_ready.as_ref().map(|r| r.is_ok()),
+            "standby_not_ready_why": self.last_standby_ready.as_ref().and_then(|r| r.clone().err()),
+            "armed": self.armed(now),
+            "rearm": self.config.policy.rearm,
+            "flap_limit": serde_json::json!({
+                "epochs": self.config.policy.flap_limit_epochs,
+                "last_automatic_switch_epoch": self.state.last_auto_switch_epoch,
+                "blocked": self.switch_limit(self.last_epoch),
+            }),
+            "last_switch": self.state.last_switch,
             "dry_run": self.opts.dry_run,
             "polls": self.polls,
         }))
@@ -1297,8 +1344,17 @@ impl<C: Clock> Runner<C> {
     /// `failover`/`failback` through the daemon: the same pre-flight as by hand, then the
     /// daemon sends and follows the intent itself. Refused while an intent is in flight: only
     /// one intent is ever in flight. Works while paused (the pause gates automatic switches).
-    async fn manual_switch(&mut self, back: bool) -> Response {
-        let what = if back { "failback" } else { "failover" };
+    async fn manual_switch(&mut self, to_primary: bool) -> Response {
+        let what = if to_primary { "failback" } else { "failover" };
+        // `failover` aims at the configured backup, `failback` at the configured primary; in
+        // the roles (`Config::active`) that is the standby (a switch) or the active node
+        // (a switch back while the standby's key is on ledger).
+        let to = if to_primary {
+            crate::roles::Node::Primary
+        } else {
+            crate::roles::Node::Backup
+        };
+        let back = to == self.config.active;
         if let Some(f) = self.state.phase.inflight() {
             return Response::refused(format!(
                 "{what} refused by the running daemon: it is {} (intent {}, attempt {}, valid epochs {}..{}), and only one intent is ever in flight. Wait for it (radix-failover status), or stop it first with `radix-failover cancel` (an intent already submitted may still commit until epoch {})",
@@ -1330,9 +1386,9 @@ impl<C: Clock> Runner<C> {
             match self.config.primary_public_key {
                 Some(k) => (k, KeyOwner::Primary, crate::preflight::Aim::Primary),
                 None => {
-                    return Response::refused(
-                        "failback refused: primary_public_key is not configured; fix: add it to the config",
-                    )
+                    return Response::refused(format!(
+                        "{what} refused: primary_public_key is not configured; fix: add it to the config"
+                    ))
                 }
             }
         } else {
@@ -1344,8 +1400,8 @@ impl<C: Clock> Runner<C> {
         };
         if self.last_key_on_ledger == target {
             return Response::ok(format!(
-                "{what}: the {} key is already on ledger; nothing to do",
-                if back { "primary's" } else { "backup's" }
+                "{what}: the {}'s key is already on ledger; nothing to do",
+                to.name()
             ));
         }
         let tx = match self.build(target_key, epoch) {
@@ -1393,8 +1449,8 @@ impl<C: Clock> Runner<C> {
         self.set_phase(phase, reason);
         self.metrics.set_phase(&self.state.phase);
         Response::ok(format!(
-            "the daemon is {}: intent {} (valid epochs {}..{}); it sends and follows it from its next poll (radix-failover status shows the progress). Committed in epoch {epoch}, it takes effect from epoch {}",
-            if back { "failing back" } else { "failing over" },
+            "the daemon is switching to the {} node ({what}): intent {} (valid epochs {}..{}); it sends and follows it from its next poll (radix-failover status shows the progress). Committed in epoch {epoch}, it takes effect from epoch {}",
+            to.name(),
             tx.intent_hash_bech32,
             tx.start_epoch_inclusive(),
             tx.end_epoch_exclusive(),
@@ -1487,8 +1543,10 @@ pub fn redact(url: &url::Url) -> String {
     u.to_string()
 }
 
-/// The policy for a config: its parameters, our validator, and the two keys.
+/// The policy for a config: its parameters, our validator, the two keys, and the roles (the
+/// node in the config's `primary` slot is the active one, `Config::active`).
 pub fn policy_for(config: &Config) -> Policy {
+    let roles = crate::roles::Roles::new(config.active);
     Policy::new(
         config.policy.clone(),
         PolicyKeys {
@@ -1500,6 +1558,7 @@ pub fn policy_for(config: &Config) -> Policy {
             backup_key_hex: hex_key(&config.backup_public_key),
         },
     )
+    .with_roles(roles)
 }
 
 /// A key change is on its way while a failover or failback is in flight and until its commit

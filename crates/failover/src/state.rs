@@ -63,6 +63,27 @@ pub struct DaemonState {
     /// it is no longer sent, but it may still commit, so the daemon keeps watching for it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancelled: Option<Cancelled>,
+    /// The configured node that is watched as the active one (`roles.rs`): `primary` until a
+    /// re-armed pair swapped the roles after a failover. Absent in older files: primary.
+    #[serde(default)]
+    pub active: crate::roles::Node,
+    /// The epoch of the last automatic switch decided (the flap limit, rule 10b).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_auto_switch_epoch: Option<u64>,
+    /// The last switch seen through to the new node validating.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_switch: Option<Switch>,
+}
+
+/// A switch that took effect, for `status` and the metrics.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Switch {
+    /// The node that validates since.
+    pub to: crate::roles::Node,
+    /// The epoch from which it validates.
+    pub epoch: u64,
+    pub intent_hash: Option<String>,
+    pub at_ms: i64,
 }
 
 /// A cancelled intent that may still commit until its window ends.
@@ -187,6 +208,9 @@ impl DaemonState {
             log: Vec::new(),
             pause: None,
             cancelled: None,
+            active: crate::roles::Node::Primary,
+            last_auto_switch_epoch: None,
+            last_switch: None,
         }
     }
 

@@ -18,6 +18,7 @@ use radix_failover::maintenance::{self, PauseGate};
 use radix_failover::observe::Observation;
 use radix_failover::policy::{Gates, KeyOwner, View};
 use radix_failover::preflight::{self, Aim};
+use radix_failover::roles::Node;
 use radix_failover::runner::{agreed_epoch, policy_for, Clock, RunOptions, Runner, SystemClock};
 use radix_failover::sources::Sources;
 use radix_failover::state::{DaemonState, StateError, StateFile, StateLock};
@@ -148,28 +149,65 @@ fn owner(k: &KeyOwner) -> String {
     }
 }
 
+/// A key owner of the policy's roles (`Primary` is the active node's key), by node name.
+fn owner_in(k: &KeyOwner, active: Node) -> String {
+    match k {
+        KeyOwner::Primary => active.name().into(),
+        KeyOwner::Backup => active.other().name().into(),
+        other => owner(other),
+    }
+}
+
+/// The node the daemon watches as the active one: its own answer, else the state file's.
+fn active_node(
+    config: &Config,
+    answer: Option<&Result<control::Response, control::ControlError>>,
+) -> Node {
+    if let Some(Ok(r)) = answer {
+        return match r.data["active_node"].as_str() {
+            Some("backup") => Node::Backup,
+            _ => Node::Primary,
+        };
+    }
+    config
+        .daemon
+        .state_file
+        .as_ref()
+        .and_then(|p| {
+            StateFile::new(p.clone())
+                .load(
+                    &config.validator_bech32(),
+                    config.network.logical_name.as_ref(),
+                )
+                .ok()
+                .flatten()
+        })
+        .map(|s| s.active)
+        .unwrap_or_default()
+}
+
 pub fn status(args: &StatusArgs) -> Result<()> {
     let config = load(&args.config, false)?;
     let rt = runtime()?;
-    let (obs, view) = rt.block_on(async {
-        let sources = Sources::new(&config).map_err(|e| anyhow!("{e}"))?;
-        let obs = observe(&sources).await;
-        let mut policy = policy_for(&config);
-        let a = policy.observe(
-            &obs,
-            &Gates {
-                preflight_ok: true,
-                preflight_problem: None,
-            },
-        );
-        Ok::<_, anyhow::Error>((obs, a.view))
-    })?;
     // The running daemon's own answer, else the state file's last word.
     let answer = config.daemon.state_file.as_ref().map(|p| {
         let sock = control::socket_path(p);
         let r = rt.block_on(control::request(&sock, &Request::Status, STATUS_TIMEOUT));
         (sock, r)
     });
+    // After a re-arm the backup is the active node: look at the pair in the daemon's roles.
+    let active = active_node(&config, answer.as_ref().map(|(_, r)| r));
+    let config = match active {
+        Node::Backup => config.swapped().unwrap_or(config),
+        Node::Primary => config,
+    };
+    let (obs, view) = rt.block_on(async {
+        let sources = Sources::new(&config).map_err(|e| anyhow!("{e}"))?;
+        let obs = observe(&sources).await;
+        let mut policy = policy_for(&config);
+        let a = policy.observe(&obs, &Gates::ok());
+        Ok::<_, anyhow::Error>((obs, a.view))
+    })?;
     let now = SystemClock.now_ms();
     let (phase, daemon_info, pause) = match (&config.daemon.state_file, answer) {
         (None, _) | (_, None) => (
@@ -180,7 +218,11 @@ pub fn status(args: &StatusArgs) -> Result<()> {
         (Some(_), Some((sock, Ok(r)))) => (
             r.data["phase"].clone(),
             json!({"running": true, "pid": r.data["pid"], "control_socket": sock, "message": r.message,
-                   "epoch": r.data["epoch"], "decision": r.data["decision"], "cancelled": r.data["cancelled"]}),
+                   "epoch": r.data["epoch"], "decision": r.data["decision"], "cancelled": r.data["cancelled"],
+                   "active_node": r.data["active_node"], "standby_node": r.data["standby_node"],
+                   "standby_ready": r.data["standby_ready"], "standby_not_ready_why": r.data["standby_not_ready_why"],
+                   "armed": r.data["armed"], "rearm": r.data["rearm"], "flap_limit": r.data["flap_limit"],
+                   "last_switch": r.data["last_switch"]}),
             r.data["pause"].as_object().map(|_| r.data["pause"].clone()),
         ),
         (Some(p), Some((sock, Err(e)))) => {
@@ -249,8 +291,10 @@ pub fn status(args: &StatusArgs) -> Result<()> {
         "network": config.network.logical_name,
         "epoch": view.epoch,
         "round": view.round,
-        "key_in_force": owner(&view.key_in_force),
-        "key_on_ledger": owner(&view.key_on_ledger),
+        "key_in_force": owner_in(&view.key_in_force, view.active_node),
+        "key_on_ledger": owner_in(&view.key_on_ledger, view.active_node),
+        "active_node": view.active_node.name(),
+        "standby_node": view.active_node.other().name(),
         "epoch_made": view.epoch_made,
         "epoch_missed": view.epoch_missed,
         "finished_epochs_missed": view.finished_missed,
@@ -270,6 +314,55 @@ pub fn status(args: &StatusArgs) -> Result<()> {
     }
     print_status(&v, &view);
     Ok(())
+}
+
+/// The pair as the daemon sees it: who is active, the standby's readiness, armed, the flap
+/// limit and the last switch.
+fn print_pair(p: &serde_json::Value) {
+    if p["running"] != true {
+        return;
+    }
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("?").to_string();
+    let ready = match &p["standby_ready"] {
+        serde_json::Value::Bool(true) => "ready".to_string(),
+        serde_json::Value::Bool(false) => {
+            format!("NOT READY ({})", text(&p["standby_not_ready_why"]))
+        }
+        _ => "not checked yet".to_string(),
+    };
+    println!(
+        "pair           the {} node is active; the {} node stands by, {ready}",
+        text(&p["active_node"]),
+        text(&p["standby_node"])
+    );
+    let armed = if p["armed"] == true {
+        "armed"
+    } else {
+        "NOT armed"
+    };
+    let flap = &p["flap_limit"];
+    let limit = match flap["blocked"].as_str() {
+        Some(why) => format!("; {why}"),
+        None => format!(
+            "; at most one automatic switch per {} epochs",
+            flap["epochs"]
+        ),
+    };
+    let rearm = if p["rearm"] == true {
+        "re-armed after each failover"
+    } else {
+        "not re-armed (policy.rearm = false)"
+    };
+    println!("protection     automatic failover {armed}, {rearm}{limit}");
+    if let Some(s) = p["last_switch"].as_object() {
+        println!(
+            "last switch    to the {} node, in force from epoch {}",
+            s.get("to").and_then(|t| t.as_str()).unwrap_or("?"),
+            s.get("epoch")
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| "?".into())
+        );
+    }
 }
 
 fn print_status(v: &serde_json::Value, view: &View) {
@@ -349,8 +442,9 @@ fn print_status(v: &serde_json::Value, view: &View) {
             pause["until"].as_str().unwrap_or("?"),
             pause["reason"].as_str().unwrap_or("?")
         ),
-        _ => println!("maintenance    not paused (automatic failover armed)"),
+        _ => println!("maintenance    not paused"),
     }
+    print_pair(p);
     let d = &v["daemon"];
     match d.get("phase") {
         Some(serde_json::Value::String(p)) => println!("daemon phase   {p}"),
@@ -399,7 +493,7 @@ pub fn switch(args: &SwitchArgs, dir: Direction) -> Result<()> {
     rt.block_on(async {
         let sources = Sources::new(&config).map_err(|e| anyhow!("{e}"))?;
         let mut policy = policy_for(&config);
-        let gates = Gates { preflight_ok: true, preflight_problem: None };
+        let gates = Gates::ok();
         let obs = observe(&sources).await;
         let a = policy.observe(&obs, &gates);
         let epoch = agreed_epoch(&obs).ok_or_else(|| {
@@ -504,13 +598,7 @@ pub fn switchover(args: &SwitchoverArgs) -> Result<()> {
         let sources = Sources::new(&config).map_err(|e| anyhow!("{e}"))?;
         let obs = observe(&sources).await;
         let mut policy = policy_for(&config);
-        let a = policy.observe(
-            &obs,
-            &Gates {
-                preflight_ok: true,
-                preflight_problem: None,
-            },
-        );
+        let a = policy.observe(&obs, &Gates::ok());
         Ok::<_, anyhow::Error>((a.view.key_in_force, agreed_epoch(&obs)))
     })?;
     let active = match in_force {

@@ -807,6 +807,7 @@ async fn policy_events_of_a_real_network_become_alerts() {
     let failing = Gates {
         preflight_ok: false,
         preflight_problem: Some("preview: fee lock failed".into()),
+        switch_limit: None,
     };
     // One poll of the daemon's loop as far as alerts go: observe, assess, alert.
     async fn poll(sources: &Sources, policy: &mut Policy, alerter: &Alerter, gates: Gates) {

@@ -283,11 +283,14 @@ async fn an_expired_window_is_rebuilt_and_only_the_new_intent_commits() {
     h.stop(&mut d).await;
 }
 
-/// 6. The backup dies after the failover (the primary is dead too): the daemon says so loudly
-///    and does not switch back on its own: no new transaction, the phase stays failed over.
+/// 6. With `policy.rearm = false`, the backup dies after the failover (the primary is dead
+///    too): the daemon says so loudly and does not switch back on its own: no new
+///    transaction, the phase stays failed over. (With re-arm, the default, see
+///    tests/rearm.rs.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backup_dies_after_failover_is_reported_and_nothing_switches_back() {
     let h = Harness::start(36).await;
+    h.edit_config(|t| t.replace("\n[policy]\n", "\n[policy]\nrearm = false\n"));
     let hook = h.webhook().await;
     let mut d = h.armed("daemon").await;
     h.primary_dies_and_one_commits(&mut d).await;

@@ -91,6 +91,13 @@ pub enum AlertEvent {
     Resumed { why: String },
     /// `radix-failover alerts test`: proves a channel delivers; never sent by the daemon.
     Test { from: String },
+    /// After a failover the pair is re-armed: the node that validates is watched, the other
+    /// is its standby (docs/policy.md, rule 10).
+    Rearmed {
+        active: String,
+        standby: String,
+        epoch: u64,
+    },
 }
 
 impl AlertEvent {
@@ -124,6 +131,7 @@ impl AlertEvent {
             AlertEvent::Paused { .. } => "paused",
             AlertEvent::Resumed { .. } => "resumed",
             AlertEvent::Test { .. } => "test",
+            AlertEvent::Rearmed { .. } => "rearmed",
         }
     }
 
@@ -148,6 +156,7 @@ impl AlertEvent {
             | AlertEvent::Committed { .. }
             | AlertEvent::Failback { .. }
             | AlertEvent::Paused { .. }
+            | AlertEvent::Rearmed { .. }
             // A warning, so that every channel takes it (PagerDuty skips info events).
             | AlertEvent::Test { .. } => Severity::Warning,
             AlertEvent::PreflightFailed { .. }
@@ -189,6 +198,7 @@ impl AlertEvent {
             AlertEvent::Submitted { intent } => format!("submitted:{intent}"),
             AlertEvent::Committed { intent, .. } => format!("committed:{intent}"),
             AlertEvent::BackupValidating { epoch } => format!("backup_validating:{epoch}"),
+            AlertEvent::Rearmed { epoch, .. } => format!("rearmed:{epoch}"),
             other => other.name().into(),
         }
     }
@@ -284,6 +294,9 @@ impl AlertEvent {
             AlertEvent::Test { from } => format!(
                 "test alert from radix-failover on {from}: this channel works (sent by `radix-failover alerts test`; nothing happened to the validator)"
             ),
+            AlertEvent::Rearmed { active, standby, epoch } => format!(
+                "RE-ARMED in epoch {epoch}: the {active} node validates and is watched now; the {standby} node is its standby, switched to automatically once it is ready (UP, synced, configured for our validator, holding its key)"
+            ),
         }
     }
 
@@ -319,6 +332,11 @@ impl AlertEvent {
             AlertEvent::Paused { until, reason } => json!({ "until": until, "reason": reason }),
             AlertEvent::Resumed { why } => json!({ "why": why }),
             AlertEvent::Test { from } => json!({ "from": from }),
+            AlertEvent::Rearmed {
+                active,
+                standby,
+                epoch,
+            } => json!({ "active": active, "standby": standby, "epoch": epoch }),
             AlertEvent::PreflightRecovered
             | AlertEvent::BackupRecovered
             | AlertEvent::StateFileRecovered

@@ -153,6 +153,8 @@ pub struct RawPolicy {
     pub epoch_end_polls: Option<u32>,
     pub legacy_missed_threshold: Option<u64>,
     pub legacy_window_epochs: Option<u64>,
+    pub rearm: Option<bool>,
+    pub flap_limit_epochs: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -495,6 +497,20 @@ pub(super) fn policy(raw: &RawPolicy) -> Result<PolicyParams, FieldProblem> {
             ));
         }
         p.legacy_window_epochs = w;
+    }
+    if let Some(r) = raw.rearm {
+        p.rearm = r;
+    }
+    if let Some(f) = raw.flap_limit_epochs {
+        if f == 0 || f > 100_000 {
+            return Err(problem(
+                "policy.flap_limit_epochs",
+                &f.to_string(),
+                "must be 1 to 100000 (epochs from one automatic switch to the next)",
+                "use the default 12 (about an hour on mainnet); to stop switching back at all, set policy.rearm = false instead",
+            ));
+        }
+        p.flap_limit_epochs = f;
     }
     Ok(p)
 }

@@ -87,7 +87,7 @@ pub fn render(a: &InitAnswers) -> String {
         "\n[policy]\n# See docs/policy.md. The defaults suit small and large validators alike.\n",
     );
     s.push_str("# name = \"default\"           # or \"legacy\": the old script's rule\n");
-    s.push_str("# poll_interval = \"5s\"\n# missed_proposals = 3\n# recent_proposals = 5\n# min_confirming_sources = 2\n# primary_down_polls = 3\n# max_source_lag = \"30s\"\n# small_validator_turns = 16\n# epoch_end_polls = 3\n");
+    s.push_str("# poll_interval = \"5s\"\n# missed_proposals = 3\n# recent_proposals = 5\n# min_confirming_sources = 2\n# primary_down_polls = 3\n# max_source_lag = \"30s\"\n# small_validator_turns = 16\n# epoch_end_polls = 3\n# rearm = true\n# flap_limit_epochs = 12\n");
 
     s.push_str(
         "\n[daemon]\n# Phase and transaction in flight; a directory only the daemon writes.\n",

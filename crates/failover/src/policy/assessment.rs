@@ -19,6 +19,9 @@ pub struct PolicyKeys {
 pub struct Gates {
     pub preflight_ok: bool,
     pub preflight_problem: Option<String>,
+    /// The flap limit (rule 10b, `flap_limit.rs`): why an automatic switch now would be one
+    /// too many.
+    pub switch_limit: Option<String>,
 }
 
 impl Gates {
@@ -26,6 +29,7 @@ impl Gates {
         Gates {
             preflight_ok: true,
             preflight_problem: None,
+            switch_limit: None,
         }
     }
 
@@ -33,6 +37,7 @@ impl Gates {
         Gates {
             preflight_ok: false,
             preflight_problem: Some(problem.into()),
+            switch_limit: None,
         }
     }
 }
@@ -157,6 +162,9 @@ pub struct View {
     pub quorum: usize,
     pub primary: PrimaryState,
     pub backup_ready: Result<(), String>,
+    /// The configured node in the `primary` role (the active node, whose key `Primary` is);
+    /// the other is the standby.
+    pub active_node: crate::roles::Node,
     /// The backup node's System API reports `VALIDATING_IN_CURRENT_EPOCH` (after a failover:
     /// from the epoch its key is in force).
     pub backup_validating: bool,
@@ -185,11 +193,11 @@ impl View {
             .finished_missed
             .map_or_else(String::new, |m| format!(" | finished epochs: {m} missed"));
         format!(
-            "epoch {} round {} | key in force {}, on ledger {} | this epoch {} made {} missed | last {} proposals: {} missed (threshold {}) | sources {}/{} trusted, {} real-time (quorum {}) | primary {} | backup {}{}",
+            "epoch {} round {} | key in force {}, on ledger {} | this epoch {} made {} missed | last {} proposals: {} missed (threshold {}) | sources {}/{} trusted, {} real-time (quorum {}) | {} {} | {} {}{}",
             opt(self.epoch),
             opt(self.round),
-            self.key_in_force.as_text(),
-            self.key_on_ledger.as_text(),
+            self.key_in_force.as_text(self.active_node),
+            self.key_on_ledger.as_text(self.active_node),
             opt(self.epoch_made),
             opt(self.epoch_missed),
             self.recent_tracked,
@@ -199,7 +207,9 @@ impl View {
             self.ledger_sources,
             self.realtime_sources,
             self.quorum,
+            self.active_node.name(),
             primary,
+            self.active_node.other().name(),
             backup,
             finished,
         )

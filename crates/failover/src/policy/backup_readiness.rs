@@ -5,8 +5,9 @@
 //! keys (rule 5) and on the runner's pre-flight checks.
 
 use super::source_trust::Seen;
-use super::{Decision, Gates, Policy, BACKUP_CORE_SOURCE};
+use super::{Decision, Gates, Policy};
 use crate::observe::{NodeConsensus, NodeHealth, NodeReading, SourceObservation};
+use crate::roles::Roles;
 
 impl Policy {
     /// Rule 4: the backup node can take over now.
@@ -16,7 +17,8 @@ impl Policy {
         seen: &[Seen<'_>],
     ) -> Result<(), String> {
         let Some(b) = backup else {
-            return Err("the backup's System API is not configured: add [backup] system_api so its readiness can be checked".into());
+            let n = self.roles.standby().name();
+            return Err(format!("the {n}'s System API is not configured: add [{n}] system_api so its readiness can be checked"));
         };
         let node = match &b.result {
             Err(e) => return Err(format!("its System API ({}) gives no answer: {e}", b.name)),
@@ -37,7 +39,8 @@ impl Policy {
         // over from, so the backup is not ready (fail closed) until a version that knows it.
         if let NodeConsensus::Other(raw) = &node.consensus {
             return Err(format!(
-                "its consensus status is {raw}, which this version does not know (read as not validating): check the backup node, or use a newer radix-failover"
+                "its consensus status is {raw}, which this version does not know (read as not validating): check the {} node, or use a newer radix-failover",
+                self.roles.standby().name()
             ));
         }
         match node.validator_address.as_deref().map(str::trim) {
@@ -49,8 +52,9 @@ impl Policy {
             }
             Some(v) if v != self.keys.validator_address => {
                 return Err(format!(
-                    "it is configured for validator {v}, not ours ({}): fix the backup node's validator address",
-                    self.keys.validator_address
+                    "it is configured for validator {v}, not ours ({}): fix the {} node's validator address",
+                    self.keys.validator_address,
+                    self.roles.standby().name()
                 ))
             }
             Some(_) => {}
@@ -58,11 +62,13 @@ impl Policy {
         let key = node.public_key_hex.trim().to_ascii_lowercase();
         if key != self.keys.backup_key_hex {
             return Err(format!(
-                "its key is {key}, not the configured backup_public_key {}: the failover would hand our validator to a key no node holds",
+                "its key is {key}, not the configured {}_public_key {}: the failover would hand our validator to a key no node holds",
+                self.roles.standby().name(),
                 self.keys.backup_key_hex
             ));
         }
-        if let Some(s) = seen.iter().find(|s| s.name == BACKUP_CORE_SOURCE) {
+        let standby_core = self.roles.standby().core_source();
+        if let Some(s) = seen.iter().find(|s| s.name == standby_core) {
             if !s.trust.is_trusted() {
                 return Err(format!(
                     "its Core API is not trusted ({})",
@@ -80,6 +86,7 @@ pub(super) fn gate(
     key_problem: Option<String>,
     gates: &Gates,
     backup_ready: &Result<(), String>,
+    roles: Roles,
 ) -> Decision {
     let mut blockers: Vec<String> = key_problem.into_iter().collect();
     if !gates.preflight_ok {
@@ -92,7 +99,10 @@ pub(super) fn gate(
         ));
     }
     if let Err(e) = backup_ready {
-        blockers.push(format!("backup not ready: {e}"));
+        blockers.push(format!("{} not ready: {e}", roles.standby().name()));
+    }
+    if let Some(why) = &gates.switch_limit {
+        blockers.push(why.clone());
     }
     if blockers.is_empty() {
         Decision::FailOver { reason }

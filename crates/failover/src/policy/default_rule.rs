@@ -47,7 +47,10 @@ impl Policy {
                 reason,
                 consecutive_polls,
             } => {
-                format!("the primary has looked unhealthy for {consecutive_polls} polls: {reason}")
+                format!(
+                    "the {} has looked unhealthy for {consecutive_polls} polls: {reason}",
+                    self.roles.active.name()
+                )
             }
             _ => String::new(),
         };
@@ -58,9 +61,12 @@ impl Policy {
         };
         if !no_quorum && confirming >= e.quorum {
             let early_note = if e.early {
-                " (threshold lowered to 1: the primary's System API looks unhealthy)"
+                format!(
+                    " (threshold lowered to 1: the {}'s System API looks unhealthy)",
+                    self.roles.active.name()
+                )
             } else {
-                ""
+                String::new()
             };
             return Ok(Some(format!(
                 "{} of our last {} proposals missed, seen by {confirming} of {realtime} trusted real-time sources{early_note}",
@@ -74,8 +80,8 @@ impl Policy {
         }
         if e.early && e.advancing >= e.ledger_quorum {
             return Ok(Some(format!(
-                "{primary_reason}; {} of {} trusted sources show the ledger advancing with the primary's key in force",
-                e.advancing, e.trusted
+                "{primary_reason}; {} of {} trusted sources show the ledger advancing with the {}'s key in force",
+                e.advancing, e.trusted, self.roles.active.name()
             )));
         }
         if e.early {

@@ -12,7 +12,7 @@
 
 use super::keys::KeyOwner;
 use super::source_trust::Seen;
-use super::{Policy, PrimaryState, PRIMARY_CORE_SOURCE};
+use super::{Policy, PrimaryState};
 use crate::observe::{NodeHealth, NodeReading, SourceError, SourceObservation};
 
 /// How many polls back the primary's own Core API must have shown its ledger advancing for
@@ -128,8 +128,9 @@ impl Policy {
         realtime: &[usize],
     ) -> Option<String> {
         if self.primary_unreachable {
+            let own = self.roles.active.core_source();
             let own_core_alive = seen.iter().any(|s| {
-                s.name == PRIMARY_CORE_SOURCE
+                s.name == own
                     && s.trust.is_trusted()
                     && self
                         .sources
@@ -139,7 +140,8 @@ impl Policy {
             });
             if own_core_alive {
                 return Some(format!(
-                    "the primary's System API is unreachable but its own Core API ({PRIMARY_CORE_SOURCE}) answers, fresh, with its ledger advancing"
+                    "the {}'s System API is unreachable but its own Core API ({own}) answers, fresh, with its ledger advancing",
+                    self.roles.active.name()
                 ));
             }
         }
@@ -153,8 +155,9 @@ impl Policy {
             .count();
         (!realtime.is_empty() && proposing * 2 > realtime.len()).then(|| {
             format!(
-                "{proposing} of {} trusted Core sources see the primary making proposals while its System API looks unhealthy",
-                realtime.len()
+                "{proposing} of {} trusted Core sources see the {} making proposals while its System API looks unhealthy",
+                realtime.len(),
+                self.roles.active.name()
             )
         })
     }

@@ -64,14 +64,14 @@ impl Policy {
                 push(
                     EventKind::PrimaryUnhealthy,
                     "primary",
-                    format!("the primary looks unhealthy: {reason}"),
+                    format!("the {} looks unhealthy: {reason}", self.roles.active.name()),
                 );
             }
         } else if was_bad && !bad {
             push(
                 EventKind::PrimaryRecovered,
                 "primary",
-                "the primary looks healthy again".into(),
+                format!("the {} looks healthy again", self.roles.active.name()),
             );
         }
         match (prev.map(|p| &p.backup_ready), &view.backup_ready) {
@@ -79,13 +79,16 @@ impl Policy {
             (_, Ok(())) => push(
                 EventKind::BackupReady,
                 "backup",
-                "the backup node is ready to take over".into(),
+                format!(
+                    "the {} node is ready to take over",
+                    self.roles.standby().name()
+                ),
             ),
             (Some(Err(a)), Err(b)) if a == b => {}
             (_, Err(e)) => push(
                 EventKind::BackupNotReady,
                 "backup",
-                format!("the backup node is not ready: {e}"),
+                format!("the {} node is not ready: {e}", self.roles.standby().name()),
             ),
         }
         let approach = n.saturating_sub(1);
@@ -120,7 +123,11 @@ impl Policy {
                     push(
                         EventKind::KeyChanged,
                         what,
-                        format!("{what}: {} -> {}", before.as_text(), now.as_text()),
+                        format!(
+                            "{what}: {} -> {}",
+                            before.as_text(self.roles.active),
+                            now.as_text(self.roles.active)
+                        ),
                     );
                 }
             }

@@ -26,10 +26,12 @@ pub enum KeyOwner {
 }
 
 impl KeyOwner {
-    pub(super) fn as_text(&self) -> String {
+    /// The owner as every output names it: the node's config section (`Primary` is the
+    /// `active` node's key, `Backup` the standby's; roles.rs).
+    pub fn as_text(&self, active: crate::roles::Node) -> String {
         match self {
-            KeyOwner::Primary => "primary".into(),
-            KeyOwner::Backup => "backup".into(),
+            KeyOwner::Primary => active.name().into(),
+            KeyOwner::Backup => active.other().name().into(),
             KeyOwner::Other(k) => format!("other ({k})"),
             KeyOwner::NotInActiveSet => "not in active set".into(),
             KeyOwner::Unknown => "unknown".into(),
@@ -81,7 +83,7 @@ impl Policy {
             if votes.iter().any(|v| v != &votes[0]) {
                 let list = votes
                     .iter()
-                    .map(|v| v.as_text())
+                    .map(|v| v.as_text(self.roles.active))
                     .collect::<Vec<_>>()
                     .join(", ");
                 warnings.push(Warning {
@@ -99,12 +101,13 @@ impl Policy {
                 format!("the key on ledger is {k}, neither the primary's nor the backup's")
             });
         } else if on_ledger_agreed == KeyOwner::Primary && in_force_agreed == KeyOwner::Backup {
+            let (active, standby) = (self.roles.active.name(), self.roles.standby().name());
             warnings.push(Warning {
                 key: "failback-pending".into(),
-                message: "the primary's key is on ledger but the backup's is in force until the epoch ends: a fail-back is pending".into(),
+                message: format!("the {active}'s key is on ledger but the {standby}'s is in force until the epoch ends: a switch back to the {active} is pending"),
             });
             problem.get_or_insert_with(|| {
-                "a fail-back is pending (the backup's key is in force until the epoch ends)".into()
+                format!("a switch back to the {active} is pending (the {standby}'s key is in force until the epoch ends)")
             });
         }
         if in_force_agreed == KeyOwner::NotInActiveSet {

@@ -55,6 +55,7 @@ use std::collections::BTreeMap;
 
 use crate::observe::{NodeConsensus, Observation};
 use crate::policy::params::{PolicyName, PolicyParams};
+use crate::roles::Roles;
 
 mod assessment;
 mod backup_readiness;
@@ -62,6 +63,7 @@ mod default_rule;
 mod early_signal;
 mod epoch_deadline;
 mod events;
+pub mod flap_limit;
 mod keys;
 mod legacy;
 mod miss_window;
@@ -113,6 +115,9 @@ pub struct Policy {
     /// Whose key was in force when the windows were last fed (primary or backup).
     window_owner: Option<KeyOwner>,
     previous: Option<Previous>,
+    /// Which configured node the observation's `primary` is (the active node) and which its
+    /// `backup` (the standby): for the Core source names and the words of every message.
+    roles: Roles,
 }
 
 impl Policy {
@@ -134,7 +139,29 @@ impl Policy {
             epoch_clock: EpochClock::default(),
             window_owner: None,
             previous: None,
+            roles: Roles::default(),
         }
+    }
+
+    /// The same policy for a pair whose roles are `roles` (after a re-arm, the configured
+    /// backup is the active node): `keys` must then hold the active node's key as
+    /// `primary_key_hex`, as `Config::swapped` gives them.
+    pub fn with_roles(mut self, roles: Roles) -> Policy {
+        self.roles = roles;
+        self
+    }
+
+    /// Carries over what `other` learnt of the network that does not depend on the roles:
+    /// the epochs' timing (rule 2c). Used when the roles swap (a re-arm), so the new policy
+    /// need not wait two epoch changes before rule 2c protects the new active node.
+    pub fn with_history_of(mut self, other: &Policy) -> Policy {
+        self.epoch_clock = other.epoch_clock.clone();
+        self
+    }
+
+    /// The roles this policy watches.
+    pub fn roles(&self) -> Roles {
+        self.roles
     }
 
     pub fn params(&self) -> &PolicyParams {
@@ -174,7 +201,7 @@ impl Policy {
         if let Some(why) = &proposing {
             warnings.push(Warning {
                 key: "primary-proposing".into(),
-                message: format!("{why}: no early failover; check the primary's System API (or the nginx in front of it)"),
+                message: format!("{why}: no early failover; check the {}'s System API (or the nginx in front of it)", self.roles.active.name()),
             });
         }
         // Rule 8: the network's problem, not ours.
@@ -190,10 +217,10 @@ impl Policy {
         } else {
             self.params.missed_proposals.max(1)
         };
-        warn_primary_unhealthy(&primary, &mut warnings);
+        warn_primary_unhealthy(&primary, self.roles, &mut warnings);
         // Rule 4: the backup's readiness, and the pre-flight.
         let backup_ready = self.backup_readiness(obs.backup.as_ref(), &seen);
-        warn_not_ready(&backup_ready, gates, &mut warnings);
+        warn_not_ready(&backup_ready, gates, self.roles, &mut warnings);
         self.warn_no_quorum(&seen, &trusted, &tally, &mut warnings);
 
         let decision = if trusted.is_empty() {
@@ -228,7 +255,13 @@ impl Policy {
                         reason,
                         blocker: why,
                     },
-                    None => backup_readiness::gate(reason, key_problem, gates, &backup_ready),
+                    None => backup_readiness::gate(
+                        reason,
+                        key_problem,
+                        gates,
+                        &backup_ready,
+                        self.roles,
+                    ),
                 },
             }
         };
@@ -249,6 +282,7 @@ impl Policy {
             quorum: tally.quorum,
             primary,
             backup_ready,
+            active_node: self.roles.active,
             backup_validating: obs
                 .backup
                 .as_ref()
@@ -357,7 +391,7 @@ impl Policy {
     }
 }
 
-fn warn_primary_unhealthy(primary: &PrimaryState, warnings: &mut Vec<Warning>) {
+fn warn_primary_unhealthy(primary: &PrimaryState, roles: Roles, warnings: &mut Vec<Warning>) {
     if let PrimaryState::Unhealthy {
         reason,
         consecutive_polls,
@@ -366,17 +400,29 @@ fn warn_primary_unhealthy(primary: &PrimaryState, warnings: &mut Vec<Warning>) {
         warnings.push(Warning {
             key: "primary-unhealthy".into(),
             message: format!(
-                "the primary node looks unhealthy for {consecutive_polls} polls: {reason}"
+                "the {} node looks unhealthy for {consecutive_polls} polls: {reason}",
+                roles.active.name()
             ),
         });
     }
 }
 
-fn warn_not_ready(backup_ready: &Result<(), String>, gates: &Gates, warnings: &mut Vec<Warning>) {
+fn warn_not_ready(
+    backup_ready: &Result<(), String>,
+    gates: &Gates,
+    roles: Roles,
+    warnings: &mut Vec<Warning>,
+) {
     if let Err(e) = backup_ready {
         warnings.push(Warning {
             key: "backup-not-ready".into(),
-            message: format!("backup not ready: {e}"),
+            message: format!("{} not ready: {e}", roles.standby().name()),
+        });
+    }
+    if let Some(why) = &gates.switch_limit {
+        warnings.push(Warning {
+            key: "flap-limit".into(),
+            message: why.clone(),
         });
     }
     if !gates.preflight_ok {

@@ -36,6 +36,13 @@ pub const DEFAULT_EPOCH_END_POLLS: u32 = 3;
 /// A source whose ledger is older than this (proposer timestamp against the watcher's clock) is
 /// lagging and not trusted: mainnet's ledger clock advances every round (well under a second),
 /// so 30 s behind means the source is stuck or far behind, not just a slow round.
+/// Rule 10b: at most one automatic switch per this many epochs (about an hour on mainnet's
+/// 5-minute epochs): two independent node failures within an hour are rare, while a cause
+/// both nodes share (the watcher's network, a release, the config) would switch back and
+/// forth every few epochs; an hour is short enough that a second, real failure later in the
+/// day is still handled unattended.
+pub const DEFAULT_FLAP_LIMIT_EPOCHS: u64 = 12;
+
 pub const DEFAULT_MAX_SOURCE_LAG: Duration = Duration::from_secs(30);
 /// The old community script's rule: more than 5 misses over the finished epochs of a 3-epoch
 /// window, polled every 4 minutes.
@@ -79,6 +86,11 @@ pub struct PolicyParams {
     pub epoch_end_polls: u32,
     pub legacy_missed_threshold: u64,
     pub legacy_window_epochs: u64,
+    /// Rule 10: after a failover the node that validates is watched, and the old active node
+    /// is its standby once it is ready.
+    pub rearm: bool,
+    /// Rule 10b: epochs from one automatic switch to the next allowed.
+    pub flap_limit_epochs: u64,
 }
 
 impl Default for PolicyParams {
@@ -95,6 +107,8 @@ impl Default for PolicyParams {
             epoch_end_polls: DEFAULT_EPOCH_END_POLLS,
             legacy_missed_threshold: LEGACY_MISSED_THRESHOLD,
             legacy_window_epochs: LEGACY_WINDOW_EPOCHS,
+            rearm: true,
+            flap_limit_epochs: DEFAULT_FLAP_LIMIT_EPOCHS,
         }
     }
 }

@@ -4,7 +4,7 @@
 //! cannot propose: this shows it within a poll of the network moving on.
 
 use super::source_trust::Seen;
-use super::{Policy, PRIMARY_CORE_SOURCE};
+use super::Policy;
 
 impl Policy {
     /// Counts the polls in which the network's ledger advanced (another trusted source moved)
@@ -12,24 +12,20 @@ impl Policy {
     /// round) neither counts nor resets. No answer from `core primary`: no count (a dead node
     /// shows on its System API instead).
     pub(super) fn track_primary_ledger(&mut self, seen: &[Seen<'_>]) {
-        let answered = seen
-            .iter()
-            .any(|s| s.name == PRIMARY_CORE_SOURCE && s.reading.is_some());
+        let own = self.roles.active.core_source();
+        let answered = seen.iter().any(|s| s.name == own && s.reading.is_some());
         if !answered {
             self.primary_stalled_polls = 0;
             return;
         }
         let network_moved = seen.iter().any(|s| {
-            s.name != PRIMARY_CORE_SOURCE
+            s.name != own
                 && self
                     .sources
                     .get(s.name)
                     .is_some_and(|m| m.advanced_last_poll)
         });
-        let primary_moved = self
-            .sources
-            .get(PRIMARY_CORE_SOURCE)
-            .is_some_and(|m| m.moved_last_poll);
+        let primary_moved = self.sources.get(own).is_some_and(|m| m.moved_last_poll);
         if primary_moved {
             self.primary_stalled_polls = 0;
         } else if network_moved {
@@ -42,7 +38,7 @@ impl Policy {
         (self.primary_stalled_polls > 0).then(|| {
             let at = self
                 .sources
-                .get(PRIMARY_CORE_SOURCE)
+                .get(self.roles.active.core_source())
                 .and_then(|m| m.position)
                 .map(|(e, r, sv)| format!(" (epoch {e} round {r}, state version {sv})"))
                 .unwrap_or_default();

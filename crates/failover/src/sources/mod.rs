@@ -50,8 +50,11 @@ pub enum SourcesError {
 #[derive(Debug, Clone)]
 pub struct Sources {
     ledger: Vec<LedgerClient>,
+    /// The active node's System API (the config's `primary` slot) and the standby's.
     primary: Option<NodeClient>,
     backup: Option<NodeClient>,
+    /// Which configured node is active (`Config::active`).
+    active: crate::roles::Node,
     /// The most one poll of one source may take, all its requests together.
     poll_deadline: Duration,
     key_change_expected: Arc<AtomicBool>,
@@ -155,10 +158,6 @@ impl std::fmt::Debug for NodeClient {
     }
 }
 
-/// Names the config gives the primary's and the backup's Core APIs (`config::sections`).
-const PRIMARY_CORE: &str = "core primary";
-const BACKUP_CORE: &str = "core backup";
-
 /// Wall clock in unix milliseconds.
 pub fn now_ms() -> i64 {
     SystemTime::now()
@@ -175,8 +174,11 @@ impl Sources {
         };
         // One client per node: its nginx serves both APIs with the same certificate and
         // credentials. Every other source has its own.
-        let primary_http = client("primary", &config.primary.conn)?;
-        let backup_http = client("backup", &config.backup.conn)?;
+        // After a re-arm the `primary` slot holds the configured backup (roles.rs): the
+        // sources keep their nodes' names.
+        let (active, standby) = (config.active, config.active.other());
+        let primary_http = client(active.name(), &config.primary.conn)?;
+        let backup_http = client(standby.name(), &config.backup.conn)?;
         let validator = config.validator_bech32();
         let key_change_expected = Arc::new(AtomicBool::new(false));
         let mut ledger = Vec::with_capacity(config.sources.len());
@@ -187,10 +189,12 @@ impl Sources {
                     kind: s.kind.as_str(),
                 });
             }
-            let http = match s.name.as_str() {
-                PRIMARY_CORE => primary_http.counted_apart(),
-                BACKUP_CORE => backup_http.counted_apart(),
-                _ => client(&s.name, &s.conn)?,
+            let http = if s.name == active.core_source() {
+                primary_http.counted_apart()
+            } else if s.name == standby.core_source() {
+                backup_http.counted_apart()
+            } else {
+                client(&s.name, &s.conn)?
             };
             ledger.push(LedgerClient {
                 name: s.name.clone(),
@@ -219,10 +223,27 @@ impl Sources {
                 crate::systemd::watchdog_interval(),
             ),
             ledger,
-            primary: node("system primary", &config.primary.system_api, &primary_http),
-            backup: node("system backup", &config.backup.system_api, &backup_http),
+            primary: node(
+                active.system_source(),
+                &config.primary.system_api,
+                &primary_http,
+            ),
+            backup: node(
+                standby.system_source(),
+                &config.backup.system_api,
+                &backup_http,
+            ),
+            active,
             key_change_expected,
         })
+    }
+
+    /// The pair's roles swapped (a re-arm, `runner/rearm.rs`): the System APIs change slots
+    /// and [`Sources::poll`] pairs each Core API with its own node again. The ledger sources,
+    /// their clients, caches and traffic counters stay as they are.
+    pub fn swap_roles(&mut self) {
+        std::mem::swap(&mut self.primary, &mut self.backup);
+        self.active = self.active.other();
     }
 
     /// While a key change is on its way (a failover or failback in flight, its commit not yet
@@ -262,10 +283,12 @@ impl Sources {
         // A node that says it is not synced is no trustworthy ledger source, however fresh its
         // Core API's answer looks (a node catching up serves an old ledger).
         for o in &mut ledger {
-            let node = match o.name.as_str() {
-                PRIMARY_CORE => &primary,
-                BACKUP_CORE => &backup,
-                _ => continue,
+            let node = if o.name == self.active.core_source() {
+                &primary
+            } else if o.name == self.active.other().core_source() {
+                &backup
+            } else {
+                continue;
             };
             if let (Ok(_), Some(Ok(n))) = (&o.result, node.as_ref().map(|n| &n.result)) {
                 if n.health != NodeHealth::Up {

@@ -62,7 +62,7 @@ fn a_pending_failback_is_not_failed_over_again() {
     s.kill_primary();
     let list = s.run(5, 0, 1);
     assert!(list.iter().all(|a| !a.decision.is_fail_over()));
-    assert!(blocker(&list[4]).contains("fail-back is pending"));
+    assert!(blocker(&list[4]).contains("a switch back to the primary is pending"));
     // The fail-back takes effect: the windows held the backup's misses and start afresh for
     // the primary, which is not failed over for the other node's misses.
     s.primary = Some(Ok(node(PRIMARY_KEY)));

@@ -70,3 +70,50 @@ fn a_primary_core_api_that_moves_again_ends_the_stall() {
     );
     assert!(!a.decision.is_fail_over());
 }
+
+#[test]
+fn after_a_rearm_the_backups_own_core_api_is_the_one_watched_for_a_stall() {
+    // Rule 10: the roles swapped, the configured backup is the active node, so its own Core
+    // API (`core backup`) is the one whose stall fails over, and messages name it.
+    use crate::roles::{Node, Roles};
+    let mut s = Scenario::new().sources(&[
+        ("core backup", SourceKind::Core),
+        ("core primary", SourceKind::Core),
+        ("core b", SourceKind::Core),
+        ("core c", SourceKind::Core),
+        ("gateway g", SourceKind::Gateway),
+    ]);
+    s.policy = s.policy.clone().with_roles(Roles::new(Node::Backup));
+    s.run(3, 0, 0);
+    s.stale("core backup", 0);
+    let list = s.run(4, 0, 0);
+    assert_eq!(
+        first_failover(&list),
+        Some(2),
+        "{:?}",
+        list.iter().map(|a| &a.decision).collect::<Vec<_>>()
+    );
+    assert!(failover_reason(&list[2]).contains("stood still"));
+    assert!(
+        list[2].view.summary_line().contains("| backup DOWN"),
+        "{}",
+        list[2].view.summary_line()
+    );
+    assert_eq!(list[2].view.active_node, Node::Backup);
+
+    // The configured primary's Core API standing still is the standby's problem, not the
+    // active node's: no early signal.
+    let mut s = Scenario::new().sources(&[
+        ("core backup", SourceKind::Core),
+        ("core primary", SourceKind::Core),
+        ("core b", SourceKind::Core),
+        ("core c", SourceKind::Core),
+        ("gateway g", SourceKind::Gateway),
+    ]);
+    s.policy = s.policy.clone().with_roles(Roles::new(Node::Backup));
+    s.run(3, 0, 0);
+    s.stale("core primary", 0);
+    let list = s.run(4, 0, 0);
+    assert_eq!(first_failover(&list), None);
+    assert!(list.iter().all(|a| a.view.primary == PrimaryState::Healthy));
+}
