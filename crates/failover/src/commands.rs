@@ -364,16 +364,13 @@ pub fn alerts_test(args: &AlertsTestArgs) -> Result<()> {
             args.config.display()
         );
     };
+    // The test comes from this watcher, as every alert names it.
+    let from = alerts.watcher.clone();
     let alerter = radix_failover::alerts::Alerter::new(
         alerts,
         &config.validator_bech32(),
         config.network.logical_name.as_ref(),
     );
-    let from = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .ok()
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "this host".into());
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)

@@ -581,16 +581,16 @@ impl State {
             flag(true).encode(m.encode_family(&[("node", Escaped(a))])?)?;
             flag(false).encode(m.encode_family(&[("node", Escaped(s))])?)?;
         }
-        let Some(p) = &self.protection else {
-            return Ok(());
-        };
+        // Every family is described from the first scrape; its samples come with the first
+        // poll that sets the protection.
+        let p = self.protection.as_ref();
         let mut m = enc.encode_descriptor(
             "radix_failover_standby_ready",
             "1 if the standby passes the readiness gate (UP, synced, our validator, its key), else 0.",
             None,
             gauge,
         )?;
-        if let Some(s) = &self.standby_node {
+        if let (Some(s), Some(p)) = (&self.standby_node, p) {
             flag(p.standby_ready).encode(m.encode_family(&[("node", Escaped(s))])?)?;
         }
         let m = enc.encode_descriptor(
@@ -599,21 +599,25 @@ impl State {
             None,
             gauge,
         )?;
-        flag(p.armed).encode(m)?;
+        if let Some(p) = p {
+            flag(p.armed).encode(m)?;
+        }
         let m = enc.encode_descriptor(
             "radix_failover_flap_budget",
             "Automatic switches the flap limit allows now (policy.flap_limit_epochs): 1, or 0 until radix_failover_flap_next_epoch.",
             None,
             gauge,
         )?;
-        int(p.flap_budget).encode(m)?;
+        if let Some(p) = p {
+            int(p.flap_budget).encode(m)?;
+        }
         let m = enc.encode_descriptor(
             "radix_failover_flap_next_epoch",
             "The epoch from which the flap limit allows the next automatic switch; absent when one is allowed now.",
             None,
             gauge,
         )?;
-        if let Some(e) = p.flap_next_epoch {
+        if let Some(e) = p.and_then(|p| p.flap_next_epoch) {
             int(e).encode(m)?;
         }
         let m = enc.encode_descriptor(
@@ -622,7 +626,7 @@ impl State {
             None,
             gauge,
         )?;
-        if let Some((e, _)) = p.last_switch {
+        if let Some((e, _)) = p.and_then(|p| p.last_switch) {
             int(e).encode(m)?;
         }
         let m = enc.encode_descriptor(
@@ -631,7 +635,7 @@ impl State {
             Some(&Unit::Seconds),
             gauge,
         )?;
-        if let Some((_, ms)) = p.last_switch {
+        if let Some((_, ms)) = p.and_then(|p| p.last_switch) {
             seconds(ms).encode(m)?;
         }
         Ok(())

@@ -32,6 +32,7 @@ use std::time::Duration;
 use radix_common::crypto::Ed25519PrivateKey;
 use tracing::{error, info, warn};
 
+use crate::alerts::heartbeat::Heartbeat;
 use crate::alerts::{AlertEvent, Alerter};
 use crate::config::Config;
 use crate::control::{Pending, Request, Response};
@@ -128,6 +129,8 @@ pub struct Runner<C: Clock> {
     /// Polls so far.
     polls: u64,
     alerter: Alerter,
+    /// `alerts.heartbeat`: pinged from the loop while it is healthy (alerts/heartbeat.rs).
+    heartbeat: Option<Heartbeat>,
     metrics: Metrics,
     /// Requests from the control socket (`radix-failover pause`, ...), answered between polls.
     commands: Option<tokio::sync::mpsc::Receiver<Pending>>,
@@ -138,6 +141,9 @@ pub struct Runner<C: Clock> {
     last_decision: String,
     /// The standby's readiness at the last poll (`None` before the first).
     last_standby_ready: Option<Result<(), String>>,
+    /// The last poll's readiness of the node in the `primary` slot as a standby (rule 10:
+    /// after a failover, the pair is re-armed once it holds).
+    last_old_active_ready: Option<Result<(), String>>,
     /// "Failover held by the pause" was logged (once per pause).
     said_paused_hold: bool,
 }
@@ -203,8 +209,17 @@ impl<C: Clock> Runner<C> {
         let alerter = config
             .alerts
             .clone()
-            .map(|c| Alerter::new(c, &config.validator_bech32(), &network))
+            .map(|c| {
+                Alerter::new(c, &config.validator_bech32(), &network)
+                    .with_dedupe_file(crate::alerts::dedupe_file_beside(state_file.path()))
+            })
             .unwrap_or_else(Alerter::disabled);
+        let heartbeat = match config.alerts.as_ref().and_then(|a| a.heartbeat.clone()) {
+            None => None,
+            Some(h) => Some(Heartbeat::new(h).map_err(|e| {
+                RunError::Sources(format!("cannot set up the heartbeat's HTTP client: {e}"))
+            })?),
+        };
         let submit_params =
             SubmitParams::scaled(config.daemon.submit_deadline, config.policy.poll_interval);
         Ok((
@@ -228,6 +243,7 @@ impl<C: Clock> Runner<C> {
                 resume_mismatch,
                 polls: 0,
                 alerter,
+                heartbeat,
                 metrics: Metrics::new(),
                 commands: None,
                 last_epoch: None,
@@ -235,6 +251,7 @@ impl<C: Clock> Runner<C> {
                 last_key_in_force: KeyOwner::Unknown,
                 last_decision: String::new(),
                 last_standby_ready: None,
+                last_old_active_ready: None,
                 said_paused_hold: false,
             },
             lock,
@@ -270,7 +287,14 @@ impl<C: Clock> Runner<C> {
         self.log_start();
         let alerts = self.alerter.start();
         if self.alerter.is_enabled() {
-            info!("alerts to: {}", self.alerter.describe_channels().join(", "));
+            info!(
+                "alerts to: {} (as watcher \"{}\")",
+                self.alerter.describe_channels().join(", "),
+                self.alerter.watcher().unwrap_or_default()
+            );
+        }
+        if let Some(h) = &self.heartbeat {
+            info!("heartbeat: {} while the loop is healthy", h.describe());
         }
         self.alert(AlertEvent::Started {
             version: env!("CARGO_PKG_VERSION").into(),
@@ -521,6 +545,7 @@ impl<C: Clock> Runner<C> {
         self.last_key_in_force = a.view.key_in_force.clone();
         self.last_decision = a.decision.label().to_string();
         self.last_standby_ready = Some(a.view.backup_ready.clone());
+        self.last_old_active_ready = Some(a.view.old_active_ready.clone());
         self.end_pause_when_due();
         self.watch_cancelled(&a, epoch);
         self.log_poll(&a);
@@ -540,6 +565,9 @@ impl<C: Clock> Runner<C> {
         self.metrics.set_phase(&self.state.phase);
         self.set_protection_metrics();
         self.metrics.set_alert_stats(self.alerter.stats());
+        if let Some(h) = &mut self.heartbeat {
+            h.beat(self.clock.now_ms(), a.view.trusted_sources);
+        }
         crate::systemd::notify_status(&format!(
             "phase {} | {}",
             self.state.phase.name(),
@@ -1205,6 +1233,7 @@ impl<C: Clock> Runner<C> {
                 if self.opts.dry_run { " (DRY RUN)" } else { "" }
             ),
         };
+        let pair = self.pair();
         Response::ok(message).with_data(serde_json::json!({
             "pid": std::process::id(),
             "phase": self.state.phase,
@@ -1220,10 +1249,10 @@ impl<C: Clock> Runner<C> {
             "key_on_ledger": owner(&self.last_key_on_ledger),
             "key_in_force": owner(&self.last_key_in_force),
             "decision": self.last_decision,
-            "active_node": self.active_name(),
-            "standby_node": self.standby_name(),
-            "standby_ready": self.last_standby_ready.as_ref().map(|r| r.is_ok()),
-            "standby_not_ready_why": self.last_standby_ready.as_ref().and_then(|r| r.clone().err()),
+            "active_node": pair.active,
+            "standby_node": pair.standby,
+            "standby_ready": pair.standby_ready.map(|r| r.is_ok()),
+            "standby_not_ready_why": pair.standby_ready.and_then(|r| r.clone().err()),
             "armed": self.armed(now),
             "rearm": self.config.policy.rearm,
             "flap_limit": serde_json::json!({

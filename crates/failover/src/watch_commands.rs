@@ -859,10 +859,14 @@ fn switch_through_daemon(
             eprintln!("daemon phase {phase}");
             last = phase.clone();
         }
-        let done = match dir {
-            Direction::ToBackup => phase == "failed_over",
-            Direction::ToPrimary => phase == "watching" && s.data["key_in_force"] == "primary",
+        // Done once the target node's key is in force and the daemon settled: `failed_over`,
+        // or `watching` again (a switch back, or a re-armed pair watching the new node).
+        let target = match dir {
+            Direction::ToBackup => "backup",
+            Direction::ToPrimary => "primary",
         };
+        let done = matches!(phase.as_str(), "failed_over" | "watching")
+            && s.data["key_in_force"] == target;
         if done {
             println!("confirmed: the daemon reports the {what} done (phase {phase})");
             return Ok(());

@@ -20,6 +20,7 @@ const NETWORK: &str = "stokenet";
 const TG_TOKEN: &str = "123456789:AAE-secret_token_for_tests_0123456789";
 const PD_KEY: &str = "R0UT1NGKEY0123456789abcdefABCDEF";
 const HOOK_SECRET: &str = "Bearer hook-secret-42";
+const WATCHER: &str = "watcher-fra1";
 /// 2026-11-24T13:00:00Z: any fixed instant works; the test checks it comes back in `at`.
 const T0: i64 = 1_795_525_200_000;
 
@@ -124,6 +125,8 @@ fn config(toml_text: &str) -> AlertsConfig {
 fn all_channels(base: &str) -> String {
     format!(
         r#"
+watcher = "{WATCHER}"
+
 [webhook]
 url = "{base}/hook?token=query-secret"
 headers = {{ Authorization = "{HOOK_SECRET}", X-Team = "validators" }}
@@ -214,9 +217,11 @@ async fn every_channel_receives_what_its_api_expects() {
             "message",
             "network",
             "severity",
-            "validator"
+            "validator",
+            "watcher"
         ]
     );
+    assert_eq!(b["watcher"], WATCHER, "every alert names the watcher");
 
     // Telegram: the token in the path, chat_id as a number, plain text.
     let tg = by_path(&reqs, "/tg/")[0];
@@ -225,9 +230,9 @@ async fn every_channel_receives_what_its_api_expects() {
     assert_eq!(tg.body["disable_web_page_preview"], true);
     let text = tg.body["text"].as_str().unwrap();
     assert!(
-        text.starts_with("[CRITICAL]")
-            && text.contains(VALIDATOR)
-            && text.contains("3 of the last 5"),
+        text.starts_with(&format!(
+            "[CRITICAL] radix-failover on {WATCHER}: {VALIDATOR}"
+        )) && text.contains("3 of the last 5"),
         "{text}"
     );
 
@@ -258,10 +263,11 @@ async fn every_channel_receives_what_its_api_expects() {
     let ts =
         chrono::DateTime::parse_from_rfc3339(p["payload"]["timestamp"].as_str().unwrap()).unwrap();
     assert_eq!(ts.timestamp_millis(), T0);
-    assert!(p["payload"]["summary"]
-        .as_str()
-        .unwrap()
-        .contains("FAILOVER DECIDED"));
+    let summary = p["payload"]["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("FAILOVER DECIDED") && summary.contains(&format!("seen by {WATCHER}")),
+        "{summary}"
+    );
 
     // A condition and its recovery: PagerDuty triggers, then resolves the same dedup_key.
     seen.lock().unwrap().clear();
@@ -588,6 +594,36 @@ fn config_errors_name_the_field_and_never_show_a_secret() {
             None,
         ),
         ("resend_interval = \"1h\"\n".to_string(), "alerts", None),
+        (
+            format!("watcher = \"\"\n[webhook]\nurl = \"{base}/h\"\n"),
+            "alerts.watcher",
+            None,
+        ),
+        (
+            format!("watcher = \"two\\nlines\"\n[webhook]\nurl = \"{base}/h\"\n"),
+            "alerts.watcher",
+            None,
+        ),
+        (
+            format!("watcher = \"{}\"\n[webhook]\nurl = \"{base}/h\"\n", "w".repeat(65)),
+            "alerts.watcher",
+            None,
+        ),
+        (
+            "[heartbeat]\nurl = \"http://hc-ping.example.com/ping/hb-secret-uuid\"\n".to_string(),
+            "alerts.heartbeat.url",
+            Some("hb-secret-uuid"),
+        ),
+        (
+            "[heartbeat]\nurl = \"https://hc-ping.com/hb-secret-uuid\"\ninterval = \"500ms\"\n".to_string(),
+            "alerts.heartbeat.interval",
+            Some("hb-secret-uuid"),
+        ),
+        (
+            "[heartbeat]\nurl = \"https://hc-ping.com/hb-secret-uuid\"\ninterval = \"2h\"\n".to_string(),
+            "alerts.heartbeat.interval",
+            Some("hb-secret-uuid"),
+        ),
     ];
     for (text, field, secret) in cases {
         let (f, v, p, fix) = problem(&text);
@@ -606,7 +642,10 @@ fn config_errors_name_the_field_and_never_show_a_secret() {
     assert!(e.to_string().contains("unknown field `webhook`"), "{e}");
 
     // Debug output of the raw and validated config shows no secret.
-    let text = all_channels("http://127.0.0.1:1");
+    let text = format!(
+        "{}\n[heartbeat]\nurl = \"https://hc-ping.com/hb-secret-uuid\"\n",
+        all_channels("http://127.0.0.1:1")
+    );
     let raw: RawAlerts = toml::from_str(&text).unwrap();
     let cfg = raw.clone().validate().unwrap();
     for dbg in [format!("{raw:?}"), format!("{cfg:?}")] {
@@ -617,6 +656,7 @@ fn config_errors_name_the_field_and_never_show_a_secret() {
             "discord-secret",
             "slack-secret",
             "query-secret",
+            "hb-secret-uuid",
         ] {
             assert!(!dbg.contains(s), "{s} in {dbg}");
         }
@@ -626,6 +666,15 @@ fn config_errors_name_the_field_and_never_show_a_secret() {
         cfg.resend_interval,
         radix_failover::alerts::DEFAULT_RESEND_INTERVAL
     );
+    assert_eq!(cfg.watcher, WATCHER);
+    assert_eq!(
+        cfg.heartbeat.as_ref().map(|h| h.interval),
+        Some(radix_failover::alerts::DEFAULT_HEARTBEAT_INTERVAL)
+    );
+    // Without `watcher`, alerts name the host.
+    let cfg = config("[webhook]\nurl = \"https://example.com/h\"\n");
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    assert_eq!(cfg.watcher, host.trim());
     // @channel names are taken as names, numbers given as text as numbers.
     let cfg = config(&format!(
         "[telegram]\nbot_token = \"{TG_TOKEN}\"\nchat_id = \"@radix_ops\"\n"
@@ -704,7 +753,15 @@ fn every_event_has_a_unique_name_and_recoveries_end_their_condition() {
         assert_eq!(e.severity(), radix_failover::alerts::Severity::Info);
     }
     for e in &all {
-        assert!(!e.message().is_empty() && e.chat_text(VALIDATOR, NETWORK).contains(VALIDATOR));
+        let alert = radix_failover::alerts::Alert {
+            event: e.clone(),
+            at_ms: T0,
+            validator: VALIDATOR.into(),
+            network: NETWORK.into(),
+            watcher: WATCHER.into(),
+        };
+        let text = e.chat_text(&alert);
+        assert!(!e.message().is_empty() && text.contains(VALIDATOR) && text.contains(WATCHER));
     }
     // Through a real alerter: condition, recovery, and the recovery's second copy dropped.
     let a = Alerter::new(
@@ -1092,4 +1149,119 @@ async fn failover_events_go_out_during_a_warnings_retry_pauses() {
     );
     let s = alerter.stats();
     assert_eq!((s.delivered, s.failed), (2, 1), "{s:?}");
+}
+
+/// Dedupe survives a restart: a second alerter on the same dedupe file (the daemon started
+/// again, as in a crash loop) does not resend "started" or a condition that still holds
+/// within the resend interval, and still delivers the recovery of a condition the first one
+/// alerted (PagerDuty resolves the incident).
+#[tokio::test]
+async fn dedupe_survives_a_restart_through_the_dedupe_file() {
+    let (base, seen) = receiver(Mode::Answer(200)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = radix_failover::alerts::dedupe_file_beside(&dir.path().join("state.json"));
+    let cfg = || config(&format!("[webhook]\nurl = \"{base}/hook\"\n"));
+    let started = || AlertEvent::Started {
+        version: "0.1.0".into(),
+        dry_run: false,
+    };
+    let degraded = AlertEvent::SourceDegraded {
+        source: "gateway a".into(),
+        why: "timed out".into(),
+    };
+    let sec = 1000;
+    {
+        let a = Alerter::new(cfg(), VALIDATOR, NETWORK).with_dedupe_file(file.clone());
+        let h = a.start();
+        a.send(started(), T0);
+        a.send(degraded.clone(), T0 + sec);
+        assert!(h.flush(Duration::from_secs(10)).await);
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    // Restarted 5 s later, and again 10 s later.
+    for restart in [5, 10] {
+        let a = Alerter::new(cfg(), VALIDATOR, NETWORK).with_dedupe_file(file.clone());
+        let h = a.start();
+        a.send(started(), T0 + restart * sec);
+        a.send(degraded.clone(), T0 + (restart + 1) * sec);
+        assert!(h.flush(Duration::from_secs(10)).await);
+        assert_eq!(a.stats().suppressed, 2, "restart after {restart} s");
+    }
+    let a = Alerter::new(cfg(), VALIDATOR, NETWORK).with_dedupe_file(file.clone());
+    let h = a.start();
+    a.send(
+        AlertEvent::SourceRecovered {
+            source: "gateway a".into(),
+        },
+        T0 + 20 * sec,
+    );
+    // Past the resend interval (1 h), "started" goes out again: a daemon restarted after
+    // hours says so.
+    a.send(started(), T0 + 3_700 * sec);
+    assert!(h.flush(Duration::from_secs(10)).await);
+    let events: Vec<String> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| r.body["event"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        events,
+        ["started", "source_degraded", "source_recovered", "started"]
+    );
+    // Without the file (a daemon that never wrote one) every start is news.
+    let a = Alerter::new(cfg(), VALIDATOR, NETWORK)
+        .with_dedupe_file(dir.path().join("other.alerts.json"));
+    let h = a.start();
+    a.send(started(), T0);
+    assert!(h.flush(Duration::from_secs(10)).await);
+    assert_eq!(a.stats().accepted, 1);
+}
+
+/// The heartbeat GETs its URL when due: at once on the first healthy poll, then once per
+/// interval; never from a poll in which no trusted source answered; a failing check is
+/// counted, and the loop never waits for it.
+#[tokio::test]
+async fn the_heartbeat_pings_once_per_interval_while_the_loop_is_healthy() {
+    let (base, seen) = receiver(Mode::Answer(200)).await;
+    let cfg = config(&format!(
+        "[heartbeat]\nurl = \"{base}/ping/hb-uuid\"\ninterval = \"1s\"\n"
+    ));
+    assert!(
+        cfg.channels.is_empty(),
+        "a heartbeat alone is a valid section"
+    );
+    let mut hb = radix_failover::alerts::heartbeat::Heartbeat::new(cfg.heartbeat.unwrap()).unwrap();
+    assert!(!hb.describe().contains("hb-uuid"), "{}", hb.describe());
+    hb.beat(T0, 2); // due: the first healthy poll
+    let got = wait_for(&seen, 1).await;
+    assert_eq!(got[0].method, Method::GET);
+    assert_eq!(got[0].path, "/ping/hb-uuid");
+    hb.beat(T0 + 500, 2); // within the interval
+    hb.beat(T0 + 1000, 0); // due, but blind: no trusted source answered
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    hb.beat(T0 + 1100, 1); // due and healthy
+    let sent = hb.stats();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sent.sent.load(std::sync::atomic::Ordering::Relaxed) < 2 {
+        assert!(Instant::now() < deadline, "the second ping was not sent");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(seen.lock().unwrap().len(), 2, "one ping per due beat");
+
+    let (bad, _) = receiver(Mode::Answer(500)).await;
+    let cfg = config(&format!("[heartbeat]\nurl = \"{bad}/ping/x\"\n"));
+    let mut hb = radix_failover::alerts::heartbeat::Heartbeat::new(cfg.heartbeat.unwrap()).unwrap();
+    let stats = hb.stats();
+    let t = Instant::now();
+    hb.beat(T0, 1);
+    assert!(t.elapsed() < Duration::from_millis(50), "beat never waits");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while stats.failed.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+        assert!(Instant::now() < deadline, "the failed ping was not counted");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

@@ -279,6 +279,9 @@ async fn cancel_stops_sending_and_a_late_commit_is_still_seen() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn manual_failover_and_failback_go_through_the_daemon() {
     let h = Harness::start(66).await;
+    // `rearm = false`: the pair is not re-armed, so `failback` is the switch back to the
+    // configured primary (FailingBack). The re-armed pair's switches are tests/rearm.rs.
+    h.edit_config(|t| t.replace("\n[policy]\n", "\n[policy]\nrearm = false\n"));
     let mut d = h.armed("daemon").await;
     let out = h.cli(&["failover", "--yes"]).await;
     assert!(out.contains("asking it to failover"), "{out}");

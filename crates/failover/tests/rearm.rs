@@ -34,32 +34,49 @@ fn set_policy(h: &Harness, lines: &str) {
     h.edit_config(|t| t.replace("\n[policy]\n", &format!("\n[policy]\n{lines}\n")));
 }
 
-/// The primary dies and the backup takes over; the daemon re-arms with the backup active.
+/// The primary dies and the backup takes over. The primary is still dead, so the pair is not
+/// re-armed yet: the phase stays `failed_over` (unprotected, and `status` says why).
 async fn first_failover(h: &Harness, d: &mut Daemon) {
     h.fault_early_in_epoch(json!({"action": "node_down", "node": "primary"}))
         .await;
     d.wait_line("FAILOVER COMPLETE: the backup validates", STEP)
         .await;
-    let line = d.wait_line("RE-ARMED", STEP).await;
-    assert!(
-        line.contains("the backup node validates and is watched now")
-            && line.contains("the primary node is its standby"),
-        "{line}"
-    );
     assert_eq!(commits(h), 1, "one update_key so far");
+    h.wait_for_state(&h.state_file(), "failed_over", STEP).await;
     let state = h.state(&h.state_file()).expect("state file");
-    assert_eq!(state["active"], "backup", "{state}");
-    assert_eq!(Harness::phase_of(&state)["phase"], "watching", "{state}");
+    assert!(
+        !d.has_line("RE-ARMED"),
+        "not re-armed while the primary is dead"
+    );
+    assert_eq!(
+        state["active"], "primary",
+        "the slot switches on re-arm: {state}"
+    );
+    let status = status_json(h).await;
+    let data = &status["daemon_process"];
+    assert_eq!(data["active_node"], "backup", "{status}");
+    assert_eq!(data["standby_node"], "primary", "{status}");
+    assert_eq!(data["standby_ready"], false, "{status}");
+    assert_eq!(data["armed"], false, "{status}");
 }
 
-/// The old primary comes back and passes the readiness gate: it is the standby now.
+/// The old primary comes back and passes the readiness gate: the pair is re-armed, the
+/// backup active and watched, the primary its standby.
 async fn primary_back_as_standby(h: &Harness, d: &mut Daemon) {
     let from = d.line_count();
     h.fault(json!({"action": "node_up", "node": "primary"}))
         .await;
-    d.wait_line_after(from, "the primary node is ready to take over", STEP)
-        .await;
+    let (_, line) = d.wait_line_after(from, "RE-ARMED", STEP).await;
+    assert!(
+        line.contains("the backup node validates and is watched now")
+            && line.contains("the primary node is ready again and is its standby"),
+        "{line}"
+    );
     d.wait_line_after(from, "pre-flight passed", STEP).await;
+    let state = h.state(&h.state_file()).expect("state file");
+    assert_eq!(state["active"], "backup", "{state}");
+    assert_eq!(Harness::phase_of(&state)["phase"], "watching", "{state}");
+    assert_eq!(commits(h), 1, "re-arming sends nothing");
 }
 
 /// Second failure: the primary dies and the backup takes over; the primary comes back and is
@@ -73,9 +90,19 @@ async fn a_second_failure_is_failed_over_back_to_the_rearmed_primary() {
     let hook = h.webhook().await;
     let mut d = h.armed("daemon").await;
     first_failover(&h, &mut d).await;
+    primary_back_as_standby(&h, &mut d).await;
     hook.wait_event("rearmed", "the backup node validates", STEP)
         .await;
-    primary_back_as_standby(&h, &mut d).await;
+    // The roles survive a crash: SIGKILL, and the restarted daemon watches the backup.
+    d.kill();
+    let mut d = Daemon::spawn(&h.config, &[], "restarted");
+    let line = d.wait_line(" starting: ", STEP).await;
+    assert!(
+        line.contains(", backup key ") && line.contains("(active), primary key "),
+        "the restart watches the backup, the primary standing by: {line}"
+    );
+    d.wait_line("pre-flight passed", STEP).await;
+    d.wait_line("| phase watching", STEP).await;
     let status = status_json(&h).await;
     let data = &status["daemon_process"];
     assert_eq!(data["active_node"], "backup", "{status}");
@@ -97,8 +124,23 @@ async fn a_second_failure_is_failed_over_back_to_the_rearmed_primary() {
         h.identity("primary").await["consensus_status"],
         "VALIDATING_IN_CURRENT_EPOCH"
     );
-    // Re-armed again, the primary active; the key change came in the fault's epoch.
-    d.wait_line_after(from, "RE-ARMED", STEP).await;
+    // The backup is still dead: failed over, not re-armed.
+    h.wait_for_state(&h.state_file(), "failed_over", STEP).await;
+    assert!(
+        !d.lines_from(from).iter().any(|l| l.contains("RE-ARMED")),
+        "not re-armed while the backup is dead"
+    );
+    // The backup comes back: re-armed again, the primary active; the key change came in
+    // the fault's epoch.
+    let from = d.line_count();
+    h.fault(json!({"action": "node_up", "node": "backup"}))
+        .await;
+    let (_, line) = d.wait_line_after(from, "RE-ARMED", STEP).await;
+    assert!(
+        line.contains("the primary node validates and is watched now")
+            && line.contains("the backup node is ready again and is its standby"),
+        "{line}"
+    );
     let state = h.state(&h.state_file()).expect("state file");
     assert_eq!(state["active"], "primary", "{state}");
     let switched = state["last_switch"]["epoch"].as_u64().expect("last switch");

@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
 use url::Url;
 
+use super::truncate_chars;
 /// A field problem: (field, value, problem, fix), the shape `config.rs` turns into
 /// `ConfigError::Field`. Secret values are given as `REDACTED`.
 pub use crate::field::FieldProblem;
@@ -48,6 +49,9 @@ fn secret_map<'de, D: Deserializer<'de>>(
 #[serde(deny_unknown_fields)]
 pub struct RawAlerts {
     pub resend_interval: Option<String>,
+    /// Names this watcher in every alert; the host name when absent.
+    pub watcher: Option<String>,
+    pub heartbeat: Option<RawHeartbeat>,
     pub webhook: Option<RawWebhook>,
     pub telegram: Option<RawTelegram>,
     pub discord: Option<RawDiscord>,
@@ -109,6 +113,46 @@ pub struct RawPagerDuty {
     /// Only for tests and PagerDuty's EU endpoint (`https://events.eu.pagerduty.com/v2/enqueue`).
     pub events_url: Option<String>,
 }
+
+/// `[alerts.heartbeat]`: a dead-man's switch (healthchecks.io, Cronitor, Better Stack, Uptime
+/// Kuma push monitors...). The URL usually holds the check's token: secret.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHeartbeat {
+    #[serde(deserialize_with = "secret")]
+    pub url: SecretString,
+    pub interval: Option<String>,
+}
+
+/// The validated heartbeat: GET `url` every `interval` while the loop is healthy.
+#[derive(Clone)]
+pub struct HeartbeatConfig {
+    pub url: SecretString,
+    pub interval: Duration,
+}
+
+impl HeartbeatConfig {
+    /// Where it pings, without the token (for logs).
+    pub fn describe(&self) -> String {
+        redact_secret_url(self.url.expose_secret())
+    }
+}
+
+impl fmt::Debug for HeartbeatConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "heartbeat {} every {:?}", self.describe(), self.interval)
+    }
+}
+
+/// Ping once a minute: with the check's period set to 1 minute and a grace of 2, a dead
+/// watcher is reported within about 3 minutes, inside one 5-minute mainnet epoch.
+pub const DEFAULT_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(60);
+/// Faster than a second would only load the service (tests use 1 s).
+pub const MIN_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(1);
+/// Slower than an hour, a dead watcher would go unnoticed for a dozen epochs.
+pub const MAX_HEARTBEAT_INTERVAL: Duration = Duration::from_secs(3600);
+/// A watcher label is a name in a chat line, not a paragraph.
+pub const MAX_WATCHER_CHARS: usize = 64;
 
 /// A Telegram chat id as the Bot API takes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,6 +234,9 @@ impl fmt::Debug for Channel {
 pub struct AlertsConfig {
     pub resend_interval: Duration,
     pub channels: Vec<Channel>,
+    /// Names this watcher in every alert: `alerts.watcher`, else the host name.
+    pub watcher: String,
+    pub heartbeat: Option<HeartbeatConfig>,
     /// One delivery attempt's timeout (not in the file; tests shorten it).
     pub attempt_timeout: Duration,
 }
@@ -285,6 +332,11 @@ impl RawAlerts {
                 d
             }
         };
+        let watcher = match &self.watcher {
+            None => host_name(),
+            Some(w) => watcher_label(w)?,
+        };
+        let heartbeat = self.heartbeat.as_ref().map(heartbeat).transpose()?;
         let mut channels = Vec::new();
         if let Some(w) = &self.webhook {
             let raw = w.url.expose_secret();
@@ -425,7 +477,7 @@ impl RawAlerts {
                 routing_key: SecretString::from(key.to_string()),
             });
         }
-        if channels.is_empty() {
+        if channels.is_empty() && heartbeat.is_none() {
             return Err(problem(
                 "alerts",
                 "",
@@ -436,7 +488,78 @@ impl RawAlerts {
         Ok(AlertsConfig {
             resend_interval,
             channels,
+            watcher,
+            heartbeat,
             attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
         })
     }
+}
+
+/// This host's name, the default watcher label. Never fails: a host without one is named by
+/// what it is, and the operator can set `alerts.watcher`.
+pub fn host_name() -> String {
+    let uname = rustix::system::uname();
+    let name = uname.nodename().to_string_lossy().trim().to_string();
+    if name.is_empty() {
+        "unnamed-host".into()
+    } else {
+        truncate_chars(&name, MAX_WATCHER_CHARS)
+    }
+}
+
+/// `alerts.watcher`: printable, at most [`MAX_WATCHER_CHARS`].
+fn watcher_label(raw: &str) -> Result<String, FieldProblem> {
+    let w = raw.trim();
+    let fix = "name the host or role in a few words, such as \"watcher-fra1\", or remove the key to use the host name";
+    if w.is_empty() {
+        return Err(problem("alerts.watcher", raw, "is empty", fix));
+    }
+    if w.chars().any(char::is_control) {
+        return Err(problem(
+            "alerts.watcher",
+            raw,
+            "holds control characters (a newline?)",
+            fix,
+        ));
+    }
+    if w.chars().count() > MAX_WATCHER_CHARS {
+        return Err(problem(
+            "alerts.watcher",
+            raw,
+            format!("is over {MAX_WATCHER_CHARS} characters"),
+            fix,
+        ));
+    }
+    Ok(w.to_string())
+}
+
+/// `[alerts.heartbeat]`: an https URL (http on loopback only) and an interval in bounds.
+fn heartbeat(raw: &RawHeartbeat) -> Result<HeartbeatConfig, FieldProblem> {
+    let url = raw.url.expose_secret().trim();
+    endpoint(
+        "alerts.heartbeat.url",
+        url,
+        &redact_secret_url(url),
+        "https://hc-ping.com/<uuid>",
+    )?;
+    let interval = match &raw.interval {
+        None => DEFAULT_HEARTBEAT_INTERVAL,
+        Some(s) => {
+            let fix = "write a duration such as \"1m\" (the check's period)";
+            let d = duration_text("alerts.heartbeat.interval", s, fix)?;
+            if d < MIN_HEARTBEAT_INTERVAL || d > MAX_HEARTBEAT_INTERVAL {
+                return Err(problem(
+                    "alerts.heartbeat.interval",
+                    s,
+                    "is outside 1s..1h: faster only loads the service, slower leaves a dead watcher unnoticed for many epochs",
+                    "use \"1m\" (the default) and set the same period on the check",
+                ));
+            }
+            d
+        }
+    };
+    Ok(HeartbeatConfig {
+        url: SecretString::from(url.to_string()),
+        interval,
+    })
 }

@@ -12,7 +12,7 @@ pub const MAX_CONTENT_CHARS: usize = 2000;
 
 pub fn body(a: &Alert) -> Value {
     json!({
-        "content": truncate_chars(&a.event.chat_text(&a.validator, &a.network), MAX_CONTENT_CHARS),
+        "content": truncate_chars(&a.event.chat_text(a), MAX_CONTENT_CHARS),
         "allowed_mentions": { "parse": [] },
     })
 }

@@ -172,6 +172,9 @@ impl AlertEvent {
     /// The condition this event is about. Two events with the same key within the resend
     /// interval are one alert; a recovery event carries the key of the condition it ends (and
     /// is PagerDuty's `dedup_key`, so the resolve closes the incident the trigger opened).
+    /// The dedupe key: one alert per kind of problem, resent after
+    /// `resend_interval`; a different problem of the same event (another
+    /// blocker) is a new alert.
     pub fn dedupe_key(&self) -> String {
         match self {
             AlertEvent::PreflightFailed { .. } | AlertEvent::PreflightRecovered => {
@@ -199,6 +202,9 @@ impl AlertEvent {
             AlertEvent::Committed { intent, .. } => format!("committed:{intent}"),
             AlertEvent::BackupValidating { epoch } => format!("backup_validating:{epoch}"),
             AlertEvent::Rearmed { epoch, .. } => format!("rearmed:{epoch}"),
+            AlertEvent::FailoverBlocked { blocker, .. } => {
+                format!("failover_blocked:{}", blocker_kind(blocker))
+            }
             other => other.name().into(),
         }
     }
@@ -295,7 +301,7 @@ impl AlertEvent {
                 "test alert from radix-failover on {from}: this channel works (sent by `radix-failover alerts test`; nothing happened to the validator)"
             ),
             AlertEvent::Rearmed { active, standby, epoch } => format!(
-                "RE-ARMED in epoch {epoch}: the {active} node validates and is watched now; the {standby} node is its standby, switched to automatically once it is ready (UP, synced, configured for our validator, holding its key)"
+                "RE-ARMED in epoch {epoch}: the {active} node validates and is watched now; the {standby} node is ready again (UP, synced, configured for our validator, holding its key) and is its standby"
             ),
         }
     }
@@ -350,14 +356,18 @@ impl AlertEvent {
     }
 
     /// The text chat channels show: `[CRITICAL] <validator> (<network>): <message>`.
-    pub fn chat_text(&self, validator: &str, network: &str) -> String {
+    /// The one line the chat channels post: severity, watcher, validator, network, message.
+    pub fn chat_text(&self, a: &super::Alert) -> String {
         let tag = if self.is_recovery() {
             "RESOLVED"
         } else {
             self.severity().tag()
         };
         format!(
-            "[{tag}] radix-failover {validator} ({network}): {}",
+            "[{tag}] radix-failover on {}: {} ({}): {}",
+            a.watcher,
+            a.validator,
+            a.network,
             self.message()
         )
     }
@@ -372,4 +382,44 @@ pub fn truncate_chars(s: &str, max: usize) -> String {
     let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
     out.push('…');
     out
+}
+
+/// What kind of blocker this is, without the figures that change every poll
+/// (epochs, counts, seconds): the same blocker one epoch later is the same
+/// alert, a different blocker is a new one.
+fn blocker_kind(blocker: &str) -> String {
+    const MAX_CHARS: usize = 80;
+    blocker
+        .chars()
+        .filter(|c| !c.is_ascii_digit())
+        .take(MAX_CHARS)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn blocked(blocker: &str) -> AlertEvent {
+        AlertEvent::FailoverBlocked {
+            reason: "primary down".into(),
+            blocker: blocker.into(),
+        }
+    }
+
+    #[test]
+    fn the_same_blocker_in_a_later_epoch_is_the_same_alert() {
+        assert_eq!(
+            blocked("flap limit: last switch in epoch 7, next allowed in epoch 19").dedupe_key(),
+            blocked("flap limit: last switch in epoch 8, next allowed in epoch 20").dedupe_key(),
+        );
+    }
+
+    #[test]
+    fn a_different_blocker_is_a_new_alert() {
+        assert_ne!(
+            blocked("the backup node is not ready: not synced").dedupe_key(),
+            blocked("flap limit: last switch in epoch 7, next allowed in epoch 19").dedupe_key(),
+        );
+    }
 }

@@ -31,20 +31,23 @@ use tokio::sync::Notify;
 use tracing::{debug, warn};
 
 mod config;
+mod dedupe_file;
 pub mod discord;
 mod event;
 mod from_policy;
+pub mod heartbeat;
 pub mod pagerduty;
 pub mod slack;
 pub mod telegram;
 pub mod webhook;
 
 pub use config::{
-    redact_url, AlertsConfig, Channel, ChatId, FieldProblem, RawAlerts, RawChatId, RawDiscord,
-    RawPagerDuty, RawSlack, RawTelegram, RawWebhook, DEFAULT_ATTEMPT_TIMEOUT,
-    DEFAULT_PAGERDUTY_EVENTS_URL, DEFAULT_RESEND_INTERVAL, DEFAULT_TELEGRAM_API,
-    MIN_RESEND_INTERVAL,
+    host_name, redact_url, AlertsConfig, Channel, ChatId, FieldProblem, HeartbeatConfig, RawAlerts,
+    RawChatId, RawDiscord, RawHeartbeat, RawPagerDuty, RawSlack, RawTelegram, RawWebhook,
+    DEFAULT_ATTEMPT_TIMEOUT, DEFAULT_HEARTBEAT_INTERVAL, DEFAULT_PAGERDUTY_EVENTS_URL,
+    DEFAULT_RESEND_INTERVAL, DEFAULT_TELEGRAM_API, MIN_RESEND_INTERVAL,
 };
+pub use dedupe_file::beside as dedupe_file_beside;
 pub use event::{truncate_chars, AlertEvent, Severity};
 pub use from_policy::from_assessment;
 
@@ -74,6 +77,8 @@ pub struct Alert {
     pub at_ms: i64,
     pub validator: String,
     pub network: String,
+    /// Which watcher sent it (`alerts.watcher`, else the host name).
+    pub watcher: String,
 }
 
 impl Alert {
@@ -111,6 +116,9 @@ struct ChannelQueue {
 struct Inner {
     validator: String,
     network: String,
+    watcher: String,
+    /// Where the dedupe map is kept across restarts (dedupe_file.rs); none in tests.
+    dedupe_file: Option<std::path::PathBuf>,
     resend_interval_ms: i64,
     attempt_timeout: Duration,
     /// Dedupe key -> when it was last sent (unix ms).
@@ -156,6 +164,8 @@ impl Alerter {
             inner: Some(Arc::new(Inner {
                 validator: validator.to_string(),
                 network: network.to_string(),
+                watcher: cfg.watcher,
+                dedupe_file: None,
                 resend_interval_ms: i64::try_from(cfg.resend_interval.as_millis())
                     .unwrap_or(i64::MAX),
                 attempt_timeout: cfg.attempt_timeout,
@@ -169,6 +179,23 @@ impl Alerter {
                 dropped: AtomicU64::new(0),
             })),
         }
+    }
+
+    /// Keeps the dedupe map in `path` (beside the state file), loaded now and written on every
+    /// alert that goes out, so a restart (or a crash loop) does not resend what was sent
+    /// within `resend_interval`. An unreadable file is warned about and started afresh: at
+    /// worst a condition is alerted once more.
+    pub fn with_dedupe_file(mut self, path: std::path::PathBuf) -> Alerter {
+        if let Some(inner) = self.inner.as_mut().and_then(Arc::get_mut) {
+            *lock(&inner.sent) = dedupe_file::load(&path);
+            inner.dedupe_file = Some(path);
+        }
+        self
+    }
+
+    /// The label every alert carries (for the start-up log).
+    pub fn watcher(&self) -> Option<&str> {
+        self.inner.as_ref().map(|i| i.watcher.as_str())
     }
 
     /// An alerter with no channel: `send` does nothing.
@@ -268,6 +295,7 @@ impl Alerter {
             at_ms: now_ms,
             validator: inner.validator.clone(),
             network: inner.network.clone(),
+            watcher: inner.watcher.clone(),
         };
         let mut out = Vec::new();
         for q in &inner.queues {
@@ -302,6 +330,7 @@ impl Alerter {
             at_ms: now_ms,
             validator: inner.validator.clone(),
             network: inner.network.clone(),
+            watcher: inner.watcher.clone(),
         });
         for q in &inner.queues {
             let dropped = lock(&q.items).push(alert.clone());
@@ -418,7 +447,13 @@ impl Inner {
         let mut sent = lock(&self.sent);
         if event.is_recovery() {
             // A recovery is news only if its condition was alerted.
-            return sent.remove(&key).is_some();
+            let alerted = sent.remove(&key).is_some();
+            if alerted {
+                if let Some(path) = &self.dedupe_file {
+                    dedupe_file::save(path, &sent);
+                }
+            }
+            return alerted;
         }
         if let Some(&last) = sent.get(&key) {
             // A clock that went backwards counts as "within the interval".
@@ -431,13 +466,16 @@ impl Inner {
             sent.retain(|_, t| *t > horizon);
         }
         sent.insert(key, now_ms);
+        if let Some(path) = &self.dedupe_file {
+            dedupe_file::save(path, &sent);
+        }
         true
     }
 }
 
 /// The channels' HTTP client: no redirects (webhook URLs hold tokens; a redirect would hand
 /// the request to another host), a User-Agent, the attempt timeout.
-fn http_client(timeout: Duration) -> Result<reqwest::Client, String> {
+pub(crate) fn http_client(timeout: Duration) -> Result<reqwest::Client, String> {
     reqwest::Client::builder()
         .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
@@ -701,6 +739,7 @@ mod tests {
             at_ms: 0,
             validator: "v".into(),
             network: "n".into(),
+            watcher: "w".into(),
         })
     }
 

@@ -40,7 +40,7 @@ pub fn body(a: &Alert, routing_key: &str) -> Option<Value> {
         "dedup_key": dedup_key(a),
         "client": "radix-failover",
         "payload": {
-            "summary": truncate_chars(&format!("{} ({}): {}", a.validator, a.network, a.event.message()), MAX_SUMMARY_CHARS),
+            "summary": truncate_chars(&format!("{} ({}), seen by {}: {}", a.validator, a.network, a.watcher, a.event.message()), MAX_SUMMARY_CHARS),
             "source": a.validator,
             "severity": a.event.severity().as_str(),
             "timestamp": a.at_rfc3339(),

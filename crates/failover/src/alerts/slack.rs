@@ -20,7 +20,7 @@ pub const MAX_TEXT_CHARS: usize = 4000;
 
 pub fn body(a: &Alert) -> Value {
     // Cut first, then escape: an escape sequence is never cut in half.
-    let text = truncate_chars(&a.event.chat_text(&a.validator, &a.network), MAX_TEXT_CHARS);
+    let text = truncate_chars(&a.event.chat_text(a), MAX_TEXT_CHARS);
     json!({
         "text": escape(&text),
         "unfurl_links": false,
@@ -57,6 +57,7 @@ mod tests {
             at_ms: 0,
             validator: "validator_tdx_2_1x".into(),
             network: "stokenet".into(),
+            watcher: "watcher-1".into(),
         }
     }
 

@@ -27,7 +27,7 @@ pub fn body(a: &Alert, chat_id: &ChatId) -> Value {
     };
     json!({
         "chat_id": chat,
-        "text": truncate_chars(&a.event.chat_text(&a.validator, &a.network), MAX_TEXT_CHARS),
+        "text": truncate_chars(&a.event.chat_text(a), MAX_TEXT_CHARS),
         "disable_web_page_preview": true,
     })
 }

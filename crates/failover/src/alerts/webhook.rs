@@ -2,7 +2,8 @@
 //!
 //! ```json
 //! {"event": "failover_decided", "severity": "critical", "message": "FAILOVER DECIDED: ...",
-//!  "validator": "validator_rdx1...", "network": "mainnet", "at": "2026-01-01T00:00:00.000Z",
+//!  "validator": "validator_rdx1...", "network": "mainnet", "watcher": "watcher-fra1",
+//!  "at": "2026-01-01T00:00:00.000Z",
 //!  "details": {"reason": "..."}}
 //! ```
 //! Recovery events (`*_recovered`) have severity `info` and the same `details` shape.
@@ -18,6 +19,7 @@ pub fn body(a: &Alert) -> Value {
         "message": a.event.message(),
         "validator": a.validator,
         "network": a.network,
+        "watcher": a.watcher,
         "at": a.at_rfc3339(),
         "details": a.event.details(),
     })

@@ -99,6 +99,6 @@ pub fn render(a: &InitAnswers) -> String {
     s.push_str("# submit_deadline = \"30m\"\n");
 
     s.push_str("\n[metrics]\n# Prometheus /metrics and /healthz; loopback by default, \"off\" to disable.\n# listen = \"127.0.0.1:9464\"\n");
-    s.push_str("\n# [alerts]\n# resend_interval = \"1h\"\n# webhook = { url = \"https://example.org/hook\" }\n# telegram = { bot_token = \"...\", chat_id = \"...\" }\n# discord = { webhook_url = \"https://discord.com/api/webhooks/...\" }\n# slack = { webhook_url = \"https://hooks.slack.com/services/...\" }\n# pagerduty = { routing_key = \"...\" }\n");
+    s.push_str("\n# [alerts]\n# resend_interval = \"1h\"\n# watcher = \"watcher-fra1\"   # default: the host name\n# heartbeat = { url = \"https://hc-ping.com/<uuid>\", interval = \"1m\" }\n# webhook = { url = \"https://example.org/hook\" }\n# telegram = { bot_token = \"...\", chat_id = \"...\" }\n# discord = { webhook_url = \"https://discord.com/api/webhooks/...\" }\n# slack = { webhook_url = \"https://hooks.slack.com/services/...\" }\n# pagerduty = { routing_key = \"...\" }\n");
     s
 }

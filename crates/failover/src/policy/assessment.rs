@@ -162,6 +162,9 @@ pub struct View {
     pub quorum: usize,
     pub primary: PrimaryState,
     pub backup_ready: Result<(), String>,
+    /// Rule 10: the node in the `primary` slot would be a ready standby (rule 4 against its
+    /// own key). After a failover, the pair is re-armed once this holds.
+    pub old_active_ready: Result<(), String>,
     /// The configured node in the `primary` role (the active node, whose key `Primary` is);
     /// the other is the standby.
     pub active_node: crate::roles::Node,

@@ -10,14 +10,42 @@ use crate::observe::{NodeConsensus, NodeHealth, NodeReading, SourceObservation};
 use crate::roles::Roles;
 
 impl Policy {
-    /// Rule 4: the backup node can take over now.
+    /// Rule 4: the backup node (the standby) can take over now.
     pub(super) fn backup_readiness(
         &self,
         backup: Option<&SourceObservation<NodeReading>>,
         seen: &[Seen<'_>],
     ) -> Result<(), String> {
-        let Some(b) = backup else {
-            let n = self.roles.standby().name();
+        self.node_readiness(
+            backup,
+            &self.keys.backup_key_hex,
+            self.roles.standby(),
+            seen,
+        )
+    }
+
+    /// Rule 10's gate: after a failover, the old active node (still in the `primary` slot
+    /// until the roles swap) would be a ready standby: the same readiness as rule 4, against
+    /// its own key.
+    pub(super) fn old_active_readiness(
+        &self,
+        primary: Option<&SourceObservation<NodeReading>>,
+        seen: &[Seen<'_>],
+    ) -> Result<(), String> {
+        self.node_readiness(primary, &self.keys.primary_key_hex, self.roles.active, seen)
+    }
+
+    /// Rule 4 for any node: UP, a known consensus status, configured for our validator,
+    /// holding `key_hex`, and its Core API (if any) trusted.
+    fn node_readiness(
+        &self,
+        reading: Option<&SourceObservation<NodeReading>>,
+        key_hex: &str,
+        which: crate::roles::Node,
+        seen: &[Seen<'_>],
+    ) -> Result<(), String> {
+        let Some(b) = reading else {
+            let n = which.name();
             return Err(format!("the {n}'s System API is not configured: add [{n}] system_api so its readiness can be checked"));
         };
         let node = match &b.result {
@@ -40,7 +68,7 @@ impl Policy {
         if let NodeConsensus::Other(raw) = &node.consensus {
             return Err(format!(
                 "its consensus status is {raw}, which this version does not know (read as not validating): check the {} node, or use a newer radix-failover",
-                self.roles.standby().name()
+                which.name()
             ));
         }
         match node.validator_address.as_deref().map(str::trim) {
@@ -54,20 +82,19 @@ impl Policy {
                 return Err(format!(
                     "it is configured for validator {v}, not ours ({}): fix the {} node's validator address",
                     self.keys.validator_address,
-                    self.roles.standby().name()
+                    which.name()
                 ))
             }
             Some(_) => {}
         }
         let key = node.public_key_hex.trim().to_ascii_lowercase();
-        if key != self.keys.backup_key_hex {
+        if key != key_hex {
             return Err(format!(
-                "its key is {key}, not the configured {}_public_key {}: the failover would hand our validator to a key no node holds",
-                self.roles.standby().name(),
-                self.keys.backup_key_hex
+                "its key is {key}, not the configured {}_public_key {key_hex}: the failover would hand our validator to a key no node holds",
+                which.name(),
             ));
         }
-        let standby_core = self.roles.standby().core_source();
+        let standby_core = which.core_source();
         if let Some(s) = seen.iter().find(|s| s.name == standby_core) {
             if !s.trust.is_trusted() {
                 return Err(format!(

@@ -220,6 +220,7 @@ impl Policy {
         warn_primary_unhealthy(&primary, self.roles, &mut warnings);
         // Rule 4: the backup's readiness, and the pre-flight.
         let backup_ready = self.backup_readiness(obs.backup.as_ref(), &seen);
+        let old_active_ready = self.old_active_readiness(obs.primary.as_ref(), &seen);
         warn_not_ready(&backup_ready, gates, self.roles, &mut warnings);
         self.warn_no_quorum(&seen, &trusted, &tally, &mut warnings);
 
@@ -282,6 +283,7 @@ impl Policy {
             quorum: tally.quorum,
             primary,
             backup_ready,
+            old_active_ready,
             active_node: self.roles.active,
             backup_validating: obs
                 .backup

@@ -40,7 +40,33 @@ fn switch_took_effect(a: &Assessment) -> bool {
     a.view.key_on_ledger == KeyOwner::Backup && a.view.key_in_force == KeyOwner::Backup
 }
 
+/// The pair as an operator sees it: the node that validates, the other one, and whether that
+/// one could take over.
+pub(super) struct Pair<'a> {
+    pub active: &'static str,
+    pub standby: &'static str,
+    pub standby_ready: Option<&'a Result<(), String>>,
+}
+
 impl<C: Clock> Runner<C> {
+    /// Who validates and who stands by. Failed over and not yet re-armed, the node in the
+    /// `backup` slot validates, and the old active node is the would-be standby.
+    pub(super) fn pair(&self) -> Pair<'_> {
+        if matches!(self.state.phase, Phase::FailedOver { .. }) {
+            Pair {
+                active: self.standby_name(),
+                standby: self.active_name(),
+                standby_ready: self.last_old_active_ready.as_ref(),
+            }
+        } else {
+            Pair {
+                active: self.active_name(),
+                standby: self.standby_name(),
+                standby_ready: self.last_standby_ready.as_ref(),
+            }
+        }
+    }
+
     /// The configured name of the node in the `primary` slot (the one watched).
     pub(super) fn active_name(&self) -> &'static str {
         self.config.active.name()
@@ -65,10 +91,12 @@ impl<C: Clock> Runner<C> {
         )
     }
 
-    /// Failed over and the new node validates: swap the roles and watch it (rule 10). `true`
-    /// when the roles were swapped.
+    /// Failed over, the new node validates, and the old one is a ready standby again: swap
+    /// the roles and watch the new node (rule 10). Until the old node is ready the phase
+    /// stays `failed_over` (the validator runs unprotected, and says so). `true` when the
+    /// roles were swapped.
     pub(super) fn rearm_when_due(&mut self, a: &Assessment, epoch: Option<u64>) -> bool {
-        if !can_rearm(&self.config) || !switch_took_effect(a) {
+        if !can_rearm(&self.config) || !switch_took_effect(a) || a.view.old_active_ready.is_err() {
             return false;
         }
         let Some(epoch) = epoch else {
@@ -93,12 +121,6 @@ impl<C: Clock> Runner<C> {
         self.last_key_on_ledger = swap_owner(&self.last_key_on_ledger);
         self.last_key_in_force = swap_owner(&self.last_key_in_force);
         self.state.active = to;
-        // The view is the old roles': its `primary` is the new standby.
-        let standby_state = if matches!(a.view.primary, crate::policy::PrimaryState::Healthy) {
-            "it looks healthy; the pre-flight checks it next"
-        } else {
-            "it is not healthy yet: until it is ready, a failure of the active node is BLOCKED (alerted), not switched"
-        };
         self.set_phase(
             Phase::Watching,
             format!(
@@ -115,7 +137,7 @@ impl<C: Clock> Runner<C> {
         });
         // Logged once the state file says so: whoever reads the line finds the file agrees.
         warn!(
-            "RE-ARMED: the {} node validates and is watched now; the {} node is its standby ({standby_state}). At most one automatic switch per {} epochs (policy.flap_limit_epochs)",
+            "RE-ARMED: the {} node validates and is watched now; the {} node is ready again and is its standby (the pre-flight checks it next). At most one automatic switch per {} epochs (policy.flap_limit_epochs)",
             to.name(),
             from.name(),
             self.config.policy.flap_limit_epochs
@@ -126,6 +148,16 @@ impl<C: Clock> Runner<C> {
     /// Why an automatic switch could not happen now, if it could not: the phase, a pause, the
     /// pre-flight, the standby's readiness, the flap limit.
     pub(super) fn not_armed_because(&self, now_ms: i64) -> Option<String> {
+        if matches!(self.state.phase, Phase::FailedOver { .. }) && can_rearm(&self.config) {
+            let why = match &self.last_old_active_ready {
+                Some(Err(why)) => why.clone(),
+                _ => "not checked yet".into(),
+            };
+            return Some(format!(
+                "failed over; re-armed once the {} is a ready standby: {why}",
+                self.active_name()
+            ));
+        }
         if !matches!(self.state.phase, Phase::Watching) {
             return Some(format!("phase {}", self.state.phase.name()));
         }
@@ -155,10 +187,10 @@ impl<C: Clock> Runner<C> {
     /// One line for `status`: who is active, who stands by, armed or why not.
     pub(super) fn protection_line(&self) -> String {
         let now = self.clock.now_ms();
+        let pair = self.pair();
         let roles = format!(
             "the {} node is active, the {} node stands by",
-            self.active_name(),
-            self.standby_name()
+            pair.active, pair.standby
         );
         match self.not_armed_because(now) {
             None => format!("{roles}; automatic failover armed"),
@@ -170,10 +202,10 @@ impl<C: Clock> Runner<C> {
     pub(super) fn set_protection_metrics(&self) {
         let now = self.clock.now_ms();
         let limited = self.switch_limit(self.last_epoch).is_some();
-        self.metrics
-            .set_active(self.active_name(), self.standby_name());
+        let pair = self.pair();
+        self.metrics.set_active(pair.active, pair.standby);
         self.metrics.set_protection(crate::metrics::Protection {
-            standby_ready: matches!(self.last_standby_ready, Some(Ok(()))),
+            standby_ready: matches!(pair.standby_ready, Some(Ok(()))),
             armed: self.armed(now),
             flap_budget: u64::from(!limited),
             flap_next_epoch: self
@@ -193,6 +225,17 @@ impl<C: Clock> Runner<C> {
             && self.polls % 60 == 1
         {
             error!("failed over, and the pair is NOT re-armed: primary_public_key is not in the config, so no switch back can be aimed; fix: add it (the primary's System API /identity) and restart");
+        }
+        if can_rearm(&self.config) && switch_took_effect(a) {
+            if let Err(why) = &a.view.old_active_ready {
+                if self.polls % 300 == 1 {
+                    warn!(
+                        "failed over; the {} node validates, UNPROTECTED until the {} node is a ready standby again ({why}); then the pair is re-armed by itself",
+                        self.standby_name(),
+                        self.active_name()
+                    );
+                }
+            }
         }
         if !self.config.policy.rearm && self.polls % 720 == 1 {
             info!(

@@ -398,6 +398,11 @@ impl Daemon {
         }
     }
 
+    /// The process id (to send it real signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGKILL: no chance to clean up.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
