@@ -575,6 +575,11 @@ impl Drop for WebhookReceiver {
 }
 
 impl Daemon {
+    /// The name its log lines are shown under.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// Lines logged so far: pass it to [`Daemon::wait_line_after`] to look only at what comes
     /// after an action.
     pub fn line_count(&self) -> usize {
