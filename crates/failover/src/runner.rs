@@ -592,7 +592,10 @@ impl<C: Clock> Runner<C> {
         }
         if matches!(self.state.phase, Phase::FailedOver { .. }) {
             match &a.view.backup_ready {
-                Err(why) => self.alert(AlertEvent::BackupUnhealthy { why: why.clone() }),
+                Err(why) => self.alert(AlertEvent::BackupUnhealthy {
+                    node: self.standby_name().into(),
+                    why: why.clone(),
+                }),
                 Ok(()) => self.alert(AlertEvent::BackupRecovered),
             }
         }
@@ -769,6 +772,7 @@ impl<C: Clock> Runner<C> {
                         a.view.epoch_made.unwrap_or_default()
                     );
                     self.alert(AlertEvent::BackupValidating {
+                        node: self.standby_name().into(),
                         epoch: epoch.unwrap_or(commit_epoch.saturating_add(1)),
                     });
                     self.state.last_switch = Some(crate::state::Switch {

@@ -717,8 +717,14 @@ fn every_event_has_a_unique_name_and_recoveries_end_their_condition() {
         },
         AlertEvent::CommitFailed { message: s("m") },
         AlertEvent::GaveUp { reason: s("r") },
-        AlertEvent::BackupValidating { epoch: 10 },
-        AlertEvent::BackupUnhealthy { why: s("w") },
+        AlertEvent::BackupValidating {
+            node: s("backup"),
+            epoch: 10,
+        },
+        AlertEvent::BackupUnhealthy {
+            node: s("backup"),
+            why: s("w"),
+        },
         AlertEvent::BackupRecovered,
         AlertEvent::Failback { detail: s("d") },
         AlertEvent::StateFileError {

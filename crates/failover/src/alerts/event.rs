@@ -73,9 +73,9 @@ pub enum AlertEvent {
     /// The daemon stopped trying to submit (deadline passed); an operator must act.
     GaveUp { reason: String },
     /// The backup node validates with our validator's key.
-    BackupValidating { epoch: u64 },
+    BackupValidating { node: String, epoch: u64 },
     /// After a failover the backup node is not healthy: nothing protects the validator now.
-    BackupUnhealthy { why: String },
+    BackupUnhealthy { node: String, why: String },
     /// The backup node is healthy again (resolves `BackupUnhealthy`).
     BackupRecovered,
     /// A fail back to the primary's key (decided, committed or seen on ledger).
@@ -200,7 +200,7 @@ impl AlertEvent {
             }
             AlertEvent::Submitted { intent } => format!("submitted:{intent}"),
             AlertEvent::Committed { intent, .. } => format!("committed:{intent}"),
-            AlertEvent::BackupValidating { epoch } => format!("backup_validating:{epoch}"),
+            AlertEvent::BackupValidating { epoch, .. } => format!("backup_validating:{epoch}"),
             AlertEvent::Rearmed { epoch, .. } => format!("rearmed:{epoch}"),
             AlertEvent::FailoverBlocked { blocker, .. } => {
                 format!("failover_blocked:{}", blocker_kind(blocker))
@@ -279,13 +279,14 @@ impl AlertEvent {
             AlertEvent::GaveUp { reason } => format!(
                 "GAVE UP on the failover transaction: {reason}. An operator must act"
             ),
-            AlertEvent::BackupValidating { epoch } => {
-                format!("the backup node validates in epoch {epoch}")
+            AlertEvent::BackupValidating { node, epoch } => {
+                format!("the {node} node validates in epoch {epoch}")
             }
-            AlertEvent::BackupUnhealthy { why } => format!(
-                "failed over, and the BACKUP IS NOT HEALTHY: {why}. Nothing protects the validator now"
+            AlertEvent::BackupUnhealthy { node, why } => format!(
+                "failed over, and the {} IS NOT HEALTHY: {why}. Nothing protects the validator now",
+                node.to_uppercase()
             ),
-            AlertEvent::BackupRecovered => "the backup node is healthy again".into(),
+            AlertEvent::BackupRecovered => "the node that validates is healthy again".into(),
             AlertEvent::Failback { detail } => format!("failback: {detail}"),
             AlertEvent::StateFileError { error } => format!(
                 "cannot write the state file: {error}. The daemon carries on, but a restart would not resume correctly"
@@ -332,8 +333,8 @@ impl AlertEvent {
             AlertEvent::Committed { intent, epoch } => json!({ "intent": intent, "epoch": epoch }),
             AlertEvent::CommitFailed { message } => json!({ "message": message }),
             AlertEvent::GaveUp { reason } => json!({ "reason": reason }),
-            AlertEvent::BackupValidating { epoch } => json!({ "epoch": epoch }),
-            AlertEvent::BackupUnhealthy { why } => json!({ "why": why }),
+            AlertEvent::BackupValidating { node, epoch } => json!({ "node": node, "epoch": epoch }),
+            AlertEvent::BackupUnhealthy { node, why } => json!({ "node": node, "why": why }),
             AlertEvent::Failback { detail } => json!({ "detail": detail }),
             AlertEvent::Paused { until, reason } => json!({ "until": until, "reason": reason }),
             AlertEvent::Resumed { why } => json!({ "why": why }),
