@@ -157,6 +157,7 @@ fn reading(l: &Ledger, core: bool) -> LedgerReading {
         current_epoch: core.then_some(l.ours),
         finished: None,
         others_current_epoch: core.then_some(l.others),
+        settings: None,
     }
 }
 

@@ -94,6 +94,8 @@ pub struct RawConfig {
     pub alerts: Option<crate::alerts::RawAlerts>,
     #[serde(default)]
     pub metrics: crate::metrics::RawMetrics,
+    #[serde(default)]
+    pub hooks: crate::hooks::RawHooks,
 }
 
 /// One `manifest_allowed_calls` entry as written.
@@ -132,6 +134,8 @@ pub struct Config {
     pub alerts: Option<crate::alerts::AlertsConfig>,
     /// Where the Prometheus endpoint listens (`[metrics] listen`); `None`: off.
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// `[hooks]`: commands around a switch (rule 12, `hooks.rs`).
+    pub hooks: crate::hooks::Hooks,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -353,6 +357,7 @@ impl RawConfig {
             .transpose()
             .map_err(sec)?;
         let metrics_listen = self.metrics.validate().map_err(sec)?;
+        let hooks = self.hooks.validate().map_err(sec)?;
 
         Ok(Config {
             source: path.to_path_buf(),
@@ -372,6 +377,7 @@ impl RawConfig {
             daemon,
             alerts,
             metrics_listen,
+            hooks,
         })
     }
 }
@@ -653,6 +659,7 @@ impl Config {
             },
             alerts: None,
             metrics_listen: None,
+            hooks: Default::default(),
         }
     }
 

@@ -131,6 +131,10 @@ struct State {
     active_node: Option<String>,
     standby_node: Option<String>,
     protection: Option<Protection>,
+    /// The authority tripwire (rule 11): changes the daemon did not make, per kind, and the
+    /// last epoch checked.
+    authority_changes: BTreeMap<&'static str, u64>,
+    authority_checked_epoch: Option<u64>,
 }
 
 /// What protects the validator now, set by the runner on every poll.
@@ -282,6 +286,16 @@ impl Metrics {
                 s.decision_changed_ms = Some(now_ms);
             }
         });
+    }
+
+    /// The authority tripwire checked the validator in `epoch`.
+    pub fn set_authority_checked(&self, epoch: u64) {
+        self.with(|s| s.authority_checked_epoch = Some(epoch));
+    }
+
+    /// The tripwire found a change the daemon did not make.
+    pub fn record_authority_change(&self, what: crate::tripwire::What) {
+        self.with(|s| *s.authority_changes.entry(what.as_str()).or_default() += 1);
     }
 
     pub fn set_alert_stats(&self, stats: AlertStats) {
@@ -548,6 +562,7 @@ impl State {
         }
 
         self.encode_pair(enc)?;
+        self.encode_authority(enc)?;
 
         let mut m = enc.encode_descriptor(
             "radix_failover_alert_deliveries",
@@ -637,6 +652,35 @@ impl State {
         )?;
         if let Some((_, ms)) = p.and_then(|p| p.last_switch) {
             seconds(ms).encode(m)?;
+        }
+        Ok(())
+    }
+
+    /// The authority tripwire's metrics (rule 11). Every kind is exported from the first
+    /// scrape at 0, so Prometheus' `increase()` sees the first change.
+    fn encode_authority(&self, enc: &mut DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let mut m = enc.encode_descriptor(
+            "radix_failover_authority_changes",
+            "Changes to the validator (key, fee, registration, delegated stake, owner badge) that this daemon did not make, by kind, since it started.",
+            None,
+            MetricType::Counter,
+        )?;
+        for what in crate::tripwire::What::ALL {
+            let n = self
+                .authority_changes
+                .get(what.as_str())
+                .copied()
+                .unwrap_or(0);
+            count(n).encode(m.encode_family(&[("what", what.as_str())])?)?;
+        }
+        let m = enc.encode_descriptor(
+            "radix_failover_authority_checked_epoch",
+            "The last epoch the authority tripwire compared the validator with what the daemon expects; absent before the first check.",
+            None,
+            MetricType::Gauge,
+        )?;
+        if let Some(e) = self.authority_checked_epoch {
+            int(e).encode(m)?;
         }
         Ok(())
     }

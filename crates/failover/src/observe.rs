@@ -126,6 +126,29 @@ pub struct LedgerReading {
     /// active set (Core API): tells a network-wide problem from our node's.
     #[serde(default)]
     pub others_current_epoch: Option<ProposalCounts>,
+    /// Our validator's settings on ledger (registration, delegated stake, fee), for the
+    /// authority tripwire (`tripwire.rs`). `None` when this source does not show them.
+    #[serde(default)]
+    pub settings: Option<ValidatorSettings>,
+}
+
+/// Our validator's settings as its state substate shows them (Core `/state/validator`, the
+/// gateway's validator `state`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidatorSettings {
+    pub registered: bool,
+    pub accepts_delegated_stake: bool,
+    /// `validator_fee_factor`, as the ledger stores it (a requested change is in `fee_change`
+    /// until a later update promotes it).
+    pub fee_factor: String,
+    pub fee_change: Option<FeeChangeRequest>,
+}
+
+/// `validator_fee_change_request`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeeChangeRequest {
+    pub new_fee_factor: String,
+    pub epoch_effective: u64,
 }
 
 /// Epochs a reading's epoch must leave below `u64::MAX`: more than every epoch offset the

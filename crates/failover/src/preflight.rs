@@ -390,6 +390,30 @@ fn holds_non_fungible(
         })
 }
 
+/// Whether the owner badge is in `account`, for the authority tripwire (rule 11). `None`
+/// when no gateway is configured (only a gateway shows an account's holdings), when a
+/// manifest template proves the badge from wherever it is, or when no gateway answers.
+pub async fn owner_badge_in_account(
+    config: &Config,
+    sources: &Sources,
+    account: &str,
+) -> Option<bool> {
+    if sources.gateways().next().is_none() || config.manifest_template.is_some() {
+        return None;
+    }
+    let badge = encode_address(
+        VALIDATOR_OWNER_BADGE.as_node_id().as_bytes(),
+        &config.network,
+    );
+    let id = owner_badge_id(&config.validator).ok()?.to_string();
+    let (_, item) = first_gateway_answer(sources, async |gw| {
+        gw.account_details(account, &[&badge]).await
+    })
+    .await
+    .ok()?;
+    Some(holds_non_fungible(&item, &badge, &id))
+}
+
 async fn check_account(config: &Config, sources: &Sources, account: &str) -> Check {
     if sources.gateways().next().is_none() {
         return check("account", true, NOT_CHECKED_ACCOUNT);

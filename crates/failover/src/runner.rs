@@ -47,7 +47,9 @@ use crate::state::{DaemonState, InFlight, Phase, StateFile};
 use crate::submit::{self, SubmitParams, TickOutcome};
 use crate::tx::{build_update_key, BuiltTransaction, UpdateKeyRequest, DEFAULT_VALID_EPOCHS};
 
+mod hooks;
 mod rearm;
+mod tripwire;
 
 /// Re-run a failed pre-flight this often (in polls, at least): often enough that a fixed
 /// problem unblocks failover within ~30 s on mainnet, rarely enough not to load the sources.
@@ -146,6 +148,10 @@ pub struct Runner<C: Clock> {
     last_old_active_ready: Option<Result<(), String>>,
     /// "Failover held by the pause" was logged (once per pause).
     said_paused_hold: bool,
+    /// The epoch the authority tripwire last read the owner badge in (rule 11).
+    tripwire_badge_epoch: Option<u64>,
+    /// A `pre_switch` fence failed: the automatic switch is tried again from then (rule 12).
+    fence_retry_at_ms: Option<i64>,
 }
 
 /// What no longer matches in the stored intent in flight, if any (see
@@ -253,6 +259,8 @@ impl<C: Clock> Runner<C> {
                 last_standby_ready: None,
                 last_old_active_ready: None,
                 said_paused_hold: false,
+                tripwire_badge_epoch: None,
+                fence_retry_at_ms: None,
             },
             lock,
         ))
@@ -559,6 +567,8 @@ impl<C: Clock> Runner<C> {
         self.metrics.record_decision(a.decision.label(), obs.at_ms);
         self.alert_conditions(&a);
         let result = self.act(&a, epoch).await;
+        // After the decision and its action: the tripwire's gateway read never delays them.
+        self.check_authority(&obs, epoch).await;
         if self.save_failing {
             self.save_state();
         }
@@ -680,6 +690,22 @@ impl<C: Clock> Runner<C> {
                         }
                         return Ok(());
                     }
+                    if self.fence_retry_at_ms.is_some_and(|t| now < t) {
+                        return Ok(());
+                    }
+                    let info = self.switch_info(false, epoch, &tx.intent_hash_bech32, reason);
+                    if let Err(blocker) = self.pre_switch(&info).await {
+                        warn!("failover needed ({reason}) but BLOCKED: {blocker}");
+                        self.alert(AlertEvent::FailoverBlocked {
+                            reason: reason.clone(),
+                            blocker,
+                        });
+                        self.fence_retry_at_ms = Some(
+                            self.clock.now_ms() + crate::hooks::FENCE_RETRY.as_millis() as i64,
+                        );
+                        return Ok(());
+                    }
+                    self.fence_retry_at_ms = None;
                     warn!(
                         "FAILOVER DECIDED: {reason}; intent {} (valid epochs {}..{})",
                         tx.intent_hash_bech32,
@@ -775,6 +801,13 @@ impl<C: Clock> Runner<C> {
                         node: self.standby_name().into(),
                         epoch: epoch.unwrap_or(commit_epoch.saturating_add(1)),
                     });
+                    let info = self.switch_info(
+                        false,
+                        epoch.unwrap_or(commit_epoch.saturating_add(1)),
+                        &intent_hash,
+                        "the new node validates",
+                    );
+                    self.hook_after(crate::hooks::HookKind::OnConfirmed, info);
                     self.state.last_switch = Some(crate::state::Switch {
                         to: self.config.active.other(),
                         epoch: epoch.unwrap_or(commit_epoch.saturating_add(1)),
@@ -811,6 +844,13 @@ impl<C: Clock> Runner<C> {
                             self.active_name()
                         ),
                     });
+                    let info = self.switch_info(
+                        true,
+                        epoch.unwrap_or_default(),
+                        "",
+                        "the switch back took effect",
+                    );
+                    self.hook_after(crate::hooks::HookKind::OnConfirmed, info);
                     self.set_phase(Phase::Watching, "failback seen on ledger".into());
                     self.preflight = None;
                 } else if self.rearm_when_due(a, epoch) {
@@ -1020,6 +1060,8 @@ impl<C: Clock> Runner<C> {
                     intent: intent_hash.clone(),
                     epoch,
                 });
+                let info = self.switch_info(false, epoch, &intent_hash, &inflight.reason);
+                self.hook_after(crate::hooks::HookKind::PostSwitch, info);
                 info!("COMMITTED: {intent_hash} (CommittedSuccess) in epoch {epoch}; the new key applies from epoch {}", epoch.saturating_add(1));
                 self.set_phase(
                     Phase::Committed {
@@ -1106,6 +1148,8 @@ impl<C: Clock> Runner<C> {
     /// once the primary's key is in force the daemon watches again (with a fresh pre-flight),
     /// as after a failback done by any other means.
     fn failback_done(&mut self, intent_hash: &str, epoch: u64, how: &str) {
+        let info = self.switch_info(true, epoch, intent_hash, how);
+        self.hook_after(crate::hooks::HookKind::PostSwitch, info);
         info!("FAILBACK COMMITTED: {intent_hash} ({how}) in epoch {epoch}; the primary's key applies from epoch {}, then the daemon watches the primary again", epoch + 1);
         self.alert(AlertEvent::Failback {
             detail: format!(
@@ -1265,6 +1309,17 @@ impl<C: Clock> Runner<C> {
                 "blocked": self.switch_limit(self.last_epoch),
             }),
             "last_switch": self.state.last_switch,
+            "authority": self.state.tripwire.as_ref().map(|t| serde_json::json!({
+                "checked_epoch": t.baseline_epoch,
+                "baseline": tripwire::describe(&t.baseline),
+                "last_change": t.last_change.as_ref().map(|c| serde_json::json!({
+                    "what": c.what.as_str(),
+                    "from": c.from,
+                    "to": c.to,
+                    "seen_epoch": c.seen_epoch,
+                    "message": c.message(),
+                })),
+            })),
             "dry_run": self.opts.dry_run,
             "polls": self.polls,
         }))
@@ -1453,8 +1508,13 @@ impl<C: Clock> Runner<C> {
                     .join("; ")
             ));
         }
-        let now = self.clock.now_ms();
         let reason = format!("manual {what} (radix-failover {what})");
+        let info = self.switch_info(back, epoch, &tx.intent_hash_bech32, &reason);
+        if let Err(blocker) = self.pre_switch(&info).await {
+            warn!("{what} by an operator BLOCKED: {blocker}");
+            return Response::refused(format!("{what} refused: {blocker}; nothing was submitted"));
+        }
+        let now = self.clock.now_ms();
         let inflight = submit::new_inflight(&tx, &reason, now);
         warn!(
             "{} DECIDED by an operator: intent {} (valid epochs {}..{})",
@@ -1506,6 +1566,9 @@ impl<C: Clock> Runner<C> {
             self.state.phase.name(),
             phase.name()
         );
+        if let Some(f) = phase.inflight() {
+            self.state.note_own_key(&f.new_key_hex);
+        }
         self.state.phase = phase;
         self.state.record(now, why);
         self.save_state();

@@ -73,6 +73,10 @@ pub struct DaemonState {
     /// The last switch seen through to the new node validating.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_switch: Option<Switch>,
+    /// The authority tripwire's baseline (rule 11, `tripwire.rs`): what the validator looked
+    /// like when last checked, so a change made while the daemon was stopped is seen too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tripwire: Option<crate::tripwire::Tripwire>,
 }
 
 /// A switch that took effect, for `status` and the metrics.
@@ -211,6 +215,7 @@ impl DaemonState {
             active: crate::roles::Node::Primary,
             last_auto_switch_epoch: None,
             last_switch: None,
+            tripwire: None,
         }
     }
 
@@ -260,6 +265,17 @@ impl DaemonState {
             self.log.drain(..excess);
         }
         self.updated_at_ms = self.updated_at_ms.max(at_ms);
+    }
+
+    /// The daemon (or a manual switch holding the lock) rotates to `key_hex`: when the
+    /// tripwire then sees that key on ledger, it is our own change (rule 11).
+    pub fn note_own_key(&mut self, key_hex: &str) {
+        if let Some(t) = self.tripwire.as_mut() {
+            let k = key_hex.to_ascii_lowercase();
+            if !t.own_keys.contains(&k) {
+                t.own_keys.push(k);
+            }
+        }
     }
 
     /// Moves to `phase` and records why.

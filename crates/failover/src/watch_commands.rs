@@ -14,6 +14,7 @@ use serde_json::json;
 
 use radix_failover::config::Config;
 use radix_failover::control::{self, ControlServer, Request, Response};
+use radix_failover::hooks::{self, Hook, SwitchInfo};
 use radix_failover::maintenance::{self, PauseGate};
 use radix_failover::observe::Observation;
 use radix_failover::policy::{Gates, KeyOwner, View};
@@ -222,7 +223,7 @@ pub fn status(args: &StatusArgs) -> Result<()> {
                    "active_node": r.data["active_node"], "standby_node": r.data["standby_node"],
                    "standby_ready": r.data["standby_ready"], "standby_not_ready_why": r.data["standby_not_ready_why"],
                    "armed": r.data["armed"], "rearm": r.data["rearm"], "flap_limit": r.data["flap_limit"],
-                   "last_switch": r.data["last_switch"]}),
+                   "last_switch": r.data["last_switch"], "authority": r.data["authority"]}),
             r.data["pause"].as_object().map(|_| r.data["pause"].clone()),
         ),
         (Some(p), Some((sock, Err(e)))) => {
@@ -365,6 +366,23 @@ fn print_pair(p: &serde_json::Value) {
     }
 }
 
+/// The authority tripwire's line (rule 11): the last check, and the last change nobody here
+/// made.
+fn print_authority(p: &serde_json::Value) {
+    let a = &p["authority"];
+    if !a.is_object() {
+        return;
+    }
+    println!(
+        "authority      checked in epoch {}: {}",
+        a["checked_epoch"],
+        a["baseline"].as_str().unwrap_or("?")
+    );
+    if let Some(m) = a["last_change"]["message"].as_str() {
+        println!("               LAST UNEXPECTED CHANGE: {m}");
+    }
+}
+
 fn print_status(v: &serde_json::Value, view: &View) {
     let s = |k: &str| match &v[k] {
         serde_json::Value::Null => "-".to_string(),
@@ -445,6 +463,7 @@ fn print_status(v: &serde_json::Value, view: &View) {
         _ => println!("maintenance    not paused"),
     }
     print_pair(p);
+    print_authority(p);
     let d = &v["daemon"];
     match d.get("phase") {
         Some(serde_json::Value::String(p)) => println!("daemon phase   {p}"),
@@ -486,7 +505,7 @@ pub fn switch(args: &SwitchArgs, dir: Direction) -> Result<()> {
     };
     let rt = runtime()?;
     // Held until this command returns: no daemon starts acting meanwhile.
-    let _lock = match actor(&config, false)? {
+    let lock = match actor(&config, false)? {
         Actor::Daemon(sock) => return switch_through_daemon(&rt, &config, &sock, args, dir),
         Actor::Local(lock) => lock,
     };
@@ -534,6 +553,31 @@ pub fn switch(args: &SwitchArgs, dir: Direction) -> Result<()> {
             }
         }
 
+        let primary_key = config.primary_public_key.map(|k| hex::encode(k.0)).unwrap_or_default();
+        let backup_key = hex::encode(config.backup_public_key.0);
+        let ((old_node, old_key), (new_node, new_key)) = if dir == Direction::ToBackup {
+            (("primary", primary_key), ("backup", backup_key))
+        } else {
+            (("backup", backup_key), ("primary", primary_key))
+        };
+        let mut info = SwitchInfo {
+            validator: config.validator_bech32(),
+            network: config.network.logical_name.to_string(),
+            old_node: old_node.into(),
+            new_node: new_node.into(),
+            old_key,
+            new_key,
+            epoch,
+            intent_hash: tx.intent_hash_bech32.clone(),
+            reason: format!("manual {what}"),
+        };
+        if let Some(h) = &config.hooks.pre_switch {
+            let o = run_hook_here(h, &info).await;
+            if let Some(blocker) = hooks::fence_blocker(h, &o) {
+                bail!("{what} refused: {blocker}; nothing was submitted");
+            }
+        }
+        note_own_key(&config, lock.as_ref().map(|l| &l.0), &hex::encode(target_key.0))?;
         let params = SubmitParams::scaled(config.daemon.submit_deadline, config.policy.poll_interval);
         let mut inflight = submit::new_inflight(&tx, &format!("manual {what}"), SystemClock.now_ms());
         let endpoints = sources.tx_endpoints();
@@ -549,6 +593,11 @@ pub fn switch(args: &SwitchArgs, dir: Direction) -> Result<()> {
             match submit::tick(&endpoints, &mut inflight, epoch, a.view.key_on_ledger == target, SystemClock.now_ms(), &params, &build, &mut persist).await {
                 TickOutcome::Committed { intent_hash } => {
                     println!("committed: {intent_hash} in epoch {epoch}; the {} key applies from epoch {}", owner(&target), epoch.saturating_add(1));
+                    info.epoch = epoch;
+                    info.intent_hash = intent_hash;
+                    if let Some(h) = &config.hooks.post_switch {
+                        run_hook_here(h, &info).await;
+                    }
                     break epoch;
                 }
                 TickOutcome::AlreadyDone => {
@@ -578,6 +627,10 @@ pub fn switch(args: &SwitchArgs, dir: Direction) -> Result<()> {
             let epoch = agreed_epoch(&obs).unwrap_or(commit_epoch);
             if epoch > commit_epoch && a.view.key_in_force == target && validating {
                 println!("confirmed: epoch {epoch}: the {} key is in force and that node reports VALIDATING_IN_CURRENT_EPOCH", owner(&target));
+                if let Some(h) = &config.hooks.on_confirmed {
+                    info.epoch = epoch;
+                    run_hook_here(h, &info).await;
+                }
                 return Ok(());
             }
             if tokio::time::Instant::now() > deadline {
@@ -586,6 +639,45 @@ pub fn switch(args: &SwitchArgs, dir: Direction) -> Result<()> {
             tokio::time::sleep(config.policy.poll_interval.min(Duration::from_secs(5))).await;
         }
     })
+}
+
+/// A hook of a manual switch made without a daemon: waited for, its output on stderr.
+async fn run_hook_here(hook: &Hook, info: &SwitchInfo) -> hooks::Outcome {
+    let kind = hook.kind.as_str();
+    eprintln!("running the {kind} hook: {:?}", hook.argv);
+    let o = hooks::run(hook, info).await;
+    for line in &o.lines {
+        eprintln!("hook {kind}: {line}");
+    }
+    if o.ok() {
+        eprintln!("hook {kind} succeeded ({})", o.summary());
+    } else {
+        eprintln!(
+            "hook {kind} FAILED: {}{}",
+            o.summary(),
+            if hook.fence {
+                ""
+            } else {
+                " (a plain hook: the switch goes on)"
+            }
+        );
+    }
+    o
+}
+
+/// A manual switch made while no daemon runs is ours too: the state file's tripwire baseline
+/// (rule 11) learns the key, so the daemon does not report it as a change nobody made.
+fn note_own_key(config: &Config, file: Option<&StateFile>, key_hex: &str) -> Result<()> {
+    let Some(file) = file else { return Ok(()) };
+    let Some(mut state) = file.load(&config.validator_bech32(), &config.network.logical_name)?
+    else {
+        return Ok(());
+    };
+    if state.tripwire.is_some() {
+        state.note_own_key(key_hex);
+        file.save(&state)?;
+    }
+    Ok(())
 }
 
 /// `switchover`: a planned switch to the node that does not validate now (or `--to`). The

@@ -150,6 +150,7 @@ fn reading(epoch: u64, ledger_time_ms: i64) -> LedgerReading {
         current_epoch: None,
         finished: None,
         others_current_epoch: None,
+        settings: None,
     }
 }
 

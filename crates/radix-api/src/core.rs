@@ -248,6 +248,10 @@ pub struct ValidatorFieldStateValue {
     pub is_registered: bool,
     pub accepts_delegated_stake: bool,
     pub validator_fee_factor: String,
+    /// The latest fee change asked for; the engine applies it from its epoch on, while
+    /// `validator_fee_factor` keeps the older value until the next change request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validator_fee_change_request: Option<ValidatorFeeChangeRequest>,
     pub stake_unit_resource_address: String,
     pub stake_xrd_vault: EntityReference,
     pub claim_token_resource_address: String,
@@ -256,6 +260,14 @@ pub struct ValidatorFieldStateValue {
     pub pending_owner_stake_unit_unlock_vault: EntityReference,
     pub pending_owner_stake_unit_withdrawals: Vec<Value>,
     pub already_unlocked_owner_stake_unit_amount: String,
+}
+
+/// `ValidatorFeeChangeRequest`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidatorFeeChangeRequest {
+    pub epoch_effective: u64,
+    /// Decimal string.
+    pub new_fee_factor: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use radix_common::math::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::ledger::types::LedgerSnapshot;
@@ -156,6 +157,20 @@ pub enum FaultAction {
     /// (to the genesis staker's account). The daemon can no longer sign `update_key`; its
     /// pre-flight re-check, once per epoch, must say so. Cannot be undone.
     OwnerBadgeMoved,
+    /// Behind the watcher's back, like `owner_badge_moved`: a real, committed `update_fee` of
+    /// our validator, authorised by the owner badge. The engine records it as the validator's
+    /// `validator_fee_change_request` (a decrease effective at the next epoch, an increase
+    /// after `num_fee_increase_delay_epochs`). `fee_factor` is a decimal string in 0..=1.
+    ValidatorFeeChanged {
+        fee_factor: String,
+    },
+    /// Behind the watcher's back: a real, committed `update_accept_delegated_stake`.
+    ValidatorDelegationSet {
+        accept: bool,
+    },
+    /// Behind the watcher's back: a real, committed `unregister` of our validator; it leaves
+    /// the active set at the next epoch change.
+    ValidatorUnregistered,
     /// The node stays up, healthy and synced, but its proposals are missed (`--fault silent`).
     NodeSilent {
         node: String,
@@ -526,6 +541,20 @@ impl Faults {
                 sim.move_owner_badge_away().map_err(sim_err)?;
                 None
             }
+            FaultAction::ValidatorFeeChanged { fee_factor } => {
+                sim.update_validator_fee(parse_fee_factor(fee_factor)?)
+                    .map_err(sim_err)?;
+                None
+            }
+            FaultAction::ValidatorDelegationSet { accept } => {
+                sim.set_validator_accepts_delegated_stake(*accept)
+                    .map_err(sim_err)?;
+                None
+            }
+            FaultAction::ValidatorUnregistered => {
+                sim.unregister_validator().map_err(sim_err)?;
+                None
+            }
             FaultAction::NodeSilent { node } => {
                 check_node(node)?;
                 sim.set_node_silent(node, true).map_err(sim_err)?;
@@ -765,6 +794,21 @@ fn missing_nodes(
     }
 }
 
+/// The `fee_factor` of `validator_fee_changed`: a decimal in 0..=1, the range the engine's
+/// `update_fee` accepts (checked here so the answer names the field, not an engine error).
+fn parse_fee_factor(raw: &str) -> Result<Decimal, FaultError> {
+    let bad = |why: &str| {
+        FaultError::BadFault(format!(
+            "validator_fee_changed: fee_factor {raw:?} {why}; give a decimal string from \"0\" to \"1\", e.g. \"0.05\" for 5%"
+        ))
+    };
+    let factor = Decimal::try_from(raw.trim()).map_err(|_| bad("is not a decimal"))?;
+    if factor.is_negative() || factor > Decimal::ONE {
+        return Err(bad("is out of range"));
+    }
+    Ok(factor)
+}
+
 fn set_missing(sim: &Sim, nodes: &[String], missing: bool) -> Result<(), crate::ledger::SimError> {
     nodes
         .iter()
@@ -842,5 +886,38 @@ mod tests {
         .expect_err("unknown field");
         assert!(err.to_string().contains("nod"), "{err}");
         assert!(serde_json::from_str::<FaultAction>(r#"{"action":"explode"}"#).is_err());
+        let a: FaultAction =
+            serde_json::from_str(r#"{"action":"validator_fee_changed","fee_factor":"0.05"}"#)
+                .expect("fee change parses");
+        assert_eq!(
+            a,
+            FaultAction::ValidatorFeeChanged {
+                fee_factor: "0.05".into()
+            }
+        );
+        let a: FaultAction =
+            serde_json::from_str(r#"{"action":"validator_delegation_set","accept":false}"#)
+                .expect("delegation parses");
+        assert_eq!(a, FaultAction::ValidatorDelegationSet { accept: false });
+        let a: FaultAction = serde_json::from_str(r#"{"action":"validator_unregistered"}"#)
+            .expect("unregister parses");
+        assert_eq!(a, FaultAction::ValidatorUnregistered);
+    }
+
+    #[test]
+    fn fee_factor_is_a_decimal_from_zero_to_one() {
+        assert_eq!(
+            parse_fee_factor("0.05").expect("valid"),
+            Decimal::try_from("0.05").expect("decimal")
+        );
+        assert_eq!(parse_fee_factor("1").expect("valid"), Decimal::ONE);
+        assert_eq!(parse_fee_factor("0").expect("valid"), Decimal::ZERO);
+        for bad in ["five", "", "1.5", "-0.1"] {
+            let e = parse_fee_factor(bad).expect_err(bad).to_string();
+            assert!(
+                e.contains("fee_factor") && e.contains("validator_fee_changed"),
+                "{e}"
+            );
+        }
     }
 }

@@ -98,6 +98,9 @@ pub enum AlertEvent {
         standby: String,
         epoch: u64,
     },
+    /// The authority tripwire (rule 11) found a change to the validator this daemon did not
+    /// make. No automatic reaction: a person must look.
+    AuthorityChanged { change: crate::tripwire::Change },
 }
 
 impl AlertEvent {
@@ -132,6 +135,7 @@ impl AlertEvent {
             AlertEvent::Resumed { .. } => "resumed",
             AlertEvent::Test { .. } => "test",
             AlertEvent::Rearmed { .. } => "rearmed",
+            AlertEvent::AuthorityChanged { .. } => "authority_changed",
         }
     }
 
@@ -165,7 +169,8 @@ impl AlertEvent {
             | AlertEvent::StateFileError { .. }
             | AlertEvent::CommitFailed { .. }
             | AlertEvent::GaveUp { .. }
-            | AlertEvent::BackupUnhealthy { .. } => Severity::Critical,
+            | AlertEvent::BackupUnhealthy { .. }
+            | AlertEvent::AuthorityChanged { .. } => Severity::Critical,
         }
     }
 
@@ -202,6 +207,10 @@ impl AlertEvent {
             AlertEvent::Committed { intent, .. } => format!("committed:{intent}"),
             AlertEvent::BackupValidating { epoch, .. } => format!("backup_validating:{epoch}"),
             AlertEvent::Rearmed { epoch, .. } => format!("rearmed:{epoch}"),
+            // One alert per change: the same kind changing again (to another value) is news.
+            AlertEvent::AuthorityChanged { change } => {
+                format!("authority:{}:{}", change.what.as_str(), change.to)
+            }
             AlertEvent::FailoverBlocked { blocker, .. } => {
                 format!("failover_blocked:{}", blocker_kind(blocker))
             }
@@ -210,7 +219,8 @@ impl AlertEvent {
     }
 
     /// The failover's own events: decided, submitted, committed, committed with a failure,
-    /// gave up. They jump each channel's queue ahead of the warnings waiting in it: when the
+    /// gave up, and a change to the validator nobody here made. They jump each channel's
+    /// queue ahead of the warnings waiting in it: when the
     /// daemon acts, that is the news, whatever else is degraded.
     pub fn is_urgent(&self) -> bool {
         matches!(
@@ -220,6 +230,7 @@ impl AlertEvent {
                 | AlertEvent::Committed { .. }
                 | AlertEvent::CommitFailed { .. }
                 | AlertEvent::GaveUp { .. }
+                | AlertEvent::AuthorityChanged { .. }
         )
     }
 
@@ -301,6 +312,10 @@ impl AlertEvent {
             AlertEvent::Test { from } => format!(
                 "test alert from radix-failover on {from}: this channel works (sent by `radix-failover alerts test`; nothing happened to the validator)"
             ),
+            AlertEvent::AuthorityChanged { change } => format!(
+                "AUTHORITY CHANGED: {}. radix-failover does nothing about it by itself. If nobody on your team made this change, treat the key of the account that holds the owner badge as stolen: from a wallet you trust, move the badge to a safe account and change the validator back, then give the daemon a new key",
+                change.message()
+            ),
             AlertEvent::Rearmed { active, standby, epoch } => format!(
                 "RE-ARMED in epoch {epoch}: the {active} node validates and is watched now; the {standby} node is ready again (UP, synced, configured for our validator, holding its key) and is its standby"
             ),
@@ -344,6 +359,17 @@ impl AlertEvent {
                 standby,
                 epoch,
             } => json!({ "active": active, "standby": standby, "epoch": epoch }),
+            AlertEvent::AuthorityChanged { change } => json!({
+                "what": change.what.as_str(),
+                "from": change.from,
+                "to": change.to,
+                "seen_epoch": change.seen_epoch,
+                "seen_at": crate::maintenance::utc(change.seen_at_ms),
+                "seen_at_ms": change.seen_at_ms,
+                "last_seen_epoch": change.last_seen_epoch,
+                "last_seen_at": crate::maintenance::utc(change.last_seen_at_ms),
+                "last_seen_at_ms": change.last_seen_at_ms,
+            }),
             AlertEvent::PreflightRecovered
             | AlertEvent::BackupRecovered
             | AlertEvent::StateFileRecovered

@@ -5,7 +5,10 @@ use radix_api::core as c;
 
 use super::http::{endpoint, http_error, Answer};
 use super::{unknown, LedgerClient};
-use crate::observe::{LedgerReading, ProposalCounts, SourceError, SubmitAnswer, TxStatus};
+use crate::observe::{
+    FeeChangeRequest, LedgerReading, ProposalCounts, SourceError, SubmitAnswer, TxStatus,
+    ValidatorSettings,
+};
 
 /// A Core API error answer as `Http` with the node's message.
 pub(super) fn error_of(ans: &Answer) -> SourceError {
@@ -122,6 +125,18 @@ impl LedgerClient {
             })?,
         );
         let header = &cm.at_ledger_state.header_summary;
+        let settings = Some(ValidatorSettings {
+            registered: validator.is_registered,
+            accepts_delegated_stake: validator.accepts_delegated_stake,
+            fee_factor: validator.validator_fee_factor.clone(),
+            fee_change: validator
+                .validator_fee_change_request
+                .as_ref()
+                .map(|r| FeeChangeRequest {
+                    new_fee_factor: r.new_fee_factor.clone(),
+                    epoch_effective: r.epoch_effective,
+                }),
+        });
         Ok(LedgerReading {
             epoch: header.epoch_round.epoch,
             round: header.epoch_round.round,
@@ -132,6 +147,7 @@ impl LedgerClient {
             current_epoch,
             finished: None,
             others_current_epoch,
+            settings,
         })
     }
 

@@ -8,7 +8,8 @@ use radix_api::gateway as gw;
 use super::http::{endpoint, http_error, Answer};
 use super::{unknown, LedgerClient};
 use crate::observe::{
-    FinishedEpochs, LedgerReading, ProposalCounts, SourceError, SubmitAnswer, TxStatus,
+    FeeChangeRequest, FinishedEpochs, LedgerReading, ProposalCounts, SourceError, SubmitAnswer,
+    TxStatus, ValidatorSettings,
 };
 
 /// Most pages followed per listing of an account (its fungible resources, its non-fungible
@@ -35,6 +36,27 @@ pub(super) struct ListCache {
     pub epoch: u64,
     pub key_in_force: Option<String>,
     pub key_on_ledger: Option<String>,
+    pub settings: Option<ValidatorSettings>,
+}
+
+/// Our validator's settings from the list item's `state` (the validator's state substate, as
+/// the Core API shows it), or `None` if the gateway does not show them.
+pub(super) fn settings_of(item: &gw::ValidatorCollectionItem) -> Option<ValidatorSettings> {
+    #[derive(serde::Deserialize)]
+    struct Fields {
+        is_registered: bool,
+        accepts_delegated_stake: bool,
+        validator_fee_factor: String,
+        #[serde(default)]
+        validator_fee_change_request: Option<FeeChangeRequest>,
+    }
+    let f: Fields = serde_json::from_value(item.state.clone()?).ok()?;
+    Some(ValidatorSettings {
+        registered: f.is_registered,
+        accepts_delegated_stake: f.accepts_delegated_stake,
+        fee_factor: f.validator_fee_factor,
+        fee_change: f.validator_fee_change_request,
+    })
 }
 
 /// Rule: the validator list is read at start (nothing cached), when the epoch changed since it
@@ -161,6 +183,7 @@ impl LedgerClient {
                 .as_ref()
                 .map(|a| a.key.key_hex().to_ascii_lowercase()),
             key_on_ledger: item.ledger_public_key_hex().map(str::to_ascii_lowercase),
+            settings: settings_of(&item),
         };
         *self.list_cache.lock().unwrap_or_else(|p| p.into_inner()) = Some(c.clone());
         Ok((ls, c))
@@ -194,6 +217,7 @@ impl LedgerClient {
             current_epoch: None,
             finished,
             others_current_epoch: None,
+            settings: keys.settings,
         })
     }
 

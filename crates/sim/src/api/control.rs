@@ -67,7 +67,8 @@ async fn post_fault(State(st): State<AppState>, body: Bytes) -> Response {
                      node_out_of_sync, node_in_sync, gateway_down, gateway_up, gateway_slow, gateway_failing, \
                      gateway_garbage, gateway_stale, gateway_healthy, submit_failing, core_lies, mempool_stall, \
                      gateway_lies_tx, system_api_down, system_api_up, validators_missing, validators_healthy, \
-                     gateway_slow_pages, gateway_rate_limited, gateway_account_pages, node_silent, node_proposing, node_stuck, node_wrong_key, node_key_restored, node_flaky"
+                     gateway_slow_pages, gateway_rate_limited, gateway_account_pages, node_silent, node_proposing, node_stuck, node_wrong_key, node_key_restored, node_flaky, \
+                     owner_badge_moved, validator_fee_changed, validator_delegation_set, validator_unregistered"
                 ),
             )
         }

@@ -287,6 +287,12 @@ pub fn validator_state_value(v: &ValidatorView) -> c::ValidatorFieldStateValue {
         is_registered: v.is_registered,
         accepts_delegated_stake: v.accepts_delegated_stake,
         validator_fee_factor: v.validator_fee_factor.clone(),
+        validator_fee_change_request: v.validator_fee_change_request.as_ref().map(|r| {
+            c::ValidatorFeeChangeRequest {
+                epoch_effective: r.epoch_effective,
+                new_fee_factor: r.new_fee_factor.clone(),
+            }
+        }),
         stake_unit_resource_address: v.stake_unit_resource.clone(),
         stake_xrd_vault: vault_ref(&v.stake_xrd_vault_address, "InternalFungibleVault"),
         claim_token_resource_address: v.claim_token_resource.clone(),

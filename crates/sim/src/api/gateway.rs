@@ -449,11 +449,17 @@ pub fn validator_item(v: &ValidatorView, s: &LedgerSnapshot) -> gw::ValidatorCol
                 },
             }),
         metadata: gw::EntityMetadataCollection::default(),
+        // As the gateway resolves it: the change request once its epoch has come.
         effective_fee_factor: gw::EffectiveFeeFactor {
             current: gw::FeeFactorCurrent {
-                fee_factor: v.validator_fee_factor.clone(),
+                fee_factor: v.fee_factor_at(s.position.epoch).to_string(),
             },
-            pending: None,
+            pending: v
+                .pending_fee_change_at(s.position.epoch)
+                .map(|r| gw::FeeFactorPending {
+                    fee_factor: r.new_fee_factor.clone(),
+                    effective_at_epoch: r.epoch_effective,
+                }),
         },
     }
 }

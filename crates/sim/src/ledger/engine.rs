@@ -71,6 +71,9 @@ pub(crate) struct ValidatorState {
     pub stake_unit_resource: ResourceAddress,
     pub claim_nft: ResourceAddress,
     pub fee_factor: Decimal,
+    /// The latest `update_fee` request: (epoch it is effective from, new fee factor). The
+    /// engine keeps it here, not in `fee_factor`, even once it is effective.
+    pub fee_change_request: Option<(u64, Decimal)>,
     /// (vault id, balance) of: stake XRD, pending XRD withdraw, locked owner stake
     /// units, pending owner stake unit unlock.
     pub stake_vault: (NodeId, Decimal),
@@ -384,6 +387,10 @@ impl Engine {
             stake_unit_resource: s.stake_unit_resource,
             claim_nft: s.claim_nft,
             fee_factor: s.validator_fee_factor,
+            fee_change_request: s
+                .validator_fee_change_request
+                .as_ref()
+                .map(|r| (r.epoch_effective.number(), r.new_fee_factor)),
             stake_vault: balance(&s.stake_xrd_vault_id)?,
             pending_xrd_withdraw_vault: balance(&s.pending_xrd_withdraw_vault_id)?,
             locked_owner_stake_unit_vault: balance(&s.locked_owner_stake_unit_vault_id)?,

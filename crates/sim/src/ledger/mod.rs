@@ -39,9 +39,10 @@ use tracing::{debug, error, info, warn};
 
 use engine::{Engine, GenesisValidatorSpec};
 use types::{
-    AccountView, ActiveInEpoch, CommitInfo, ConsensusConfigView, EmissionRecord, FungibleHolding,
-    IntentStatus, LedgerPosition, LedgerSnapshot, NodeView, NonFungibleHolding, PreviewOutcome,
-    PreviewRequest, RoundRecord, SubmitOutcome, ValidatorView, RECENT_PROPOSALS_TRACKED,
+    AccountView, ActiveInEpoch, CommitInfo, ConsensusConfigView, EmissionRecord, FeeChangeRequest,
+    FungibleHolding, IntentStatus, LedgerPosition, LedgerSnapshot, NodeView, NonFungibleHolding,
+    PreviewOutcome, PreviewRequest, RoundRecord, SubmitOutcome, ValidatorView,
+    RECENT_PROPOSALS_TRACKED,
 };
 
 /// How to build the simulated network.
@@ -1188,7 +1189,15 @@ impl Sim {
 
     fn publish(&self, mut snap: LedgerSnapshot, nodes: &[Node]) {
         snap.nodes = self.node_views(nodes, &snap);
-        self.inner.snapshot_tx.send_replace(Arc::new(snap));
+        // An owner action commits between a round's snapshot and its publication: never
+        // let the older ledger replace the newer one.
+        self.inner.snapshot_tx.send_if_modified(|current| {
+            if current.position.state_version > snap.position.state_version {
+                return false;
+            }
+            *current = Arc::new(snap);
+            true
+        });
     }
 
     /// Read everything the snapshot holds from the engine (nodes are filled in by
@@ -1257,6 +1266,12 @@ impl Sim {
                     .pending_owner_stake_unit_unlock_vault
                     .1),
                 validator_fee_factor: dec(st.fee_factor),
+                validator_fee_change_request: st.fee_change_request.map(|(epoch, factor)| {
+                    FeeChangeRequest {
+                        epoch_effective: epoch,
+                        new_fee_factor: dec(factor),
+                    }
+                }),
             });
         }
         // Active ones first by their index, then the rest by stake.

@@ -1,12 +1,26 @@
 //! What the validator's owner (or whoever holds the owner account's key) can do on ledger
 //! behind the watcher's back: real engine transactions, authorised by the owner account's
 //! signature, for the tests of the daemon's per-epoch pre-flight re-check.
+//!
+//! Each action is committed at once, outside the round loop, and counted as one committed
+//! transaction of the ledger; the snapshot is republished so every API shows it straight
+//! away, as a node shows a transaction once it is committed.
 
 use radix_common::prelude::*;
-use radix_transactions::builder::ManifestBuilder;
+use radix_engine_interface::blueprints::consensus_manager::{
+    ValidatorUnregisterInput, ValidatorUpdateAcceptDelegatedStakeInput, ValidatorUpdateFeeInput,
+    VALIDATOR_UNREGISTER_IDENT, VALIDATOR_UPDATE_ACCEPT_DELEGATED_STAKE_IDENT,
+    VALIDATOR_UPDATE_FEE_IDENT,
+};
+use radix_transactions::builder::{ManifestBuilder, ResolvableArguments};
 use radix_transactions::manifest::BuildableManifest;
+use radix_transactions::model::TransactionManifestV1;
 
 use super::{lock, Sim, SimError};
+
+/// The fee the owner account locks for each action: far above what these small manifests
+/// cost, far below the owner account's genesis balance.
+const OWNER_ACTION_FEE_XRD: u64 = 10;
 
 impl Sim {
     /// Moves our validator's owner badge out of the owner account, to the genesis staker's
@@ -14,16 +28,102 @@ impl Sim {
     /// (the badge proof is gone): its next pre-flight re-check must say so. Returns the
     /// account the badge went to.
     pub fn move_owner_badge_away(&self) -> Result<String, SimError> {
-        let i = self.inner.cfg.our_validator_index;
-        let owner = self.inner.owner_accounts[i];
-        let validator = self.inner.validators[i];
-        let id = NonFungibleLocalId::bytes(validator.as_node_id().0.to_vec())
-            .map_err(|e| SimError::Engine(format!("owner badge id: {e:?}")))?;
+        let owner = self.our_owner_account();
         let manifest = ManifestBuilder::new()
-            .lock_fee(owner, 10)
-            .withdraw_non_fungibles_from_account(owner, VALIDATOR_OWNER_BADGE, [id])
+            .lock_fee(owner, OWNER_ACTION_FEE_XRD)
+            .withdraw_non_fungibles_from_account(
+                owner,
+                VALIDATOR_OWNER_BADGE,
+                [self.our_owner_badge_id()?],
+            )
             .try_deposit_entire_worktop_or_abort(self.inner.staker_account, None)
             .build();
+        self.commit_as_owner(manifest, "move the owner badge")?;
+        let to = AddressBech32Encoder::new(&self.inner.network)
+            .encode(self.inner.staker_account.as_node_id().as_bytes())
+            .map_err(|e| SimError::Engine(format!("address: {e:?}")))?;
+        tracing::info!(to = %to, "the owner badge was moved out of the owner account");
+        Ok(to)
+    }
+
+    /// Asks for a new fee factor (0..=1) for our validator (`update_fee`). The engine stores it
+    /// as the validator's `validator_fee_change_request`: a decrease is effective from the next
+    /// epoch, an increase after the consensus manager's `num_fee_increase_delay_epochs`.
+    pub fn update_validator_fee(&self, fee_factor: Decimal) -> Result<(), SimError> {
+        self.call_with_owner_badge(
+            VALIDATOR_UPDATE_FEE_IDENT,
+            ValidatorUpdateFeeInput {
+                new_fee_factor: fee_factor,
+            },
+            "update the validator fee",
+        )?;
+        tracing::info!(%fee_factor, "our validator's fee change was requested");
+        Ok(())
+    }
+
+    /// Lets our validator accept delegated stake, or not (`update_accept_delegated_stake`).
+    pub fn set_validator_accepts_delegated_stake(&self, accept: bool) -> Result<(), SimError> {
+        self.call_with_owner_badge(
+            VALIDATOR_UPDATE_ACCEPT_DELEGATED_STAKE_IDENT,
+            ValidatorUpdateAcceptDelegatedStakeInput {
+                accept_delegated_stake: accept,
+            },
+            "update accept_delegated_stake",
+        )?;
+        tracing::info!(accept, "our validator's accept_delegated_stake was changed");
+        Ok(())
+    }
+
+    /// Unregisters our validator (`unregister`): it leaves the active set at the next epoch
+    /// change.
+    pub fn unregister_validator(&self) -> Result<(), SimError> {
+        self.call_with_owner_badge(
+            VALIDATOR_UNREGISTER_IDENT,
+            ValidatorUnregisterInput {},
+            "unregister the validator",
+        )?;
+        tracing::info!("our validator was unregistered");
+        Ok(())
+    }
+
+    fn our_owner_account(&self) -> ComponentAddress {
+        self.inner.owner_accounts[self.inner.cfg.our_validator_index]
+    }
+
+    fn our_validator(&self) -> ComponentAddress {
+        self.inner.validators[self.inner.cfg.our_validator_index]
+    }
+
+    /// The owner badge's local id: the validator's node id bytes.
+    fn our_owner_badge_id(&self) -> Result<NonFungibleLocalId, SimError> {
+        NonFungibleLocalId::bytes(self.our_validator().as_node_id().0.to_vec())
+            .map_err(|e| SimError::Engine(format!("owner badge id: {e:?}")))
+    }
+
+    /// Calls a method of our validator that its owner role guards, as the owner does: the fee
+    /// locked from the owner account, a proof of the owner badge from that account, the call.
+    fn call_with_owner_badge(
+        &self,
+        method: &str,
+        args: impl ResolvableArguments,
+        what: &str,
+    ) -> Result<(), SimError> {
+        let owner = self.our_owner_account();
+        let manifest = ManifestBuilder::new()
+            .lock_fee(owner, OWNER_ACTION_FEE_XRD)
+            .create_proof_from_account_of_non_fungibles(
+                owner,
+                VALIDATOR_OWNER_BADGE,
+                [self.our_owner_badge_id()?],
+            )
+            .call_method(self.our_validator(), method, args)
+            .build();
+        self.commit_as_owner(manifest, what)
+    }
+
+    /// Executes `manifest` signed by the owner account's key and commits it; an error unless
+    /// the engine committed it with success. Publishes the new ledger state.
+    fn commit_as_owner(&self, manifest: TransactionManifestV1, what: &str) -> Result<(), SimError> {
         let proofs = btreeset![NonFungibleGlobalId::from_public_key(
             &self.inner.owner_public_key
         )];
@@ -31,19 +131,18 @@ impl Sim {
         let nonce = ledger.engine.next_test_nonce();
         let executable = manifest
             .into_executable_with_proofs(nonce, proofs, &self.inner.tx_validator)
-            .map_err(|e| SimError::Engine(format!("move the owner badge: {e}")))?;
+            .map_err(|e| SimError::Engine(format!("{what}: {e}")))?;
         let receipt = ledger.engine.execute_user(executable);
         if !receipt.is_commit_success() {
+            // The whole receipt can run to many kilobytes; its start names the failure.
             let why: String = format!("{:?}", receipt.result).chars().take(400).collect();
-            return Err(SimError::Engine(format!(
-                "move the owner badge: not committed: {why}"
-            )));
+            return Err(SimError::Engine(format!("{what}: not committed: {why}")));
         }
-        drop(ledger);
-        let to = AddressBech32Encoder::new(&self.inner.network)
-            .encode(self.inner.staker_account.as_node_id().as_bytes())
-            .map_err(|e| SimError::Engine(format!("address: {e:?}")))?;
-        tracing::info!(to = %to, "the owner badge was moved out of the owner account");
-        Ok(to)
+        ledger.state_version += 1;
+        let snap = self.build_snapshot(&ledger)?;
+        // Ledger before nodes, the lock order of the round loop.
+        let nodes = lock(&self.inner.nodes);
+        self.publish(snap, &nodes);
+        Ok(())
     }
 }

@@ -67,8 +67,38 @@ pub struct ValidatorView {
     pub pending_xrd_withdraw_balance: String,
     pub locked_owner_stake_unit_balance: String,
     pub pending_owner_stake_unit_unlock_balance: String,
-    /// Fee factor (0..1), decimal string.
+    /// Fee factor (0..1), decimal string: the substate's `validator_fee_factor`, which the
+    /// engine only replaces by an effective change request at the next `update_fee`.
     pub validator_fee_factor: String,
+    /// The latest fee change the owner asked for, effective or not yet.
+    pub validator_fee_change_request: Option<FeeChangeRequest>,
+}
+
+/// The validator substate's `validator_fee_change_request`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeeChangeRequest {
+    /// The epoch from which the engine applies `new_fee_factor`.
+    pub epoch_effective: u64,
+    /// Decimal string.
+    pub new_fee_factor: String,
+}
+
+impl ValidatorView {
+    /// The fee factor in force at `epoch`, as the engine applies it to emissions: the change
+    /// request's once its epoch has come, the substate's fee factor before.
+    pub fn fee_factor_at(&self, epoch: u64) -> &str {
+        match &self.validator_fee_change_request {
+            Some(r) if r.epoch_effective <= epoch => &r.new_fee_factor,
+            _ => &self.validator_fee_factor,
+        }
+    }
+
+    /// The change request not yet in force at `epoch`, if any.
+    pub fn pending_fee_change_at(&self, epoch: u64) -> Option<&FeeChangeRequest> {
+        self.validator_fee_change_request
+            .as_ref()
+            .filter(|r| r.epoch_effective > epoch)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -239,6 +239,7 @@ impl Scenario {
             }),
             finished,
             others_current_epoch: (kind == SourceKind::Core).then_some(self.others),
+            settings: None,
         }
     }
 

@@ -1,0 +1,119 @@
+//! Rule 11 in the loop: on every poll, the authority tripwire (`tripwire.rs`) compares the
+//! validator the sources agree on with the baseline in the state file (the owner badge is
+//! read once per epoch), and alerts on each change the daemon did not make. It never acts
+//! on what it finds.
+
+use tracing::{debug, error, info};
+
+use super::{Clock, Runner};
+use crate::alerts::AlertEvent;
+use crate::observe::{Observation, ValidatorSettings};
+use crate::preflight;
+use crate::tripwire::{self, Badge};
+
+impl<C: Clock> Runner<C> {
+    /// The tripwire's check of this poll, when the ledger sources agree on the validator.
+    pub(super) async fn check_authority(&mut self, obs: &Observation, epoch: Option<u64>) {
+        let Some(epoch) = epoch else { return };
+        let readings: Vec<(String, ValidatorSettings)> = obs
+            .ledger
+            .iter()
+            .filter_map(|o| o.result.as_ref().ok())
+            .filter(|r| r.epoch == epoch)
+            .filter_map(|r| Some((r.key_on_ledger.clone()?, r.settings.clone()?)))
+            .collect();
+        let Some((key, settings)) = tripwire::agreed_settings(&readings) else {
+            debug!(
+                "authority tripwire (epoch {epoch}): {} source(s) show the validator's settings, and no majority agrees; trying again next poll",
+                readings.len()
+            );
+            return;
+        };
+        // Between the epochs' reads the badge is `Unknown`: the baseline keeps the last read.
+        let badge = if tripwire::badge_read_due(self.tripwire_badge_epoch, epoch) {
+            self.tripwire_badge_epoch = Some(epoch);
+            self.badge_where(epoch).await
+        } else {
+            Badge::Unknown
+        };
+        let now = tripwire::authority_at(&key, &settings, epoch, badge);
+        let first = self.state.tripwire.is_none();
+        let checked = tripwire::check(
+            self.state.tripwire.as_ref(),
+            now,
+            epoch,
+            self.clock.now_ms(),
+        );
+        if first {
+            info!(
+                "authority tripwire: baseline in epoch {epoch}: {}",
+                describe(&checked.tripwire.baseline)
+            );
+        }
+        for c in &checked.changes {
+            error!("AUTHORITY CHANGED: {}", c.message());
+            self.metrics.record_authority_change(c.what);
+            self.alert(AlertEvent::AuthorityChanged { change: c.clone() });
+        }
+        // Written when something changed, and once per epoch (the last epoch checked).
+        let worth_saving = self.state.tripwire.as_ref().is_none_or(|t| {
+            t.baseline != checked.tripwire.baseline
+                || t.baseline_epoch != checked.tripwire.baseline_epoch
+                || t.own_keys != checked.tripwire.own_keys
+        });
+        self.state.tripwire = Some(checked.tripwire);
+        self.metrics.set_authority_checked(epoch);
+        if worth_saving {
+            self.save_state();
+        }
+    }
+
+    /// Where the owner badge is: in the account the failover transaction proves it from, or
+    /// not; unknown without a gateway or with a manifest template.
+    async fn badge_where(&self, epoch: u64) -> Badge {
+        let account = match self.build(self.config.backup_public_key, epoch) {
+            Ok(t) => t.account_address,
+            Err(_) => return Badge::Unknown,
+        };
+        match preflight::owner_badge_in_account(&self.config, &self.sources, &account).await {
+            Some(true) => Badge::InAccount(account),
+            Some(false) => Badge::NotInAccount(account),
+            None => Badge::Unknown,
+        }
+    }
+}
+
+/// The baseline, for the log and `status`.
+pub(crate) fn describe(a: &tripwire::Authority) -> String {
+    let pending = a
+        .fee_pending
+        .as_ref()
+        .map(|p| {
+            format!(
+                " (change to {} requested from epoch {})",
+                tripwire::fee_text(&p.fee_factor),
+                p.epoch_effective
+            )
+        })
+        .unwrap_or_default();
+    let badge = match &a.badge {
+        Badge::InAccount(acc) => format!("owner badge in {acc}"),
+        Badge::NotInAccount(acc) => format!("owner badge NOT in {acc}"),
+        Badge::Unknown => "owner badge not watched (no gateway, or a manifest template)".into(),
+    };
+    format!(
+        "key {}, fee {}{pending}, {}, {}, {badge}",
+        a.key_hex,
+        tripwire::fee_text(&a.fee_in_force),
+        if a.registered {
+            "registered"
+        } else {
+            "UNREGISTERED"
+        },
+        if a.accepts_delegated_stake {
+            "accepts delegated stake"
+        } else {
+            "does not accept delegated stake"
+        },
+    )
+}
