@@ -58,6 +58,9 @@ pub enum Command {
     /// The alert channels: send a test alert to each.
     #[command(subcommand)]
     Alerts(AlertsCommand),
+    /// The owner badge: put it in an access controller, so a stolen hot key cannot take it.
+    #[command(subcommand)]
+    Badge(BadgeCommand),
     /// The systemd unit: print it, or install it.
     #[command(subcommand)]
     Service(ServiceCommand),
@@ -156,6 +159,34 @@ pub struct AlertsTestArgs {
     /// Config file (TOML) with an [alerts] section.
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BadgeCommand {
+    /// Print (on stdout) the manifest that moves the owner badge from the daemon key's account
+    /// into a new access controller: primary role = the daemon's key, recovery = your cold
+    /// account or badge. Checked offline with the official compiler; you sign it with your
+    /// wallet. The steps and the resulting config lines go to stderr.
+    Secure(BadgeSecureArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BadgeSecureArgs {
+    /// Config file (TOML): the validator, the network and the daemon's key file.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// The recovery role: your cold account (account_..., its owner's signature), a badge
+    /// (resource_...:#1#) or a resource (resource_...). It can lock the daemon key out and
+    /// replace the rules.
+    #[arg(long, value_name = "ACCOUNT_OR_BADGE")]
+    pub recovery: String,
+    /// The confirmation role (default: the same as --recovery).
+    #[arg(long, value_name = "ACCOUNT_OR_BADGE")]
+    pub confirmation: Option<String>,
+    /// Let a recovery proposed by the recovery role alone complete after this many days
+    /// (1 to 365); without it every recovery also needs the confirmation role.
+    #[arg(long, value_name = "DAYS")]
+    pub timed_recovery_days: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]

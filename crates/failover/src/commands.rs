@@ -12,7 +12,9 @@ use radix_failover::keys::{self, account_address, derive_account_key, mnemonic_t
 use radix_failover::network::parse_network;
 use radix_failover::tx::{build_manifest, build_update_key, inspect, UpdateKeyRequest};
 
-use crate::cli::{AlertsTestArgs, ConfigCheckArgs, DeriveArgs, InspectArgs, UpdateKeyArgs};
+use crate::cli::{
+    AlertsTestArgs, BadgeSecureArgs, ConfigCheckArgs, DeriveArgs, InspectArgs, UpdateKeyArgs,
+};
 
 /// Largest stdin we accept for a mnemonic (+ passphrase): 24 words of at most 8 letters plus
 /// a long passphrase fit easily; more is not a mnemonic.
@@ -404,5 +406,97 @@ pub fn alerts_test(args: &AlertsTestArgs) -> Result<()> {
             results.len()
         );
     }
+    Ok(())
+}
+
+/// `badge secure`: the access-controller manifest on stdout, the steps on stderr.
+pub fn badge_secure(args: &BadgeSecureArgs) -> Result<()> {
+    use radix_common::prelude::{AddressBech32Encoder, ComponentAddress};
+    use radix_failover::badge::{self, SecureRequest};
+
+    let config = Config::load(&args.config)?;
+    let key = config.load_notary_key()?;
+    let daemon_key = PublicKey::Ed25519(key.public_key());
+    drop(key);
+    let account = ComponentAddress::preallocated_account_from_public_key(&daemon_key);
+    let enc = AddressBech32Encoder::new(&config.network);
+    let account_text = enc
+        .encode(account.as_node_id().as_bytes())
+        .unwrap_or_default();
+    let recovery = badge::parse_holder(&args.recovery, &config.network)
+        .map_err(|e| anyhow::anyhow!("--recovery: {e}"))?;
+    let confirmation = args
+        .confirmation
+        .as_deref()
+        .map(|c| badge::parse_holder(c, &config.network))
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--confirmation: {e}"))?;
+    for (flag, h) in [
+        ("--recovery", Some(&recovery)),
+        ("--confirmation", confirmation.as_ref()),
+    ] {
+        if let Some(badge::RoleHolder::Account { address, .. }) = h {
+            if *address == account_text {
+                bail!("{flag} {address} is the daemon key's own account: a stolen hot key could then recover the controller too; fix: give your cold account (a wallet or Ledger account that is not on the watcher host)");
+            }
+        }
+    }
+    let req = SecureRequest {
+        network: config.network.clone(),
+        validator: config.validator,
+        account,
+        daemon_key,
+        recovery: recovery.clone(),
+        confirmation: confirmation.clone(),
+        timed_recovery_days: args.timed_recovery_days,
+        fee_xrd: config.fee_lock_xrd,
+    };
+    let m = badge::secure_manifest(&req).map_err(|e| anyhow::anyhow!("{e}"))?;
+    print!("{}", m.text);
+    let net = &config.network;
+    let confirmation_text = confirmation
+        .as_ref()
+        .map(|c| c.describe(net))
+        .unwrap_or_else(|| format!("{} (as recovery)", recovery.describe(net)));
+    let timed = match args.timed_recovery_days {
+        Some(d) => format!("a recovery proposed by the recovery role alone completes after {d} days unless the confirmation role stops it"),
+        None => "every recovery needs the confirmation role too (no timed recovery)".into(),
+    };
+    eprintln!(
+        r#"
+This manifest (checked with the official compiler) takes the owner badge of {validator}
+from {account_text}, where it is now, and puts it in a new access controller:
+  primary role:      the daemon's key (its signature): it can create a proof of the badge, so
+                     update_key and the other owner methods, but it cannot take the badge out;
+  recovery role:     {recovery}: it can lock the primary role and propose new rules;
+  confirmation role: {confirmation_text}; {timed}.
+The fee ({fee} XRD) is locked from {account_text}. The controller's recovery fee vault is not
+funded: a recovery transaction pays its own fee from the recovery account.
+
+Steps:
+  1. Save the manifest: radix-failover badge secure ... > secure-badge.rtm
+  2. Sign and submit it from a wallet that holds {account_text} (the account of the daemon's
+     key; import its mnemonic), e.g. the Radix Dashboard's "send raw transaction" page.
+  3. When it has committed, read the new access controller's address (accesscontroller_...)
+     in the transaction's details.
+  4. Write the failover manifest the daemon will sign, with that address, to
+     /etc/radix-failover/failover.rtm (root-owned, mode 0644):
+{template}
+  5. Add to the config, then run radix-failover config check and restart the daemon:
+     manifest_template = "/etc/radix-failover/failover.rtm"
+     manifest_allowed_calls = [{{ component = "accesscontroller_...", methods = ["create_proof"] }}]
+  6. Keep the recovery key cold. If the authority tripwire ever reports a change you did not
+     make, lock the primary role with it (lock_primary_role on the controller), then recover
+     with a new hot key.
+"#,
+        validator = config.validator_bech32(),
+        recovery = recovery.describe(net),
+        fee = config.fee_lock_xrd,
+        template = badge::failover_template("accesscontroller_...")
+            .lines()
+            .map(|l| format!("       {l}"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
     Ok(())
 }

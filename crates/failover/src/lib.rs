@@ -5,6 +5,7 @@
 //! (names/ids), `config` (TOML -> validated `Config`), `tx` (the `update_key` transaction).
 
 pub mod alerts;
+pub mod badge;
 pub mod config;
 pub mod control;
 pub mod field;

@@ -10,7 +10,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use cli::{AlertsCommand, Cli, Command, ConfigCommand, KeysCommand, ServiceCommand, TxCommand};
+use cli::{
+    AlertsCommand, BadgeCommand, Cli, Command, ConfigCommand, KeysCommand, ServiceCommand,
+    TxCommand,
+};
 
 /// Exit code for a failed command (bad input, invalid config, unusable key file, ...).
 /// clap itself exits with 2 for usage errors.
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
         Command::Keys(KeysCommand::Derive(a)) => commands::keys_derive(a),
         Command::Config(ConfigCommand::Check(a)) => commands::config_check(a),
         Command::Alerts(AlertsCommand::Test(a)) => commands::alerts_test(a),
+        Command::Badge(BadgeCommand::Secure(a)) => commands::badge_secure(a),
         Command::Tx(TxCommand::UpdateKey(a)) => commands::tx_update_key(a),
         Command::Tx(TxCommand::Inspect(a)) => commands::tx_inspect(a),
         Command::Run(a) => watch_commands::run(a),

@@ -185,7 +185,7 @@ fn man_pages_cover_every_command_and_render_cleanly() {
     let mut expected = vec!["radix-failover".to_string()];
     for c in subcommands(&[]) {
         expected.push(format!("radix-failover-{c}"));
-        let subs = if ["keys", "config", "tx", "service", "alerts"].contains(&c.as_str()) {
+        let subs = if ["keys", "config", "tx", "service", "alerts", "badge"].contains(&c.as_str()) {
             subcommands(&[&c])
         } else {
             vec![]

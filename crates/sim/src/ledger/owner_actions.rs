@@ -118,12 +118,37 @@ impl Sim {
             )
             .call_method(self.our_validator(), method, args)
             .build();
-        self.commit_as_owner(manifest, what)
+        self.commit_as_owner(manifest, what).map(|_| ())
     }
 
     /// Executes `manifest` signed by the owner account's key and commits it; an error unless
     /// the engine committed it with success. Publishes the new ledger state.
-    fn commit_as_owner(&self, manifest: TransactionManifestV1, what: &str) -> Result<(), SimError> {
+    /// Compiles `text` with the official compiler and commits it signed by the owner account's
+    /// key, as the operator's wallet would (for `radix-failover badge secure`). Returns the
+    /// addresses of the components it created.
+    pub fn commit_owner_manifest_text(&self, text: &str) -> Result<Vec<String>, SimError> {
+        let manifest = radix_transactions::manifest::compile_manifest_v1(
+            text,
+            &self.inner.network,
+            radix_transactions::manifest::BlobProvider::new(),
+        )
+        .map_err(|e| SimError::Engine(format!("compile the manifest: {e:?}")))?;
+        let created = self.commit_as_owner(manifest, "the owner's manifest")?;
+        let enc = AddressBech32Encoder::new(&self.inner.network);
+        created
+            .iter()
+            .map(|c| {
+                enc.encode(c.as_node_id().as_bytes())
+                    .map_err(|e| SimError::Engine(format!("address: {e:?}")))
+            })
+            .collect()
+    }
+
+    fn commit_as_owner(
+        &self,
+        manifest: TransactionManifestV1,
+        what: &str,
+    ) -> Result<Vec<ComponentAddress>, SimError> {
         let proofs = btreeset![NonFungibleGlobalId::from_public_key(
             &self.inner.owner_public_key
         )];
@@ -138,11 +163,17 @@ impl Sim {
             let why: String = format!("{:?}", receipt.result).chars().take(400).collect();
             return Err(SimError::Engine(format!("{what}: not committed: {why}")));
         }
+        let created = receipt
+            .expect_commit_success()
+            .new_component_addresses()
+            .iter()
+            .copied()
+            .collect();
         ledger.state_version += 1;
         let snap = self.build_snapshot(&ledger)?;
         // Ledger before nodes, the lock order of the round loop.
         let nodes = lock(&self.inner.nodes);
         self.publish(snap, &nodes);
-        Ok(())
+        Ok(created)
     }
 }

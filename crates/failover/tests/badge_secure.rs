@@ -1,0 +1,123 @@
+//! `radix-failover badge secure` (issue 15 item 1), end to end on the real Radix Engine: the
+//! printed manifest, signed by the owner account's key as the operator's wallet would sign it,
+//! puts the owner badge in a native access controller; the daemon, with the printed failover
+//! template and allowed call, then fails over through the controller's `create_proof`.
+//!
+//! Real `radix-failover` binaries against a real radix-sim network (loopback HTTP).
+
+mod common;
+
+use std::process::{Command, Stdio};
+
+use common::{Harness, BIN, STEP};
+use radix_common::prelude::*;
+use radix_failover::badge::failover_template;
+use radix_sim::ledger::types::IntentStatus;
+
+fn cold_account() -> String {
+    let key = Ed25519PrivateKey::from_u64(4242).unwrap().public_key();
+    let account = ComponentAddress::preallocated_account_from_public_key(&PublicKey::Ed25519(key));
+    AddressBech32Encoder::new(&NetworkDefinition::simulator())
+        .encode(account.as_node_id().as_bytes())
+        .unwrap()
+}
+
+/// `badge secure`: (exit ok, stdout, stderr).
+fn badge_secure(h: &Harness, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .args(["badge", "secure", "--config"])
+        .arg(&h.config)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run radix-failover");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_printed_manifest_secures_the_badge_and_the_daemon_fails_over_through_it() {
+    let h = Harness::start(71).await;
+    assert_eq!(
+        h.info.network_id,
+        NetworkDefinition::simulator().id,
+        "the sim runs the simulator network"
+    );
+    let cold = cold_account();
+
+    // Bad input is refused with the reason; the daemon's own account cannot be the recovery.
+    let (ok, _, err) = badge_secure(&h, &["--recovery", "account_sim1nope"]);
+    assert!(
+        !ok && err.contains("--recovery") && err.contains("give an account address"),
+        "{err}"
+    );
+    let (ok, _, err) = badge_secure(&h, &["--recovery", &h.info.owner_account]);
+    assert!(!ok && err.contains("the daemon key's own account"), "{err}");
+
+    let (ok, manifest, steps) =
+        badge_secure(&h, &["--recovery", &cold, "--timed-recovery-days", "14"]);
+    assert!(ok, "{steps}");
+    assert!(manifest.contains("CREATE_ACCESS_CONTROLLER"), "{manifest}");
+    assert!(
+        steps.contains("primary role:      the daemon's key")
+            && steps.contains(&format!("recovery role:     the account {cold}"))
+            && steps.contains("after 14 days")
+            && steps.contains("manifest_allowed_calls"),
+        "{steps}"
+    );
+    assert!(
+        !manifest.contains("primary role"),
+        "stdout is the manifest alone"
+    );
+
+    // The operator's wallet signs it: the owner account's key.
+    let created = {
+        let sim = h.sim.clone();
+        tokio::task::spawn_blocking(move || sim.commit_owner_manifest_text(&manifest))
+            .await
+            .unwrap()
+            .expect("the printed manifest commits")
+    };
+    let ac = created
+        .iter()
+        .find(|a| a.starts_with("accesscontroller_"))
+        .unwrap_or_else(|| panic!("an access controller was created: {created:?}"))
+        .clone();
+    // The badge left the account: moving it from there fails now.
+    let sim = h.sim.clone();
+    let moved = tokio::task::spawn_blocking(move || sim.move_owner_badge_away())
+        .await
+        .unwrap();
+    assert!(
+        moved.is_err(),
+        "the badge is no longer in the owner account"
+    );
+
+    // The config lines the command printed, with the controller's address.
+    let template = h.dir.path().join("failover.rtm");
+    std::fs::write(&template, failover_template(&ac)).unwrap();
+    let lines = format!(
+        "manifest_template = \"{}\"\nmanifest_allowed_calls = [{{ component = \"{ac}\", methods = [\"create_proof\"] }}]\n",
+        template.display()
+    );
+    h.edit_config(|t| format!("{lines}{t}"));
+    let (ok, out) = h.cli_raw(&["config", "check"]).await;
+    assert!(ok, "config check with the template: {out}");
+
+    let mut d = h.armed("access-controller").await;
+    let committed_before = h.committed().len();
+    h.primary_dies_and_one_commits(&mut d).await;
+    d.wait_line("FAILOVER COMPLETE: the backup validates", STEP)
+        .await;
+    let ok_commits = h
+        .committed()
+        .iter()
+        .filter(|(_, s)| matches!(s, IntentStatus::CommittedSuccess(_)))
+        .count();
+    assert_eq!(committed_before, 0);
+    assert_eq!(ok_commits, 1, "{:?}", h.committed());
+    h.stop(&mut d).await;
+}
