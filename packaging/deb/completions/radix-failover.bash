@@ -19,6 +19,9 @@ _radix__failover() {
             radix__failover,alerts)
                 cmd="radix__failover__subcmd__alerts"
                 ;;
+            radix__failover,badge)
+                cmd="radix__failover__subcmd__badge"
+                ;;
             radix__failover,cancel)
                 cmd="radix__failover__subcmd__cancel"
                 ;;
@@ -79,6 +82,18 @@ _radix__failover() {
             radix__failover__subcmd__alerts__subcmd__help,test)
                 cmd="radix__failover__subcmd__alerts__subcmd__help__subcmd__test"
                 ;;
+            radix__failover__subcmd__badge,help)
+                cmd="radix__failover__subcmd__badge__subcmd__help"
+                ;;
+            radix__failover__subcmd__badge,secure)
+                cmd="radix__failover__subcmd__badge__subcmd__secure"
+                ;;
+            radix__failover__subcmd__badge__subcmd__help,help)
+                cmd="radix__failover__subcmd__badge__subcmd__help__subcmd__help"
+                ;;
+            radix__failover__subcmd__badge__subcmd__help,secure)
+                cmd="radix__failover__subcmd__badge__subcmd__help__subcmd__secure"
+                ;;
             radix__failover__subcmd__config,check)
                 cmd="radix__failover__subcmd__config__subcmd__check"
                 ;;
@@ -93,6 +108,9 @@ _radix__failover() {
                 ;;
             radix__failover__subcmd__help,alerts)
                 cmd="radix__failover__subcmd__help__subcmd__alerts"
+                ;;
+            radix__failover__subcmd__help,badge)
+                cmd="radix__failover__subcmd__help__subcmd__badge"
                 ;;
             radix__failover__subcmd__help,cancel)
                 cmd="radix__failover__subcmd__help__subcmd__cancel"
@@ -144,6 +162,9 @@ _radix__failover() {
                 ;;
             radix__failover__subcmd__help__subcmd__alerts,test)
                 cmd="radix__failover__subcmd__help__subcmd__alerts__subcmd__test"
+                ;;
+            radix__failover__subcmd__help__subcmd__badge,secure)
+                cmd="radix__failover__subcmd__help__subcmd__badge__subcmd__secure"
                 ;;
             radix__failover__subcmd__help__subcmd__config,check)
                 cmd="radix__failover__subcmd__help__subcmd__config__subcmd__check"
@@ -218,7 +239,7 @@ _radix__failover() {
 
     case "${cmd}" in
         radix__failover)
-            opts="-v -h -V --verbose --help --version keys config tx run status failover failback switchover pause resume cancel alerts service init completions man help"
+            opts="-v -h -V --verbose --help --version keys config tx run status failover failback switchover pause resume cancel alerts badge service init completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -295,6 +316,92 @@ _radix__failover() {
             fi
             case "${prev}" in
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__badge)
+            opts="-v -h --verbose --help secure help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__badge__subcmd__help)
+            opts="secure help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__badge__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__badge__subcmd__help__subcmd__secure)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__badge__subcmd__secure)
+            opts="-v -h --config --recovery --confirmation --timed-recovery-days --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --recovery)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --confirmation)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timed-recovery-days)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -448,7 +555,7 @@ _radix__failover() {
             return 0
             ;;
         radix__failover__subcmd__help)
-            opts="keys config tx run status failover failback switchover pause resume cancel alerts service init completions man help"
+            opts="keys config tx run status failover failback switchover pause resume cancel alerts badge service init completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -476,6 +583,34 @@ _radix__failover() {
             return 0
             ;;
         radix__failover__subcmd__help__subcmd__alerts__subcmd__test)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__help__subcmd__badge)
+            opts="secure"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__help__subcmd__badge__subcmd__secure)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
