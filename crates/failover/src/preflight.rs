@@ -25,7 +25,7 @@ use std::str::FromStr;
 use radix_api::gateway as gw;
 use radix_common::crypto::PublicKey;
 use radix_common::math::{CheckedAdd, Decimal};
-use radix_common::prelude::{VALIDATOR_OWNER_BADGE, XRD};
+use radix_common::prelude::{EntityType, VALIDATOR_OWNER_BADGE, XRD};
 
 use crate::config::Config;
 use crate::keys::encode_address;
@@ -390,17 +390,29 @@ fn holds_non_fungible(
         })
 }
 
-/// Whether the owner badge is in `account`, for the authority tripwire (rule 11). `None`
-/// when no gateway is configured (only a gateway shows an account's holdings), when a
-/// manifest template proves the badge from wherever it is, or when no gateway answers.
-pub async fn owner_badge_in_account(
-    config: &Config,
-    sources: &Sources,
-    account: &str,
-) -> Option<bool> {
-    if sources.gateways().next().is_none() || config.manifest_template.is_some() {
-        return None;
+/// Where the owner badge should be: the key-file account with the built-in manifest, or the
+/// access controller a manifest template proves it from (`badge secure`: the controller is
+/// listed in `manifest_allowed_calls`). `None`: a template that proves it from elsewhere.
+pub fn badge_holder(config: &Config, account: &str) -> Option<String> {
+    if config.manifest_template.is_none() {
+        return Some(account.to_string());
     }
+    config
+        .manifest_allowed_calls
+        .iter()
+        .find(|c| {
+            c.component.as_node_id().entity_type() == Some(EntityType::GlobalAccessController)
+        })
+        .map(|c| encode_address(c.component.as_node_id().as_bytes(), &config.network))
+}
+
+/// Whether the owner badge is held by `holder` (an account or an access controller), for the
+/// authority tripwire (rule 11). `None` when no gateway is configured (only a gateway shows
+/// an entity's holdings) or when no gateway answers.
+pub async fn owner_badge_in(config: &Config, sources: &Sources, holder: &str) -> Option<bool> {
+    // Only a gateway shows an entity's holdings.
+    sources.gateways().next()?;
+    let account = holder;
     let badge = encode_address(
         VALIDATOR_OWNER_BADGE.as_node_id().as_bytes(),
         &config.network,
@@ -454,7 +466,23 @@ async fn check_account(config: &Config, sources: &Sources, account: &str) -> Che
             "?".into()
         }
     };
-    let badge_note = if config.manifest_template.is_some() {
+    let controller = badge_holder(config, account).filter(|h| h != account);
+    let badge_note = if let Some(ac) = controller {
+        match owner_badge_in(config, sources, &ac).await {
+            Some(true) => format!(
+                "(the owner badge is in access controller {ac}, proven by the manifest template)"
+            ),
+            Some(false) => {
+                problems.push(format!(
+                    "the access controller {ac} (in manifest_allowed_calls) does not hold the validator's owner badge; fix: check that the badge secure transaction committed and that the address is the controller it created"
+                ));
+                String::new()
+            }
+            None => format!(
+                "(could not read access controller {ac}; the preview checks the badge proof)"
+            ),
+        }
+    } else if config.manifest_template.is_some() {
         "the owner badge is proven by the manifest template (the preview checks it)".to_string()
     } else {
         match owner_badge_id(&config.validator) {

@@ -152,6 +152,8 @@ pub struct Runner<C: Clock> {
     tripwire_badge_epoch: Option<u64>,
     /// A `pre_switch` fence failed: the automatic switch is tried again from then (rule 12).
     fence_retry_at_ms: Option<i64>,
+    /// "The tripwire sees no source with the validator's settings" was logged (once).
+    said_tripwire_blind: bool,
 }
 
 /// What no longer matches in the stored intent in flight, if any (see
@@ -261,6 +263,7 @@ impl<C: Clock> Runner<C> {
                 said_paused_hold: false,
                 tripwire_badge_epoch: None,
                 fence_retry_at_ms: None,
+                said_tripwire_blind: false,
             },
             lock,
         ))

@@ -46,9 +46,9 @@ pub struct PendingFee {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "where", content = "account", rename_all = "snake_case")]
 pub enum Badge {
-    /// In the account the failover transaction proves it from.
+    /// In the account (or access controller) the failover transaction proves it from.
     InAccount(String),
-    /// No longer in that account.
+    /// No longer there.
     NotInAccount(String),
     /// Not watched (no gateway, or a manifest template proves the badge from elsewhere) or
     /// not readable this epoch.
@@ -313,6 +313,14 @@ fn pending_text(p: Option<&PendingFee>, in_force: &str) -> String {
     }
 }
 
+fn holder_kind(address: &str) -> &'static str {
+    if address.starts_with("accesscontroller_") {
+        "access controller"
+    } else {
+        "account"
+    }
+}
+
 fn registered_text(r: bool) -> String {
     if r { "registered" } else { "unregistered" }.into()
 }
@@ -328,8 +336,8 @@ fn accepts_text(a: bool) -> String {
 
 fn badge_text(b: &Badge) -> String {
     match b {
-        Badge::InAccount(a) => format!("in account {a}"),
-        Badge::NotInAccount(a) => format!("not in account {a}"),
+        Badge::InAccount(a) => format!("in {} {a}", holder_kind(a)),
+        Badge::NotInAccount(a) => format!("not in {} {a}", holder_kind(a)),
         Badge::Unknown => "unknown".into(),
     }
 }

@@ -108,6 +108,25 @@ async fn the_printed_manifest_secures_the_badge_and_the_daemon_fails_over_throug
     assert!(ok, "config check with the template: {out}");
 
     let mut d = h.armed("access-controller").await;
+    // Pre-flight and the authority tripwire look for the badge in the controller now.
+    assert!(
+        d.has_line(&format!(
+            "pre-flight account: pass: account {} (the owner badge is in access controller {ac}",
+            h.info.owner_account
+        )),
+        "{:?}",
+        d.lines()
+            .iter()
+            .filter(|l| l.contains("pre-flight account"))
+            .collect::<Vec<_>>()
+    );
+    let baseline = d
+        .wait_line("authority tripwire: baseline in epoch", STEP)
+        .await;
+    assert!(
+        baseline.contains(&format!("owner badge in {ac}")),
+        "{baseline}"
+    );
     let committed_before = h.committed().len();
     h.primary_dies_and_one_commits(&mut d).await;
     d.wait_line("FAILOVER COMPLETE: the backup validates", STEP)

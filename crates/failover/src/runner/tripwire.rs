@@ -3,7 +3,7 @@
 //! read once per epoch), and alerts on each change the daemon did not make. It never acts
 //! on what it finds.
 
-use tracing::{debug, error, info};
+use tracing::{debug, error, info, warn};
 
 use super::{Clock, Runner};
 use crate::alerts::AlertEvent;
@@ -15,13 +15,20 @@ impl<C: Clock> Runner<C> {
     /// The tripwire's check of this poll, when the ledger sources agree on the validator.
     pub(super) async fn check_authority(&mut self, obs: &Observation, epoch: Option<u64>) {
         let Some(epoch) = epoch else { return };
-        let readings: Vec<(String, ValidatorSettings)> = obs
+        let at_epoch: Vec<_> = obs
             .ledger
             .iter()
             .filter_map(|o| o.result.as_ref().ok())
             .filter(|r| r.epoch == epoch)
+            .collect();
+        let readings: Vec<(String, ValidatorSettings)> = at_epoch
+            .iter()
             .filter_map(|r| Some((r.key_on_ledger.clone()?, r.settings.clone()?)))
             .collect();
+        if readings.is_empty() && !at_epoch.is_empty() && !self.said_tripwire_blind {
+            warn!("authority tripwire: none of the {} ledger source(s) that answered shows our validator's settings (key on ledger, fee, registration, delegation), so changes to them are not watched; fix: add a node's Core API (core_api under [primary] or [backup]) or a gateway whose validator list carries the validator's state", at_epoch.len());
+            self.said_tripwire_blind = true;
+        }
         let Some((key, settings)) = tripwire::agreed_settings(&readings) else {
             debug!(
                 "authority tripwire (epoch {epoch}): {} source(s) show the validator's settings, and no majority agrees; trying again next poll",
@@ -75,9 +82,12 @@ impl<C: Clock> Runner<C> {
             Ok(t) => t.account_address,
             Err(_) => return Badge::Unknown,
         };
-        match preflight::owner_badge_in_account(&self.config, &self.sources, &account).await {
-            Some(true) => Badge::InAccount(account),
-            Some(false) => Badge::NotInAccount(account),
+        let Some(holder) = preflight::badge_holder(&self.config, &account) else {
+            return Badge::Unknown;
+        };
+        match preflight::owner_badge_in(&self.config, &self.sources, &holder).await {
+            Some(true) => Badge::InAccount(holder),
+            Some(false) => Badge::NotInAccount(holder),
             None => Badge::Unknown,
         }
     }
@@ -99,7 +109,7 @@ pub(crate) fn describe(a: &tripwire::Authority) -> String {
     let badge = match &a.badge {
         Badge::InAccount(acc) => format!("owner badge in {acc}"),
         Badge::NotInAccount(acc) => format!("owner badge NOT in {acc}"),
-        Badge::Unknown => "owner badge not watched (no gateway, or a manifest template)".into(),
+        Badge::Unknown => "owner badge not watched (no gateway, or a manifest template that proves it from neither the account nor a listed access controller)".into(),
     };
     format!(
         "key {}, fee {}{pending}, {}, {}, {badge}",
