@@ -92,6 +92,17 @@ pub struct Hooks {
     pub on_confirmed: Option<Hook>,
 }
 
+impl Hooks {
+    /// The hook configured for `kind`, if any.
+    pub fn get(&self, kind: HookKind) -> Option<&Hook> {
+        match kind {
+            HookKind::PreSwitch => self.pre_switch.as_ref(),
+            HookKind::PostSwitch => self.post_switch.as_ref(),
+            HookKind::OnConfirmed => self.on_confirmed.as_ref(),
+        }
+    }
+}
+
 impl RawHooks {
     pub fn validate(&self) -> Result<Hooks, FieldProblem> {
         Ok(Hooks {
@@ -222,6 +233,39 @@ pub struct SwitchInfo {
     pub reason: String,
 }
 
+/// What the hooks are told of a switch in `config`'s roles: to the standby
+/// (`back == false`) or back to the active node.
+pub fn switch_info(
+    config: &crate::config::Config,
+    back: bool,
+    epoch: u64,
+    intent: &str,
+    reason: &str,
+) -> SwitchInfo {
+    let active_key = config
+        .primary_public_key
+        .map(|k| hex::encode(k.0))
+        .unwrap_or_default();
+    let standby_key = hex::encode(config.backup_public_key.0);
+    let (active, standby) = (config.active.name(), config.active.other().name());
+    let ((old_node, old_key), (new_node, new_key)) = if back {
+        ((standby, standby_key), (active, active_key))
+    } else {
+        ((active, active_key), (standby, standby_key))
+    };
+    SwitchInfo {
+        validator: config.validator_bech32(),
+        network: config.network.logical_name.to_string(),
+        old_node: old_node.into(),
+        new_node: new_node.into(),
+        old_key,
+        new_key,
+        epoch,
+        intent_hash: intent.into(),
+        reason: reason.into(),
+    }
+}
+
 /// The hook's environment: nothing else of the daemon's.
 pub fn env_of(kind: HookKind, s: &SwitchInfo) -> Vec<(&'static str, String)> {
     vec![
@@ -274,6 +318,31 @@ impl Outcome {
             None => how,
         }
     }
+}
+
+/// The line that says how a hook ended: `(failed, line)`, the same in the daemon's log and
+/// a manual switch's output.
+pub fn ending_line(hook: &Hook, outcome: &Outcome) -> (bool, String) {
+    let kind = hook.kind.as_str();
+    if outcome.ok() {
+        return (
+            false,
+            format!("hook {kind} succeeded ({})", outcome.summary()),
+        );
+    }
+    (
+        true,
+        format!(
+            "hook {kind} FAILED: the {kind} hook {} {}{}",
+            hook.argv[0],
+            outcome.summary(),
+            if hook.fence {
+                ""
+            } else {
+                " (a plain hook: the switch goes on)"
+            }
+        ),
+    )
 }
 
 /// A fence that did not succeed blocks the switch: the blocker's text, else `None`.

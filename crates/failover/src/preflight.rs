@@ -412,14 +412,13 @@ pub fn badge_holder(config: &Config, account: &str) -> Option<String> {
 pub async fn owner_badge_in(config: &Config, sources: &Sources, holder: &str) -> Option<bool> {
     // Only a gateway shows an entity's holdings.
     sources.gateways().next()?;
-    let account = holder;
     let badge = encode_address(
         VALIDATOR_OWNER_BADGE.as_node_id().as_bytes(),
         &config.network,
     );
     let id = owner_badge_id(&config.validator).ok()?.to_string();
     let (_, item) = first_gateway_answer(sources, async |gw| {
-        gw.account_details(account, &[&badge]).await
+        gw.account_details(holder, &[&badge]).await
     })
     .await
     .ok()?;

@@ -674,6 +674,10 @@ impl<C: Clock> Runner<C> {
                     // An intent built for an earlier start epoch whose window is still open may
                     // sit in a mempool (another watcher's, or ours before a crash that lost the
                     // state file): follow that one rather than build a second transaction.
+                    // A failed fence is retried after its pause: nothing is built until then.
+                    if self.fence_retry_at_ms.is_some_and(|t| now < t) {
+                        return Ok(());
+                    }
                     let (tx, adopted) = match self.open_earlier_intent(epoch).await {
                         Some(t) => (t, true),
                         None => (self.build(self.config.backup_public_key, epoch)?, false),
@@ -691,9 +695,6 @@ impl<C: Clock> Runner<C> {
                             );
                             self.dry_run_logged = true;
                         }
-                        return Ok(());
-                    }
-                    if self.fence_retry_at_ms.is_some_and(|t| now < t) {
                         return Ok(());
                     }
                     let info = self.switch_info(false, epoch, &tx.intent_hash_bech32, reason);

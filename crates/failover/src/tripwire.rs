@@ -347,10 +347,7 @@ fn badge_text(b: &Badge) -> String {
 pub fn agreed_settings(
     readings: &[(String, ValidatorSettings)],
 ) -> Option<(String, ValidatorSettings)> {
-    readings
-        .iter()
-        .find(|r| readings.iter().filter(|s| *s == *r).count() * 2 > readings.len())
-        .cloned()
+    crate::policy::strict_majority(readings).cloned()
 }
 
 /// The [`Authority`] of one epoch from the agreed key and settings: a fee request whose epoch

@@ -553,24 +553,9 @@ pub fn switch(args: &SwitchArgs, dir: Direction) -> Result<()> {
             }
         }
 
-        let primary_key = config.primary_public_key.map(|k| hex::encode(k.0)).unwrap_or_default();
-        let backup_key = hex::encode(config.backup_public_key.0);
-        let ((old_node, old_key), (new_node, new_key)) = if dir == Direction::ToBackup {
-            (("primary", primary_key), ("backup", backup_key))
-        } else {
-            (("backup", backup_key), ("primary", primary_key))
-        };
-        let mut info = SwitchInfo {
-            validator: config.validator_bech32(),
-            network: config.network.logical_name.to_string(),
-            old_node: old_node.into(),
-            new_node: new_node.into(),
-            old_key,
-            new_key,
-            epoch,
-            intent_hash: tx.intent_hash_bech32.clone(),
-            reason: format!("manual {what}"),
-        };
+        // The config is not re-oriented here: its active node is the configured primary.
+        let back = dir == Direction::ToPrimary;
+        let mut info = hooks::switch_info(&config, back, epoch, &tx.intent_hash_bech32, &format!("manual {what}"));
         if let Some(h) = &config.hooks.pre_switch {
             let o = run_hook_here(h, &info).await;
             if let Some(blocker) = hooks::fence_blocker(h, &o) {
@@ -649,19 +634,7 @@ async fn run_hook_here(hook: &Hook, info: &SwitchInfo) -> hooks::Outcome {
     for line in &o.lines {
         eprintln!("hook {kind}: {line}");
     }
-    if o.ok() {
-        eprintln!("hook {kind} succeeded ({})", o.summary());
-    } else {
-        eprintln!(
-            "hook {kind} FAILED: {}{}",
-            o.summary(),
-            if hook.fence {
-                ""
-            } else {
-                " (a plain hook: the switch goes on)"
-            }
-        );
-    }
+    eprintln!("{}", hooks::ending_line(hook, &o).1);
     o
 }
 

@@ -136,12 +136,15 @@ pub(super) fn is_known(k: &KeyOwner) -> bool {
 
 /// The value held by a strict majority of the votes, else `Unknown` (also for no votes).
 fn majority(votes: &[KeyOwner]) -> KeyOwner {
-    for v in votes {
-        if votes.iter().filter(|w| *w == v).count() * 2 > votes.len() {
-            return v.clone();
-        }
-    }
-    KeyOwner::Unknown
+    strict_majority(votes).cloned().unwrap_or(KeyOwner::Unknown)
+}
+
+/// The value held by a strict majority of the votes, if one is (none for no votes). Also the
+/// authority tripwire's agreement on the validator's settings (`tripwire.rs`).
+pub(crate) fn strict_majority<T: PartialEq>(votes: &[T]) -> Option<&T> {
+    votes
+        .iter()
+        .find(|v| votes.iter().filter(|w| w == v).count() * 2 > votes.len())
 }
 
 #[cfg(test)]

@@ -65,6 +65,7 @@ mod epoch_deadline;
 mod events;
 pub mod flap_limit;
 mod keys;
+pub(crate) use keys::strict_majority;
 mod legacy;
 mod miss_window;
 mod network_degraded;

@@ -5,7 +5,7 @@
 
 use tracing::{info, warn};
 
-use super::{hex_key, Clock, Runner};
+use super::{Clock, Runner};
 use crate::alerts::{AlertEvent, Alerter};
 use crate::hooks::{self, Hook, HookKind, SwitchInfo};
 
@@ -19,29 +19,7 @@ impl<C: Clock> Runner<C> {
         intent: &str,
         reason: &str,
     ) -> SwitchInfo {
-        let active_key = self
-            .config
-            .primary_public_key
-            .map(|k| hex_key(&k))
-            .unwrap_or_default();
-        let standby_key = hex_key(&self.config.backup_public_key);
-        let (active, standby) = (self.config.active.name(), self.config.active.other().name());
-        let ((old_node, old_key), (new_node, new_key)) = if back {
-            ((standby, standby_key), (active, active_key))
-        } else {
-            ((active, active_key), (standby, standby_key))
-        };
-        SwitchInfo {
-            validator: self.config.validator_bech32(),
-            network: self.config.network.logical_name.to_string(),
-            old_node: old_node.into(),
-            new_node: new_node.into(),
-            old_key,
-            new_key,
-            epoch,
-            intent_hash: intent.into(),
-            reason: reason.into(),
-        }
+        hooks::switch_info(&self.config, back, epoch, intent, reason)
     }
 
     /// The `pre_switch` hook, waited for: `Err(blocker)` when it is a fence and failed.
@@ -68,12 +46,9 @@ impl<C: Clock> Runner<C> {
 
     /// `post_switch` or `on_confirmed`, in the background.
     pub(super) fn hook_after(&self, kind: HookKind, info: SwitchInfo) {
-        let hook = match kind {
-            HookKind::PostSwitch => self.config.hooks.post_switch.clone(),
-            HookKind::OnConfirmed => self.config.hooks.on_confirmed.clone(),
-            HookKind::PreSwitch => None,
+        let Some(hook) = self.config.hooks.get(kind).cloned() else {
+            return;
         };
-        let Some(hook) = hook else { return };
         info!("running the {} hook: {:?}", kind.as_str(), hook.argv);
         let alerter = self.alerter.clone();
         let now = self.clock.now_ms();
@@ -96,18 +71,12 @@ async fn run_logged(
     for line in &outcome.lines {
         info!("hook {kind}: {line}");
     }
-    if outcome.ok() {
-        info!("hook {kind} succeeded ({})", outcome.summary());
-    } else {
+    match hooks::ending_line(hook, &outcome) {
+        (false, line) => info!("{line}"),
+        (true, line) => warn!("{line}"),
+    }
+    if !outcome.ok() {
         let message = format!("the {kind} hook {} {}", hook.argv[0], outcome.summary());
-        warn!(
-            "hook {kind} FAILED: {message}{}",
-            if hook.fence {
-                ""
-            } else {
-                " (a plain hook: the switch goes on)"
-            }
-        );
         if !hook.fence {
             alerter.send(
                 AlertEvent::Problem {

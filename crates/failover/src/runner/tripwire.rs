@@ -39,7 +39,7 @@ impl<C: Clock> Runner<C> {
         // Between the epochs' reads the badge is `Unknown`: the baseline keeps the last read.
         let badge = if tripwire::badge_read_due(self.tripwire_badge_epoch, epoch) {
             self.tripwire_badge_epoch = Some(epoch);
-            self.badge_where(epoch).await
+            self.badge_where().await
         } else {
             Badge::Unknown
         };
@@ -75,13 +75,15 @@ impl<C: Clock> Runner<C> {
         }
     }
 
-    /// Where the owner badge is: in the account the failover transaction proves it from, or
-    /// not; unknown without a gateway or with a manifest template.
-    async fn badge_where(&self, epoch: u64) -> Badge {
-        let account = match self.build(self.config.backup_public_key, epoch) {
-            Ok(t) => t.account_address,
-            Err(_) => return Badge::Unknown,
-        };
+    /// Where the owner badge is: in the account (or access controller) the failover
+    /// transaction proves it from, or not; unknown without a gateway or with a manifest
+    /// template that proves it from elsewhere.
+    async fn badge_where(&self) -> Badge {
+        // The key-file account, as the failover transaction's (`tx::build_update_key`).
+        let account = crate::keys::account_address(
+            &radix_common::crypto::PublicKey::Ed25519(self.key.public_key()),
+            &self.config.network,
+        );
         let Some(holder) = preflight::badge_holder(&self.config, &account) else {
             return Badge::Unknown;
         };
