@@ -406,7 +406,24 @@ async fn fail_over_with_a_full_disk(
 ) -> (PathBuf, String) {
     let state = h.state_file();
     let blocker = tmp_of(&state);
-    std::fs::create_dir(&blocker).expect("mkdir the blocker");
+    // The daemon writes the state file now and then while watching (the authority
+    // tripwire's baseline, once per epoch), so its own temp file may sit at that path for a
+    // moment: wait for the write to finish.
+    let deadline = std::time::Instant::now() + LONG;
+    loop {
+        match std::fs::create_dir(&blocker) {
+            Ok(()) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the daemon's temp file {} never went away",
+                    blocker.display()
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            Err(e) => panic!("mkdir the blocker: {e:?}"),
+        }
+    }
 
     let from = d.line_count();
     primary_dies(h, None).await;
