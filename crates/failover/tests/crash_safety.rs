@@ -395,24 +395,16 @@ async fn sigkill_when_failed_over_then_restart_submits_nothing() {
 
 // ---- Disk full. ----
 
-/// Fails over with the disk full when the state is written: a directory where the save's temp
-/// file goes makes every save fail (as root, chmod would not). Checks that the daemon neither
-/// crashes nor stops, logs and alerts the error, and that the failover still commits (once)
-/// and completes, on the engine. Returns the blocker directory and the committed intent.
-async fn fail_over_with_a_full_disk(
-    h: &Harness,
-    hook: &WebhookReceiver,
-    d: &mut Daemon,
-) -> (PathBuf, String) {
-    let state = h.state_file();
-    let blocker = tmp_of(&state);
-    // The daemon writes the state file now and then while watching (the authority
-    // tripwire's baseline, once per epoch), so its own temp file may sit at that path for a
-    // moment: wait for the write to finish.
+/// Puts a directory where the state file's save writes its temp file, so that every save
+/// fails. The daemon writes the state file now and then while watching (the authority
+/// tripwire's baseline, once per epoch), so its own temp file may sit at that path for a
+/// moment: waits for that write to finish. Returns the blocker's path.
+async fn put_blocker(state: &Path) -> PathBuf {
+    let blocker = tmp_of(state);
     let deadline = std::time::Instant::now() + LONG;
     loop {
         match std::fs::create_dir(&blocker) {
-            Ok(()) => break,
+            Ok(()) => return blocker,
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 assert!(
                     std::time::Instant::now() < deadline,
@@ -424,6 +416,19 @@ async fn fail_over_with_a_full_disk(
             Err(e) => panic!("mkdir the blocker: {e:?}"),
         }
     }
+}
+
+/// Fails over with the disk full when the state is written: a directory where the save's temp
+/// file goes makes every save fail (as root, chmod would not). Checks that the daemon neither
+/// crashes nor stops, logs and alerts the error, and that the failover still commits (once)
+/// and completes, on the engine. Returns the blocker directory and the committed intent.
+async fn fail_over_with_a_full_disk(
+    h: &Harness,
+    hook: &WebhookReceiver,
+    d: &mut Daemon,
+) -> (PathBuf, String) {
+    let state = h.state_file();
+    let blocker = put_blocker(&state).await;
 
     let from = d.line_count();
     primary_dies(h, None).await;
@@ -518,7 +523,7 @@ async fn disk_full_then_room_again_the_state_file_is_written_again() {
 async fn disk_full_then_sigkill_after_submit_and_restart_next_epoch_commits_once() {
     let h = Harness::start(70).await;
     let mut d = h.armed("first").await;
-    std::fs::create_dir(tmp_of(&h.state_file())).expect("mkdir the blocker");
+    put_blocker(&h.state_file()).await;
     primary_dies(&h, Some(4 * ROUNDS_PER_EPOCH)).await;
     let decided = d.wait_line("FAILOVER DECIDED", LONG).await;
     let first = decided
