@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::api::{Network, Ports};
 use crate::faults::{change_ports, Faults};
 use crate::info::Info;
-use crate::ledger::{Sim, SimConfig, DEFAULT_STAKES_XRD};
+use crate::ledger::{BadgeIn, Sim, SimConfig, DEFAULT_STAKES_XRD};
 use crate::profile::{
     mainnet_clock, mainnet_stakes, MainnetClock, Profile, DEFAULT_OUR_STAKE_PERCENT,
     MAINNET_DEFAULT_ROUND_MS, MAINNET_ROUNDS_PER_EPOCH,
@@ -89,6 +89,11 @@ pub struct NetworkArgs {
     /// timeout) [default: 0 = a missed round lasts a normal round; mainnet profile: 3 s scaled].
     #[arg(long)]
     pub timeout_base_ms: Option<u64>,
+    /// Where our validator's owner badge is at genesis: in the owner account, or in a native
+    /// access controller whose primary role is the owner key (the daemon's) and whose recovery
+    /// role is a recovery key written to <state-dir>/recovery.key (docs/simulator.md).
+    #[arg(long, value_enum, default_value_t = BadgeIn::Account)]
+    pub badge_in: BadgeIn,
 }
 
 #[derive(Args, Debug)]
@@ -231,6 +236,7 @@ impl NetworkArgs {
         cfg.rounds_per_epoch = rounds_per_epoch;
         cfg.timeout_base_ms = timeout_base_ms;
         cfg.background_miss_rate = self.background_miss_rate;
+        cfg.badge_in = self.badge_in;
         if self.profile == Profile::Mainnet {
             let mut c = self.mainnet_clock();
             c.timeout_base_ms = timeout_base_ms;

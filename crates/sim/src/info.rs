@@ -37,6 +37,14 @@ pub struct Info {
     pub owner_badge_local_id: String,
     pub round_length_ms: u64,
     pub rounds_per_epoch: u64,
+    /// `--badge-in access-controller`: the access controller holding the owner badge, the
+    /// recovery key's file (mode 0600) and its account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_controller: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_key_file: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_account: Option<String>,
     /// `--tls-front`: each node's HTTPS front (none without it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fronts: Vec<crate::front::FrontInfo>,
@@ -80,6 +88,9 @@ impl Info {
             owner_badge_local_id: i.owner_badge_local_id,
             round_length_ms: i.round_length_ms,
             rounds_per_epoch: i.rounds_per_epoch,
+            access_controller: i.access_controller,
+            recovery_key_file: i.recovery_key_file.as_deref().map(absolute),
+            recovery_account: i.recovery_account,
             fronts: Vec::new(),
         }
     }
@@ -132,6 +143,18 @@ impl Info {
             "  owner badge      {} {}\n",
             self.owner_badge_resource, self.owner_badge_local_id
         ));
+        if let Some(ac) = &self.access_controller {
+            s.push_str(&format!(
+                "  badge holder     {ac} (access controller; primary role: the owner key)
+"
+            ));
+        }
+        if let (Some(f), Some(a)) = (&self.recovery_key_file, &self.recovery_account) {
+            s.push_str(&format!(
+                "  recovery key     {} (account {a}; the controller's recovery and confirmation roles)\n",
+                f.display()
+            ));
+        }
         s
     }
 
@@ -166,6 +189,12 @@ impl Info {
             toml_str(&self.key_file.display().to_string())
         ));
         s.push_str("fee_lock_xrd = \"10\"\n");
+        if let Some(ac) = &self.access_controller {
+            s.push_str(
+                "# The owner badge is in this access controller; the key file's key is its primary role.\n",
+            );
+            s.push_str(&format!("badge_holder = {}\n", toml_str(ac)));
+        }
         for role in ["primary", "backup"] {
             match (node(role), self.front(role)) {
                 (Some(_), Some(f)) => s.push_str(&format!(
@@ -298,8 +327,20 @@ mod tests {
             owner_badge_local_id: "[00]".into(),
             round_length_ms: 100,
             rounds_per_epoch: 20,
+            access_controller: None,
+            recovery_key_file: None,
+            recovery_account: None,
             fronts: Vec::new(),
         };
+        let in_controller = Info {
+            access_controller: Some("accesscontroller_sim1xyz".into()),
+            ..info.clone()
+        };
+        let parsed: toml::Table = in_controller.failover_config().parse().expect("valid TOML");
+        assert_eq!(
+            parsed["badge_holder"].as_str(),
+            Some("accesscontroller_sim1xyz")
+        );
         let parsed: toml::Table = info.failover_config().parse().expect("valid TOML");
         let keys: Vec<&str> = parsed.keys().map(String::as_str).collect();
         assert_eq!(

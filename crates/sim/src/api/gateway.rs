@@ -11,6 +11,9 @@ use axum::routing::post;
 use axum::{Json, Router};
 use radix_api::gateway as gw;
 use radix_api::PublicKey;
+use radix_common::prelude::{
+    AddressBech32Decoder, AddressBech32Encoder, EntityType, NetworkDefinition, NodeId,
+};
 use serde::de::DeserializeOwned;
 
 use super::{iso_ms, Ctx};
@@ -631,6 +634,21 @@ async fn entity_details(
             continue;
         }
         let a = account_of(&ctx, address).await?;
+        let (blueprint_name, state, role_assignments) = match controller_of(&ctx, address).await? {
+            // An access controller: its state and its roles' rules, as Core models them.
+            Some(c) => {
+                let enc = AddressBech32Encoder::new(&NetworkDefinition::simulator());
+                (
+                    "AccessController",
+                    Some(super::access_controller::state_json(&c, &enc)),
+                    Some(gw::ComponentEntityRoleAssignments {
+                        owner: serde_json::json!({ "rule": { "type": "DenyAll" }, "updater": "None" }),
+                        entries: super::access_controller::role_entries(&c, &enc),
+                    }),
+                )
+            }
+            None => ("Account", None, None),
+        };
         let pages = ctx.faults.gateway_account_pages();
         items.push(gw::StateEntityDetailsResponseItem {
             address: address.clone(),
@@ -652,10 +670,10 @@ async fn entity_details(
             details: Some(gw::StateEntityDetailsResponseItemDetails::Component(
                 gw::StateEntityDetailsResponseComponentDetails {
                     package_address: None,
-                    blueprint_name: "Account".into(),
+                    blueprint_name: blueprint_name.into(),
                     blueprint_version: "1.0.0".into(),
-                    state: None,
-                    role_assignments: None,
+                    state,
+                    role_assignments,
                 },
             )),
         });
@@ -664,6 +682,27 @@ async fn entity_details(
         ledger_state: ledger_state(&s),
         items,
     }))
+}
+
+/// The access controller at `address`, if that is one.
+async fn controller_of(
+    ctx: &Ctx,
+    address: &str,
+) -> Result<Option<crate::ledger::AccessControllerState>, ApiError> {
+    let decoder = AddressBech32Decoder::new(&NetworkDefinition::simulator());
+    let Ok((_, bytes)) = decoder.validate_and_decode(address) else {
+        return Ok(None);
+    };
+    let Ok(node) = <[u8; NodeId::LENGTH]>::try_from(bytes.as_slice()) else {
+        return Ok(None);
+    };
+    if NodeId(node).entity_type() != Some(EntityType::GlobalAccessController) {
+        return Ok(None);
+    }
+    let sim = ctx.sim.clone();
+    tokio::task::spawn_blocking(move || sim.access_controller_state(&NodeId(node)))
+        .await
+        .map_err(|e| internal(e.to_string()))
 }
 
 /// The account `address`, or the error answer the gateway gives for it.

@@ -6,6 +6,7 @@
 //! its port (connection refused) and drops open keep-alive connections, and bringing it up
 //! binds the same port again.
 
+pub mod access_controller;
 pub mod control;
 pub mod core;
 pub mod gateway;

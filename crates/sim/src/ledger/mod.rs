@@ -14,6 +14,7 @@
 //! commit the mempool; publish a snapshot read back from the engine. Epoch changes,
 //! the key in force, proposal counts and emission events all come from the engine.
 
+mod access_controller;
 mod engine;
 mod keys;
 pub mod leaders;
@@ -37,6 +38,7 @@ use radix_transactions::prelude::{TransactionHashBech32Decoder, TransactionHashB
 use radix_transactions::validation::TransactionValidator;
 use tracing::{debug, error, info, warn};
 
+pub use access_controller::{AccessControllerState, TIMED_RECOVERY_MINUTES};
 use engine::{Engine, GenesisValidatorSpec};
 use types::{
     AccountView, ActiveInEpoch, CommitInfo, ConsensusConfigView, EmissionRecord, FeeChangeRequest,
@@ -70,6 +72,19 @@ pub struct SimConfig {
     /// Probability that a healthy leader's round is missed anyway (0..1), drawn
     /// deterministically from (seed, epoch, round).
     pub background_miss_rate: f64,
+    /// Where our validator's owner badge is at genesis.
+    pub badge_in: BadgeIn,
+}
+
+/// Where our validator's owner badge is at genesis (`radix-sim run --badge-in`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum BadgeIn {
+    /// In the owner account, whose key the daemon holds.
+    #[default]
+    Account,
+    /// In a native access controller: the daemon's key is its primary role, a recovery key
+    /// (written beside the owner key file, `recovery.key`) its recovery and confirmation roles.
+    AccessController,
 }
 
 impl SimConfig {
@@ -86,7 +101,13 @@ impl SimConfig {
             owner_xrd_balance: 10_000,
             timeout_base_ms: 0,
             background_miss_rate: 0.0,
+            badge_in: BadgeIn::Account,
         }
+    }
+
+    /// The recovery key's file with `--badge-in access-controller`: beside the owner key file.
+    pub fn recovery_key_file(&self) -> PathBuf {
+        self.owner_key_file.with_file_name("recovery.key")
     }
 }
 
@@ -131,6 +152,11 @@ pub struct SimInfo {
     pub nodes: Vec<String>,
     pub round_length_ms: u64,
     pub rounds_per_epoch: u64,
+    /// `--badge-in access-controller`: the controller that holds the owner badge, the recovery
+    /// key's file and its account.
+    pub access_controller: Option<String>,
+    pub recovery_key_file: Option<PathBuf>,
+    pub recovery_account: Option<String>,
 }
 
 /// Called at the start of each round, before the leader's proposal is decided, with
@@ -206,6 +232,10 @@ struct Inner {
     owner_public_key: PublicKey,
     /// The genesis staker's account: where `move_owner_badge_away` sends the badge.
     staker_account: ComponentAddress,
+    /// `--badge-in access-controller`: the controller holding the owner badge, and the
+    /// recovery key (its recovery and confirmation roles).
+    access_controller: Option<ComponentAddress>,
+    recovery_public_key: Option<PublicKey>,
     xrd: String,
     badge: String,
     tx_validator: TransactionValidator,
@@ -316,10 +346,26 @@ impl Sim {
         let generated_owner = ks.ed25519();
         let backup_key = ks.secp256k1().public_key();
         let staker_key = ks.ed25519().public_key();
+        let generated_recovery = ks.ed25519();
         let owner_key = keys::load_or_write_owner_key(&cfg.owner_key_file, generated_owner)?;
         let owner_pk = owner_key.public_key();
         drop(owner_key);
         let owner_account = ComponentAddress::preallocated_account_from_public_key(&owner_pk);
+        let recovery_pk: Option<PublicKey> = match cfg.badge_in {
+            BadgeIn::Account => None,
+            BadgeIn::AccessController => {
+                let k =
+                    keys::load_or_write_owner_key(&cfg.recovery_key_file(), generated_recovery)?;
+                Some(k.public_key().into())
+            }
+        };
+        let mut balances = vec![(owner_account, Decimal::from(cfg.owner_xrd_balance))];
+        if let Some(k) = &recovery_pk {
+            balances.push((
+                ComponentAddress::preallocated_account_from_public_key(k),
+                Decimal::from(access_controller::RECOVERY_XRD_BALANCE),
+            ));
+        }
 
         let owner_accounts: Vec<ComponentAddress> = (0..n)
             .map(|i| {
@@ -339,10 +385,10 @@ impl Sim {
                 stake_xrd: cfg.validator_stakes_xrd[i],
             })
             .collect();
-        let engine = Engine::genesis(
+        let mut engine = Engine::genesis(
             &specs,
             ComponentAddress::preallocated_account_from_public_key(&staker_key),
-            vec![(owner_account, Decimal::from(cfg.owner_xrd_balance))],
+            balances,
             cfg.rounds_per_epoch,
             cfg.round_length_ms,
             now_ms(),
@@ -366,6 +412,18 @@ impl Sim {
             .collect::<Result<_, _>>()?;
         let ours = validators[cfg.our_validator_index];
         let primary_key = specs[cfg.our_validator_index].key;
+        let tx_validator = TransactionValidator::new(&engine.db, &network);
+        let access_controller = match &recovery_pk {
+            None => None,
+            Some(recovery) => Some(access_controller::secure_badge_at_genesis(
+                &mut engine,
+                &tx_validator,
+                owner_account,
+                &owner_pk.into(),
+                ours,
+                recovery,
+            )?),
+        };
 
         let mut nodes = vec![
             Node {
@@ -424,11 +482,20 @@ impl Sim {
             nodes: nodes.iter().map(|n| n.name.clone()).collect(),
             round_length_ms: cfg.round_length_ms,
             rounds_per_epoch: cfg.rounds_per_epoch,
+            access_controller: access_controller.map(|a| addr(a.as_node_id().as_bytes())),
+            recovery_key_file: recovery_pk.map(|_| cfg.recovery_key_file()),
+            recovery_account: recovery_pk.map(|k| {
+                addr(
+                    ComponentAddress::preallocated_account_from_public_key(&k)
+                        .as_node_id()
+                        .as_bytes(),
+                )
+            }),
         };
-        let tx_validator = TransactionValidator::new(&engine.db, &network);
         let ledger = Ledger {
             engine,
-            state_version: 1,
+            // The badge's move into the controller is a committed transaction.
+            state_version: 1 + u64::from(access_controller.is_some()),
             emissions: Arc::new(vec![]),
             schedule: None,
             consecutive_timeouts: 0,
@@ -445,6 +512,8 @@ impl Sim {
             owner_accounts,
             owner_public_key: owner_pk.into(),
             staker_account: ComponentAddress::preallocated_account_from_public_key(&staker_key),
+            access_controller,
+            recovery_public_key: recovery_pk,
             xrd,
             badge,
             tx_validator,

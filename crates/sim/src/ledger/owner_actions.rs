@@ -13,7 +13,6 @@ use radix_engine_interface::blueprints::consensus_manager::{
     VALIDATOR_UPDATE_FEE_IDENT,
 };
 use radix_transactions::builder::{ManifestBuilder, ResolvableArguments};
-use radix_transactions::manifest::BuildableManifest;
 use radix_transactions::model::TransactionManifestV1;
 
 use super::{lock, Sim, SimError};
@@ -121,8 +120,6 @@ impl Sim {
         self.commit_as_owner(manifest, what).map(|_| ())
     }
 
-    /// Executes `manifest` signed by the owner account's key and commits it; an error unless
-    /// the engine committed it with success. Publishes the new ledger state.
     /// Compiles `text` with the official compiler and commits it signed by the owner account's
     /// key, as the operator's wallet would (for `radix-failover badge secure`). Returns the
     /// addresses of the components it created.
@@ -149,26 +146,26 @@ impl Sim {
         manifest: TransactionManifestV1,
         what: &str,
     ) -> Result<Vec<ComponentAddress>, SimError> {
-        let proofs = btreeset![NonFungibleGlobalId::from_public_key(
-            &self.inner.owner_public_key
-        )];
+        let key = self.inner.owner_public_key;
+        self.commit_signed_and_publish(manifest, &key, what)
+    }
+
+    /// Executes `manifest` signed by `signer` and commits it; an error unless the engine
+    /// committed it with success. Publishes the new ledger state.
+    pub(super) fn commit_signed_and_publish(
+        &self,
+        manifest: TransactionManifestV1,
+        signer: &PublicKey,
+        what: &str,
+    ) -> Result<Vec<ComponentAddress>, SimError> {
         let mut ledger = lock(&self.inner.ledger);
-        let nonce = ledger.engine.next_test_nonce();
-        let executable = manifest
-            .into_executable_with_proofs(nonce, proofs, &self.inner.tx_validator)
-            .map_err(|e| SimError::Engine(format!("{what}: {e}")))?;
-        let receipt = ledger.engine.execute_user(executable);
-        if !receipt.is_commit_success() {
-            // The whole receipt can run to many kilobytes; its start names the failure.
-            let why: String = format!("{:?}", receipt.result).chars().take(400).collect();
-            return Err(SimError::Engine(format!("{what}: not committed: {why}")));
-        }
-        let created = receipt
-            .expect_commit_success()
-            .new_component_addresses()
-            .iter()
-            .copied()
-            .collect();
+        let created = super::access_controller::commit_signed(
+            &mut ledger.engine,
+            &self.inner.tx_validator,
+            manifest,
+            signer,
+            what,
+        )?;
         ledger.state_version += 1;
         let snap = self.build_snapshot(&ledger)?;
         // Ledger before nodes, the lock order of the round loop.

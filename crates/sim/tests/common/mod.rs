@@ -91,7 +91,7 @@ fn core_schema(path: &str, ok: bool) -> &'static str {
     }
 }
 
-fn check(api: Api, schema: &str, json: &Value) {
+pub fn check(api: Api, schema: &str, json: &Value) {
     if let Err(e) = spec(api).validate(schema, json) {
         panic!("answer violates the spec schema {schema}: {e}\nanswer: {json:#}");
     }
