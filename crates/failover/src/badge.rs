@@ -163,8 +163,52 @@ pub fn secure_manifest(r: &SecureRequest) -> Result<SecureManifest, String> {
         .take_all_from_worktop(VALIDATOR_OWNER_BADGE, "owner_badge")
         .create_access_controller("owner_badge", primary, recovery, confirmation, minutes)
         .build();
-    let text = decompile(&manifest, &r.network).map_err(|e| format!("decompile: {e:?}"))?;
-    let compiled = compile_manifest_v1(&text, &r.network, BlobProvider::new())
+    round_trip(manifest, &r.network)
+}
+
+/// What `badge lock` is asked for.
+#[derive(Debug, Clone)]
+pub struct LockRequest {
+    pub network: NetworkDefinition,
+    pub controller: ComponentAddress,
+    /// The recovery role's holder, as `badge secure --recovery` took it.
+    pub recovery: RoleHolder,
+    /// Pays the fee and, for a badge or resource, holds it.
+    pub fee_account: ComponentAddress,
+    pub fee_xrd: Decimal,
+}
+
+/// `lock_primary_role` on the controller, signed by the recovery role: the fee from the fee
+/// account, a proof of the recovery badge from it when the role is a badge (an account's
+/// signature proves itself), the call. Checked by a round trip through the official
+/// decompiler and compiler.
+pub fn lock_manifest(r: &LockRequest) -> Result<SecureManifest, String> {
+    let builder = ManifestBuilder::new().lock_fee(r.fee_account, r.fee_xrd);
+    let builder = match &r.recovery {
+        RoleHolder::Account { .. } => builder,
+        RoleHolder::Badge(id) => builder.create_proof_from_account_of_non_fungibles(
+            r.fee_account,
+            id.resource_address(),
+            [id.local_id().clone()],
+        ),
+        RoleHolder::Resource(res) => {
+            builder.create_proof_from_account_of_amount(r.fee_account, *res, 1)
+        }
+    };
+    let manifest = builder
+        .call_method(r.controller, "lock_primary_role", ())
+        .build();
+    round_trip(manifest, &r.network)
+}
+
+/// The manifest as the official decompiler prints it, refused unless the official compiler
+/// gives back the same instructions.
+fn round_trip(
+    manifest: TransactionManifestV1,
+    network: &NetworkDefinition,
+) -> Result<SecureManifest, String> {
+    let text = decompile(&manifest, network).map_err(|e| format!("decompile: {e:?}"))?;
+    let compiled = compile_manifest_v1(&text, network, BlobProvider::new())
         .map_err(|e| format!("the official compiler refuses the printed manifest: {e:?}"))?;
     if compiled.instructions != manifest.instructions {
         return Err("the printed manifest does not compile back to the same instructions".into());
@@ -172,28 +216,30 @@ pub fn secure_manifest(r: &SecureRequest) -> Result<SecureManifest, String> {
     Ok(SecureManifest { text, manifest })
 }
 
-/// The manifest template the daemon then uses (docs/keys-and-transaction.md placeholders):
-/// the fee from the hot account, the badge's proof from the access controller, `update_key`.
-pub fn failover_template(access_controller: &str) -> String {
-    format!(
-        r#"# The failover transaction with the owner badge in an access controller
-# (radix-failover badge secure). The daemon's key is its primary role.
-CALL_METHOD
-    Address("{{account}}")
-    "lock_fee"
-    Decimal("{{fee}}")
-;
-CALL_METHOD
-    Address("{access_controller}")
-    "create_proof"
-;
-CALL_METHOD
-    Address("{{validator}}")
-    "update_key"
-    Bytes("{{new_key}}")
-;
-"#
-    )
+/// An account address of `network`.
+pub fn parse_account(text: &str, network: &NetworkDefinition) -> Result<ComponentAddress, String> {
+    let t = text.trim();
+    let (entity, bytes) = AddressBech32Decoder::new(network)
+        .validate_and_decode(t)
+        .map_err(|e| {
+            format!(
+                "{t:?} is not an address of network {} ({e:?}); give an account address (account_...)",
+                network.logical_name
+            )
+        })?;
+    if !entity.is_global_account() {
+        return Err(format!(
+            "{t:?} is a {entity:?}, not an account; give an account address (account_...)"
+        ));
+    }
+    ComponentAddress::try_from(bytes.as_slice()).map_err(|e| format!("{t:?}: {e:?}"))
+}
+
+/// A component's address text.
+pub fn address_text(c: &ComponentAddress, network: &NetworkDefinition) -> String {
+    AddressBech32Encoder::new(network)
+        .encode(c.as_node_id().as_bytes())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -313,9 +359,41 @@ mod tests {
     }
 
     #[test]
-    fn the_template_names_the_controller_and_keeps_the_placeholders() {
-        let ac = enc(&[EntityType::GlobalAccessController as u8; NodeId::LENGTH]);
-        let t = failover_template(&ac);
-        assert!(t.contains("{account}") && t.contains("{new_key}") && t.contains(&ac));
+    fn the_lock_manifest_locks_the_primary_role_with_the_recovery_badges_proof() {
+        let ac = ComponentAddress::new_or_panic(
+            [EntityType::GlobalAccessController as u8; NodeId::LENGTH],
+        );
+        let cold = ComponentAddress::preallocated_account_from_public_key(&key(7));
+        let cold_text = enc(cold.as_node_id().as_bytes());
+        let r = LockRequest {
+            network: net(),
+            controller: ac,
+            recovery: parse_holder(&cold_text, &net()).unwrap(),
+            fee_account: parse_account(&cold_text, &net()).unwrap(),
+            fee_xrd: Decimal::from(10),
+        };
+        let m = lock_manifest(&r).unwrap();
+        assert!(m.text.contains("\"lock_primary_role\""), "{}", m.text);
+        assert!(
+            m.text.contains(&enc(ac.as_node_id().as_bytes())),
+            "{}",
+            m.text
+        );
+        assert!(
+            !m.text.contains("create_proof"),
+            "an account's signature proves itself"
+        );
+        let badge = format!("{}:#1#", enc(VALIDATOR_OWNER_BADGE.as_node_id().as_bytes()));
+        let with_badge = LockRequest {
+            recovery: parse_holder(&badge, &net()).unwrap(),
+            ..r
+        };
+        let m = lock_manifest(&with_badge).unwrap();
+        assert!(
+            m.text.contains("create_proof_of_non_fungibles"),
+            "{}",
+            m.text
+        );
+        assert!(parse_account(&badge, &net()).is_err());
     }
 }

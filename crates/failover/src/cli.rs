@@ -168,6 +168,25 @@ pub enum BadgeCommand {
     /// account or badge. Checked offline with the official compiler; you sign it with your
     /// wallet. The steps and the resulting config lines go to stderr.
     Secure(BadgeSecureArgs),
+    /// Print (on stdout) the manifest that locks the primary role of the access controller in
+    /// badge_holder, for the recovery key to sign: the hot key can then prove nothing. For
+    /// when the authority tripwire reports a change you did not make.
+    Lock(BadgeLockArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BadgeLockArgs {
+    /// Config file (TOML) with badge_holder set.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// The controller's recovery role, as given to `badge secure --recovery`: your cold
+    /// account (its signature), a badge (resource_...:#1#) or a resource (resource_...).
+    #[arg(long, value_name = "ACCOUNT_OR_BADGE")]
+    pub recovery: String,
+    /// The account that pays the fee (and, for a badge, holds it). Default: the --recovery
+    /// account.
+    #[arg(long, value_name = "ACCOUNT")]
+    pub fee_account: Option<String>,
 }
 
 #[derive(Debug, Args)]

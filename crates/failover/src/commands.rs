@@ -13,7 +13,8 @@ use radix_failover::network::parse_network;
 use radix_failover::tx::{build_manifest, build_update_key, inspect, UpdateKeyRequest};
 
 use crate::cli::{
-    AlertsTestArgs, BadgeSecureArgs, ConfigCheckArgs, DeriveArgs, InspectArgs, UpdateKeyArgs,
+    AlertsTestArgs, BadgeLockArgs, BadgeSecureArgs, ConfigCheckArgs, DeriveArgs, InspectArgs,
+    UpdateKeyArgs,
 };
 
 /// Largest stdin we accept for a mnemonic (+ passphrase): 24 words of at most 8 letters plus
@@ -479,24 +480,72 @@ Steps:
      key; import its mnemonic), e.g. the Radix Dashboard's "send raw transaction" page.
   3. When it has committed, read the new access controller's address (accesscontroller_...)
      in the transaction's details.
-  4. Write the failover manifest the daemon will sign, with that address, to
-     /etc/radix-failover/failover.rtm (root-owned, mode 0644):
-{template}
-  5. Add to the config, then run radix-failover config check and restart the daemon:
-     manifest_template = "/etc/radix-failover/failover.rtm"
-     manifest_allowed_calls = [{{ component = "accesscontroller_...", methods = ["create_proof"] }}]
-  6. Keep the recovery key cold. If the authority tripwire ever reports a change you did not
-     make, lock the primary role with it (lock_primary_role on the controller), then recover
-     with a new hot key.
+  4. Add to the config (the built-in failover manifest then locks the fee from
+     {account_text}, calls the controller's create_proof and update_key), then run
+     radix-failover config check and restart the daemon:
+     badge_holder = "accesscontroller_..."
+     Pre-flight then checks that the controller holds the badge, that the daemon's key is its
+     primary role, that the role is not locked and that no recovery is in progress.
+  5. Keep the recovery key cold. If the authority tripwire ever reports a change you did not
+     make, run radix-failover badge lock and sign what it prints with the recovery key: the
+     stolen hot key can then prove nothing; recover the controller with a new hot key.
 "#,
         validator = config.validator_bech32(),
         recovery = recovery.describe(net),
         fee = config.fee_lock_xrd,
-        template = badge::failover_template("accesscontroller_...")
-            .lines()
-            .map(|l| format!("       {l}"))
-            .collect::<Vec<_>>()
-            .join("\n"),
+    );
+    Ok(())
+}
+
+/// `badge lock`: the manifest that locks the primary role of the controller in `badge_holder`,
+/// for the recovery key to sign (stdout), and what it does (stderr).
+pub fn badge_lock(args: &BadgeLockArgs) -> Result<()> {
+    use radix_failover::badge::{self, LockRequest};
+
+    let config = Config::load(&args.config)?;
+    let Some(controller) = config.badge_holder else {
+        bail!("{}: badge_holder is not set, so there is no access controller to lock; fix: set badge_holder to the controller `badge secure` created (with the badge in a plain account, move the badge to a safe account with your wallet instead)", args.config.display());
+    };
+    let recovery = badge::parse_holder(&args.recovery, &config.network)
+        .map_err(|e| anyhow::anyhow!("--recovery: {e}"))?;
+    let fee_account = match (&recovery, &args.fee_account) {
+        (_, Some(a)) => badge::parse_account(a, &config.network)
+            .map_err(|e| anyhow::anyhow!("--fee-account: {e}"))?,
+        (badge::RoleHolder::Account { address, .. }, None) => {
+            badge::parse_account(address.as_str(), &config.network).map_err(|e| anyhow::anyhow!("{e}"))?
+        }
+        (_, None) => bail!("--recovery {} is a badge, not an account: give --fee-account, the account that holds the badge and pays the fee", args.recovery),
+    };
+    let req = LockRequest {
+        network: config.network.clone(),
+        controller,
+        recovery: recovery.clone(),
+        fee_account,
+        fee_xrd: config.fee_lock_xrd,
+    };
+    let m = badge::lock_manifest(&req).map_err(|e| anyhow::anyhow!("{e}"))?;
+    print!("{}", m.text);
+    let net = &config.network;
+    eprintln!(
+        r#"
+This manifest (checked with the official compiler) calls lock_primary_role on the access
+controller {controller} that holds the owner badge of {validator}. Sign it with the recovery
+role: {recovery} (the fee, {fee} XRD, is locked from {fee_account}).
+
+Once it commits:
+  - the primary role (the daemon's hot key) can no longer create a proof of the badge: a thief
+    holding the hot key can call no owner method, and the daemon's automatic failover is
+    disabled (pre-flight says so, with an alert);
+  - the badge stays in the controller; only the recovery role can unlock the primary role
+    (unlock_primary_role) or, better after a theft, recover the controller with a new hot
+    key as the primary role (initiate_recovery_as_recovery, then a confirmation or the
+    timed recovery delay), and move the stolen key's XRD away.
+"#,
+        controller = badge::address_text(&controller, net),
+        validator = config.validator_bech32(),
+        recovery = recovery.describe(net),
+        fee = config.fee_lock_xrd,
+        fee_account = badge::address_text(&fee_account, net),
     );
     Ok(())
 }

@@ -76,6 +76,8 @@ pub struct RawConfig {
     pub key_file: PathBuf,
     pub fee_lock_xrd: Option<RawDecimal>,
     pub manifest_template: Option<PathBuf>,
+    /// The access controller that holds the owner badge (`badge secure`).
+    pub badge_holder: Option<String>,
     /// Components (an access manager) and methods a manifest template may call.
     #[serde(default)]
     pub manifest_allowed_calls: Vec<RawAllowedCall>,
@@ -118,6 +120,10 @@ pub struct Config {
     pub key_file: PathBuf,
     pub fee_lock_xrd: Decimal,
     pub manifest_template: Option<ManifestTemplate>,
+    /// The access controller that holds the owner badge, whose primary role is the key file's
+    /// key: the built-in manifest then proves the badge with its `create_proof`. `None`: the
+    /// badge is in the key-file account (or a template proves it).
+    pub badge_holder: Option<ComponentAddress>,
     /// What a template may call besides the account and the validator (`manifest_guard`).
     pub manifest_allowed_calls: Vec<AllowedCall>,
     pub primary_public_key: Option<Secp256k1PublicKey>,
@@ -310,7 +316,14 @@ impl RawConfig {
             }
         };
 
-        let manifest_allowed_calls = allowed_calls(
+        let badge_holder = match &self.badge_holder {
+            None => None,
+            Some(s) => Some(
+                parse_badge_holder(s, &network, manifest_template.is_some())
+                    .map_err(|(problem, fix)| field_err("badge_holder", s, problem, fix))?,
+            ),
+        };
+        let mut manifest_allowed_calls = allowed_calls(
             &self.manifest_allowed_calls,
             &network,
             manifest_template.is_some(),
@@ -318,6 +331,13 @@ impl RawConfig {
         .map_err(|(value, problem, fix)| {
             field_err("manifest_allowed_calls", &value, problem, fix)
         })?;
+        // The built-in manifest calls the controller's `create_proof`, and nothing else of it.
+        if let Some(ac) = badge_holder {
+            manifest_allowed_calls.push(AllowedCall {
+                component: ac,
+                methods: vec!["create_proof".into()],
+            });
+        }
 
         let primary_public_key = match &self.primary_public_key {
             None => None,
@@ -367,6 +387,7 @@ impl RawConfig {
             key_file,
             fee_lock_xrd,
             manifest_template,
+            badge_holder,
             manifest_allowed_calls,
             primary_public_key,
             primary,
@@ -552,6 +573,35 @@ fn allowed_calls(
         .collect()
 }
 
+/// Validates `badge_holder`: an access controller on this network, and no manifest template
+/// (the template would prove the badge its own way). Errors are (problem, fix).
+fn parse_badge_holder(
+    s: &str,
+    network: &NetworkDefinition,
+    has_template: bool,
+) -> Result<ComponentAddress, (String, String)> {
+    let fix = "give the accesscontroller_... address that the `radix-failover badge secure` transaction created (its receipt, or the Dashboard's view of the validator's owner badge, shows it); leave badge_holder out while the badge is in the key file's account".to_string();
+    let ac = parse_allowed_component(s, network).map_err(|p| (p, fix.clone()))?;
+    if ac.as_node_id().entity_type() != Some(EntityType::GlobalAccessController) {
+        let kind = ac
+            .as_node_id()
+            .entity_type()
+            .map(entity_name)
+            .unwrap_or_else(|| "unknown".into());
+        return Err((
+            format!("this is a {kind} address, not an access controller"),
+            fix,
+        ));
+    }
+    if has_template {
+        return Err((
+            "is set together with manifest_template; with badge_holder the built-in manifest proves the badge from the access controller".into(),
+            "remove manifest_template (and its manifest_allowed_calls entry for the controller), or remove badge_holder".into(),
+        ));
+    }
+    Ok(ac)
+}
+
 fn parse_allowed_component(
     s: &str,
     network: &NetworkDefinition,
@@ -643,6 +693,7 @@ impl Config {
             key_file,
             fee_lock_xrd: Decimal::from(10),
             manifest_template: None,
+            badge_holder: None,
             manifest_allowed_calls: Vec::new(),
             primary_public_key: None,
             primary: NodeEndpoints::default(),
@@ -1353,6 +1404,43 @@ mod tests {
         } else {
             eprintln!("skipped the other-owner case: run the tests as root to cover it");
         }
+    }
+
+    #[test]
+    fn badge_holder_is_an_access_controller_that_the_built_in_manifest_proves_from() {
+        let mut id = [9u8; 30];
+        id[0] = EntityType::GlobalAccessController as u8;
+        let ac = crate::keys::encode_address(&id, &NetworkDefinition::mainnet());
+        let c = load(&format!("{}badge_holder = \"{ac}\"\n", good())).unwrap();
+        assert_eq!(c.badge_holder.map(|a| a.as_node_id().0), Some(id));
+        assert_eq!(
+            c.manifest_allowed_calls.len(),
+            1,
+            "its create_proof, and only that"
+        );
+        assert_eq!(c.manifest_allowed_calls[0].methods, ["create_proof"]);
+
+        let mut acc = [9u8; 30];
+        acc[0] = EntityType::GlobalAccount as u8;
+        let account = crate::keys::encode_address(&acc, &NetworkDefinition::mainnet());
+        let e = err(&format!("{}badge_holder = \"{account}\"\n", good()));
+        assert!(
+            e.contains("`badge_holder`")
+                && e.contains("Account address")
+                && e.contains("badge secure"),
+            "{e}"
+        );
+        let mut comp = [9u8; 30];
+        comp[0] = EntityType::GlobalGenericComponent as u8;
+        let component = crate::keys::encode_address(&comp, &NetworkDefinition::mainnet());
+        let e = err(&format!("{}badge_holder = \"{component}\"\n", good()));
+        assert!(e.contains("not an access controller"), "{e}");
+        let stokenet = crate::keys::encode_address(&id, &NetworkDefinition::stokenet());
+        let e = err(&format!("{}badge_holder = \"{stokenet}\"\n", good()));
+        assert!(e.contains("not for the configured network mainnet"), "{e}");
+        let (_d, p) = with_template(&format!("badge_holder = \"{ac}\"\n"), 0o600);
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("together with manifest_template"), "{e}");
     }
 
     #[test]

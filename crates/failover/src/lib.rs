@@ -4,6 +4,7 @@
 //! daemon: `keys` (mnemonic -> keys -> addresses), `keyfile` (0600 key files), `network`
 //! (names/ids), `config` (TOML -> validated `Config`), `tx` (the `update_key` transaction).
 
+pub mod access_controller;
 pub mod alerts;
 pub mod badge;
 pub mod config;

@@ -39,6 +39,7 @@ fn main() -> ExitCode {
         Command::Config(ConfigCommand::Check(a)) => commands::config_check(a),
         Command::Alerts(AlertsCommand::Test(a)) => commands::alerts_test(a),
         Command::Badge(BadgeCommand::Secure(a)) => commands::badge_secure(a),
+        Command::Badge(BadgeCommand::Lock(a)) => commands::badge_lock(a),
         Command::Tx(TxCommand::UpdateKey(a)) => commands::tx_update_key(a),
         Command::Tx(TxCommand::Inspect(a)) => commands::tx_inspect(a),
         Command::Run(a) => watch_commands::run(a),

@@ -142,6 +142,8 @@ pub struct ValidatorSettings {
     /// until a later update promotes it).
     pub fee_factor: String,
     pub fee_change: Option<FeeChangeRequest>,
+    /// `tripwire::owner_stake_unlocks` of the state; `None` when the source does not show it.
+    pub owner_stake_unlocks: Option<String>,
 }
 
 /// `validator_fee_change_request`.

@@ -1,6 +1,6 @@
 //! Pre-flight checks: is a failover (or a failback) safe to make right now?
 //!
-//! Five checks, each pass or fail with a reason that names the fix (issue 4 §1):
+//! Five checks (six with an access controller), each pass or fail with a reason that names the fix (issue 4 §1):
 //! - `sources`: every configured source answers and is synced (ledger sources no further
 //!   behind than `policy.max_source_lag`, System APIs `UP`). The sources of the node we move
 //!   *away from* (for a failover: the primary's Core and System APIs) are reported but do not
@@ -11,6 +11,9 @@
 //! - `account`: the account holds the owner badge (unless a manifest template proves it
 //!   another way) and at least `fee_lock_xrd` XRD, read from every page of the account's
 //!   listings. Needs a gateway: without one it fails.
+//! - `controller` (only with the badge in an access controller, `badge_holder`): the
+//!   controller holds the badge, the daemon's key meets its primary role, the role is not
+//!   locked and no recovery is in progress (`access_controller.rs`, policy.md rule 13).
 //! - `backup` (for a failback: `primary`): the target node's System API says `UP`, its
 //!   identity names our validator, its key is the configured target key, and its consensus
 //!   status is one this version knows.
@@ -27,6 +30,7 @@ use radix_common::crypto::PublicKey;
 use radix_common::math::{CheckedAdd, Decimal};
 use radix_common::prelude::{EntityType, VALIDATOR_OWNER_BADGE, XRD};
 
+use crate::access_controller;
 use crate::config::Config;
 use crate::keys::encode_address;
 use crate::observe::{NodeConsensus, NodeHealth, NodeReading, SourceError, SourceObservation};
@@ -45,7 +49,8 @@ pub enum Aim {
 /// One check's outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Check {
-    /// "sources", "validator", "account", "backup" (or "primary" for a failback), "preview".
+    /// "sources", "validator", "account", "controller" (with the badge in an access
+    /// controller), "backup" (or "primary" for a failback), "preview".
     pub name: &'static str,
     pub pass: bool,
     /// Why it passed, or why it failed and how to fix it.
@@ -104,21 +109,26 @@ pub async fn run(
     tx: &BuiltTransaction,
     aim: Aim,
 ) -> PreflightReport {
-    let (sources_check, (validator_check, is_backup), account_check, node_check, preview_check) = tokio::join!(
+    let (
+        sources_check,
+        (validator_check, is_backup),
+        account_check,
+        controller_check,
+        node_check,
+        preview_check,
+    ) = tokio::join!(
         check_sources(config, sources, aim),
         check_validator(config, sources, aim),
         check_account(config, sources, account_address),
+        check_controller(config, sources, account_address),
         check_target_node(config, sources, aim),
         check_preview(sources, tx),
     );
+    let mut checks = vec![sources_check, validator_check, account_check];
+    checks.extend(controller_check);
+    checks.extend([node_check, preview_check]);
     PreflightReport {
-        checks: vec![
-            sources_check,
-            validator_check,
-            account_check,
-            node_check,
-            preview_check,
-        ],
+        checks,
         key_on_ledger_is_backup: is_backup,
     }
 }
@@ -128,11 +138,14 @@ pub async fn run(
 /// for the fee). The sources, the backup's readiness and the backup key in force are watched
 /// on every poll by the policy already; the preview needs a fresh transaction.
 pub async fn recheck(config: &Config, sources: &Sources, account_address: &str) -> Vec<Check> {
-    let ((validator_check, _), account_check) = tokio::join!(
+    let ((validator_check, _), account_check, controller_check) = tokio::join!(
         check_validator(config, sources, Aim::Backup),
         check_account(config, sources, account_address),
+        check_controller(config, sources, account_address),
     );
-    vec![validator_check, account_check]
+    let mut checks = vec![validator_check, account_check];
+    checks.extend(controller_check);
+    checks
 }
 
 /// With Core APIs only, what pre-flight cannot check (only a Gateway shows an account's
@@ -394,6 +407,9 @@ fn holds_non_fungible(
 /// access controller a manifest template proves it from (`badge secure`: the controller is
 /// listed in `manifest_allowed_calls`). `None`: a template that proves it from elsewhere.
 pub fn badge_holder(config: &Config, account: &str) -> Option<String> {
+    if let Some(ac) = config.badge_holder {
+        return Some(encode_address(ac.as_node_id().as_bytes(), &config.network));
+    }
     if config.manifest_template.is_none() {
         return Some(account.to_string());
     }
@@ -404,6 +420,100 @@ pub fn badge_holder(config: &Config, account: &str) -> Option<String> {
             c.component.as_node_id().entity_type() == Some(EntityType::GlobalAccessController)
         })
         .map(|c| encode_address(c.component.as_node_id().as_bytes(), &config.network))
+}
+
+/// The access controller that holds the owner badge, if the failover proves it from one.
+pub fn controller_address(config: &Config, account: &str) -> Option<String> {
+    badge_holder(config, account).filter(|h| h != account)
+}
+
+/// The signature badge a transaction signed by the key-file account's key proves: the
+/// preallocated account's id is that key's hash, as the signature badge's local id is.
+fn signature_proof(config: &Config, account: &str) -> Option<access_controller::Proof> {
+    let crate::badge::RoleHolder::Account { badge, .. } =
+        crate::badge::parse_holder(account, &config.network).ok()?
+    else {
+        return None;
+    };
+    Some(access_controller::Proof {
+        resource_address: encode_address(
+            badge.resource_address().as_node_id().as_bytes(),
+            &config.network,
+        ),
+        local_id: badge.local_id().to_string(),
+    })
+}
+
+/// The access controller `ac` as the first gateway that answers shows it. `Err((why,
+/// unread))`: `unread` when no gateway answered (or none is configured).
+pub async fn read_controller(
+    config: &Config,
+    sources: &Sources,
+    ac: &str,
+    account: &str,
+) -> Result<access_controller::ControllerView, (String, bool)> {
+    let badge = encode_address(
+        VALIDATOR_OWNER_BADGE.as_node_id().as_bytes(),
+        &config.network,
+    );
+    let id = owner_badge_id(&config.validator)
+        .map_err(|e| (format!("cannot compute the owner badge id: {e}"), false))?
+        .to_string();
+    let ours = signature_proof(config, account).ok_or_else(|| {
+        (
+            format!("{account} is not an account preallocated from a key"),
+            false,
+        )
+    })?;
+    if sources.gateways().next().is_none() {
+        return Err(("no gateway is configured, and only a gateway shows an access controller's state; fix: add a gateway under [sources] gateways".into(), true));
+    }
+    let (gw, item) =
+        first_gateway_answer(sources, async |gw| gw.account_details(ac, &[&badge]).await)
+            .await
+            .map_err(|errors| {
+                (
+                    format!("could not read access controller {ac} from any gateway ({errors})"),
+                    true,
+                )
+            })?;
+    let details = item
+        .details
+        .as_ref()
+        .and_then(|d| serde_json::to_value(d).ok())
+        .unwrap_or_default();
+    access_controller::view_of(&details, holds_non_fungible(&item, &badge, &id), &ours)
+        .map_err(|e| (format!("{}: access controller {ac}: {e}", gw.name()), false))
+}
+
+/// Rule 13: with the owner badge in an access controller, the controller holds it, the
+/// daemon's key meets its primary role, the role is not locked and no recovery is in
+/// progress. `None` when the badge is not in a controller.
+async fn check_controller(config: &Config, sources: &Sources, account: &str) -> Option<Check> {
+    let ac = controller_address(config, account)?;
+    Some(match read_controller(config, sources, &ac, account).await {
+        Err((why, true)) => unread("controller", why),
+        Err((why, false)) => check("controller", false, why),
+        Ok(v) => {
+            let blockers = access_controller::blockers(&v, &ac);
+            if blockers.is_empty() {
+                let key = match v.primary_ours {
+                    Some(_) => "the daemon's key meets its primary role",
+                    None => "its primary rule is not shown (the preview proves the key)",
+                };
+                check(
+                    "controller",
+                    true,
+                    format!(
+                        "access controller {ac} holds the owner badge, {key}; {}",
+                        access_controller::summary(&v)
+                    ),
+                )
+            } else {
+                check("controller", false, blockers.join("; "))
+            }
+        }
+    })
 }
 
 /// Whether the owner badge is held by `holder` (an account or an access controller), for the
@@ -465,22 +575,8 @@ async fn check_account(config: &Config, sources: &Sources, account: &str) -> Che
             "?".into()
         }
     };
-    let controller = badge_holder(config, account).filter(|h| h != account);
-    let badge_note = if let Some(ac) = controller {
-        match owner_badge_in(config, sources, &ac).await {
-            Some(true) => format!(
-                "(the owner badge is in access controller {ac}, proven by the manifest template)"
-            ),
-            Some(false) => {
-                problems.push(format!(
-                    "the access controller {ac} (in manifest_allowed_calls) does not hold the validator's owner badge; fix: check that the badge secure transaction committed and that the address is the controller it created"
-                ));
-                String::new()
-            }
-            None => format!(
-                "(could not read access controller {ac}; the preview checks the badge proof)"
-            ),
-        }
+    let badge_note = if let Some(ac) = controller_address(config, account) {
+        format!("(the owner badge is in access controller {ac}: see the controller check)")
     } else if config.manifest_template.is_some() {
         "the owner badge is proven by the manifest template (the preview checks it)".to_string()
     } else {

@@ -33,6 +33,14 @@ pub struct Authority {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fee_pending: Option<PendingFee>,
     pub badge: Badge,
+    /// Owner stake units being unlocked, and unlocked ones (`owner_stake_unlocks`); `None`
+    /// when no source shows them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_stake: Option<String>,
+    /// The access controller's state ([`crate::access_controller::summary`]), read with the
+    /// badge once per epoch; `None` without one, or between the reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub controller: Option<String>,
 }
 
 /// A requested fee change, in force from `epoch_effective`.
@@ -65,16 +73,20 @@ pub enum What {
     Registration,
     DelegatedStake,
     OwnerBadge,
+    OwnerStakeUnlock,
+    AccessController,
 }
 
 impl What {
-    pub const ALL: [What; 6] = [
+    pub const ALL: [What; 8] = [
         What::Key,
         What::Fee,
         What::FeeRequest,
         What::Registration,
         What::DelegatedStake,
         What::OwnerBadge,
+        What::OwnerStakeUnlock,
+        What::AccessController,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -85,6 +97,8 @@ impl What {
             What::Registration => "registration",
             What::DelegatedStake => "delegated_stake",
             What::OwnerBadge => "owner_badge",
+            What::OwnerStakeUnlock => "owner_stake_unlock",
+            What::AccessController => "access_controller",
         }
     }
 
@@ -97,6 +111,17 @@ impl What {
             What::Registration => "registration",
             What::DelegatedStake => "acceptance of delegated stake",
             What::OwnerBadge => "owner badge",
+            What::OwnerStakeUnlock => "owner stake units unlocking",
+            What::AccessController => "owner badge's access controller",
+        }
+    }
+
+    /// What to do about a change nobody here made: the changes only a holder of the owner
+    /// badge's proof can make.
+    pub fn advice(self) -> &'static str {
+        match self {
+            What::Key => "",
+            _ => "; if no one here did this, the hot key may be stolen: with the badge in an access controller, run `radix-failover badge lock --config <file>` and have the recovery key sign the manifest it prints, then recover the controller with a new hot key (docs/safety.md)",
         }
     }
 }
@@ -120,7 +145,7 @@ impl Change {
     /// One line: what changed, from what to what, and when.
     pub fn message(&self) -> String {
         format!(
-            "the validator's {} changed from {} to {}, and radix-failover did not change it (seen in epoch {} at {}; it was still {} in epoch {} at {})",
+            "the validator's {} changed from {} to {}, and radix-failover did not change it (seen in epoch {} at {}; it was still {} in epoch {} at {}){}",
             self.what.describe(),
             self.from,
             self.to,
@@ -129,6 +154,7 @@ impl Change {
             self.from,
             self.last_seen_epoch,
             crate::maintenance::utc(self.last_seen_at_ms),
+            self.what.advice(),
         )
     }
 }
@@ -215,7 +241,24 @@ pub fn check(previous: Option<&Tripwire>, now: Authority, epoch: u64, at_ms: i64
             seen.clone()
         }
     };
-    let baseline = Authority { badge, ..now };
+    let mut watched = |what: What, was: &Option<String>, seen: &Option<String>| match (was, seen) {
+        (known, None) => known.clone(),
+        (None, seen) => seen.clone(),
+        (Some(w), Some(s)) => {
+            if w != s {
+                changes.push(change(what, w.clone(), s.clone()));
+            }
+            Some(s.clone())
+        }
+    };
+    let owner_stake = watched(What::OwnerStakeUnlock, &base.owner_stake, &now.owner_stake);
+    let controller = watched(What::AccessController, &base.controller, &now.controller);
+    let baseline = Authority {
+        badge,
+        owner_stake,
+        controller,
+        ..now
+    };
     Checked {
         tripwire: Tripwire {
             baseline,
@@ -372,7 +415,31 @@ pub fn authority_at(key_hex: &str, s: &ValidatorSettings, epoch: u64, badge: Bad
         fee_in_force,
         fee_pending,
         badge,
+        owner_stake: s.owner_stake_unlocks.clone(),
+        controller: None,
     }
+}
+
+/// The owner stake units being unlocked (`pending_owner_stake_unit_withdrawals`: the epoch
+/// each unlocks at, and its amount) and those unlocked (`already_unlocked_owner_stake_unit_amount`),
+/// in one line. `None` if the entries are not what the Core API specifies.
+pub fn owner_stake_unlocks(
+    withdrawals: &[serde_json::Value],
+    already_unlocked: &str,
+) -> Option<String> {
+    let mut pending = Vec::new();
+    for w in withdrawals {
+        let epoch = w.get("epoch_unlocked")?.as_u64()?;
+        let amount = Decimal::from_str(w.get("stake_unit_amount")?.as_str()?).ok()?;
+        pending.push(format!("{amount} unlocking at epoch {epoch}"));
+    }
+    let unlocked = Decimal::from_str(already_unlocked.trim()).ok()?;
+    let pending = if pending.is_empty() {
+        "none unlocking".to_string()
+    } else {
+        pending.join(", ")
+    };
+    Some(format!("{pending}; {unlocked} unlocked"))
 }
 
 /// The owner badge is read once per epoch (a gateway request; the settings come with every
@@ -399,6 +466,7 @@ mod tests {
                 new_fee_factor: f.into(),
                 epoch_effective: e,
             }),
+            owner_stake_unlocks: Some("none unlocking; 0 unlocked".into()),
         }
     }
 

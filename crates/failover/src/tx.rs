@@ -176,13 +176,19 @@ pub fn build_manifest(
         new_key,
         allowed_calls: &config.manifest_allowed_calls,
     };
-    let manifest = match &config.manifest_template {
-        None => ManifestBuilder::new_v1()
+    let manifest = match (&config.manifest_template, config.badge_holder) {
+        // The badge in an access controller whose primary role is this key: its proof.
+        (None, Some(ac)) => ManifestBuilder::new_v1()
+            .lock_fee(account, config.fee_lock_xrd)
+            .call_method(ac, "create_proof", ())
+            .call_method(config.validator, "update_key", (*new_key,))
+            .build(),
+        (None, None) => ManifestBuilder::new_v1()
             .lock_fee(account, config.fee_lock_xrd)
             .create_proof_from_account_of_non_fungibles(account, VALIDATOR_OWNER_BADGE, [badge_id])
             .call_method(config.validator, "update_key", (*new_key,))
             .build(),
-        Some(t) => {
+        (Some(t), _) => {
             let values = TemplateValues {
                 account: encode_address(account.as_node_id().as_bytes(), &config.network),
                 validator: config.validator_bech32(),

@@ -1,7 +1,7 @@
 //! `radix-failover badge secure` (issue 15 item 1), end to end on the real Radix Engine: the
 //! printed manifest, signed by the owner account's key as the operator's wallet would sign it,
-//! puts the owner badge in a native access controller; the daemon, with the printed failover
-//! template and allowed call, then fails over through the controller's `create_proof`.
+//! puts the owner badge in a native access controller; the daemon, with the printed
+//! `badge_holder` line, then fails over through the controller's `create_proof`.
 //!
 //! Real `radix-failover` binaries against a real radix-sim network (loopback HTTP).
 
@@ -11,7 +11,6 @@ use std::process::{Command, Stdio};
 
 use common::{Harness, BIN, STEP};
 use radix_common::prelude::*;
-use radix_failover::badge::failover_template;
 use radix_sim::ledger::types::IntentStatus;
 
 fn cold_account() -> String {
@@ -65,7 +64,7 @@ async fn the_printed_manifest_secures_the_badge_and_the_daemon_fails_over_throug
         steps.contains("primary role:      the daemon's key")
             && steps.contains(&format!("recovery role:     the account {cold}"))
             && steps.contains("after 14 days")
-            && steps.contains("manifest_allowed_calls"),
+            && steps.contains("badge_holder = \"accesscontroller_...\""),
         "{steps}"
     );
     assert!(
@@ -96,28 +95,21 @@ async fn the_printed_manifest_secures_the_badge_and_the_daemon_fails_over_throug
         "the badge is no longer in the owner account"
     );
 
-    // The config lines the command printed, with the controller's address.
-    let template = h.dir.path().join("failover.rtm");
-    std::fs::write(&template, failover_template(&ac)).unwrap();
-    let lines = format!(
-        "manifest_template = \"{}\"\nmanifest_allowed_calls = [{{ component = \"{ac}\", methods = [\"create_proof\"] }}]\n",
-        template.display()
-    );
-    h.edit_config(|t| format!("{lines}{t}"));
+    // The config line the command printed, with the controller's address.
+    h.edit_config(|t| format!("badge_holder = \"{ac}\"\n{t}"));
     let (ok, out) = h.cli_raw(&["config", "check"]).await;
-    assert!(ok, "config check with the template: {out}");
+    assert!(ok, "config check with badge_holder: {out}");
 
     let mut d = h.armed("access-controller").await;
     // Pre-flight and the authority tripwire look for the badge in the controller now.
     assert!(
         d.has_line(&format!(
-            "pre-flight account: pass: account {} (the owner badge is in access controller {ac}",
-            h.info.owner_account
+            "pre-flight controller: pass: access controller {ac} holds the owner badge, the daemon's key meets its primary role; primary role unlocked, no recovery proposed, no badge withdraw attempt"
         )),
         "{:?}",
         d.lines()
             .iter()
-            .filter(|l| l.contains("pre-flight account"))
+            .filter(|l| l.contains("pre-flight"))
             .collect::<Vec<_>>()
     );
     let baseline = d

@@ -85,11 +85,17 @@ _radix__failover() {
             radix__failover__subcmd__badge,help)
                 cmd="radix__failover__subcmd__badge__subcmd__help"
                 ;;
+            radix__failover__subcmd__badge,lock)
+                cmd="radix__failover__subcmd__badge__subcmd__lock"
+                ;;
             radix__failover__subcmd__badge,secure)
                 cmd="radix__failover__subcmd__badge__subcmd__secure"
                 ;;
             radix__failover__subcmd__badge__subcmd__help,help)
                 cmd="radix__failover__subcmd__badge__subcmd__help__subcmd__help"
+                ;;
+            radix__failover__subcmd__badge__subcmd__help,lock)
+                cmd="radix__failover__subcmd__badge__subcmd__help__subcmd__lock"
                 ;;
             radix__failover__subcmd__badge__subcmd__help,secure)
                 cmd="radix__failover__subcmd__badge__subcmd__help__subcmd__secure"
@@ -162,6 +168,9 @@ _radix__failover() {
                 ;;
             radix__failover__subcmd__help__subcmd__alerts,test)
                 cmd="radix__failover__subcmd__help__subcmd__alerts__subcmd__test"
+                ;;
+            radix__failover__subcmd__help__subcmd__badge,lock)
+                cmd="radix__failover__subcmd__help__subcmd__badge__subcmd__lock"
                 ;;
             radix__failover__subcmd__help__subcmd__badge,secure)
                 cmd="radix__failover__subcmd__help__subcmd__badge__subcmd__secure"
@@ -327,7 +336,7 @@ _radix__failover() {
             return 0
             ;;
         radix__failover__subcmd__badge)
-            opts="-v -h --verbose --help secure help"
+            opts="-v -h --verbose --help secure lock help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -341,7 +350,7 @@ _radix__failover() {
             return 0
             ;;
         radix__failover__subcmd__badge__subcmd__help)
-            opts="secure help"
+            opts="secure lock help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -368,6 +377,20 @@ _radix__failover() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        radix__failover__subcmd__badge__subcmd__help__subcmd__lock)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         radix__failover__subcmd__badge__subcmd__help__subcmd__secure)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -375,6 +398,32 @@ _radix__failover() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__badge__subcmd__lock)
+            opts="-v -h --config --recovery --fee-account --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --recovery)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fee-account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -597,8 +646,22 @@ _radix__failover() {
             return 0
             ;;
         radix__failover__subcmd__help__subcmd__badge)
-            opts="secure"
+            opts="secure lock"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        radix__failover__subcmd__help__subcmd__badge__subcmd__lock)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

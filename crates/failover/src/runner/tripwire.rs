@@ -37,13 +37,14 @@ impl<C: Clock> Runner<C> {
             return;
         };
         // Between the epochs' reads the badge is `Unknown`: the baseline keeps the last read.
-        let badge = if tripwire::badge_read_due(self.tripwire_badge_epoch, epoch) {
+        let (badge, controller) = if tripwire::badge_read_due(self.tripwire_badge_epoch, epoch) {
             self.tripwire_badge_epoch = Some(epoch);
             self.badge_where().await
         } else {
-            Badge::Unknown
+            (Badge::Unknown, None)
         };
-        let now = tripwire::authority_at(&key, &settings, epoch, badge);
+        let mut now = tripwire::authority_at(&key, &settings, epoch, badge);
+        now.controller = controller;
         let first = self.state.tripwire.is_none();
         let checked = tripwire::check(
             self.state.tripwire.as_ref(),
@@ -77,21 +78,40 @@ impl<C: Clock> Runner<C> {
 
     /// Where the owner badge is: in the account (or access controller) the failover
     /// transaction proves it from, or not; unknown without a gateway or with a manifest
-    /// template that proves it from elsewhere.
-    async fn badge_where(&self) -> Badge {
+    /// template that proves it from elsewhere. With an access controller, also its state.
+    async fn badge_where(&self) -> (Badge, Option<String>) {
         // The key-file account, as the failover transaction's (`tx::build_update_key`).
         let account = crate::keys::account_address(
             &radix_common::crypto::PublicKey::Ed25519(self.key.public_key()),
             &self.config.network,
         );
+        if let Some(ac) = preflight::controller_address(&self.config, &account) {
+            return match preflight::read_controller(&self.config, &self.sources, &ac, &account)
+                .await
+            {
+                Ok(v) => {
+                    let badge = if v.holds_badge {
+                        Badge::InAccount(ac)
+                    } else {
+                        Badge::NotInAccount(ac)
+                    };
+                    (badge, Some(crate::access_controller::summary(&v)))
+                }
+                Err((why, _)) => {
+                    debug!("authority tripwire: {why}");
+                    (Badge::Unknown, None)
+                }
+            };
+        }
         let Some(holder) = preflight::badge_holder(&self.config, &account) else {
-            return Badge::Unknown;
+            return (Badge::Unknown, None);
         };
-        match preflight::owner_badge_in(&self.config, &self.sources, &holder).await {
+        let badge = match preflight::owner_badge_in(&self.config, &self.sources, &holder).await {
             Some(true) => Badge::InAccount(holder),
             Some(false) => Badge::NotInAccount(holder),
             None => Badge::Unknown,
-        }
+        };
+        (badge, None)
     }
 }
 
@@ -113,8 +133,17 @@ pub(crate) fn describe(a: &tripwire::Authority) -> String {
         Badge::NotInAccount(acc) => format!("owner badge NOT in {acc}"),
         Badge::Unknown => "owner badge not watched (no gateway, or a manifest template that proves it from neither the account nor a listed access controller)".into(),
     };
+    let extra: String = [
+        a.owner_stake
+            .as_ref()
+            .map(|s| format!(", owner stake units: {s}")),
+        a.controller.as_ref().map(|c| format!(", controller: {c}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     format!(
-        "key {}, fee {}{pending}, {}, {}, {badge}",
+        "key {}, fee {}{pending}, {}, {}, {badge}{extra}",
         a.key_hex,
         tripwire::fee_text(&a.fee_in_force),
         if a.registered {

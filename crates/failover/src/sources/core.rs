@@ -136,6 +136,10 @@ impl LedgerClient {
                     new_fee_factor: r.new_fee_factor.clone(),
                     epoch_effective: r.epoch_effective,
                 }),
+            owner_stake_unlocks: crate::tripwire::owner_stake_unlocks(
+                &validator.pending_owner_stake_unit_withdrawals,
+                &validator.already_unlocked_owner_stake_unit_amount,
+            ),
         });
         Ok(LedgerReading {
             epoch: header.epoch_round.epoch,

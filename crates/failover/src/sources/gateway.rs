@@ -49,6 +49,10 @@ pub(super) fn settings_of(item: &gw::ValidatorCollectionItem) -> Option<Validato
         validator_fee_factor: String,
         #[serde(default)]
         validator_fee_change_request: Option<FeeChangeRequest>,
+        #[serde(default)]
+        pending_owner_stake_unit_withdrawals: Option<Vec<serde_json::Value>>,
+        #[serde(default)]
+        already_unlocked_owner_stake_unit_amount: Option<String>,
     }
     let f: Fields = serde_json::from_value(item.state.clone()?).ok()?;
     Some(ValidatorSettings {
@@ -56,6 +60,13 @@ pub(super) fn settings_of(item: &gw::ValidatorCollectionItem) -> Option<Validato
         accepts_delegated_stake: f.accepts_delegated_stake,
         fee_factor: f.validator_fee_factor,
         fee_change: f.validator_fee_change_request,
+        owner_stake_unlocks: match (
+            &f.pending_owner_stake_unit_withdrawals,
+            &f.already_unlocked_owner_stake_unit_amount,
+        ) {
+            (Some(w), Some(u)) => crate::tripwire::owner_stake_unlocks(w, u),
+            _ => None,
+        },
     })
 }
 

@@ -42,10 +42,16 @@ pub struct Harness {
 
 impl Harness {
     pub async fn start(seed: u64) -> Harness {
+        Harness::start_with(seed, |_| {}).await
+    }
+
+    /// A network whose genesis `f` adjusts (e.g. the owner badge in an access controller).
+    pub async fn start_with(seed: u64, f: impl FnOnce(&mut SimConfig)) -> Harness {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut cfg = SimConfig::new(seed, dir.path().join("owner.key"));
         cfg.round_length_ms = ROUND_MS;
         cfg.rounds_per_epoch = ROUNDS_PER_EPOCH;
+        f(&mut cfg);
         let sim = tokio::task::spawn_blocking(move || Sim::genesis(cfg))
             .await
             .expect("genesis task")

@@ -308,8 +308,14 @@ pub fn validator_state_value(v: &ValidatorView) -> c::ValidatorFieldStateValue {
             &v.pending_owner_stake_unit_unlock_vault_address,
             "InternalFungibleVault",
         ),
-        pending_owner_stake_unit_withdrawals: vec![],
-        already_unlocked_owner_stake_unit_amount: "0".into(),
+        pending_owner_stake_unit_withdrawals: v
+            .pending_owner_stake_unit_withdrawals
+            .iter()
+            .map(|(epoch, amount)| json!({ "epoch_unlocked": epoch, "stake_unit_amount": amount }))
+            .collect(),
+        already_unlocked_owner_stake_unit_amount: v
+            .already_unlocked_owner_stake_unit_amount
+            .clone(),
     }
 }
 

@@ -80,6 +80,9 @@ pub(crate) struct ValidatorState {
     pub pending_xrd_withdraw_vault: (NodeId, Decimal),
     pub locked_owner_stake_unit_vault: (NodeId, Decimal),
     pub pending_owner_stake_unit_unlock_vault: (NodeId, Decimal),
+    /// Owner stake units being unlocked: (epoch they unlock at, amount).
+    pub pending_owner_stake_unit_withdrawals: Vec<(u64, Decimal)>,
+    pub already_unlocked_owner_stake_unit_amount: Decimal,
 }
 
 /// Holdings of one vault.
@@ -397,6 +400,12 @@ impl Engine {
             pending_owner_stake_unit_unlock_vault: balance(
                 &s.pending_owner_stake_unit_unlock_vault_id,
             )?,
+            pending_owner_stake_unit_withdrawals: s
+                .pending_owner_stake_unit_withdrawals
+                .iter()
+                .map(|(e, a)| (e.number(), *a))
+                .collect(),
+            already_unlocked_owner_stake_unit_amount: s.already_unlocked_owner_stake_unit_amount,
         })
     }
 

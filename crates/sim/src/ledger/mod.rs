@@ -1334,6 +1334,14 @@ impl Sim {
                 pending_owner_stake_unit_unlock_balance: dec(st
                     .pending_owner_stake_unit_unlock_vault
                     .1),
+                pending_owner_stake_unit_withdrawals: st
+                    .pending_owner_stake_unit_withdrawals
+                    .iter()
+                    .map(|(e, a)| (*e, dec(*a)))
+                    .collect(),
+                already_unlocked_owner_stake_unit_amount: dec(
+                    st.already_unlocked_owner_stake_unit_amount
+                ),
                 validator_fee_factor: dec(st.fee_factor),
                 validator_fee_change_request: st.fee_change_request.map(|(epoch, factor)| {
                     FeeChangeRequest {

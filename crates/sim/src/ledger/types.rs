@@ -67,6 +67,10 @@ pub struct ValidatorView {
     pub pending_xrd_withdraw_balance: String,
     pub locked_owner_stake_unit_balance: String,
     pub pending_owner_stake_unit_unlock_balance: String,
+    /// Owner stake units being unlocked: (epoch they unlock at, amount as a decimal string),
+    /// and those unlocked and not yet withdrawn.
+    pub pending_owner_stake_unit_withdrawals: Vec<(u64, String)>,
+    pub already_unlocked_owner_stake_unit_amount: String,
     /// Fee factor (0..1), decimal string: the substate's `validator_fee_factor`, which the
     /// engine only replaces by an effective change request at the next `update_fee`.
     pub validator_fee_factor: String,
