@@ -63,6 +63,13 @@ pub enum Badge {
     Unknown,
 }
 
+impl Badge {
+    /// Where it is, if that was read.
+    fn known(&self) -> Option<&Badge> {
+        (*self != Badge::Unknown).then_some(self)
+    }
+}
+
 /// What changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -230,26 +237,21 @@ pub fn check(previous: Option<&Tripwire>, now: Authority, epoch: u64, at_ms: i64
     for (what, from, to) in fee_changes(base, &now) {
         changes.push(change(what, from, to));
     }
-    let badge = match (&base.badge, &now.badge) {
-        // Unreadable now: keep what was known.
-        (known, Badge::Unknown) => known.clone(),
-        (Badge::Unknown, seen) => seen.clone(),
-        (was, seen) => {
-            if was != seen {
-                changes.push(change(What::OwnerBadge, badge_text(was), badge_text(seen)));
-            }
-            seen.clone()
+    let (badge, moved) = kept_or_changed(base.badge.known(), now.badge.known());
+    if let Some((was, seen)) = moved {
+        changes.push(change(
+            What::OwnerBadge,
+            badge_text(&was),
+            badge_text(&seen),
+        ));
+    }
+    let badge = badge.unwrap_or(Badge::Unknown);
+    let mut watched = |what: What, was: &Option<String>, seen: &Option<String>| {
+        let (kept, changed) = kept_or_changed(was.as_ref(), seen.as_ref());
+        if let Some((from, to)) = changed {
+            changes.push(change(what, from, to));
         }
-    };
-    let mut watched = |what: What, was: &Option<String>, seen: &Option<String>| match (was, seen) {
-        (known, None) => known.clone(),
-        (None, seen) => seen.clone(),
-        (Some(w), Some(s)) => {
-            if w != s {
-                changes.push(change(what, w.clone(), s.clone()));
-            }
-            Some(s.clone())
-        }
+        kept
     };
     let owner_stake = watched(What::OwnerStakeUnlock, &base.owner_stake, &now.owner_stake);
     let controller = watched(What::AccessController, &base.controller, &now.controller);
@@ -268,6 +270,20 @@ pub fn check(previous: Option<&Tripwire>, now: Authority, epoch: u64, at_ms: i64
             last_change: changes.last().cloned().or_else(|| prev.last_change.clone()),
         },
         changes,
+    }
+}
+
+/// A value that is not read on every check (the badge and the controller once per epoch, the
+/// owner stake when a source shows it): unread now, it keeps what was known; read, it is the
+/// new baseline, and a change `(from, to)` when it differs from the known one.
+fn kept_or_changed<T: Clone + PartialEq>(
+    was: Option<&T>,
+    seen: Option<&T>,
+) -> (Option<T>, Option<(T, T)>) {
+    match (was, seen) {
+        (known, None) => (known.cloned(), None),
+        (None, seen) => (seen.cloned(), None),
+        (Some(w), Some(s)) => (Some(s.clone()), (w != s).then(|| (w.clone(), s.clone()))),
     }
 }
 

@@ -40,6 +40,14 @@ fn holds_owner_badge(item: &Value, t: &TestNet) -> bool {
         .any(|id| id == t.info.owner_badge_local_id.as_str())
 }
 
+/// The owner key's manifest: the fee from the owner account, then `method` of controller `ac`.
+fn owner_calls(t: &TestNet, ac: &str, method: &str) -> String {
+    format!(
+        "CALL_METHOD Address(\"{owner}\") \"lock_fee\" Decimal(\"10\");\nCALL_METHOD Address(\"{ac}\") \"{method}\";\n",
+        owner = t.info.owner_account,
+    )
+}
+
 fn role<'a>(item: &'a Value, name: &str) -> &'a Value {
     item["details"]["role_assignments"]["entries"]
         .as_array()
@@ -173,12 +181,7 @@ CALL_METHOD Address("{owner}") "deposit_batch" Expression("ENTIRE_WORKTOP");
     assert_eq!(state["is_primary_role_locked"], true, "{state}");
 
     // The owner key's proof now fails.
-    let prove = format!(
-        r#"CALL_METHOD Address("{owner}") "lock_fee" Decimal("10");
-CALL_METHOD Address("{ac}") "create_proof";
-"#,
-        owner = t.info.owner_account,
-    );
+    let prove = owner_calls(&t, &ac, "create_proof");
     let e = t.sim.commit_owner_manifest_text(&prove).unwrap_err();
     assert!(e.to_string().contains("not committed"), "{e}");
 }
@@ -189,12 +192,7 @@ async fn a_primary_withdraw_attempt_shows_in_the_state() {
     let ac = t.info.access_controller.clone().expect("access controller");
     // The primary role may ask for the badge: the state shows the attempt (only the recovery
     // or confirmation role can confirm it).
-    let ask = format!(
-        r#"CALL_METHOD Address("{owner}") "lock_fee" Decimal("10");
-CALL_METHOD Address("{ac}") "initiate_badge_withdraw_attempt_as_primary";
-"#,
-        owner = t.info.owner_account,
-    );
+    let ask = owner_calls(&t, &ac, "initiate_badge_withdraw_attempt_as_primary");
     t.sim
         .commit_owner_manifest_text(&ask)
         .expect("the attempt commits");

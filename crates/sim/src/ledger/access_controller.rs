@@ -243,25 +243,21 @@ impl Sim {
     /// Compiles `text` with the official compiler and commits it signed by the recovery key,
     /// as the operator's cold wallet would sign what `radix-failover badge lock` prints.
     pub fn commit_recovery_manifest_text(&self, text: &str) -> Result<(), SimError> {
-        let manifest = radix_transactions::manifest::compile_manifest_v1(
-            text,
-            &self.inner.network,
-            radix_transactions::manifest::BlobProvider::new(),
-        )
-        .map_err(|e| SimError::Engine(format!("compile the manifest: {e:?}")))?;
+        let manifest = self.compile_manifest_text(text)?;
         self.commit_as_recovery(manifest, "the recovery key's manifest")
             .map(|_| ())
     }
 
     /// The recovery key's account (preallocated from its key).
     pub fn recovery_account(&self) -> Result<ComponentAddress, SimError> {
-        self.inner
-            .recovery_public_key
-            .as_ref()
-            .map(ComponentAddress::preallocated_account_from_public_key)
-            .ok_or_else(|| {
-                SimError::Config("no recovery key: run with --badge-in access-controller".into())
-            })
+        self.recovery_key()
+            .map(|k| ComponentAddress::preallocated_account_from_public_key(&k))
+    }
+
+    fn recovery_key(&self) -> Result<PublicKey, SimError> {
+        self.inner.recovery_public_key.ok_or_else(|| {
+            SimError::Config("no recovery key: run with --badge-in access-controller".into())
+        })
     }
 
     fn commit_as_recovery(
@@ -269,9 +265,7 @@ impl Sim {
         manifest: TransactionManifestV1,
         what: &str,
     ) -> Result<Vec<ComponentAddress>, SimError> {
-        let key = self.inner.recovery_public_key.ok_or_else(|| {
-            SimError::Config("no recovery key: run with --badge-in access-controller".into())
-        })?;
+        let key = self.recovery_key()?;
         self.commit_signed_and_publish(manifest, &key, what)
     }
 }

@@ -124,12 +124,7 @@ impl Sim {
     /// key, as the operator's wallet would (for `radix-failover badge secure`). Returns the
     /// addresses of the components it created.
     pub fn commit_owner_manifest_text(&self, text: &str) -> Result<Vec<String>, SimError> {
-        let manifest = radix_transactions::manifest::compile_manifest_v1(
-            text,
-            &self.inner.network,
-            radix_transactions::manifest::BlobProvider::new(),
-        )
-        .map_err(|e| SimError::Engine(format!("compile the manifest: {e:?}")))?;
+        let manifest = self.compile_manifest_text(text)?;
         let created = self.commit_as_owner(manifest, "the owner's manifest")?;
         let enc = AddressBech32Encoder::new(&self.inner.network);
         created
@@ -139,6 +134,19 @@ impl Sim {
                     .map_err(|e| SimError::Engine(format!("address: {e:?}")))
             })
             .collect()
+    }
+
+    /// Compiles manifest text with the official compiler, for this network.
+    pub(super) fn compile_manifest_text(
+        &self,
+        text: &str,
+    ) -> Result<TransactionManifestV1, SimError> {
+        radix_transactions::manifest::compile_manifest_v1(
+            text,
+            &self.inner.network,
+            radix_transactions::manifest::BlobProvider::new(),
+        )
+        .map_err(|e| SimError::Engine(format!("compile the manifest: {e:?}")))
     }
 
     fn commit_as_owner(
