@@ -28,7 +28,7 @@ use crate::harness::{
 };
 use crate::info::Info;
 use crate::ledger::types::RoundRecord;
-use crate::ledger::{Sim, SimConfig};
+use crate::ledger::{BadgeIn, Sim, SimConfig};
 use crate::profile::{mainnet_clock, mainnet_stakes, Profile, DEFAULT_OUR_STAKE_PERCENT};
 use crate::scenario::{Event, Scenario, Trigger};
 
@@ -72,6 +72,12 @@ pub struct DemoArgs {
     /// Our share of the stake in percent, with --profile mainnet.
     #[arg(long, default_value_t = DEFAULT_OUR_STAKE_PERCENT)]
     pub our_stake: f64,
+    /// Where our validator's owner badge is at genesis: in the owner account, or in a native
+    /// access controller whose primary role is the daemon's key and whose recovery role is a
+    /// recovery key written beside it (the daemon then proves the badge through the
+    /// controller's `create_proof`, as docs/safety.md recommends for mainnet).
+    #[arg(long, value_enum, default_value_t = BadgeIn::Account)]
+    pub badge_in: BadgeIn,
 }
 
 /// The demo's result (`--json`).
@@ -129,6 +135,7 @@ pub async fn demo(args: DemoArgs) -> Result<bool> {
     let mut cfg = SimConfig::new(seed, dir.join("owner.key"));
     cfg.round_length_ms = args.round_ms;
     cfg.rounds_per_epoch = args.rounds_per_epoch;
+    cfg.badge_in = args.badge_in;
     if args.profile == Profile::Mainnet {
         let c = mainnet_clock(args.round_ms, args.rounds_per_epoch);
         cfg.validator_stakes_xrd = mainnet_stakes(args.our_stake).map_err(anyhow::Error::msg)?;
@@ -211,6 +218,16 @@ pub async fn demo(args: DemoArgs) -> Result<bool> {
         info.gateway_url,
         config.display()
     )?;
+    if let Some(ac) = &info.access_controller {
+        writeln!(
+            out,
+            "our owner badge is in access controller {ac}: the daemon's key is its primary role, the recovery key {} its recovery role",
+            info.recovery_key_file
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        )?;
+    }
     for f in &info.fronts {
         writeln!(
             out,

@@ -26,6 +26,23 @@ fn demo_fails_over_through_the_tls_fronts() {
     assert!(fronts >= 2, "the demo did not use the fronts:\n{stdout}");
 }
 
+#[test]
+fn demo_fails_over_through_an_access_controller() {
+    // The owner badge sits in a native access controller from genesis, so the failover commits
+    // only if the daemon proves the badge through the controller's create_proof (its key is the
+    // primary role); the owner account no longer holds the badge.
+    let Some(stdout) = demo_fails_over(&["--badge-in", "access-controller"]) else {
+        return;
+    };
+    let ac = stdout
+        .lines()
+        .find_map(|l| l.split("our owner badge is in access controller ").nth(1))
+        .and_then(|rest| rest.split(':').next())
+        .unwrap_or_else(|| panic!("the demo does not name the controller:\n{stdout}"))
+        .to_string();
+    assert!(ac.starts_with("accesscontroller_sim1"), "{ac}");
+}
+
 /// Runs the demo with these extra arguments, checks its result and timeline, returns stdout
 /// (`None`: no daemon binary, see `failover_bin`).
 fn demo_fails_over(extra: &[&str]) -> Option<String> {
@@ -97,6 +114,22 @@ fn demo_fails_over(extra: &[&str]) -> Option<String> {
         assert!(
             config.contains("tls_pin_sha256") && config.contains("/system\""),
             "the daemon's config does not go through the fronts:\n{config}"
+        );
+    }
+    if extra.contains(&"access-controller") {
+        let config = std::fs::read_to_string(dir.path().join("failover.toml")).expect("config");
+        assert!(
+            config.contains("badge_holder = \"accesscontroller_sim1"),
+            "the daemon's config does not name the controller:\n{config}"
+        );
+        let log = std::fs::read_to_string(dir.path().join("radix-failover.log")).expect("log");
+        assert!(
+            log.contains("pre-flight controller: pass: access controller"),
+            "the daemon did not check the controller:\n{log}"
+        );
+        assert!(
+            dir.path().join("recovery.key").exists(),
+            "no recovery key beside the owner key"
         );
     }
     Some(stdout.into_owned())
