@@ -39,6 +39,9 @@ pub struct ControllerView {
     /// Whether the daemon's key meets the primary role's rule; `None` when the gateway does
     /// not show the rule.
     pub primary_ours: Option<bool>,
+    /// The XRD in its recovery fee vault (`badge secure --recovery-fee-xrd`); `None`: it has
+    /// no such vault.
+    pub recovery_fee_xrd: Option<String>,
 }
 
 /// Reads a controller from an entity details item's `details` object (`state` and
@@ -71,7 +74,25 @@ pub fn view_of(details: &Value, holds_badge: bool, ours: &Proof) -> Result<Contr
         primary_withdraw_attempt: flag("has_primary_role_badge_withdraw_attempt")?,
         recovery_withdraw_attempt: flag("has_recovery_role_badge_withdraw_attempt")?,
         primary_ours,
+        recovery_fee_xrd: None,
     })
+}
+
+/// Whether the state shows a recovery fee vault (`xrd_fee_vault`, created by the first
+/// `contribute_recovery_fee`).
+pub fn has_recovery_fee_vault(details: &Value) -> bool {
+    details
+        .get("state")
+        .and_then(|s| s.get("xrd_fee_vault"))
+        .is_some_and(|v| !v.is_null())
+}
+
+/// The recovery fee vault in words, for pre-flight and `status`.
+pub fn recovery_fee_text(v: &ControllerView) -> String {
+    match &v.recovery_fee_xrd {
+        Some(x) => format!("recovery fee vault {x} XRD"),
+        None => "no recovery fee vault".into(),
+    }
 }
 
 /// The primary role's explicit rule in `role_assignments.entries`.

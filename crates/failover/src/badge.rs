@@ -10,6 +10,10 @@
 //! Pure: the command (commands.rs) loads the key and prints.
 
 use radix_common::prelude::*;
+use radix_engine_interface::blueprints::access_controller::{
+    AccessControllerCreateManifestInput, AccessControllerLockRecoveryFeeManifestInput,
+    ManifestRuleSet, ACCESS_CONTROLLER_BLUEPRINT, ACCESS_CONTROLLER_CREATE_IDENT,
+};
 use radix_engine_interface::prelude::{require, AccessRule};
 use radix_engine_interface::rule;
 use radix_transactions::builder::ManifestBuilder;
@@ -131,6 +135,10 @@ pub struct SecureRequest {
     pub confirmation: Option<RoleHolder>,
     pub timed_recovery_days: Option<u32>,
     pub fee_xrd: Decimal,
+    /// XRD moved from the account into the controller's recovery fee vault (zero: none), so
+    /// the recovery role can pay a lock or a recovery from there (`badge lock
+    /// --fee-from-controller`) even when its own account is empty.
+    pub recovery_fee_xrd: Decimal,
 }
 
 /// The manifest, as the official decompiler prints it, compiled back to the same instructions.
@@ -157,13 +165,49 @@ pub fn secure_manifest(r: &SecureRequest) -> Result<SecureManifest, String> {
     let primary = rule!(require(NonFungibleGlobalId::from_public_key(r.daemon_key)));
     let recovery = r.recovery.rule();
     let confirmation = r.confirmation.as_ref().unwrap_or(&r.recovery).rule();
-    let manifest = ManifestBuilder::new()
+    if r.recovery_fee_xrd.is_negative() {
+        return Err(format!(
+            "--recovery-fee-xrd {}: give zero (no fee vault) or more",
+            r.recovery_fee_xrd
+        ));
+    }
+    // The controller's address is reserved first, so the same manifest can fund its fee vault.
+    let builder = ManifestBuilder::new()
         .lock_fee(r.account, r.fee_xrd)
         .withdraw_non_fungibles_from_account(r.account, VALIDATOR_OWNER_BADGE, [id])
         .take_all_from_worktop(VALIDATOR_OWNER_BADGE, "owner_badge")
-        .create_access_controller("owner_badge", primary, recovery, confirmation, minutes)
-        .build();
-    round_trip(manifest, &r.network)
+        .allocate_global_address(
+            ACCESS_CONTROLLER_PACKAGE,
+            ACCESS_CONTROLLER_BLUEPRINT,
+            "controller_reservation",
+            "controller",
+        )
+        .call_function_with_name_lookup(
+            ACCESS_CONTROLLER_PACKAGE,
+            ACCESS_CONTROLLER_BLUEPRINT,
+            ACCESS_CONTROLLER_CREATE_IDENT,
+            |lookup| AccessControllerCreateManifestInput {
+                controlled_asset: lookup.bucket("owner_badge"),
+                rule_set: ManifestRuleSet {
+                    primary_role: primary.into(),
+                    recovery_role: recovery.into(),
+                    confirmation_role: confirmation.into(),
+                },
+                timed_recovery_delay_in_minutes: minutes,
+                address_reservation: Some(lookup.address_reservation("controller_reservation")),
+            },
+        );
+    let builder = if r.recovery_fee_xrd.is_positive() {
+        builder
+            .withdraw_from_account(r.account, XRD, r.recovery_fee_xrd)
+            .take_all_from_worktop(XRD, "recovery_fee")
+            .call_method_with_name_lookup("controller", "contribute_recovery_fee", |lookup| {
+                (lookup.bucket("recovery_fee"),)
+            })
+    } else {
+        builder
+    };
+    round_trip(builder.build(), &r.network)
 }
 
 /// What `badge lock` is asked for.
@@ -176,6 +220,9 @@ pub struct LockRequest {
     /// Pays the fee and, for a badge or resource, holds it.
     pub fee_account: ComponentAddress,
     pub fee_xrd: Decimal,
+    /// Lock the fee from the controller's recovery fee vault (`lock_recovery_fee`, which the
+    /// recovery role may call) instead of from the fee account.
+    pub fee_from_controller: bool,
 }
 
 /// `lock_primary_role` on the controller, signed by the recovery role: the fee from the fee
@@ -183,7 +230,15 @@ pub struct LockRequest {
 /// signature proves itself), the call. Checked by a round trip through the official
 /// decompiler and compiler.
 pub fn lock_manifest(r: &LockRequest) -> Result<SecureManifest, String> {
-    let builder = ManifestBuilder::new().lock_fee(r.fee_account, r.fee_xrd);
+    let builder = if r.fee_from_controller {
+        ManifestBuilder::new().call_method(
+            r.controller,
+            "lock_recovery_fee",
+            AccessControllerLockRecoveryFeeManifestInput { amount: r.fee_xrd },
+        )
+    } else {
+        ManifestBuilder::new().lock_fee(r.fee_account, r.fee_xrd)
+    };
     let builder = match &r.recovery {
         RoleHolder::Account { .. } => builder,
         RoleHolder::Badge(id) => builder.create_proof_from_account_of_non_fungibles(
@@ -270,6 +325,7 @@ mod tests {
             confirmation: None,
             timed_recovery_days: Some(14),
             fee_xrd: Decimal::from(10),
+            recovery_fee_xrd: Decimal::from(30),
         }
     }
 
@@ -322,11 +378,22 @@ mod tests {
             "lock_fee",
             "\"withdraw_non_fungibles\"",
             "TAKE_ALL_FROM_WORKTOP",
+            "ALLOCATE_GLOBAL_ADDRESS",
             "CREATE_ACCESS_CONTROLLER",
             "20160u32",
+            "Decimal(\"30\")",
+            "\"contribute_recovery_fee\"",
         ] {
             assert!(m.text.contains(needle), "{needle} missing:\n{}", m.text);
         }
+        // The controller created is the one funded: its reserved address, by name.
+        assert!(
+            m.text
+                .contains("AddressReservation(\"controller_reservation\")")
+                && m.text.contains("NamedAddress(\"controller\")"),
+            "{}",
+            m.text
+        );
         let e = AddressBech32Encoder::new(&net());
         let daemon = NonFungibleGlobalId::from_public_key(key(1)).to_canonical_string(&e);
         let cold_sig = NonFungibleGlobalId::from_public_key(key(7)).to_canonical_string(&e);
@@ -342,6 +409,22 @@ mod tests {
             "recovery and confirmation: the cold account\n{}",
             m.text
         );
+    }
+
+    #[test]
+    fn no_fee_vault_when_asked_for_none_and_a_negative_amount_is_refused() {
+        let mut r = request(RoleHolder::Resource(XRD));
+        r.recovery_fee_xrd = Decimal::ZERO;
+        let m = secure_manifest(&r).unwrap();
+        assert!(
+            !m.text.contains("contribute_recovery_fee") && !m.text.contains("\"withdraw\""),
+            "{}",
+            m.text
+        );
+        r.recovery_fee_xrd = Decimal::from(-1);
+        assert!(secure_manifest(&r)
+            .unwrap_err()
+            .contains("--recovery-fee-xrd -1"));
     }
 
     #[test]
@@ -371,6 +454,7 @@ mod tests {
             recovery: parse_holder(&cold_text, &net()).unwrap(),
             fee_account: parse_account(&cold_text, &net()).unwrap(),
             fee_xrd: Decimal::from(10),
+            fee_from_controller: false,
         };
         let m = lock_manifest(&r).unwrap();
         assert!(m.text.contains("\"lock_primary_role\""), "{}", m.text);
@@ -395,5 +479,17 @@ mod tests {
             m.text
         );
         assert!(parse_account(&badge, &net()).is_err());
+
+        // The fee from the controller's recovery fee vault instead of the account.
+        let from_vault = LockRequest {
+            fee_from_controller: true,
+            ..with_badge
+        };
+        let m = lock_manifest(&from_vault).unwrap();
+        assert!(
+            m.text.contains("\"lock_recovery_fee\"") && !m.text.contains("\"lock_fee\""),
+            "{}",
+            m.text
+        );
     }
 }

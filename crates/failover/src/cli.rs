@@ -187,6 +187,10 @@ pub struct BadgeLockArgs {
     /// account.
     #[arg(long, value_name = "ACCOUNT")]
     pub fee_account: Option<String>,
+    /// Lock the fee from the controller's recovery fee vault (funded by `badge secure
+    /// --recovery-fee-xrd`) instead of an account: for a recovery account without XRD.
+    #[arg(long)]
+    pub fee_from_controller: bool,
 }
 
 #[derive(Debug, Args)]
@@ -206,6 +210,12 @@ pub struct BadgeSecureArgs {
     /// (1 to 365); without it every recovery also needs the confirmation role.
     #[arg(long, value_name = "DAYS")]
     pub timed_recovery_days: Option<u32>,
+    /// XRD moved from the daemon key's account into the controller's recovery fee vault, so
+    /// the recovery role can pay for a lock or a recovery from there (`badge lock
+    /// --fee-from-controller`) even if its own account is empty; 0: no vault. The primary
+    /// role (so a thief of the hot key) can withdraw it: keep it small.
+    #[arg(long, value_name = "XRD", default_value = "30")]
+    pub recovery_fee_xrd: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -442,6 +442,13 @@ pub fn badge_secure(args: &BadgeSecureArgs) -> Result<()> {
             }
         }
     }
+    let recovery_fee_xrd: radix_common::math::Decimal =
+        args.recovery_fee_xrd.trim().parse().map_err(|_| {
+            anyhow::anyhow!(
+                "--recovery-fee-xrd {:?} is not an amount of XRD; give a decimal number such as 30 (0: no recovery fee vault)",
+                args.recovery_fee_xrd
+            )
+        })?;
     let req = SecureRequest {
         network: config.network.clone(),
         validator: config.validator,
@@ -451,6 +458,7 @@ pub fn badge_secure(args: &BadgeSecureArgs) -> Result<()> {
         confirmation: confirmation.clone(),
         timed_recovery_days: args.timed_recovery_days,
         fee_xrd: config.fee_lock_xrd,
+        recovery_fee_xrd,
     };
     let m = badge::secure_manifest(&req).map_err(|e| anyhow::anyhow!("{e}"))?;
     print!("{}", m.text);
@@ -471,8 +479,7 @@ from {account_text}, where it is now, and puts it in a new access controller:
                      update_key and the other owner methods, but it cannot take the badge out;
   recovery role:     {recovery}: it can lock the primary role and propose new rules;
   confirmation role: {confirmation_text}; {timed}.
-The fee ({fee} XRD) is locked from {account_text}. The controller's recovery fee vault is not
-funded: a recovery transaction pays its own fee from the recovery account.
+The fee ({fee} XRD) is locked from {account_text}. {vault}
 
 Steps:
   1. Save the manifest: radix-failover badge secure ... > secure-badge.rtm
@@ -493,8 +500,19 @@ Steps:
         validator = config.validator_bech32(),
         recovery = recovery.describe(net),
         fee = config.fee_lock_xrd,
+        vault = recovery_fee_vault_text(&recovery_fee_xrd, &account_text),
     );
     Ok(())
+}
+
+/// What `badge secure` says of the controller's recovery fee vault.
+fn recovery_fee_vault_text(xrd: &radix_common::math::Decimal, account: &str) -> String {
+    if xrd.is_zero() {
+        return "The controller's recovery fee vault is not\nfunded (--recovery-fee-xrd 0): a recovery transaction pays its own fee from an account.".into();
+    }
+    format!(
+        "{xrd} XRD more go from {account} into the\ncontroller's recovery fee vault: any role can lock a fee from it (badge lock\n--fee-from-controller), so a cold recovery account needs no XRD. The primary role can\nwithdraw it, so a thief of the hot key could empty it: the tripwire alerts if it shrinks."
+    )
 }
 
 /// `badge lock`: the manifest that locks the primary role of the controller in `badge_holder`,
@@ -514,7 +532,15 @@ pub fn badge_lock(args: &BadgeLockArgs) -> Result<()> {
         (badge::RoleHolder::Account { address, .. }, None) => {
             badge::parse_account(address.as_str(), &config.network).map_err(|e| anyhow::anyhow!("{e}"))?
         }
-        (_, None) => bail!("--recovery {} is a badge, not an account: give --fee-account, the account that holds the badge and pays the fee", args.recovery),
+        (_, None) => bail!("--recovery {} is a badge, not an account: give --fee-account, the account that holds the badge (and pays the fee unless --fee-from-controller)", args.recovery),
+    };
+    let fee_source = if args.fee_from_controller {
+        "from the controller's recovery fee vault".to_string()
+    } else {
+        format!(
+            "from {}",
+            badge::address_text(&fee_account, &config.network)
+        )
     };
     let req = LockRequest {
         network: config.network.clone(),
@@ -522,6 +548,7 @@ pub fn badge_lock(args: &BadgeLockArgs) -> Result<()> {
         recovery: recovery.clone(),
         fee_account,
         fee_xrd: config.fee_lock_xrd,
+        fee_from_controller: args.fee_from_controller,
     };
     let m = badge::lock_manifest(&req).map_err(|e| anyhow::anyhow!("{e}"))?;
     print!("{}", m.text);
@@ -530,7 +557,7 @@ pub fn badge_lock(args: &BadgeLockArgs) -> Result<()> {
         r#"
 This manifest (checked with the official compiler) calls lock_primary_role on the access
 controller {controller} that holds the owner badge of {validator}. Sign it with the recovery
-role: {recovery} (the fee, {fee} XRD, is locked from {fee_account}).
+role: {recovery} (the fee, {fee} XRD, is locked {fee_source}).
 
 Once it commits:
   - the primary role (the daemon's hot key) can no longer create a proof of the badge: a thief
@@ -545,7 +572,6 @@ Once it commits:
         validator = config.validator_bech32(),
         recovery = recovery.describe(net),
         fee = config.fee_lock_xrd,
-        fee_account = badge::address_text(&fee_account, net),
     );
     Ok(())
 }

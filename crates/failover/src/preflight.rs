@@ -468,22 +468,33 @@ pub async fn read_controller(
     if sources.gateways().next().is_none() {
         return Err(("no gateway is configured, and only a gateway shows an access controller's state; fix: add a gateway under [sources] gateways".into(), true));
     }
-    let (gw, item) =
-        first_gateway_answer(sources, async |gw| gw.account_details(ac, &[&badge]).await)
-            .await
-            .map_err(|errors| {
-                (
-                    format!("could not read access controller {ac} from any gateway ({errors})"),
-                    true,
-                )
-            })?;
+    let xrd = encode_address(XRD.as_node_id().as_bytes(), &config.network);
+    let (gw, item) = first_gateway_answer(sources, async |gw| {
+        gw.account_details(ac, &[&badge, &xrd]).await
+    })
+    .await
+    .map_err(|errors| {
+        (
+            format!("could not read access controller {ac} from any gateway ({errors})"),
+            true,
+        )
+    })?;
     let details = item
         .details
         .as_ref()
         .and_then(|d| serde_json::to_value(d).ok())
         .unwrap_or_default();
-    access_controller::view_of(&details, holds_non_fungible(&item, &badge, &id), &ours)
-        .map_err(|e| (format!("{}: access controller {ac}: {e}", gw.name()), false))
+    let mut view =
+        access_controller::view_of(&details, holds_non_fungible(&item, &badge, &id), &ours)
+            .map_err(|e| (format!("{}: access controller {ac}: {e}", gw.name()), false))?;
+    if access_controller::has_recovery_fee_vault(&details) {
+        // The controller's only XRD vault is its recovery fee vault (the controlled asset
+        // is the owner badge).
+        let xrd_held = fungible_amount(&item, &xrd)
+            .map_err(|e| (format!("{}: access controller {ac}: {e}", gw.name()), false))?;
+        view.recovery_fee_xrd = Some(xrd_held.to_string());
+    }
+    Ok(view)
 }
 
 /// Rule 13: with the owner badge in an access controller, the controller holds it, the
@@ -505,8 +516,9 @@ async fn check_controller(config: &Config, sources: &Sources, account: &str) -> 
                     "controller",
                     true,
                     format!(
-                        "access controller {ac} holds the owner badge, {key}; {}",
-                        access_controller::summary(&v)
+                        "access controller {ac} holds the owner badge, {key}; {}; {}",
+                        access_controller::summary(&v),
+                        access_controller::recovery_fee_text(&v)
                     ),
                 )
             } else {

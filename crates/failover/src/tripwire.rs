@@ -41,6 +41,9 @@ pub struct Authority {
     /// badge once per epoch; `None` without one, or between the reads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller: Option<String>,
+    /// The XRD in the controller's recovery fee vault, read with it; `None` without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_fee_xrd: Option<String>,
 }
 
 /// A requested fee change, in force from `epoch_effective`.
@@ -255,10 +258,22 @@ pub fn check(previous: Option<&Tripwire>, now: Authority, epoch: u64, at_ms: i64
     };
     let owner_stake = watched(What::OwnerStakeUnlock, &base.owner_stake, &now.owner_stake);
     let controller = watched(What::AccessController, &base.controller, &now.controller);
+    let (recovery_fee_xrd, spent) = kept_or_changed(
+        base.recovery_fee_xrd.as_ref(),
+        now.recovery_fee_xrd.as_ref(),
+    );
+    if let Some((from, to)) = spent.filter(|(from, to)| recovery_fee_shrunk(from, to)) {
+        changes.push(change(
+            What::AccessController,
+            format!("recovery fee vault {from} XRD"),
+            format!("recovery fee vault {to} XRD (withdrawn by the primary role, or a fee locked from it)"),
+        ));
+    }
     let baseline = Authority {
         badge,
         owner_stake,
         controller,
+        recovery_fee_xrd,
         ..now
     };
     Checked {
@@ -270,6 +285,21 @@ pub fn check(previous: Option<&Tripwire>, now: Authority, epoch: u64, at_ms: i64
             last_change: changes.last().cloned().or_else(|| prev.last_change.clone()),
         },
         changes,
+    }
+}
+
+/// The recovery fee vault lost XRD: only the primary role can withdraw it, and a role's
+/// transaction can pay its fee from it, so a loss is someone's act. Anyone may add XRD
+/// (`contribute_recovery_fee` is public), so a gain is no alert: it only moves the baseline.
+fn recovery_fee_shrunk(from: &str, to: &str) -> bool {
+    use std::str::FromStr;
+    match (
+        radix_common::math::Decimal::from_str(from),
+        radix_common::math::Decimal::from_str(to),
+    ) {
+        (Ok(f), Ok(t)) => t < f,
+        // Not amounts: any difference is worth a look.
+        _ => from != to,
     }
 }
 
@@ -433,6 +463,7 @@ pub fn authority_at(key_hex: &str, s: &ValidatorSettings, epoch: u64, badge: Bad
         badge,
         owner_stake: s.owner_stake_unlocks.clone(),
         controller: None,
+        recovery_fee_xrd: None,
     }
 }
 
@@ -503,6 +534,40 @@ mod tests {
 
     fn whats(c: &Checked) -> Vec<What> {
         c.changes.iter().map(|c| c.what).collect()
+    }
+
+    #[test]
+    fn a_recovery_fee_vault_that_shrinks_is_reported_and_one_that_grows_is_not() {
+        let mut t = base(7);
+        t.baseline.recovery_fee_xrd = Some("30".into());
+        let at = |epoch, fee: Option<&str>| {
+            let mut a = t.baseline.clone();
+            a.recovery_fee_xrd = fee.map(String::from);
+            check(Some(&t), a, epoch, 0)
+        };
+        // Someone added XRD (anyone may): the baseline follows, no alert.
+        let grew = at(8, Some("35"));
+        assert!(grew.changes.is_empty());
+        assert_eq!(
+            grew.tripwire.baseline.recovery_fee_xrd.as_deref(),
+            Some("35")
+        );
+        // Unread this poll: the known amount is kept, no alert.
+        let unread = at(8, None);
+        assert!(unread.changes.is_empty());
+        assert_eq!(
+            unread.tripwire.baseline.recovery_fee_xrd.as_deref(),
+            Some("30")
+        );
+        // Withdrawn by the primary role (or a fee locked from it): an alert with both amounts.
+        let spent = at(8, Some("0"));
+        assert_eq!(whats(&spent), vec![What::AccessController]);
+        assert_eq!(spent.changes[0].from, "recovery fee vault 30 XRD");
+        assert!(spent.changes[0].to.starts_with("recovery fee vault 0 XRD"));
+        assert_eq!(
+            spent.tripwire.baseline.recovery_fee_xrd.as_deref(),
+            Some("0")
+        );
     }
 
     #[test]

@@ -368,3 +368,79 @@ async fn preflight_names_each_broken_prerequisite_of_the_controller() {
     h.stop(&mut d).await;
     assert!(h.committed().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_recovery_proposed_by_the_recovery_role_blocks_failover_until_it_is_cancelled() {
+    let h = start(94).await;
+    let hook = h.webhook().await;
+    let mut d = h.armed("ac-recovery").await;
+    d.wait_line("authority tripwire: baseline in epoch", STEP)
+        .await;
+    let ac = controller(&h);
+    let recovery = h.info.recovery_account.clone().expect("recovery account");
+
+    // The recovery key proposes new rules (a timed recovery: the controller's 14 days).
+    let propose = format!(
+        "CALL_METHOD Address(\"{recovery}\") \"lock_fee\" Decimal(\"10\");\nCALL_METHOD Address(\"{ac}\") \"initiate_recovery_as_recovery\" Tuple(Enum<1u8>(), Enum<1u8>(), Enum<1u8>()) Some(20160u32);\n"
+    );
+    let sim = h.sim.clone();
+    tokio::task::spawn_blocking(move || sim.commit_recovery_manifest_text(&propose))
+        .await
+        .expect("task")
+        .expect("the recovery key proposes a recovery");
+
+    // Within an epoch: the tripwire names it, and pre-flight disarms with who can undo it.
+    let alert = hook
+        .wait_event(
+            "authority_changed",
+            "timed recovery proposed by the recovery role",
+            STEP,
+        )
+        .await;
+    assert_eq!(alert["details"]["what"], "access_controller", "{alert}");
+    let line = d.wait_line("pre-flight controller: FAIL", STEP).await;
+    assert!(
+        line.contains("a recovery proposed by the recovery role is in progress")
+            && line.contains("cancelled by the recovery role"),
+        "{line}"
+    );
+    let status = h.cli(&["status"]).await;
+    assert!(
+        status.contains("NOT armed") && status.contains("recovery proposed by the recovery role"),
+        "{status}"
+    );
+
+    // The primary dies: no failover while the recovery is in progress (its new rules may
+    // replace the daemon's key), for the rest of this epoch and the whole next one.
+    h.fault(serde_json::json!({"action": "node_down", "node": "primary"}))
+        .await;
+    h.wait_epochs(2).await;
+    assert!(
+        h.committed().is_empty(),
+        "nothing sent during a recovery: {:?}",
+        h.committed()
+    );
+    assert!(
+        !d.has_line("FAILOVER DECIDED"),
+        "the daemon decided a failover while not armed"
+    );
+
+    // The recovery role cancels its proposal: the daemon re-arms and fails over.
+    let cancel = format!(
+        "CALL_METHOD Address(\"{recovery}\") \"lock_fee\" Decimal(\"10\");\nCALL_METHOD Address(\"{ac}\") \"cancel_recovery_role_recovery_proposal\";\n"
+    );
+    let sim = h.sim.clone();
+    tokio::task::spawn_blocking(move || sim.commit_recovery_manifest_text(&cancel))
+        .await
+        .expect("task")
+        .expect("the recovery key cancels its proposal");
+    d.wait_line("FAILOVER DECIDED", STEP * 2).await;
+    d.wait_line("COMMITTED", STEP).await;
+    let ok = h
+        .committed()
+        .into_iter()
+        .filter(|(_, s)| matches!(s, IntentStatus::CommittedSuccess(_)))
+        .count();
+    assert_eq!(ok, 1, "{:?}", h.committed());
+    h.stop(&mut d).await;
+}

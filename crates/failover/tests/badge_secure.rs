@@ -13,9 +13,13 @@ use common::{Harness, BIN, STEP};
 use radix_common::prelude::*;
 use radix_sim::ledger::types::IntentStatus;
 
+/// The operator's cold key (a wallet's, or a Ledger's): the recovery role.
+fn cold_key() -> PublicKey {
+    PublicKey::Ed25519(Ed25519PrivateKey::from_u64(4242).unwrap().public_key())
+}
+
 fn cold_account() -> String {
-    let key = Ed25519PrivateKey::from_u64(4242).unwrap().public_key();
-    let account = ComponentAddress::preallocated_account_from_public_key(&PublicKey::Ed25519(key));
+    let account = ComponentAddress::preallocated_account_from_public_key(&cold_key());
     AddressBech32Encoder::new(&NetworkDefinition::simulator())
         .encode(account.as_node_id().as_bytes())
         .unwrap()
@@ -56,10 +60,25 @@ async fn the_printed_manifest_secures_the_badge_and_the_daemon_fails_over_throug
     let (ok, _, err) = badge_secure(&h, &["--recovery", &h.info.owner_account]);
     assert!(!ok && err.contains("the daemon key's own account"), "{err}");
 
+    let (ok, _, err) = badge_secure(&h, &["--recovery", &cold, "--recovery-fee-xrd", "lots"]);
+    assert!(
+        !ok && err.contains("--recovery-fee-xrd \"lots\" is not an amount of XRD"),
+        "{err}"
+    );
+
+    // The default: 30 XRD into the controller's recovery fee vault.
     let (ok, manifest, steps) =
         badge_secure(&h, &["--recovery", &cold, "--timed-recovery-days", "14"]);
     assert!(ok, "{steps}");
-    assert!(manifest.contains("CREATE_ACCESS_CONTROLLER"), "{manifest}");
+    assert!(
+        manifest.contains("CREATE_ACCESS_CONTROLLER")
+            && manifest.contains("\"contribute_recovery_fee\""),
+        "{manifest}"
+    );
+    assert!(
+        steps.contains("30 XRD more go from") && steps.contains("recovery fee vault"),
+        "{steps}"
+    );
     assert!(
         steps.contains("primary role:      the daemon's key")
             && steps.contains(&format!("recovery role:     the account {cold}"))
@@ -100,11 +119,12 @@ async fn the_printed_manifest_secures_the_badge_and_the_daemon_fails_over_throug
     let (ok, out) = h.cli_raw(&["config", "check"]).await;
     assert!(ok, "config check with badge_holder: {out}");
 
+    let hook = h.webhook().await;
     let mut d = h.armed("access-controller").await;
     // Pre-flight and the authority tripwire look for the badge in the controller now.
     assert!(
         d.has_line(&format!(
-            "pre-flight controller: pass: access controller {ac} holds the owner badge, the daemon's key meets its primary role; primary role unlocked, no recovery proposed, no badge withdraw attempt"
+            "pre-flight controller: pass: access controller {ac} holds the owner badge, the daemon's key meets its primary role; primary role unlocked, no recovery proposed, no badge withdraw attempt; recovery fee vault 30 XRD"
         )),
         "{:?}",
         d.lines()
@@ -130,5 +150,46 @@ async fn the_printed_manifest_secures_the_badge_and_the_daemon_fails_over_throug
         .count();
     assert_eq!(committed_before, 0);
     assert_eq!(ok_commits, 1, "{:?}", h.committed());
+
+    // The cold recovery account holds no XRD at all; the lock's fee comes from the
+    // controller's recovery fee vault that the printed manifest funded.
+    assert!(
+        h.sim
+            .account(&cold)
+            .expect("account")
+            .is_none_or(|a| a.fungibles.is_empty()),
+        "the cold account was never funded"
+    );
+    let out = Command::new(BIN)
+        .args(["badge", "lock", "--config"])
+        .arg(&h.config)
+        .args(["--recovery", &cold, "--fee-from-controller"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run badge lock");
+    let lock = String::from_utf8_lossy(&out.stdout).into_owned();
+    let steps = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{steps}");
+    assert!(
+        lock.contains("\"lock_recovery_fee\"") && !lock.contains("\"lock_fee\""),
+        "{lock}"
+    );
+    assert!(
+        steps.contains("from the controller's recovery fee vault"),
+        "{steps}"
+    );
+    let sim = h.sim.clone();
+    tokio::task::spawn_blocking(move || sim.commit_manifest_text_signed_by(&lock, &cold_key()))
+        .await
+        .unwrap()
+        .expect("the cold key's lock commits, its fee paid by the controller's vault");
+    // The tripwire sees both: the primary role locked and the vault spent. (That the lock
+    // disarms an armed daemon is tests/access_controller.rs's; this one has failed over.)
+    let spent = hook
+        .wait_event("authority_changed", "recovery fee vault 30 XRD", STEP)
+        .await;
+    assert_eq!(spent["details"]["what"], "access_controller", "{spent}");
+    hook.wait_event("authority_changed", "primary role LOCKED", STEP)
+        .await;
     h.stop(&mut d).await;
 }

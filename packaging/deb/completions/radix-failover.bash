@@ -406,7 +406,7 @@ _radix__failover() {
             return 0
             ;;
         radix__failover__subcmd__badge__subcmd__lock)
-            opts="-v -h --config --recovery --fee-account --verbose --help"
+            opts="-v -h --config --recovery --fee-account --fee-from-controller --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -432,7 +432,7 @@ _radix__failover() {
             return 0
             ;;
         radix__failover__subcmd__badge__subcmd__secure)
-            opts="-v -h --config --recovery --confirmation --timed-recovery-days --verbose --help"
+            opts="-v -h --config --recovery --confirmation --timed-recovery-days --recovery-fee-xrd --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -451,6 +451,10 @@ _radix__failover() {
                     return 0
                     ;;
                 --timed-recovery-days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --recovery-fee-xrd)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

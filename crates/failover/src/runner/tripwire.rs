@@ -44,7 +44,10 @@ impl<C: Clock> Runner<C> {
             (Badge::Unknown, None)
         };
         let mut now = tripwire::authority_at(&key, &settings, epoch, badge);
-        now.controller = controller;
+        if let Some(v) = controller {
+            now.controller = Some(crate::access_controller::summary(&v));
+            now.recovery_fee_xrd = v.recovery_fee_xrd;
+        }
         let first = self.state.tripwire.is_none();
         let checked = tripwire::check(
             self.state.tripwire.as_ref(),
@@ -79,7 +82,7 @@ impl<C: Clock> Runner<C> {
     /// Where the owner badge is: in the account (or access controller) the failover
     /// transaction proves it from, or not; unknown without a gateway or with a manifest
     /// template that proves it from elsewhere. With an access controller, also its state.
-    async fn badge_where(&self) -> (Badge, Option<String>) {
+    async fn badge_where(&self) -> (Badge, Option<crate::access_controller::ControllerView>) {
         // The key-file account, as the failover transaction's (`tx::build_update_key`).
         let account = crate::keys::account_address(
             &radix_common::crypto::PublicKey::Ed25519(self.key.public_key()),
@@ -95,7 +98,7 @@ impl<C: Clock> Runner<C> {
                     } else {
                         Badge::NotInAccount(ac)
                     };
-                    (badge, Some(crate::access_controller::summary(&v)))
+                    (badge, Some(v))
                 }
                 Err((why, _)) => {
                     debug!("authority tripwire: {why}");
@@ -138,6 +141,9 @@ pub(crate) fn describe(a: &tripwire::Authority) -> String {
             .as_ref()
             .map(|s| format!(", owner stake units: {s}")),
         a.controller.as_ref().map(|c| format!(", controller: {c}")),
+        a.recovery_fee_xrd
+            .as_ref()
+            .map(|x| format!(", recovery fee vault {x} XRD")),
     ]
     .into_iter()
     .flatten()

@@ -124,8 +124,20 @@ impl Sim {
     /// key, as the operator's wallet would (for `radix-failover badge secure`). Returns the
     /// addresses of the components it created.
     pub fn commit_owner_manifest_text(&self, text: &str) -> Result<Vec<String>, SimError> {
+        let key = self.inner.owner_public_key;
+        self.commit_manifest_text_signed_by(text, &key)
+    }
+
+    /// Compiles `text` with the official compiler and commits it signed by `signer` alone
+    /// (any key: an operator's cold wallet, or a thief's). Returns the addresses of the
+    /// components it created.
+    pub fn commit_manifest_text_signed_by(
+        &self,
+        text: &str,
+        signer: &PublicKey,
+    ) -> Result<Vec<String>, SimError> {
         let manifest = self.compile_manifest_text(text)?;
-        let created = self.commit_as_owner(manifest, "the owner's manifest")?;
+        let created = self.commit_signed_and_publish(manifest, signer, "the manifest")?;
         let enc = AddressBech32Encoder::new(&self.inner.network);
         created
             .iter()
