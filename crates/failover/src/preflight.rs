@@ -547,6 +547,22 @@ pub async fn owner_badge_in(config: &Config, sources: &Sources, holder: &str) ->
     Some(holds_non_fungible(&item, &badge, &id))
 }
 
+/// Where our owner badge is now, for the tripwire's alert when it left its holder: the
+/// address of the entity that owns its vault, or "burned". `None` when no gateway answers.
+pub async fn owner_badge_location(config: &Config, sources: &Sources) -> Option<String> {
+    sources.gateways().next()?;
+    let badge = encode_address(
+        VALIDATOR_OWNER_BADGE.as_node_id().as_bytes(),
+        &config.network,
+    );
+    let id = owner_badge_id(&config.validator).ok()?.to_string();
+    let (_, owner) =
+        first_gateway_answer(sources, async |gw| gw.non_fungible_owner(&badge, &id).await)
+            .await
+            .ok()?;
+    Some(owner.unwrap_or_else(|| "burned".into()))
+}
+
 async fn check_account(config: &Config, sources: &Sources, account: &str) -> Check {
     if sources.gateways().next().is_none() {
         return check("account", true, NOT_CHECKED_ACCOUNT);

@@ -44,6 +44,10 @@ pub struct Authority {
     /// The XRD in the controller's recovery fee vault, read with it; `None` without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery_fee_xrd: Option<String>,
+    /// Where the badge is when it is not where it should be (the owner of its vault, or
+    /// `burned`), as the gateway locates it; named in the alert, not compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub badge_location: Option<String>,
 }
 
 /// A requested fee change, in force from `epoch_effective`.
@@ -245,7 +249,7 @@ pub fn check(previous: Option<&Tripwire>, now: Authority, epoch: u64, at_ms: i64
         changes.push(change(
             What::OwnerBadge,
             badge_text(&was),
-            badge_text(&seen),
+            badge_moved_text(&seen, now.badge_location.as_deref()),
         ));
     }
     let badge = badge.unwrap_or(Badge::Unknown);
@@ -410,6 +414,19 @@ fn holder_kind(address: &str) -> &'static str {
     }
 }
 
+/// What an address is, by its prefix, as a word before it ("" when not known).
+fn entity_kind(address: &str) -> &'static str {
+    [
+        ("accesscontroller_", "access controller "),
+        ("account_", "account "),
+        ("component_", "component "),
+        ("validator_", "validator "),
+    ]
+    .into_iter()
+    .find(|(prefix, _)| address.starts_with(prefix))
+    .map_or("", |(_, kind)| kind)
+}
+
 fn registered_text(r: bool) -> String {
     if r { "registered" } else { "unregistered" }.into()
 }
@@ -428,6 +445,18 @@ fn badge_text(b: &Badge) -> String {
         Badge::InAccount(a) => format!("in {} {a}", holder_kind(a)),
         Badge::NotInAccount(a) => format!("not in {} {a}", holder_kind(a)),
         Badge::Unknown => "unknown".into(),
+    }
+}
+
+/// Where the badge went, when the gateway could locate it: `not in account A; now held by
+/// B` (or `; burned`).
+fn badge_moved_text(seen: &Badge, location: Option<&str>) -> String {
+    match (seen, location) {
+        (Badge::NotInAccount(_), Some("burned")) => format!("{}; burned", badge_text(seen)),
+        (Badge::NotInAccount(_), Some(to)) => {
+            format!("{}; now held by {}{to}", badge_text(seen), entity_kind(to))
+        }
+        _ => badge_text(seen),
     }
 }
 
@@ -464,6 +493,7 @@ pub fn authority_at(key_hex: &str, s: &ValidatorSettings, epoch: u64, badge: Bad
         owner_stake: s.owner_stake_unlocks.clone(),
         controller: None,
         recovery_fee_xrd: None,
+        badge_location: None,
     }
 }
 
@@ -568,6 +598,31 @@ mod tests {
             spent.tripwire.baseline.recovery_fee_xrd.as_deref(),
             Some("0")
         );
+    }
+
+    #[test]
+    fn a_moved_badge_is_reported_with_where_it_went() {
+        let t = base(7);
+        let moved = |location: Option<&str>| {
+            let mut a = t.baseline.clone();
+            a.badge = Badge::NotInAccount("acc".into());
+            a.badge_location = location.map(String::from);
+            check(Some(&t), a, 8, 0).changes
+        };
+        let c = moved(Some("account_thief"));
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].what, What::OwnerBadge);
+        assert_eq!(
+            c[0].to,
+            "not in account acc; now held by account account_thief"
+        );
+        assert_eq!(moved(Some("burned"))[0].to, "not in account acc; burned");
+        assert_eq!(
+            moved(Some("component_x"))[0].to,
+            "not in account acc; now held by component component_x"
+        );
+        // Not located (no gateway answered): the change alone.
+        assert_eq!(moved(None)[0].to, "not in account acc");
     }
 
     #[test]

@@ -185,6 +185,17 @@ async fn a_change_made_while_the_daemon_was_stopped_is_seen_at_its_next_start() 
                 .is_some_and(|t| t.starts_with("not in account account_")),
         "{badge}"
     );
+    // Where it went, as the gateway's /state/non-fungible/location shows it: the sim moves
+    // it to its staker account, not the owner account it left.
+    let to = badge["details"]["to"].as_str().unwrap_or_default();
+    let holder = to
+        .split("; now held by account ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("the alert does not say where the badge went: {badge}"));
+    assert!(
+        holder.starts_with("account_sim1") && holder != h.info.owner_account,
+        "{badge}"
+    );
     // When: after the first daemon's last look, and by the second daemon's first.
     let last = badge["details"]["last_seen_at_ms"]
         .as_i64()

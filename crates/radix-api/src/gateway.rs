@@ -482,6 +482,36 @@ pub struct StateEntityNonFungibleIdsPageResponse {
     pub resource_address: String,
 }
 
+/// `StateNonFungibleLocationRequest` (`POST /state/non-fungible/location`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateNonFungibleLocationRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_ledger_state: Option<LedgerStateSelector>,
+    pub resource_address: String,
+    pub non_fungible_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateNonFungibleLocationResponse {
+    pub ledger_state: LedgerState,
+    pub resource_address: String,
+    pub non_fungible_ids: Vec<StateNonFungibleLocationResponseItem>,
+}
+
+/// Where one non-fungible is: its vault and the vault's ancestors (absent when burned).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateNonFungibleLocationResponseItem {
+    pub non_fungible_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owning_vault_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owning_vault_parent_ancestor_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owning_vault_global_ancestor_address: Option<String>,
+    pub is_burned: bool,
+    pub last_updated_at_state_version: u64,
+}
+
 // ---------------------------------------------------------------- transactions
 
 /// `TransactionSubmitRequest` (`POST /transaction/submit`).

@@ -151,3 +151,78 @@ async fn delegation_off_and_unregister_show_on_core_and_gateway() {
         "an unregistered validator leaves the active set at the epoch change"
     );
 }
+
+/// Where the gateway's `/state/non-fungible/location` says our owner badge is.
+async fn badge_location(t: &TestNet) -> gw::StateNonFungibleLocationResponseItem {
+    let r: gw::StateNonFungibleLocationResponse = t
+        .gw(
+            "/state/non-fungible/location",
+            json!({
+                "resource_address": t.info.owner_badge_resource,
+                "non_fungible_ids": [t.info.owner_badge_local_id],
+            }),
+        )
+        .await
+        .ok()
+        .parse();
+    assert_eq!(r.non_fungible_ids.len(), 1, "{r:?}");
+    r.non_fungible_ids[0].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_locates_the_owner_badge_before_and_after_it_is_moved() {
+    let t = TestNet::start(73).await;
+    let at = badge_location(&t).await;
+    assert!(!at.is_burned, "{at:?}");
+    assert_eq!(
+        at.owning_vault_global_ancestor_address.as_deref(),
+        Some(t.info.owner_account.as_str()),
+        "{at:?}"
+    );
+    let vault = at.owning_vault_address.clone().expect("a vault");
+    assert!(vault.starts_with("internal_vault_sim1"), "{vault}");
+
+    t.fault(json!({"action": "owner_badge_moved"})).await;
+    let moved = badge_location(&t).await;
+    let to = moved
+        .owning_vault_global_ancestor_address
+        .clone()
+        .expect("still held somewhere");
+    assert!(
+        to.starts_with("account_sim1") && to != t.info.owner_account,
+        "{moved:?}"
+    );
+    assert_ne!(moved.owning_vault_address.as_deref(), Some(vault.as_str()));
+    // The account the gateway names holds it, by its own entity details.
+    let details: gw::StateEntityDetailsResponse = t
+        .gw(
+            "/state/entity/details",
+            json!({
+                "addresses": [to],
+                "aggregation_level": "Vault",
+                "opt_ins": {"non_fungible_include_nfids": true},
+            }),
+        )
+        .await
+        .ok()
+        .parse();
+    let text = serde_json::to_string(&details.items[0].non_fungible_resources).unwrap();
+    assert!(
+        text.contains(&t.info.owner_badge_resource) && text.contains(&t.info.owner_badge_local_id),
+        "{text}"
+    );
+
+    // Bad input: a 400 naming the problem.
+    let bad = t
+        .gw(
+            "/state/non-fungible/location",
+            json!({"resource_address": t.info.owner_badge_resource, "non_fungible_ids": ["nope"]}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{:?}", bad.json);
+    assert!(
+        bad.json.to_string().contains("not a non-fungible local id"),
+        "{}",
+        bad.json
+    );
+}

@@ -43,7 +43,13 @@ impl<C: Clock> Runner<C> {
         } else {
             (Badge::Unknown, None)
         };
+        let located = if matches!(badge, Badge::NotInAccount(_)) {
+            preflight::owner_badge_location(&self.config, &self.sources).await
+        } else {
+            None
+        };
         let mut now = tripwire::authority_at(&key, &settings, epoch, badge);
+        now.badge_location = located;
         if let Some(v) = controller {
             now.controller = Some(crate::access_controller::summary(&v));
             now.recovery_fee_xrd = v.recovery_fee_xrd;
@@ -133,7 +139,10 @@ pub(crate) fn describe(a: &tripwire::Authority) -> String {
         .unwrap_or_default();
     let badge = match &a.badge {
         Badge::InAccount(acc) => format!("owner badge in {acc}"),
-        Badge::NotInAccount(acc) => format!("owner badge NOT in {acc}"),
+        Badge::NotInAccount(acc) => match &a.badge_location {
+            Some(at) => format!("owner badge NOT in {acc} (now: {at})"),
+            None => format!("owner badge NOT in {acc}"),
+        },
         Badge::Unknown => "owner badge not watched (no gateway, or a manifest template that proves it from neither the account nor a listed access controller)".into(),
     };
     let extra: String = [

@@ -357,6 +357,44 @@ impl LedgerClient {
         Ok((r.ledger_state, item))
     }
 
+    /// Where the non-fungible `id` of `resource` is (`/state/non-fungible/location`): the
+    /// global entity that owns its vault, or `None` when it is burned.
+    pub async fn non_fungible_owner(
+        &self,
+        resource: &str,
+        id: &str,
+    ) -> Result<Option<String>, SourceError> {
+        let req = gw::StateNonFungibleLocationRequest {
+            at_ledger_state: None,
+            resource_address: resource.to_string(),
+            non_fungible_ids: vec![id.to_string()],
+        };
+        let r: gw::StateNonFungibleLocationResponse =
+            self.gw_post("/state/non-fungible/location", &req).await?;
+        self.check_network(&r.ledger_state)?;
+        let item = r
+            .non_fungible_ids
+            .into_iter()
+            .find(|i| i.non_fungible_id.eq_ignore_ascii_case(id))
+            .ok_or_else(|| {
+                SourceError::Malformed(format!(
+                    "{}: the non-fungible location answer does not list {id}",
+                    self.name
+                ))
+            })?;
+        if item.is_burned {
+            return Ok(None);
+        }
+        item.owning_vault_global_ancestor_address
+            .map(Some)
+            .ok_or_else(|| {
+                SourceError::Malformed(format!(
+                    "{}: {id} is not burned, and the answer names no owner of its vault",
+                    self.name
+                ))
+            })
+    }
+
     /// `/state/entity/details` of the account `address` with what the pre-flight reads in it
     /// read to the end: the gateway pages an account's fungible and non-fungible resources
     /// (100 a page by default; an account full of airdropped tokens has many pages) and a

@@ -36,6 +36,7 @@ pub fn router(ctx: Ctx) -> Router {
         .route("/statistics/validators/uptime", post(uptime))
         .route("/state/validators/list", post(validators_list))
         .route("/state/entity/details", post(entity_details))
+        .route("/state/non-fungible/location", post(non_fungible_location))
         .route("/state/entity/page/fungibles/", post(fungibles_page))
         .route(
             "/state/entity/page/non-fungibles/",
@@ -681,6 +682,62 @@ async fn entity_details(
     Ok(Json(gw::StateEntityDetailsResponse {
         ledger_state: ledger_state(&s),
         items,
+    }))
+}
+
+/// `/state/non-fungible/location`: the vault that holds each id and the component that owns
+/// the vault, searched in the engine's state. An id no vault holds is shown burned.
+async fn non_fungible_location(
+    State(ctx): State<Ctx>,
+    body: Bytes,
+) -> Result<Json<gw::StateNonFungibleLocationResponse>, ApiError> {
+    let req: gw::StateNonFungibleLocationRequest = parse(&body)?;
+    if req
+        .at_ledger_state
+        .as_ref()
+        .is_some_and(|sel| sel != &gw::LedgerStateSelector::default())
+    {
+        return Err(invalid_request(
+            "at_ledger_state",
+            "historical state is not kept by radix-sim; omit at_ledger_state",
+        ));
+    }
+    const MAX_IDS: usize = 100; // the spec's limit
+    if req.non_fungible_ids.is_empty() || req.non_fungible_ids.len() > MAX_IDS {
+        return Err(invalid_request(
+            "non_fungible_ids",
+            format!("give between 1 and {MAX_IDS} ids"),
+        ));
+    }
+    let s = ctx.faults.gateway_snapshot(&ctx.sim);
+    let sim = ctx.sim.clone();
+    let resource = req.resource_address.clone();
+    let ids = req.non_fungible_ids.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        ids.iter()
+            .map(|id| sim.non_fungible_location(&resource, id))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await
+    .map_err(|e| internal(e.to_string()))?
+    .map_err(|e| invalid_request("$", e.to_string()))?;
+    let items = req
+        .non_fungible_ids
+        .iter()
+        .zip(found)
+        .map(|(id, at)| gw::StateNonFungibleLocationResponseItem {
+            non_fungible_id: id.clone(),
+            is_burned: at.is_none(),
+            owning_vault_parent_ancestor_address: at.as_ref().map(|(_, owner)| owner.clone()),
+            owning_vault_global_ancestor_address: at.as_ref().map(|(_, owner)| owner.clone()),
+            owning_vault_address: at.map(|(vault, _)| vault),
+            last_updated_at_state_version: s.position.state_version,
+        })
+        .collect();
+    Ok(Json(gw::StateNonFungibleLocationResponse {
+        ledger_state: ledger_state(&s),
+        resource_address: req.resource_address,
+        non_fungible_ids: items,
     }))
 }
 

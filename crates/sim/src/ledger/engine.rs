@@ -428,6 +428,36 @@ impl Engine {
         Some(vaults)
     }
 
+    /// Where the non-fungible `id` of `resource` is: `(its vault, the global entity that owns
+    /// the vault)`, searched over every global component on ledger (the gateway's
+    /// `/state/non-fungible/location`); `None` when no vault holds it (burned, or never
+    /// minted).
+    pub(crate) fn non_fungible_location(
+        &self,
+        resource: &ResourceAddress,
+        id: &NonFungibleLocalId,
+    ) -> Option<(NodeId, ComponentAddress)> {
+        use radix_substate_store_interface::db_key_mapper::{
+            DatabaseKeyMapper, SpreadPrefixKeyMapper,
+        };
+        use radix_substate_store_interface::interface::ListableSubstateDatabase;
+        let mut components: Vec<ComponentAddress> = self
+            .db
+            .list_partition_keys()
+            .map(|k| SpreadPrefixKeyMapper::from_db_partition_key(&k).0)
+            .filter(|n| n.is_global_component())
+            .filter_map(|n| ComponentAddress::try_from(n.as_bytes()).ok())
+            .collect();
+        components.sort();
+        components.dedup();
+        components.into_iter().find_map(|c| {
+            self.holdings(&c)?
+                .into_iter()
+                .find(|v| &v.resource == resource && v.ids.contains(id))
+                .map(|v| (v.vault, c))
+        })
+    }
+
     pub(crate) fn config(&self) -> Result<ConsensusManagerConfig, SimError> {
         let reader = SystemDatabaseReader::new(&self.db);
         Ok(reader

@@ -640,6 +640,38 @@ impl Sim {
             .unwrap_or_else(|_| hex::encode(bytes))
     }
 
+    /// Where a non-fungible is (`resource_...`, its local id as `#1#`, `[..]`, `<..>` or
+    /// `{..}`): `(vault address, owning component address)`, or `None` when no vault holds
+    /// it. The error names a malformed resource or id.
+    pub fn non_fungible_location(
+        &self,
+        resource: &str,
+        local_id: &str,
+    ) -> Result<Option<(String, String)>, SimError> {
+        let decoder = AddressBech32Decoder::new(&self.inner.network);
+        let res = ResourceAddress::try_from_bech32(&decoder, resource).ok_or_else(|| {
+            SimError::BadAddress(
+                resource.to_string(),
+                format!(
+                    "not a resource address of network {}",
+                    self.inner.network.logical_name
+                ),
+            )
+        })?;
+        let id = NonFungibleLocalId::from_str(local_id).map_err(|e| {
+            SimError::BadAddress(
+                local_id.to_string(),
+                format!("not a non-fungible local id ({e:?}); e.g. #1# or [0a1b]"),
+            )
+        })?;
+        let enc = AddressBech32Encoder::new(&self.inner.network);
+        let a = |b: &[u8]| enc.encode(b).unwrap_or_else(|_| hex::encode(b));
+        Ok(lock(&self.inner.ledger)
+            .engine
+            .non_fungible_location(&res, &id)
+            .map(|(vault, owner)| (a(vault.as_bytes()), a(owner.as_node_id().as_bytes()))))
+    }
+
     /// Holdings of an account, from engine state. A valid account address that was
     /// never used on ledger (a preallocated account) gives an empty view, as the
     /// gateway shows it; `None` means the address is no account at all.

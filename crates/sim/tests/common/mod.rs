@@ -69,6 +69,7 @@ fn gateway_schema(path: &str) -> &'static str {
         "/state/entity/page/fungibles/" => "StateEntityFungiblesPageResponse",
         "/state/entity/page/non-fungibles/" => "StateEntityNonFungiblesPageResponse",
         "/state/entity/page/non-fungible-vault/ids" => "StateEntityNonFungibleIdsPageResponse",
+        "/state/non-fungible/location" => "StateNonFungibleLocationResponse",
         "/transaction/submit" => "TransactionSubmitResponse",
         "/transaction/status" => "TransactionStatusResponse",
         "/transaction/preview" => "TransactionPreviewResponse",
