@@ -120,12 +120,12 @@ pub async fn run(
         check_sources(config, sources, aim),
         check_validator(config, sources, aim),
         check_account(config, sources, account_address),
-        check_controller(config, sources, account_address),
+        check_controller(config, sources, account_address, None),
         check_target_node(config, sources, aim),
         check_preview(sources, tx),
     );
     let mut checks = vec![sources_check, validator_check, account_check];
-    checks.extend(controller_check);
+    checks.extend(controller_check.map(|(c, _)| c));
     checks.extend([node_check, preview_check]);
     PreflightReport {
         checks,
@@ -137,15 +137,24 @@ pub async fn run(
 /// the validator (registered, the key on ledger) and the account (the owner badge, the XRD
 /// for the fee). The sources, the backup's readiness and the backup key in force are watched
 /// on every poll by the policy already; the preview needs a fresh transaction.
-pub async fn recheck(config: &Config, sources: &Sources, account_address: &str) -> Vec<Check> {
+///
+/// `known`: the access controller as already read in this epoch (by the authority tripwire),
+/// checked instead of read again. Returns the checks and the controller as read.
+pub async fn recheck(
+    config: &Config,
+    sources: &Sources,
+    account_address: &str,
+    known: Option<&access_controller::ControllerView>,
+) -> (Vec<Check>, Option<access_controller::ControllerView>) {
     let ((validator_check, _), account_check, controller_check) = tokio::join!(
         check_validator(config, sources, Aim::Backup),
         check_account(config, sources, account_address),
-        check_controller(config, sources, account_address),
+        check_controller(config, sources, account_address, known),
     );
     let mut checks = vec![validator_check, account_check];
+    let (controller_check, view) = controller_check.unzip();
     checks.extend(controller_check);
-    checks
+    (checks, view.flatten())
 }
 
 /// With Core APIs only, what pre-flight cannot check (only a Gateway shows an account's
@@ -499,10 +508,29 @@ pub async fn read_controller(
 
 /// Rule 13: with the owner badge in an access controller, the controller holds it, the
 /// daemon's key meets its primary role, the role is not locked and no recovery is in
-/// progress. `None` when the badge is not in a controller.
-async fn check_controller(config: &Config, sources: &Sources, account: &str) -> Option<Check> {
+/// progress. `None` when the badge is not in a controller; else the check and the controller
+/// as read (`known`: as already read, not read again).
+async fn check_controller(
+    config: &Config,
+    sources: &Sources,
+    account: &str,
+    known: Option<&access_controller::ControllerView>,
+) -> Option<(Check, Option<access_controller::ControllerView>)> {
     let ac = controller_address(config, account)?;
-    Some(match read_controller(config, sources, &ac, account).await {
+    let read = match known {
+        Some(v) => Ok(v.clone()),
+        None => read_controller(config, sources, &ac, account).await,
+    };
+    let view = read.as_ref().ok().cloned();
+    Some((controller_check(&ac, read), view))
+}
+
+/// The `controller` check of a reading of controller `ac`.
+fn controller_check(
+    ac: &str,
+    read: Result<access_controller::ControllerView, (String, bool)>,
+) -> Check {
+    match read {
         Err((why, true)) => unread("controller", why),
         Err((why, false)) => check("controller", false, why),
         Ok(v) => {
@@ -525,7 +553,7 @@ async fn check_controller(config: &Config, sources: &Sources, account: &str) -> 
                 check("controller", false, blockers.join("; "))
             }
         }
-    })
+    }
 }
 
 /// Whether the owner badge is held by `holder` (an account or an access controller), for the

@@ -150,6 +150,9 @@ pub struct Runner<C: Clock> {
     said_paused_hold: bool,
     /// The epoch the authority tripwire last read the owner badge in (rule 11).
     tripwire_badge_epoch: Option<u64>,
+    /// The access controller as last read, and in which epoch: the pre-flight re-check and
+    /// the authority tripwire both need it once per epoch, and share one gateway read.
+    controller_read: Option<(u64, crate::access_controller::ControllerView)>,
     /// A `pre_switch` fence failed: the automatic switch is tried again from then (rule 12).
     fence_retry_at_ms: Option<i64>,
     /// "The tripwire sees no source with the validator's settings" was logged (once).
@@ -262,6 +265,7 @@ impl<C: Clock> Runner<C> {
                 last_old_active_ready: None,
                 said_paused_hold: false,
                 tripwire_badge_epoch: None,
+                controller_read: None,
                 fence_retry_at_ms: None,
                 said_tripwire_blind: false,
             },
@@ -469,7 +473,12 @@ impl<C: Clock> Runner<C> {
                 return;
             }
         };
-        let checks = preflight::recheck(&self.config, &self.sources, &account).await;
+        let known = self.controller_read_in(epoch).cloned();
+        let (checks, read) =
+            preflight::recheck(&self.config, &self.sources, &account, known.as_ref()).await;
+        if let Some(v) = read {
+            self.controller_read = Some((epoch, v));
+        }
         match preflight_recheck::recheck_outcome(&passed, checks) {
             RecheckOutcome::StillPasses => {
                 info!("pre-flight re-check (epoch {epoch}): the validator and the account still pass")

@@ -39,7 +39,7 @@ impl<C: Clock> Runner<C> {
         // Between the epochs' reads the badge is `Unknown`: the baseline keeps the last read.
         let (badge, controller) = if tripwire::badge_read_due(self.tripwire_badge_epoch, epoch) {
             self.tripwire_badge_epoch = Some(epoch);
-            self.badge_where().await
+            self.badge_where(epoch).await
         } else {
             (Badge::Unknown, None)
         };
@@ -88,17 +88,25 @@ impl<C: Clock> Runner<C> {
     /// Where the owner badge is: in the account (or access controller) the failover
     /// transaction proves it from, or not; unknown without a gateway or with a manifest
     /// template that proves it from elsewhere. With an access controller, also its state.
-    async fn badge_where(&self) -> (Badge, Option<crate::access_controller::ControllerView>) {
+    async fn badge_where(
+        &mut self,
+        epoch: u64,
+    ) -> (Badge, Option<crate::access_controller::ControllerView>) {
         // The key-file account, as the failover transaction's (`tx::build_update_key`).
         let account = crate::keys::account_address(
             &radix_common::crypto::PublicKey::Ed25519(self.key.public_key()),
             &self.config.network,
         );
         if let Some(ac) = preflight::controller_address(&self.config, &account) {
-            return match preflight::read_controller(&self.config, &self.sources, &ac, &account)
-                .await
-            {
+            let read = match self.controller_read_in(epoch) {
+                Some(v) => Ok(v.clone()),
+                None => {
+                    preflight::read_controller(&self.config, &self.sources, &ac, &account).await
+                }
+            };
+            return match read {
                 Ok(v) => {
+                    self.controller_read = Some((epoch, v.clone()));
                     let badge = if v.holds_badge {
                         Badge::InAccount(ac)
                     } else {
@@ -121,6 +129,19 @@ impl<C: Clock> Runner<C> {
             None => Badge::Unknown,
         };
         (badge, None)
+    }
+}
+
+impl<C: Clock> Runner<C> {
+    /// The access controller as read in `epoch` already (by the re-check or the tripwire).
+    pub(super) fn controller_read_in(
+        &self,
+        epoch: u64,
+    ) -> Option<&crate::access_controller::ControllerView> {
+        self.controller_read
+            .as_ref()
+            .filter(|(e, _)| *e == epoch)
+            .map(|(_, v)| v)
     }
 }
 
