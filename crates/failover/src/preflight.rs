@@ -534,7 +534,7 @@ fn controller_check(
         Err((why, true)) => unread("controller", why),
         Err((why, false)) => check("controller", false, why),
         Ok(v) => {
-            let blockers = access_controller::blockers(&v, &ac);
+            let blockers = access_controller::blockers(&v, ac);
             if blockers.is_empty() {
                 let key = match v.primary_ours {
                     Some(_) => "the daemon's key meets its primary role",
