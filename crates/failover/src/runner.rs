@@ -327,6 +327,9 @@ impl<C: Clock> Runner<C> {
         let mut commands = self.commands.take();
         self.metrics
             .set_paused(self.state.pause.as_ref().map(|p| p.until_ms));
+        // The phase from the state file, before the first poll: a scrape during that poll
+        // (its pre-flight, its tripwire read) shows it, not all phases at 0.
+        self.metrics.set_phase(&self.state.phase);
         let end = loop {
             tokio::select! {
                 biased;
